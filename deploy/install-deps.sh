@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages hikyaku needs to build, run and test. Idempotent.
+#   deploy/install-deps.sh          build + run dependencies
+#   deploy/install-deps.sh --test   also the real clients and servers the tests drive
+#   deploy/install-deps.sh --bench  also chasquid and Postfix for the benchmark comparison
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+build=(build-essential cmake pkg-config libboost1.81-dev libssl-dev libc-ares-dev
+       libtomlplusplus-dev libopendkim-dev libgtest-dev libgmock-dev openssl ca-certificates)
+test=(swaks curl python3 python3-aiosmtpd python3-dkim dnsmasq-base opendkim-tools
+      msmtp iproute2 procps)
+bench=(postfix chasquid)
+
+want=("${build[@]}")
+for arg in "$@"; do
+  case "$arg" in
+    --test) want+=("${test[@]}") ;;
+    --bench) want+=("${test[@]}" "${bench[@]}") ;;
+    *) echo "install-deps.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: need root to install: ${missing[*]}" >&2
+  exit 1
+fi
+# Postfix must never configure or start a system instance here; the benchmark runs its own.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts packaged daemons on install; the benchmark starts its own instances instead.
+for svc in chasquid postfix; do
+  if command -v systemctl >/dev/null && systemctl is-active -q "$svc" 2>/dev/null; then
+    systemctl stop "$svc" || true
+  fi
+done
