@@ -16,26 +16,37 @@ namespace hk::base {
 
 namespace asio = boost::asio;
 
-// `fn` must not throw (it runs on a pool thread where nothing would catch it) unless the caller
-// is prepared for std::terminate: wrap fallible work so that it returns its error as a value.
+namespace detail {
+
+// Runs the work on the pool, then completes the awaiting coroutine on its own executor.
+struct OffloadInit {
+  asio::thread_pool* pool;
+
+  template <class Handler, class Fn>
+  void operator()(Handler handler, Fn work) const {
+    auto guard = asio::make_work_guard(asio::get_associated_executor(handler));
+    asio::post(*pool, [work = std::move(work), handler = std::move(handler),
+                       guard = std::move(guard)]() mutable {
+      auto result = work();
+      auto home = guard.get_executor();
+      asio::post(home, [handler = std::move(handler), result = std::move(result)]() mutable {
+        std::move(handler)(std::move(result));
+      });
+      guard.reset();
+    });
+  }
+};
+
+}  // namespace detail
+
+// `fn` must not throw (it runs on a pool thread where nothing would catch it): wrap fallible work
+// so that it returns its error as a value. Deliberately not a coroutine itself: GCC 12 mishandles
+// coroutine parameters of lambda type, so the work object is handed straight to the initiation.
 template <class Fn, class R = std::invoke_result_t<Fn>>
   requires(!std::is_void_v<R>)
 asio::awaitable<R> offload(asio::thread_pool& pool, Fn fn) {
-  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>, void(R)>(
-      [&pool](auto handler, Fn work) {
-        auto home = asio::get_associated_executor(handler);
-        auto guard = asio::make_work_guard(home);
-        asio::post(pool, [work = std::move(work), handler = std::move(handler),
-                          guard = std::move(guard)]() mutable {
-          R result = work();
-          auto ex = guard.get_executor();
-          asio::post(ex, [handler = std::move(handler), result = std::move(result)]() mutable {
-            std::move(handler)(std::move(result));
-          });
-          guard.reset();
-        });
-      },
-      asio::use_awaitable, std::move(fn));
+  return asio::async_initiate<const asio::use_awaitable_t<>, void(R)>(
+      detail::OffloadInit{&pool}, asio::use_awaitable, std::move(fn));
 }
 
 }  // namespace hk::base

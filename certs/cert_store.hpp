@@ -1,0 +1,90 @@
+// CertStore: the server's TLS identities, one folder per name under CONFIG_DIR/certs/ as certbot
+// and acme.sh deploy them; picks the certificate by SNI and reloads when the files change.
+//
+// SECURITY: reads private keys. A broken file at startup stops the daemon (CertsError); a broken
+// file at reload never replaces a working identity. OpenSSL calls back into this code during
+// handshakes with remote input (the SNI name): that path is noexcept and allocation-free.
+#pragma once
+
+#include <boost/asio/ssl/context.hpp>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace hk::certs {
+
+struct CertsError : std::runtime_error {
+  using runtime_error::runtime_error;
+};
+
+enum class MinTls { V1_2, V1_3 };
+
+// What one folder holds, for logs, `hikyaku-util` and expiry warnings.
+struct CertInfo {
+  std::string folder;
+  std::vector<std::string> names;  // DNS subjectAltNames, then the subject CN; lower case
+  std::chrono::system_clock::time_point not_after;
+  bool is_default = false;  // served without SNI or when no name matches
+};
+
+// The outcome of a reload: `changed` when a new set of identities is now in service; `error`
+// (names the folder, the file and the OpenSSL reason) when the attempt failed and the previous
+// identities stay in service.
+struct ReloadResult {
+  bool changed = false;
+  std::string error;
+};
+
+class CertStore {
+ public:
+  // `default_name` is the server's hostname: the folder whose certificate names match it is
+  // served to clients that send no SNI or an unknown name; else the first folder in sorted order.
+  CertStore(std::filesystem::path certs_dir, std::string default_name, MinTls min);
+  ~CertStore();
+  CertStore(const CertStore&) = delete;
+  CertStore& operator=(const CertStore&) = delete;
+
+  // Loads every folder (hidden entries and plain files are skipped; symlinks are followed).
+  // Throws CertsError if a folder is broken. A missing or empty certs dir is not an error: then
+  // has_tls() is false and STARTTLS is not offered.
+  void load();
+
+  bool has_tls() const;
+
+  // The context for new server-side TLS sessions, or nullptr when !has_tls(). Its SNI callback
+  // switches each connection to the folder whose certificate names match (exact, then wildcard).
+  // The pointer keeps every folder's context of this generation alive: a session holds it for
+  // its lifetime, so a reload never pulls a context from under a live connection.
+  // Safe to call from any thread.
+  std::shared_ptr<boost::asio::ssl::context> context() const;
+
+  // Re-reads the folders if a fullchain.pem or privkey.pem changed (stat through symlinks:
+  // device, inode, size, mtime, ctime) or a folder came or went. Reports a failed attempt once
+  // and retries only when the files change again.
+  ReloadResult reload_if_changed();
+  // Re-reads unconditionally (SIGHUP).
+  ReloadResult reload();
+
+  std::vector<CertInfo> info() const;
+
+ private:
+  struct Snapshot;
+
+  std::shared_ptr<Snapshot> build() const;  // throws CertsError; null when there is no folder
+  std::string fingerprint() const;
+  ReloadResult reload_locked();
+
+  std::filesystem::path dir_;
+  std::string default_name_;
+  MinTls min_;
+  std::string stamp_;  // fingerprint() at the last attempt; reload side only
+  std::mutex reload_mutex_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<Snapshot> snapshot_;  // guarded by mutex_; null when there is no identity
+};
+
+}  // namespace hk::certs

@@ -1,0 +1,35 @@
+// Envelope and Recipient: what the queue knows about one message besides its bytes — the SMTP
+// envelope as accepted, and each recipient's delivery state.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace hk::queue {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+enum class RcptState { Pending, Delivered, Failed };
+
+struct Recipient {
+  std::string address;   // final address after alias resolution, "local@domain"
+  std::string original;  // as given in RCPT TO (for the DSN Original-Recipient, RFC 3461 §4.2)
+  bool local = false;    // true: deliver to a local Maildir; false: remote (MX / relay)
+  RcptState state = RcptState::Pending;
+  int attempts = 0;
+  TimePoint next_attempt{};  // the epoch means "now": never tried yet
+  std::string last_reply;    // the remote's last reply or our error text
+};
+
+struct Envelope {
+  std::string id;
+  TimePoint created;
+  std::string from;  // "" = null sender <> (RFC 5321 §4.5.5)
+  std::vector<Recipient> rcpts;
+  std::string client_ip, helo, auth_user;
+  bool smtputf8 = false;  // RFC 6531 SMTPUTF8 was given on MAIL FROM
+  bool eightbit = false;  // RFC 6152 BODY=8BITMIME was given on MAIL FROM
+};
+
+}  // namespace hk::queue

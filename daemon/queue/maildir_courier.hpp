@@ -1,0 +1,33 @@
+// MaildirCourier: delivers local recipients into their Maildir (deliver_to_maildir) on the
+// thread pool, so that the I/O thread never waits for a disk.
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include "daemon/queue/courier.hpp"
+
+namespace hk::queue {
+
+class MaildirCourier final : public Courier {
+ public:
+  // `mail_dir` is DATA_DIR/mail; `hostname` goes into the Maildir file names.
+  MaildirCourier(boost::asio::thread_pool& pool, std::filesystem::path mail_dir,
+                 std::string hostname);
+
+  boost::asio::awaitable<std::vector<DeliveryResult>> deliver(
+      const Envelope& env, const std::vector<const Recipient*>& rcpts,
+      const std::string& message) override;
+
+  // The result reported for a deliver_to_maildir outcome (pure; exposed for tests).
+  static DeliveryResult result_for(std::error_code ec);
+
+ private:
+  boost::asio::thread_pool& pool_;
+  std::filesystem::path mail_dir_;
+  std::string hostname_;
+};
+
+}  // namespace hk::queue

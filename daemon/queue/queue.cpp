@@ -1,0 +1,389 @@
+// Queue: the runner — scheduling, attempts, recording outcomes.
+#include "daemon/queue/queue.hpp"
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <exception>
+
+#include "daemon/base/log.hpp"
+#include "daemon/base/offload.hpp"
+#include "daemon/queue/schedule.hpp"
+
+namespace hk::queue {
+
+namespace asio = boost::asio;
+using std::chrono::system_clock;
+
+namespace {
+
+// Envelopes read per trip to the pool while recovering, so that recovery of a huge queue keeps
+// only one chunk of envelopes in memory and lets the I/O thread run in between.
+constexpr size_t kRecoverChunk = 256;
+
+// The SMTP code a reply starts with, for the log line; "-" for our own texts without one.
+std::string_view reply_code(std::string_view reply) {
+  if (reply.size() >= 3 &&
+      std::all_of(reply.begin(), reply.begin() + 3, [](char c) { return c >= '0' && c <= '9'; })) {
+    return reply.substr(0, 3);
+  }
+  return "-";
+}
+
+std::vector<const Recipient*> pointers(const Envelope& env, const std::vector<size_t>& index) {
+  std::vector<const Recipient*> out;
+  out.reserve(index.size());
+  for (size_t i : index) {
+    out.push_back(&env.rcpts[i]);
+  }
+  return out;
+}
+
+bool finished(const Envelope& env) {
+  return std::none_of(env.rcpts.begin(), env.rcpts.end(),
+                      [](const Recipient& r) { return r.state == RcptState::Pending; });
+}
+
+}  // namespace
+
+Queue::Queue(asio::any_io_executor ex, asio::thread_pool& pool, QueueStore& store, Options options,
+             Courier& local, Courier* remote)
+    : ex_(std::move(ex)),
+      pool_(pool),
+      store_(store),
+      options_(std::move(options)),
+      local_(local),
+      remote_(remote),
+      timer_(ex_),
+      rng_(std::random_device{}()) {
+  options_.max_concurrent = std::max<size_t>(options_.max_concurrent, 1);
+}
+
+void Queue::enqueued(Envelope env) {
+  asio::post(ex_, [this, id = std::move(env.id)] { schedule(id, system_clock::now(), false); });
+}
+
+void Queue::flush(const std::string& id) {
+  asio::post(ex_, [this, id] {
+    TimePoint now = system_clock::now();
+    if (!id.empty()) {
+      schedule(id, now, true);
+      return;
+    }
+    std::vector<std::string> ids;
+    ids.reserve(slots_.size());
+    for (const auto& [key, slot] : slots_) {
+      ids.push_back(key);
+    }
+    for (const std::string& key : ids) {
+      schedule(key, now, true);
+    }
+  });
+}
+
+void Queue::stop() {
+  asio::post(ex_, [this] {
+    stopping_ = true;
+    timer_.cancel();
+  });
+}
+
+void Queue::schedule(const std::string& id, TimePoint due, bool force) {
+  auto [it, inserted] = slots_.try_emplace(id);
+  Slot& slot = it->second;
+  if (slot.in_flight) {
+    slot.rerun = true;
+    slot.force = slot.force || force;
+    return;
+  }
+  if (!inserted && !force && slot.due <= due) {
+    return;  // already due earlier
+  }
+  slot.due = due;
+  slot.force = slot.force || force;
+  heap_.emplace(due, id);
+  timer_.cancel();
+}
+
+asio::awaitable<void> Queue::run() {
+  for (;;) {
+    if (stopping_) {
+      if (in_flight_ == 0) {
+        co_return;
+      }
+    } else {
+      launch_due();
+    }
+    TimePoint wake = TimePoint::max();
+    if (!stopping_ && in_flight_ < options_.max_concurrent && !heap_.empty()) {
+      wake = heap_.top().first;
+    }
+    timer_.expires_at(wake);
+    co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+void Queue::launch_due() {
+  TimePoint now = system_clock::now();
+  while (in_flight_ < options_.max_concurrent && !heap_.empty()) {
+    const HeapItem& top = heap_.top();
+    auto it = slots_.find(top.second);
+    if (it == slots_.end() || it->second.in_flight || it->second.due != top.first) {
+      heap_.pop();  // stale: rescheduled, in flight or gone
+      continue;
+    }
+    if (top.first > now) {
+      break;
+    }
+    std::string id = top.second;
+    heap_.pop();
+    it->second.in_flight = true;
+    bool force = std::exchange(it->second.force, false);
+    ++in_flight_;
+    asio::co_spawn(ex_, attempt(id, force),
+                   [this, id](std::exception_ptr e, std::optional<TimePoint> next) {
+                     if (e) {
+                       try {
+                         std::rethrow_exception(e);
+                       } catch (const std::exception& x) {
+                         base::log_error() << "id=" << id
+                                           << " attempt_failed error=" << base::log_quote(x.what());
+                       } catch (...) {
+                         base::log_error() << "id=" << id << " attempt_failed error=unknown";
+                       }
+                       next = hk::queue::next_attempt(system_clock::now(), 1, options_.retry,
+                                                      std::uniform_real_distribution<>()(rng_));
+                     }
+                     finish(id, next);
+                   });
+  }
+}
+
+void Queue::finish(const std::string& id, std::optional<TimePoint> next) {
+  --in_flight_;
+  timer_.cancel();
+  auto it = slots_.find(id);
+  if (it == slots_.end()) {
+    return;
+  }
+  Slot& slot = it->second;
+  slot.in_flight = false;
+  if (slot.rerun) {
+    slot.rerun = false;
+    next = system_clock::now();
+  }
+  if (!next) {
+    slots_.erase(it);
+    return;
+  }
+  slot.due = *next;
+  heap_.emplace(*next, id);
+}
+
+asio::awaitable<std::optional<TimePoint>> Queue::attempt(std::string id, bool force) {
+  Envelope env;
+  std::string message;
+  std::error_code ec = co_await base::offload(
+      pool_, [this, &id, &env, &message] { return store_.load(id, env, message); });
+  if (ec == std::errc::no_such_file_or_directory) {
+    base::log_info() << "id=" << id << " result=gone";  // deleted by the administrator
+    co_return std::nullopt;
+  }
+  if (ec == std::errc::bad_message) {
+    base::log_error() << "id=" << id << " result=unreadable error=" << base::log_quote(ec.message())
+                      << " path=" << base::log_quote(store_.message_path(id).string());
+    co_return std::nullopt;  // left in place for the administrator; not retried
+  }
+  if (ec) {
+    base::log_error() << "id=" << id
+                      << " queue_read_failed error=" << base::log_quote(ec.message());
+    co_return hk::queue::next_attempt(system_clock::now(), 1, options_.retry,
+                                      std::uniform_real_distribution<>()(rng_));
+  }
+
+  TimePoint now = system_clock::now();
+  std::vector<size_t> local_due;
+  std::vector<size_t> remote_due;
+  for (size_t i = 0; i < env.rcpts.size(); ++i) {
+    const Recipient& r = env.rcpts[i];
+    if (r.state != RcptState::Pending) {
+      continue;
+    }
+    if (!can_deliver(r)) {
+      if (!warned_no_remote_) {
+        warned_no_remote_ = true;
+        base::log_warn() << "id=" << id << " to=" << base::log_quote(r.address)
+                         << " result=waiting reason=\"remote delivery not configured; remote "
+                            "recipients stay queued\"";
+      }
+      continue;
+    }
+    if (force || r.next_attempt <= now) {
+      (r.local ? local_due : remote_due).push_back(i);
+    }
+  }
+
+  std::vector<const Recipient*> failed;
+  // TODO(delivery): run the local and remote couriers concurrently once remote delivery exists.
+  if (!local_due.empty()) {
+    std::vector<DeliveryResult> results =
+        co_await local_.deliver(env, pointers(env, local_due), message);
+    record(env, local_due, results, system_clock::now(), failed);
+  }
+  if (!remote_due.empty()) {
+    std::vector<DeliveryResult> results =
+        co_await remote_->deliver(env, pointers(env, remote_due), message);
+    record(env, remote_due, results, system_clock::now(), failed);
+  }
+  if (local_due.empty() && remote_due.empty()) {
+    if (finished(env)) {
+      // Finished before a crash or restart but not yet removed.
+      ec = co_await base::offload(pool_, [this, &id] { return store_.remove(id); });
+      co_return std::nullopt;
+    }
+    co_return next_due(env);
+  }
+
+  if (!failed.empty()) {
+    base::log_info() << "id=" << id << " dsn_needed failed=" << failed.size()
+                     << " from=" << base::log_quote(env.from.empty() ? "<>" : env.from);
+    if (options_.on_failed) {
+      options_.on_failed(env, failed);
+    }
+  }
+
+  if (finished(env)) {
+    ec = co_await base::offload(pool_, [this, &id] { return store_.remove(id); });
+    if (ec) {
+      base::log_error() << "id=" << id
+                        << " queue_remove_failed error=" << base::log_quote(ec.message());
+    } else {
+      base::log_info() << "id=" << id << " result=done";
+    }
+    co_return std::nullopt;
+  }
+  ec = co_await base::offload(pool_, [this, &env] { return store_.save_state(env); });
+  if (ec) {
+    // The attempt happened; only its record is lost, so a crash now would repeat it.
+    base::log_error() << "id=" << id
+                      << " queue_state_failed error=" << base::log_quote(ec.message());
+  }
+  co_return next_due(env);
+}
+
+void Queue::record(Envelope& env, const std::vector<size_t>& index,
+                   const std::vector<DeliveryResult>& results, TimePoint now,
+                   std::vector<const Recipient*>& failed) {
+  TimePoint expiry = env.created + options_.lifetime;
+  for (size_t k = 0; k < index.size(); ++k) {
+    Recipient& r = env.rcpts[index[k]];
+    DeliveryResult res = k < results.size()
+                             ? results[k]
+                             : DeliveryResult{DeliveryResult::Status::Transient,
+                                              "451 4.3.0 no result from the courier"};
+    r.attempts += 1;
+    r.last_reply = res.reply;
+    const char* outcome = "deferred";
+    bool expired = false;
+    switch (res.status) {
+      case DeliveryResult::Status::Delivered:
+        r.state = RcptState::Delivered;
+        outcome = "delivered";
+        break;
+      case DeliveryResult::Status::Permanent:
+        r.state = RcptState::Failed;
+        outcome = "failed";
+        break;
+      case DeliveryResult::Status::Transient:
+        if (now >= expiry) {
+          r.state = RcptState::Failed;
+          outcome = "failed";
+          expired = true;
+        } else {
+          // The last retry falls at the expiry time at the latest, so a message always gets a
+          // final attempt at the end of its lifetime rather than failing unattempted.
+          r.next_attempt =
+              std::min(hk::queue::next_attempt(now, r.attempts, options_.retry,
+                                               std::uniform_real_distribution<>()(rng_)),
+                       expiry);
+        }
+        break;
+    }
+    if (r.state == RcptState::Failed) {
+      failed.push_back(&r);
+    }
+    auto log = base::log_info();
+    log << "id=" << env.id << " to=" << base::log_quote(r.address) << " result=" << outcome
+        << " code=" << reply_code(res.reply) << " attempts=" << r.attempts;
+    if (expired) {
+      log << " reason=expired";
+    }
+    if (r.state == RcptState::Pending) {
+      log << " next_in=" << std::chrono::ceil<std::chrono::seconds>(r.next_attempt - now).count()
+          << "s";
+    }
+    log << " reply=" << base::log_quote(res.reply);
+  }
+}
+
+std::optional<TimePoint> Queue::next_due(const Envelope& env) const {
+  std::optional<TimePoint> due;
+  for (const Recipient& r : env.rcpts) {
+    if (r.state == RcptState::Pending && can_deliver(r) && (!due || r.next_attempt < *due)) {
+      due = r.next_attempt;
+    }
+  }
+  return due;
+}
+
+asio::awaitable<void> Queue::recover() {
+  std::vector<std::string> ids = co_await base::offload(pool_, [this] { return store_.list(); });
+  struct Found {
+    std::string id;
+    std::optional<TimePoint> due;
+    bool waiting_remote = false;  // pending recipients for which no courier exists
+    bool leftover = false;        // nothing pending: finished before a restart
+  };
+  size_t scheduled = 0;
+  size_t unreadable = 0;
+  size_t waiting_remote = 0;
+  for (size_t begin = 0; begin < ids.size(); begin += kRecoverChunk) {
+    size_t end = std::min(begin + kRecoverChunk, ids.size());
+    std::vector<Found> found = co_await base::offload(pool_, [this, &ids, begin, end] {
+      std::vector<Found> out;
+      for (size_t i = begin; i < end; ++i) {
+        Envelope env;
+        if (std::error_code ec = store_.load_envelope(ids[i], env)) {
+          if (ec != std::errc::no_such_file_or_directory) {
+            base::log_error() << "id=" << ids[i]
+                              << " result=unreadable error=" << base::log_quote(ec.message());
+          }
+          continue;
+        }
+        Found f{ids[i], next_due(env)};
+        f.leftover = finished(env);
+        f.waiting_remote = !f.leftover && !f.due;
+        if (f.leftover) {
+          store_.remove(ids[i]);
+        }
+        out.push_back(std::move(f));
+      }
+      return out;
+    });
+    unreadable += (end - begin) - found.size();
+    for (const Found& f : found) {
+      if (f.due) {
+        schedule(f.id, *f.due, false);
+        ++scheduled;
+      } else if (f.waiting_remote) {
+        ++waiting_remote;
+      }
+    }
+  }
+  base::log_info() << "queue: recovered messages=" << ids.size() << " scheduled=" << scheduled
+                   << " waiting_remote=" << waiting_remote << " unreadable=" << unreadable;
+}
+
+}  // namespace hk::queue

@@ -1,0 +1,103 @@
+// Queue: the runner. Schedules every queued message at its next attempt, runs attempts through
+// the Couriers, records each recipient's outcome in the store and removes finished messages.
+//
+// Memory stays bounded with any queue size: only (id, due time) is kept per message; envelope
+// and bytes are loaded from the store when an attempt is due and dropped after it.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/system_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <queue>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "daemon/queue/courier.hpp"
+#include "daemon/queue/envelope.hpp"
+#include "daemon/queue/queue_store.hpp"
+
+namespace hk::queue {
+
+class Queue {
+ public:
+  // Called with the recipients that have just failed for good (permanent reply or expiry),
+  // before the new state is saved: the DSN hook (RFC 3464). It runs on the queue's executor and
+  // must not block; it must copy what it keeps. After a crash at the wrong moment it may be
+  // called again for the same recipients (at least once, never lost).
+  using FailedHook =
+      std::function<void(const Envelope& env, const std::vector<const Recipient*>& failed)>;
+
+  struct Options {
+    std::vector<std::chrono::seconds> retry;  // delays after attempt 1, 2, …; the last repeats
+    std::chrono::seconds lifetime;            // a transient failure after created + lifetime fails
+    size_t max_concurrent;                    // attempts in flight at once (0 counts as 1)
+    FailedHook on_failed = nullptr;
+  };
+
+  // All state lives on `ex`, which must be single-threaded (the I/O thread's io_context or a
+  // strand); the public functions below may be called from any thread. `remote` may be nullptr
+  // until remote delivery exists: remote recipients then stay pending (logged once).
+  Queue(boost::asio::any_io_executor ex, boost::asio::thread_pool& pool, QueueStore& store,
+        Options options, Courier& local, Courier* remote);
+  Queue(const Queue&) = delete;
+  Queue& operator=(const Queue&) = delete;
+
+  // Called by the SMTP session right after put() succeeded: the first attempt is due now.
+  void enqueued(Envelope env);
+  // At startup: reads every envelope in the store (on the pool, in chunks) and schedules each
+  // message at its earliest pending recipient's next attempt.
+  boost::asio::awaitable<void> recover();
+  // The scheduler loop; returns after stop() once the attempts in flight have finished.
+  boost::asio::awaitable<void> run();
+  // Retry now, ignoring the schedule: one message, or every message when `id` is empty.
+  void flush(const std::string& id = "");
+  void stop();
+
+  // Messages known to the scheduler (waiting or in flight), for metrics and tests.
+  size_t size() const { return slots_.size(); }
+
+ private:
+  struct Slot {
+    TimePoint due;
+    bool in_flight = false;
+    bool force = false;  // next attempt ignores the recipients' next_attempt (flush)
+    bool rerun = false;  // scheduled again while in flight
+  };
+  using HeapItem = std::pair<TimePoint, std::string>;
+
+  void schedule(const std::string& id, TimePoint due, bool force);
+  void launch_due();
+  void finish(const std::string& id, std::optional<TimePoint> next);
+  boost::asio::awaitable<std::optional<TimePoint>> attempt(std::string id, bool force);
+  void record(Envelope& env, const std::vector<size_t>& index,
+              const std::vector<DeliveryResult>& results, TimePoint now,
+              std::vector<const Recipient*>& failed);
+  std::optional<TimePoint> next_due(const Envelope& env) const;
+  bool can_deliver(const Recipient& r) const { return r.local || remote_ != nullptr; }
+
+  boost::asio::any_io_executor ex_;
+  boost::asio::thread_pool& pool_;
+  QueueStore& store_;
+  Options options_;
+  Courier& local_;
+  Courier* remote_;
+
+  boost::asio::system_timer timer_;
+  std::unordered_map<std::string, Slot> slots_;
+  // Earliest first; entries whose time no longer matches their slot are stale and skipped.
+  std::priority_queue<HeapItem, std::vector<HeapItem>, std::greater<>> heap_;
+  size_t in_flight_ = 0;
+  bool stopping_ = false;
+  bool warned_no_remote_ = false;
+  std::mt19937 rng_;
+};
+
+}  // namespace hk::queue

@@ -1,0 +1,130 @@
+// QueueStore: the durable on-disk queue. One file per message plus a per-recipient state sidecar;
+// puts are written with group commit by one writer thread (which fans each batch's fdatasyncs out
+// to a few sync threads) and acknowledged only once durable.
+//
+// On-disk format, version 1 (also in docs/queue-format.md):
+//
+//   <queue_dir>/tmp/<ID>      a message being written; never read; emptied at startup
+//   <queue_dir>/<ID>.msg      a complete message, fsynced together with its directory entry
+//   <queue_dir>/<ID>.state    per-recipient delivery state, replaced atomically (optional)
+//
+// <ID>: 19 characters of Crockford base32 ("0-9A-Z" without I L O U), 11 for the microseconds
+// since the Unix epoch and 8 for 40 random bits, so that IDs sort by creation time as strings.
+//
+// <ID>.msg is the envelope header block, then the message bytes exactly as received:
+//
+//   hikyaku-queue 1
+//   id: 1K0YGE493PY941M693M
+//   created: 1718000000                  unix seconds
+//   from: alice@example.org              empty for the null sender <>
+//   rcpt: local bob@example.net Bob@example.net          local|remote, final, as in RCPT TO
+//   rcpt: remote carol@example.com carol@example.com     one line per recipient, in order
+//   client-ip: 192.0.2.1
+//   helo: mail.example.org
+//   auth-user: alice@example.org
+//   smtputf8: no                         yes|no
+//   body: 7bit                           7bit|8bitmime
+//   <empty line>
+//   <message bytes, CRLF line endings>
+//
+// Header lines end with LF. Values are percent-escaped: bytes 0x00-0x20, '%' and 0x7f become %XX,
+// so no value holds CR, LF or a space. Unknown keys are ignored on read.
+//
+// <ID>.state (when absent every recipient is pending with 0 attempts):
+//
+//   hikyaku-state 1
+//   rcpt: 0 delivered 1 0 bob@example.net 250%202.0.0%20delivered
+//   rcpt: 1 pending 3 1718003600 carol@example.com 451%204.7.1%20try%20later
+//          ^index ^state ^attempts ^next attempt (unix s) ^address (checked) ^last reply
+//
+// A message is visible only when complete: tmp/<ID> is created with O_EXCL, written, fdatasync'd,
+// renamed to <ID>.msg (never replacing one) and the queue directory is fsynced. Removal unlinks
+// <ID>.msg first, then <ID>.state; startup removes a .state without its .msg.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "daemon/queue/envelope.hpp"
+#include "daemon/queue/file_ops.hpp"
+
+namespace hk::queue {
+
+// Counters of the group-commit writer, for the benchmark, tests and metrics.
+struct PutStats {
+  uint64_t puts = 0;     // completed puts, successful or not
+  uint64_t batches = 0;  // batches written (one directory fsync each)
+  size_t max_batch = 0;  // largest batch so far
+};
+
+class QueueStore {
+ public:
+  // Creates the directories (0700) when missing, cleans tmp/ and leftovers of interrupted state
+  // writes, and starts the writer thread. Throws std::filesystem::filesystem_error at startup.
+  explicit QueueStore(std::filesystem::path queue_dir);
+  // Finishes every put already started, then stops the writer thread.
+  ~QueueStore();
+  QueueStore(const QueueStore&) = delete;
+  QueueStore& operator=(const QueueStore&) = delete;
+
+  // A new unique ID, sortable by creation time (see the format above).
+  static std::string new_id();
+
+  // Durably stores envelope + message (env.id must be set and valid). Completes on the caller's
+  // executor only after the file and the directory are fsynced. Returns the error (ENOSPC, EIO,
+  // EEXIST for a duplicate id, EINVAL for a bad id) instead of throwing; on error nothing is left
+  // in the queue. `message` must stay valid until the put completes (it does: the caller's
+  // coroutine frame is suspended meanwhile).
+  boost::asio::awaitable<std::error_code> put(const Envelope& env, std::string_view message);
+
+  // Blocking helpers, safe from any thread (startup, delivery via the pool, hikyaku-util).
+  std::vector<std::string> list() const;  // ids of complete messages, oldest first
+  // Reads only the header block, then applies <id>.state.
+  std::error_code load_envelope(const std::string& id, Envelope& env) const;
+  // The bytes after the header block.
+  std::error_code read_message(const std::string& id, std::string& message) const;
+  // Both with one read of the file (what a delivery attempt needs).
+  std::error_code load(const std::string& id, Envelope& env, std::string& message) const;
+  std::error_code save_state(const Envelope& env);  // rewrite <id>.state atomically
+  std::error_code remove(const std::string& id);    // unlink .msg and .state, fsync the directory
+  std::filesystem::path message_path(const std::string& id) const;
+  const std::filesystem::path& dir() const { return dir_; }
+
+  PutStats put_stats() const;
+
+  // Test seam: puts use `ops` from the next batch on (e.g. FailingFileOps to inject ENOSPC).
+  void set_file_ops_for_test(std::shared_ptr<FileOps> ops);
+
+ private:
+  struct Job;
+  void submit(std::unique_ptr<Job> job);
+  void writer_loop();
+  void write_batch(FileOps& ops, std::vector<std::unique_ptr<Job>>& batch);
+  void clean_at_startup();
+
+  std::filesystem::path dir_;
+  std::filesystem::path tmp_dir_;
+  // Runs a batch's fdatasyncs concurrently (see write_batch).
+  boost::asio::thread_pool sync_pool_;
+
+  mutable std::mutex mutex_;  // guards everything below
+  std::condition_variable wake_;
+  std::deque<std::unique_ptr<Job>> pending_;
+  std::shared_ptr<FileOps> ops_;
+  PutStats stats_;
+  bool stopping_ = false;
+  std::thread writer_;  // last: started once everything above exists
+};
+
+}  // namespace hk::queue

@@ -1,0 +1,132 @@
+// Accept loop and connection limits.
+#include "daemon/server/listener.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <stdexcept>
+
+#include "daemon/base/log.hpp"
+#include "daemon/config/config.hpp"
+#include "daemon/server/metrics.hpp"
+
+namespace hk::server {
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+tcp::endpoint resolve_endpoint(const std::string& host, uint16_t port) {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec) {
+    throw std::runtime_error("listen address " + host + " is not an IP address");
+  }
+  return {addr, port};
+}
+
+}  // namespace
+
+Listener::Listener(asio::any_io_executor ex, const std::string& host, uint16_t port, Port kind,
+                   Deps deps, ConnectionCounts& counts)
+    : acceptor_(ex), kind_(kind), deps_(deps), counts_(counts) {
+  tcp::endpoint ep = resolve_endpoint(host, port);
+  boost::system::error_code ec;
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) {
+    acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (ep.address().is_v6()) {
+      // "[::]:25" and "0.0.0.0:25" can both be listed: keep the IPv6 socket IPv6-only.
+      acceptor_.set_option(asio::ip::v6_only(true), ec);
+    }
+    ec = {};
+    acceptor_.bind(ep, ec);
+  }
+  if (!ec) {
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    throw std::runtime_error(std::string("cannot listen on ") + port_name(kind) + " " +
+                             ep.address().to_string() + ":" + std::to_string(port) + ": " +
+                             ec.message());
+  }
+}
+
+std::string Listener::local_address() const {
+  boost::system::error_code ec;
+  auto ep = acceptor_.local_endpoint(ec);
+  std::string a = ep.address().to_string();
+  if (ep.address().is_v6()) {
+    a = "[" + a + "]";
+  }
+  return a + ":" + std::to_string(ep.port());
+}
+
+void Listener::close() {
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+}
+
+asio::awaitable<void> Listener::serve_counted(Connection conn, asio::ip::address ip) {
+  deps_.metrics->set("hikyaku_connections", static_cast<int64_t>(counts_.total));
+  try {
+    co_await serve(std::move(conn), deps_, kind_);
+  } catch (const std::exception& e) {
+    // A session must never take the daemon down; log what escaped and carry on.
+    base::log_error() << "session client=" << ip.to_string()
+                      << " result=internal-error error=" << base::log_quote(e.what());
+    deps_.metrics->inc("hikyaku_session_errors_total");
+  }
+  --counts_.total;
+  auto it = counts_.per_ip.find(ip);
+  if (it != counts_.per_ip.end() && --it->second == 0) {
+    counts_.per_ip.erase(it);
+  }
+  deps_.metrics->set("hikyaku_connections", static_cast<int64_t>(counts_.total));
+}
+
+asio::awaitable<void> Listener::accept_loop() {
+  const auto& limits = deps_.cfg->limits;
+  for (;;) {
+    auto [ec, sock] = co_await acceptor_.async_accept(kTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
+        co_return;
+      }
+      // EMFILE and friends: log, breathe, keep accepting.
+      base::log_warn() << "listener " << port_name(kind_) << " accept error="
+                       << base::log_quote(ec.message());
+      asio::steady_timer t(acceptor_.get_executor(), std::chrono::milliseconds(100));
+      co_await t.async_wait(kTuple);
+      continue;
+    }
+    Connection conn(std::move(sock));
+    asio::ip::address ip = conn.remote_address();
+    deps_.metrics->inc(std::string("hikyaku_connections_total{port=\"") + port_name(kind_) +
+                       "\"}");
+    if (counts_.total >= limits.max_connections) {
+      deps_.metrics->inc("hikyaku_rejected_total{reason=\"connections\"}");
+      conn.abort("421 4.3.2 " + deps_.cfg->hostname + " Too many connections, try later\r\n");
+      continue;
+    }
+    size_t& mine = counts_.per_ip[ip];
+    if (mine >= limits.max_connections_per_ip) {
+      deps_.metrics->inc("hikyaku_rejected_total{reason=\"connections-per-ip\"}");
+      conn.abort("421 4.7.0 " + deps_.cfg->hostname +
+                 " Too many connections from your address\r\n");
+      continue;
+    }
+    ++mine;
+    ++counts_.total;
+    asio::co_spawn(acceptor_.get_executor(), serve_counted(std::move(conn), ip),
+                   [](std::exception_ptr e) {
+                     if (e) {
+                       base::log_error() << "session result=internal-error";
+                     }
+                   });
+  }
+}
+
+}  // namespace hk::server

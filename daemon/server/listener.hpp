@@ -1,0 +1,42 @@
+// Listener: accepts connections on one address for one Port kind, enforces the connection limits
+// (total and per client address) and spawns a session coroutine per connection.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <map>
+#include <string>
+
+#include "daemon/server/session.hpp"
+
+namespace hk::server {
+
+// Live connection counts shared by every listener of the daemon (one I/O thread: no locking).
+struct ConnectionCounts {
+  size_t total = 0;
+  std::map<boost::asio::ip::address, size_t> per_ip;
+};
+
+class Listener {
+ public:
+  // Binds and listens at once, so that a port in use fails the start with a clear message.
+  Listener(boost::asio::any_io_executor ex, const std::string& host, uint16_t port, Port kind,
+           Deps deps, ConnectionCounts& counts);
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  boost::asio::awaitable<void> accept_loop();
+  void close();
+  std::string local_address() const;  // "127.0.0.1:2525", with the real port when bound to 0
+  Port kind() const { return kind_; }
+
+ private:
+  boost::asio::awaitable<void> serve_counted(Connection conn, boost::asio::ip::address ip);
+
+  boost::asio::ip::tcp::acceptor acceptor_;
+  Port kind_;
+  Deps deps_;
+  ConnectionCounts& counts_;
+};
+
+}  // namespace hk::server

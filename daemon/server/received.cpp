@@ -1,0 +1,45 @@
+// Received header construction.
+#include "daemon/server/received.hpp"
+
+namespace hk::server {
+
+std::string rfc5322_date(std::time_t t) {
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  return buf;
+}
+
+std::string received_header(const TraceInfo& info, std::time_t now) {
+  std::string proto = info.esmtp ? "ESMTP" : "SMTP";
+  if (info.esmtp && info.tls) {
+    proto += 'S';
+  }
+  if (info.esmtp && info.authenticated) {
+    proto += 'A';
+  }
+  // The HELO name is client-supplied: keep only printable characters that cannot break the header.
+  std::string helo;
+  for (char c : info.helo) {
+    if (c > ' ' && c < 0x7f && c != '(' && c != ')' && c != ';') {
+      helo += c;
+    }
+  }
+  if (helo.empty()) {
+    helo = "unknown";
+  }
+  std::string out = "Received: from " + helo + " ([" + info.client_ip + "])\r\n\tby " +
+                    info.hostname + " (hikyaku) with " + proto;
+  if (info.tls) {
+    out += "\r\n\t(" + info.tls_version + " cipher=" + info.tls_cipher + ")";
+  }
+  out += "\r\n\tid " + info.id;
+  if (!info.for_rcpt.empty()) {
+    out += "\r\n\tfor <" + info.for_rcpt + ">";
+  }
+  out += ";\r\n\t" + rfc5322_date(now) + "\r\n";
+  return out;
+}
+
+}  // namespace hk::server

@@ -1,0 +1,217 @@
+// Server wiring, signals, periodic reload and the metrics endpoint.
+#include "daemon/server/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <filesystem>
+
+#include "certs/cert_store.hpp"
+#include "daemon/base/log.hpp"
+#include "daemon/queue/courier.hpp"
+#include "daemon/queue/maildir_courier.hpp"
+#include "daemon/queue/queue.hpp"
+#include "daemon/queue/queue_store.hpp"
+#include "domains/domains.hpp"
+#include "domains/watcher.hpp"
+
+namespace hk::server {
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// How often certificate, user and alias files are checked for changes (ACME renewals, edits).
+constexpr std::chrono::seconds kReloadPeriod{2};
+
+void log_spawn_error(std::exception_ptr e, const char* what) {
+  if (!e) {
+    return;
+  }
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    base::log_error() << what << " result=internal-error error=" << base::log_quote(ex.what());
+  }
+}
+
+}  // namespace
+
+Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(cfg_.queue_dir(), ec);
+  fs::create_directories(cfg_.mail_dir(), ec);
+  if (ec) {
+    throw std::runtime_error("cannot create data directories under " + cfg_.data_dir.string() +
+                             ": " + ec.message());
+  }
+  domains_ = std::make_unique<domains::DomainsWatcher>(cfg_.domains_dir());
+  certs_ = std::make_unique<certs::CertStore>(
+      cfg_.certs_dir(), cfg_.hostname,
+      cfg_.tls.min_version == "1.3" ? certs::MinTls::V1_3 : certs::MinTls::V1_2);
+  certs_->load();
+  store_ = std::make_unique<queue::QueueStore>(cfg_.queue_dir());
+  local_courier_ =
+      std::make_unique<queue::MaildirCourier>(pool_, cfg_.mail_dir(), cfg_.hostname);
+  queue::Queue::Options opts;
+  opts.retry = cfg_.queue.retry;
+  opts.lifetime = cfg_.queue.lifetime;
+  opts.max_concurrent = cfg_.queue.max_concurrent_deliveries;
+  queue_ = std::make_unique<queue::Queue>(io_.get_executor(), pool_, *store_, opts,
+                                          *local_courier_, nullptr);
+
+  Deps deps;
+  deps.cfg = &cfg_;
+  deps.domains = domains_.get();
+  deps.certs = certs_.get();
+  deps.store = store_.get();
+  deps.queue = queue_.get();
+  deps.pool = &pool_;
+  deps.metrics = &metrics_;
+  auto add = [&](const std::vector<config::Endpoint>& eps, Port kind) {
+    for (const auto& ep : eps) {
+      listeners_.push_back(std::make_unique<Listener>(io_.get_executor(), ep.host, ep.port, kind,
+                                                      deps, counts_));
+    }
+  };
+  if (!cfg_.listen.submission_tls.empty() && !certs_->has_tls()) {
+    throw std::runtime_error("listen.submission_tls needs a certificate in " +
+                             cfg_.certs_dir().string() + "/<hostname>/");
+  }
+  add(cfg_.listen.smtp, Port::Smtp);
+  add(cfg_.listen.submission, Port::Submission);
+  add(cfg_.listen.submission_tls, Port::SubmissionTls);
+  for (const auto& ep : cfg_.listen.metrics) {
+    tcp::endpoint tep(asio::ip::make_address(ep.host), ep.port);
+    tcp::acceptor& a = metrics_acceptors_.emplace_back(io_.get_executor());
+    a.open(tep.protocol());
+    a.set_option(tcp::acceptor::reuse_address(true));
+    a.bind(tep);
+    a.listen();
+  }
+}
+
+Server::~Server() = default;
+
+void Server::run() {
+  base::log_info() << "hikyaku " << HK_VERSION << " starting hostname=" << cfg_.hostname
+                   << " config=" << cfg_.file.string() << " data=" << cfg_.data_dir.string()
+                   << " domains=" << domains_->current()->domain_names().size()
+                   << " tls=" << (certs_->has_tls() ? "yes" : "no");
+  for (auto& l : listeners_) {
+    base::log_info() << "listening " << port_name(l->kind()) << "=" << l->local_address();
+    asio::co_spawn(io_, l->accept_loop(),
+                   [](std::exception_ptr e) { log_spawn_error(e, "listener"); });
+  }
+  for (auto& a : metrics_acceptors_) {
+    base::log_info() << "listening metrics=" << a.local_endpoint().address().to_string() << ":"
+                     << a.local_endpoint().port();
+    asio::co_spawn(io_, metrics_loop(a), [](std::exception_ptr e) { log_spawn_error(e, "metrics"); });
+  }
+  asio::co_spawn(io_, signals(), [](std::exception_ptr e) { log_spawn_error(e, "signals"); });
+  asio::co_spawn(io_, reload_loop(), [](std::exception_ptr e) { log_spawn_error(e, "reload"); });
+  asio::co_spawn(io_, queue_->recover(), [](std::exception_ptr e) { log_spawn_error(e, "queue"); });
+  asio::co_spawn(io_, queue_->run(), [](std::exception_ptr e) { log_spawn_error(e, "queue"); });
+  io_.run();
+  pool_.join();
+  base::log_info() << "hikyaku stopped";
+}
+
+void Server::stop() {
+  if (stopping_) {
+    return;
+  }
+  stopping_ = true;
+  base::log_info() << "hikyaku stopping";
+  for (auto& l : listeners_) {
+    l->close();
+  }
+  boost::system::error_code ec;
+  for (auto& a : metrics_acceptors_) {
+    a.close(ec);
+  }
+  queue_->stop();
+  // Every accepted message is already durable; sessions in flight are simply cut off, and their
+  // clients will retry. A bounded grace period lets replies already computed reach the wire.
+  auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(200));
+  timer->async_wait([this, timer](const boost::system::error_code&) { io_.stop(); });
+}
+
+asio::awaitable<void> Server::signals() {
+  asio::signal_set sigs(io_, SIGTERM, SIGINT, SIGHUP);
+  for (;;) {
+    auto [ec, sig] = co_await sigs.async_wait(kTuple);
+    if (ec) {
+      co_return;
+    }
+    if (sig == SIGHUP) {
+      base::log_info() << "reload reason=SIGHUP";
+      reload(true);
+      continue;
+    }
+    stop();
+    co_return;
+  }
+}
+
+void Server::reload(bool forced) {
+  auto cr = forced ? certs_->reload() : certs_->reload_if_changed();
+  if (!cr.error.empty()) {
+    base::log_error() << "reload what=certs result=kept-old error=" << base::log_quote(cr.error);
+    metrics_.inc("hikyaku_reload_errors_total{what=\"certs\"}");
+  } else if (cr.changed) {
+    base::log_info() << "reload what=certs result=ok";
+  }
+  auto dr = domains_->reload_if_changed();
+  if (!dr.error.empty()) {
+    base::log_error() << "reload what=domains result=kept-old error=" << base::log_quote(dr.error);
+    metrics_.inc("hikyaku_reload_errors_total{what=\"domains\"}");
+  } else if (dr.reloaded) {
+    base::log_info() << "reload what=domains result=ok";
+  }
+}
+
+asio::awaitable<void> Server::reload_loop() {
+  asio::steady_timer timer(io_);
+  while (!stopping_) {
+    timer.expires_after(kReloadPeriod);
+    auto [ec] = co_await timer.async_wait(kTuple);
+    if (ec || stopping_) {
+      co_return;
+    }
+    reload(false);
+  }
+}
+
+asio::awaitable<void> Server::metrics_loop(tcp::acceptor& acceptor) {
+  for (;;) {
+    auto [ec, sock] = co_await acceptor.async_accept(kTuple);
+    if (ec) {
+      co_return;
+    }
+    // One request per connection, answered whatever it asked: the exposition is the only page.
+    std::array<char, 1024> buf;
+    asio::steady_timer t(io_, std::chrono::seconds(2));
+    t.async_wait([&sock](const boost::system::error_code& e) {
+      if (!e) {
+        boost::system::error_code ignored;
+        sock.close(ignored);
+      }
+    });
+    co_await sock.async_read_some(asio::buffer(buf), kTuple);
+    t.cancel();
+    metrics_.set("hikyaku_queue_size", static_cast<int64_t>(queue_->size()));
+    std::string body = metrics_.render();
+    std::string resp = "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+                       "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    co_await asio::async_write(sock, asio::buffer(resp), kTuple);
+    boost::system::error_code ignored;
+    sock.close(ignored);
+  }
+}
+
+}  // namespace hk::server

@@ -1,0 +1,62 @@
+// Server: owns everything the daemon runs — the I/O context, the worker pool, domains, certificates,
+// the queue and the listeners — and wires them together. main() only builds one and runs it.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+#include <vector>
+
+#include "daemon/config/config.hpp"
+#include "daemon/server/listener.hpp"
+#include "daemon/server/metrics.hpp"
+
+namespace hk::domains {
+class DomainsWatcher;
+}
+namespace hk::certs {
+class CertStore;
+}
+namespace hk::queue {
+class QueueStore;
+class Queue;
+class Courier;
+}  // namespace hk::queue
+
+namespace hk::server {
+
+class Server {
+ public:
+  // Loads domains and certificates, opens the queue and binds every listener; throws
+  // std::runtime_error (with a message for the administrator) when any of that fails.
+  explicit Server(config::Config cfg);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Runs until SIGTERM/SIGINT. SIGHUP reloads certificates, users and aliases.
+  void run();
+
+ private:
+  boost::asio::awaitable<void> signals();
+  boost::asio::awaitable<void> reload_loop();
+  boost::asio::awaitable<void> metrics_loop(boost::asio::ip::tcp::acceptor& acceptor);
+  void reload(bool forced);
+  void stop();
+
+  config::Config cfg_;
+  boost::asio::io_context io_{1};
+  boost::asio::thread_pool pool_{2};
+  Metrics metrics_;
+  ConnectionCounts counts_;
+  std::unique_ptr<domains::DomainsWatcher> domains_;
+  std::unique_ptr<certs::CertStore> certs_;
+  std::unique_ptr<queue::QueueStore> store_;
+  std::unique_ptr<queue::Courier> local_courier_;
+  std::unique_ptr<queue::Queue> queue_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<boost::asio::ip::tcp::acceptor> metrics_acceptors_;
+  bool stopping_ = false;
+};
+
+}  // namespace hk::server

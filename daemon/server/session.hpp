@@ -1,0 +1,54 @@
+// An SMTP server session (RFC 5321, with RFC 3207 STARTTLS, RFC 4954 AUTH, RFC 6409 submission):
+// one coroutine per client connection, from greeting to QUIT.
+//
+// SECURITY: this is where remote input enters. Relay control (never an open relay), sender
+// authorization, AUTH and the DATA smuggling defence live here; nothing a client sends may abort
+// the process, and every limit that bounds memory or time is enforced before the work it bounds.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "daemon/server/connection.hpp"
+
+namespace hk::config {
+struct Config;
+}
+namespace hk::domains {
+class DomainsWatcher;
+}
+namespace hk::certs {
+class CertStore;
+}
+namespace hk::queue {
+class QueueStore;
+class Queue;
+}  // namespace hk::queue
+
+namespace hk::server {
+
+class Metrics;
+
+// Which listener accepted the connection; it decides what the session offers and requires.
+enum class Port {
+  Smtp,           // 25: mail for local domains from anyone; relay only for trusted/authenticated
+  Submission,     // 587: STARTTLS then AUTH required (RFC 6409)
+  SubmissionTls,  // 465: TLS from the first byte (RFC 8314), AUTH required
+};
+const char* port_name(Port p);
+
+// What a session needs from the daemon; all owned by the Server and outliving every session.
+struct Deps {
+  const config::Config* cfg = nullptr;
+  domains::DomainsWatcher* domains = nullptr;
+  certs::CertStore* certs = nullptr;
+  queue::QueueStore* store = nullptr;
+  queue::Queue* queue = nullptr;
+  boost::asio::thread_pool* pool = nullptr;
+  Metrics* metrics = nullptr;
+};
+
+// Runs one session to its end. Never throws for anything the client does.
+boost::asio::awaitable<void> serve(Connection conn, Deps deps, Port port);
+
+}  // namespace hk::server

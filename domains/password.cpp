@@ -1,0 +1,176 @@
+// scrypt hashing and verification of passwords; see password.hpp for the encoded form.
+#include "domains/password.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "daemon/base/openssl.hpp"
+#include "domains/domains_error.hpp"
+
+namespace hk::domains {
+namespace {
+
+constexpr std::string_view kScheme = "scrypt";
+constexpr size_t kSaltBytes = 16;
+constexpr size_t kKeyBytes = 32;
+constexpr uint64_t kMaxMemory = uint64_t{1} << 30;
+
+using Bytes = std::vector<unsigned char>;
+
+struct Parsed {
+  ScryptParams params;
+  Bytes salt;
+  Bytes key;
+};
+
+bool params_in_range(const ScryptParams& p) {
+  if (p.log_n < 1 || p.log_n > 20 || p.r < 1 || p.r > 32 || p.p < 1 || p.p > 16) {
+    return false;
+  }
+  uint64_t memory = uint64_t{128} * static_cast<uint64_t>(p.r) * (uint64_t{1} << p.log_n);
+  return memory <= kMaxMemory;
+}
+
+std::string base64_encode(const Bytes& in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), in.data(),
+                          static_cast<int>(in.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+bool is_base64_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/';
+}
+
+// Strict RFC 4648 §4 base64 with padding; EVP_DecodeBlock alone would skip whitespace and count
+// padding as data.
+std::optional<Bytes> base64_decode(std::string_view in) {
+  if (in.empty() || in.size() % 4 != 0) {
+    return std::nullopt;
+  }
+  size_t pad = 0;
+  while (pad < 2 && in[in.size() - 1 - pad] == '=') {
+    ++pad;
+  }
+  for (size_t i = 0; i < in.size() - pad; ++i) {
+    if (!is_base64_char(in[i])) {
+      return std::nullopt;
+    }
+  }
+  Bytes out(in.size() / 4 * 3);
+  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  if (n < 0 || static_cast<size_t>(n) < pad) {
+    return std::nullopt;
+  }
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+std::optional<int> parse_int(std::string_view s) {
+  int v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || s[0] == '-') {
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<Parsed> parse(std::string_view encoded) {
+  std::string_view field[6];
+  for (int i = 0; i < 6; ++i) {
+    size_t end = encoded.find('$');
+    if ((end == std::string_view::npos) != (i == 5)) {
+      return std::nullopt;
+    }
+    field[i] = encoded.substr(0, end);
+    encoded.remove_prefix(end == std::string_view::npos ? encoded.size() : end + 1);
+  }
+  if (field[0] != kScheme) {
+    return std::nullopt;
+  }
+  auto log_n = parse_int(field[1]);
+  auto r = parse_int(field[2]);
+  auto p = parse_int(field[3]);
+  auto salt = base64_decode(field[4]);
+  auto key = base64_decode(field[5]);
+  if (!log_n || !r || !p || !salt || !key) {
+    return std::nullopt;
+  }
+  Parsed out{{*log_n, *r, *p}, std::move(*salt), std::move(*key)};
+  if (!params_in_range(out.params) || out.salt.size() < 8 || out.salt.size() > 64 ||
+      out.key.size() < 16 || out.key.size() > 64) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+// Derives `key_len` bytes; false when OpenSSL fails (out of memory).
+bool derive(std::string_view password, const Bytes& salt, const ScryptParams& p, Bytes& key) {
+  uint64_t n = uint64_t{1} << p.log_n;
+  auto r = static_cast<uint64_t>(p.r);
+  auto par = static_cast<uint64_t>(p.p);
+  // OpenSSL needs 128*r*(N+2) bytes for V plus 128*r*p for B; a little slack on top.
+  uint64_t max_mem = 128 * r * (n + 2 + par) + (uint64_t{1} << 20);
+  return EVP_PBE_scrypt(password.data(), password.size(), salt.data(), salt.size(), n, r, par,
+                        max_mem, key.data(), key.size()) == 1;
+}
+
+}  // namespace
+
+std::string hash_password(std::string_view password) { return hash_password(password, {}); }
+
+std::string hash_password(std::string_view password, const ScryptParams& params) {
+  if (!params_in_range(params)) {
+    throw DomainsError("scrypt parameters out of range");
+  }
+  Bytes salt(kSaltBytes);
+  if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) {
+    throw DomainsError("no random salt: " + base::openssl_error());
+  }
+  Bytes key(kKeyBytes);
+  if (!derive(password, salt, params, key)) {
+    throw DomainsError("scrypt failed: " + base::openssl_error());
+  }
+  std::string out(kScheme);
+  for (int v : {params.log_n, params.r, params.p}) {
+    out += '$';
+    out += std::to_string(v);
+  }
+  out += '$' + base64_encode(salt) + '$' + base64_encode(key);
+  return out;
+}
+
+bool verify_password(std::string_view encoded, std::string_view password) {
+  auto parsed = parse(encoded);
+  if (!parsed) {
+    return false;
+  }
+  Bytes key(parsed->key.size());
+  if (!derive(password, parsed->salt, parsed->params, key)) {
+    ERR_clear_error();
+    return false;
+  }
+  return CRYPTO_memcmp(key.data(), parsed->key.data(), key.size()) == 0;
+}
+
+bool is_valid_password_hash(std::string_view encoded) { return parse(encoded).has_value(); }
+
+void spend_dummy_password_check(std::string_view password) {
+  // A fixed salt and key: the result is thrown away, only the time spent matters.
+  static const Bytes salt(kSaltBytes, 0x5a);
+  Bytes key(kKeyBytes);
+  if (!derive(password, salt, ScryptParams{}, key)) {
+    ERR_clear_error();
+  }
+}
+
+}  // namespace hk::domains

@@ -1,0 +1,493 @@
+#!/usr/bin/env bash
+# Benchmarks hikyaku against chasquid and Postfix on this machine, in one run, on loopback only:
+# throughput and latency (1 KiB and 100 KiB messages x 1, 10 and 50 sessions), server CPU per
+# message, and memory per idle connection. Each server runs from its own config dir under a temp
+# dir; the system instances are never touched. See docs/benchmarks.md for what the figures mean.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+usage: tests/bench/run.sh [--quick] [--runs N] [--servers "hikyaku chasquid postfix"]
+                          [--build-dir DIR] [--no-build] [--idle N] [--out FILE] [--keep]
+                          [--no-netns] [--max-time S]
+  --quick       a tenth of the messages and idle connections, 1 run unless --runs is given
+  --runs N      run every throughput case N times and report the median (default 3)
+  --servers     which servers to run (default: all three; a server that fails to start is skipped)
+  --build-dir   CMake build dir holding daemon/hikyaku (default: build); configured if missing
+  --no-build    use the binaries already in the build dir
+  --idle N      idle connections for the memory test (default 1000; 0 skips the test)
+  --out FILE    also write every run's raw CSV rows to FILE
+  --keep        keep the temp dir (configs, logs, queues) and print where it is
+  --no-netns    do not enter a private network namespace (see docs/benchmarks.md)
+  --max-time S  stop everything after S seconds (default 3600)
+Queues and configs live in a temp dir under $TMPDIR (default /tmp), which must be disk-backed.
+EOF
+}
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SELF="$ROOT/tests/bench/run.sh"
+ORIG_ARGS=("$@")
+QUICK=0
+RUNS=""
+SERVERS="hikyaku chasquid postfix"
+BUILD_DIR="$ROOT/build"
+DO_BUILD=1
+IDLE=""
+OUT=""
+KEEP=0
+NETNS=1
+MAX_TIME=3600
+BENCH="" # set below, or to a directly compiled hk-bench when the tree does not configure
+while (($#)); do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --runs) RUNS=$2; shift ;;
+    --servers) SERVERS=$2; shift ;;
+    --build-dir) BUILD_DIR=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift ;;
+    --no-build) DO_BUILD=0 ;;
+    --idle) IDLE=$2; shift ;;
+    --out) OUT=$(realpath -m "$2"); shift ;;
+    --keep) KEEP=1 ;;
+    --no-netns) NETNS=0 ;;
+    --max-time) MAX_TIME=$2; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "run.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+[[ $BUILD_DIR = /* ]] || BUILD_DIR="$ROOT/$BUILD_DIR"
+
+# A private network namespace holds only a loopback interface: no packet of the benchmark (nor a
+# DNS query that a server makes on its own, such as chasquid's SPF check) can leave the machine.
+# A private mount namespace lets it see its own resolv.conf, pointing at a closed loopback port,
+# so those lookups fail at once instead of waiting for a resolver.
+if ((NETNS)) && [[ -z ${HK_BENCH_IN_NETNS:-} ]]; then
+  if [[ $(id -u) -eq 0 ]] && unshare --net --mount true 2>/dev/null; then
+    export HK_BENCH_IN_NETNS=1
+    exec unshare --net --mount -- bash "$SELF" "${ORIG_ARGS[@]}"
+  fi
+  echo "run.sh: cannot create a network namespace (needs root); running in this one" >&2
+  NETNS=0
+fi
+if [[ -n ${HK_BENCH_IN_NETNS:-} ]]; then
+  ip link set lo up
+  RESOLV=$(mktemp /tmp/hk-bench-resolv.XXXXXX)
+  echo "nameserver 127.0.0.1" >"$RESOLV"
+  mount --bind "$RESOLV" /etc/resolv.conf
+fi
+
+if ((QUICK)); then
+  : "${RUNS:=1}" "${IDLE:=100}"
+  MSGS_SMALL=500 MSGS_LARGE=100
+else
+  : "${RUNS:=3}" "${IDLE:=1000}"
+  MSGS_SMALL=5000 MSGS_LARGE=1000
+fi
+SIZES=(1024 102400)
+SESSIONS=(1 10 50)
+STEP_TIMEOUT=900 # no single hk-bench run may take longer than this
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hk-bench.XXXXXX")
+chmod 755 "$WORK" # Postfix's unprivileged processes must traverse it
+RAW="$WORK/results.csv"
+declare -A PIDS=()        # server -> root pid of its process tree
+declare -A PORTS=()       # server -> SMTP port
+declare -A STOPS=()       # server -> command that stops it
+WATCHDOG=""
+CHILD=""                  # the hk-bench run in progress
+
+log() { printf '%s run.sh: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# Stops a process this script started, and what it runs (the children of a timeout(1) wrapper).
+stop_pid() {
+  local pid=$1 kids i
+  kids=$(pgrep -P "$pid" || true)
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  # shellcheck disable=SC2086 # one word per pid
+  kill -KILL $kids "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  [[ -n $CHILD ]] && stop_pid "$CHILD"
+  for s in "${!STOPS[@]}"; do
+    eval "${STOPS[$s]}" >/dev/null 2>&1 || true
+  done
+  if [[ -n $WATCHDOG ]]; then
+    kill "$WATCHDOG" 2>/dev/null || true
+  fi
+  if [[ -n ${RESOLV:-} ]]; then
+    umount /etc/resolv.conf 2>/dev/null || true
+    rm -f "$RESOLV"
+  fi
+  if ((KEEP)); then
+    log "kept $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# The whole run is bounded: past --max-time the script is told to stop, and its trap cleans up.
+(
+  trap 'kill $sleeper 2>/dev/null; exit 0' TERM
+  sleep "$MAX_TIME" &
+  sleeper=$!
+  wait $sleeper && log "--max-time $MAX_TIME s reached" && kill -TERM $$
+) &
+WATCHDOG=$!
+
+if [[ $(stat -f -c %T "$WORK") == tmpfs ]]; then
+  log "WARNING: $WORK is on tmpfs, where fsync costs nothing; set TMPDIR to a disk-backed dir"
+fi
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+# ---- Build ------------------------------------------------------------------------------------
+
+# Programs land in $BUILD_DIR/bin (CMAKE_RUNTIME_OUTPUT_DIRECTORY); older trees kept them beside
+# their sources.
+find_program_in_build() { # name, subdir
+  if [[ -x $BUILD_DIR/bin/$1 || ! -x $BUILD_DIR/$2/$1 ]]; then
+    echo "$BUILD_DIR/bin/$1"
+  else
+    echo "$BUILD_DIR/$2/$1"
+  fi
+}
+if ((DO_BUILD)); then
+  if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
+    log "configuring $BUILD_DIR"
+    timeout 600 cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$WORK/cmake.log" 2>&1 ||
+      log "cmake failed (see $WORK/cmake.log)"
+  fi
+  log "building hk-bench"
+  if ! timeout 1200 cmake --build "$BUILD_DIR" --target hk-bench -j2 >"$WORK/build.log" 2>&1; then
+    # The tree may be mid-edit; hk-bench needs nothing of it but Asio, so build it alone.
+    log "cmake build of hk-bench failed; compiling it directly"
+    BENCH="$WORK/hk-bench"
+    timeout 600 c++ -std=c++20 -O2 -o "$BENCH" "$ROOT/tests/bench/hk_bench.cpp" \
+      "$ROOT/tests/bench/proc_tree.cpp" -pthread
+  fi
+  if [[ " $SERVERS " == *" hikyaku "* ]]; then
+    log "building hikyaku"
+    timeout 1800 cmake --build "$BUILD_DIR" --target hikyaku -j2 >>"$WORK/build.log" 2>&1 ||
+      log "hikyaku failed to build (see build log); it will be skipped"
+  fi
+fi
+BENCH=${BENCH:-$(find_program_in_build hk-bench tests/bench)}
+HIKYAKU=$(find_program_in_build hikyaku daemon)
+[[ -x $BENCH ]] || { log "no hk-bench at $BENCH"; exit 1; }
+if grep -Eq '^(CMAKE_BUILD_TYPE:STRING=Debug|HK_SANITIZE:STRING=.+)$' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null; then
+  log "WARNING: $BUILD_DIR is a Debug or sanitizer build: hikyaku's figures will be low"
+fi
+
+# ---- Helpers ----------------------------------------------------------------------------------
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits (at most 15 s) until something accepts connections on 127.0.0.1:$1.
+wait_port() {
+  local i
+  for ((i = 0; i < 150; i++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
+self_signed() { # dir host
+  mkdir -p "$1"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \
+    -subj "/CN=$2" -addext "subjectAltName=DNS:$2" \
+    -keyout "$1/privkey.pem" -out "$1/fullchain.pem" >/dev/null 2>&1
+}
+
+# ---- Servers ----------------------------------------------------------------------------------
+
+start_chasquid() {
+  local d="$WORK/chasquid" port
+  command -v chasquid >/dev/null || { log "chasquid is not installed"; return 1; }
+  port=$(free_port)
+  mkdir -p "$d/domains/bench.test" "$d/data"
+  self_signed "$d/certs/chasquid.bench.test" chasquid.bench.test
+  # Delivery: the MDA is /bin/true, run once per message as chasquid runs maildrop or procmail.
+  # No hooks/ dir, so no post-data hook runs. Queue writes are chasquid's own, unchanged.
+  cat >"$d/chasquid.conf" <<EOF
+hostname: "chasquid.bench.test"
+smtp_address: "127.0.0.1:$port"
+submission_address: "127.0.0.1:$(free_port)"
+submission_over_tls_address: "127.0.0.1:$(free_port)"
+data_dir: "$d/data"
+mail_delivery_agent_bin: "/bin/true"
+mail_log_path: "$d/mail.log"
+EOF
+  timeout 30 chasquid-util -C="$d" user-add sink@bench.test --password=bench-sink-password \
+    >"$d/util.log" 2>&1 || { log "chasquid-util user-add failed"; return 1; }
+  timeout "$MAX_TIME" chasquid -config_dir "$d" -logfile "$d/chasquid.log" >"$d/stderr.log" 2>&1 &
+  PIDS[chasquid]=$!
+  PORTS[chasquid]=$port
+  STOPS[chasquid]="stop_pid ${PIDS[chasquid]}"
+  wait_port "$port"
+}
+
+start_postfix() {
+  local d="$WORK/postfix" port
+  command -v postfix >/dev/null || { log "postfix is not installed"; return 1; }
+  port=$(free_port)
+  mkdir -p "$d/conf" "$d/queue" "$d/data"
+  chown postfix "$d/data"
+  # Delivery: everything for bench.test goes to discard(8), which records it as delivered without
+  # reading it. Postfix still writes and fsyncs each queue file (cleanup) and runs qmgr, as usual.
+  # Every limit not named here keeps its default.
+  cat >"$d/conf/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $d/queue
+data_directory = $d/data
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = postfix.bench.test
+mydomain = bench.test
+myorigin = \$mydomain
+mydestination = bench.test
+mynetworks = 127.0.0.0/8
+local_recipient_maps =
+local_transport = discard:bench sink
+alias_maps =
+alias_database =
+biff = no
+# 1000 idle connections need 1000 smtpd processes (the default limit is 100), and the per-client
+# connection limits (anvil) would refuse the 51st connection from 127.0.0.1.
+default_process_limit = 1100
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+maillog_file = $d/maillog
+maillog_file_prefixes = $d
+EOF
+  cat >"$d/conf/master.cf" <<EOF
+127.0.0.1:$port inet n - n - - smtpd
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+local     unix  - n n - - local
+smtp      unix  - - n - - smtp
+relay     unix  - - n - - smtp
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+EOF
+  # postfix(1) prints its errors only to a terminal; script(1) gives it one.
+  timeout 60 script -qec "postfix -c $d/conf check" /dev/null >"$d/check.log" 2>&1 ||
+    { log "postfix check failed: $(tr -d '\r' <"$d/check.log")"; return 1; }
+  STOPS[postfix]="stop_postfix $d"
+  timeout 60 script -qec "postfix -c $d/conf start" /dev/null >"$d/start.log" 2>&1 ||
+    { log "postfix start failed: $(tr -d '\r' <"$d/start.log")"; return 1; }
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [[ -s $d/queue/pid/master.pid ]] && break
+    sleep 0.1
+  done
+  PIDS[postfix]=$(tr -d ' \n' <"$d/queue/pid/master.pid")
+  PORTS[postfix]=$port
+  wait_port "$port"
+}
+
+stop_postfix() { # dir
+  local master
+  master=$(tr -d ' \n' <"$1/queue/pid/master.pid" 2>/dev/null || true)
+  timeout 30 script -qec "postfix -c $1/conf stop" /dev/null >/dev/null 2>&1 || true
+  [[ -n $master ]] && stop_pid "$master"
+}
+
+start_hikyaku() {
+  local d="$WORK/hikyaku" port
+  [[ -x $HIKYAKU ]] || { log "no $HIKYAKU"; return 1; }
+  port=$(free_port)
+  mkdir -p "$d/domains/bench.test" "$d/data"
+  self_signed "$d/certs/bench.test" bench.test
+  # Every recipient of bench.test goes to one local mailbox (hikyaku's own local delivery).
+  echo '*: sink@bench.test' >"$d/domains/bench.test/aliases"
+  cat >"$d/hikyaku.toml" <<EOF
+hostname = "bench.test"
+data_dir = "$d/data"
+trusted_networks = ["127.0.0.0/8", "::1/128"]
+[listen]
+smtp = ["127.0.0.1:$port"]
+submission = []
+submission_tls = []
+[limits]
+max_message_size = "50MiB"
+max_recipients = 100
+max_connections = 5000
+max_connections_per_ip = 5000
+EOF
+  local util
+  util=$(find_program_in_build hikyaku-util util)
+  if [[ -x $util ]]; then
+    timeout 30 "$util" -C "$d" user-add sink@bench.test --password=bench-sink-password \
+      >"$d/util.log" 2>&1 || true
+  fi
+  timeout "$MAX_TIME" "$HIKYAKU" -C "$d" >"$d/hikyaku.log" 2>&1 &
+  PIDS[hikyaku]=$!
+  PORTS[hikyaku]=$port
+  STOPS[hikyaku]="stop_pid ${PIDS[hikyaku]}"
+  if ! wait_port "$port"; then
+    log "hikyaku did not listen; its log ends with:"
+    tail -5 "$d/hikyaku.log" | sed 's/^/    /' >&2
+    return 1
+  fi
+}
+
+bench() { # server, then hk-bench arguments
+  local s=$1
+  shift
+  # In the background, so that a signal to this script is handled at once (see cleanup).
+  timeout "$STEP_TIMEOUT" "$BENCH" --server "127.0.0.1:${PORTS[$s]}" --pid "${PIDS[$s]}" \
+    --label "$s" --csv "$@" &
+  CHILD=$!
+  local rc=0
+  wait "$CHILD" || rc=$?
+  CHILD=""
+  return "$rc"
+}
+
+ACTIVE=()
+for s in $SERVERS; do
+  log "starting $s"
+  if "start_$s" && bench "$s" --sessions 1 --messages 1 --size 1024 --settle 5 >/dev/null; then
+    ACTIVE+=("$s")
+    log "$s is up (pid ${PIDS[$s]}, port ${PORTS[$s]})"
+  else
+    log "$s failed to start or to accept a message: skipped"
+    if [[ -n ${STOPS[$s]:-} ]]; then
+      eval "${STOPS[$s]}" >/dev/null 2>&1 || true
+      unset "STOPS[$s]"
+    fi
+  fi
+done
+((${#ACTIVE[@]})) || { log "no server could be started"; exit 1; }
+
+# ---- Runs -------------------------------------------------------------------------------------
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+"$BENCH" --csv-header >"$RAW"
+# Memory per idle connection is measured first, on servers that have not carried mail yet: a
+# garbage-collected server (chasquid) keeps the heap that earlier runs grew, and would then seem
+# to need nothing for new connections.
+if ((IDLE > 0)); then
+  for s in "${ACTIVE[@]}"; do
+    log "idle: $s, $IDLE connections"
+    bench "$s" --idle "$IDLE" >>"$RAW" || log "$s: not every idle connection opened"
+  done
+fi
+# Runs are interleaved (run 1 of every case on every server, then run 2...) so that noise from
+# other work on the machine falls on every server alike.
+for ((r = 1; r <= RUNS; r++)); do
+  for size in "${SIZES[@]}"; do
+    msgs=$MSGS_SMALL
+    ((size > 1024)) && msgs=$MSGS_LARGE
+    for n in "${SESSIONS[@]}"; do
+      for s in "${ACTIVE[@]}"; do
+        log "run $r/$RUNS: $s, $n sessions, $size bytes, $msgs messages"
+        bench "$s" --sessions "$n" --size "$size" --messages "$msgs" >>"$RAW" ||
+          log "$s: run ended with errors (kept in the table)"
+      done
+    done
+  done
+done
+[[ -n $OUT ]] && cp "$RAW" "$OUT"
+
+# ---- Report -----------------------------------------------------------------------------------
+
+echo
+echo "hk-bench $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $RUNS run(s) per case (median)," \
+  "netns=$NETNS, servers: ${ACTIVE[*]}"
+echo "command: tests/bench/run.sh ${ORIG_ARGS[*]}"
+echo "load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)" \
+  "(other work on the machine makes the figures noisy)"
+python3 - "$RAW" "${ACTIVE[@]}" <<'EOF'
+import csv, statistics, sys
+
+rows = list(csv.DictReader(open(sys.argv[1])))
+servers = sys.argv[2:]
+
+def med(values):
+    values = [float(v) for v in values if v not in ("", None)]
+    return statistics.median(values) if values else None
+
+def fmt(v, d=1):
+    return "-" if v is None else f"{v:.{d}f}"
+
+cases, table = [], {}
+for r in rows:
+    if r["mode"] != "throughput":
+        continue
+    case = (int(r["size"]), int(r["sessions"]))
+    if case not in cases:
+        cases.append(case)
+    table.setdefault((case, r["label"]), []).append(r)
+
+def name(case):
+    size, n = case
+    return f"{size // 1024} KiB x {n}"
+
+print(f"\n{'case':<14}{'server':<10}{'msg/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/msg':>12}"
+      f"{'errors':>8}{'4yz':>7}")
+stats = {}
+for case in cases:
+    for s in servers:
+        rs = table.get((case, s), [])
+        st = {k: med(r[k] for r in rs) for k in ("msgs_per_s", "p50_ms", "p99_ms", "cpu_ms_per_msg")}
+        st["errors"] = sum(int(r["errors"] or 0) for r in rs)
+        st["deferred"] = sum(int(r["deferred"] or 0) for r in rs)
+        stats[(case, s)] = st
+        print(f"{name(case):<14}{s:<10}{fmt(st['msgs_per_s']):>9}{fmt(st['p50_ms'], 2):>9}"
+              f"{fmt(st['p99_ms'], 2):>9}{fmt(st['cpu_ms_per_msg'], 3):>12}{st['errors']:>8}"
+              f"{st['deferred']:>7}")
+
+idle = [r for r in rows if r["mode"] == "idle"]
+if idle:
+    print(f"\n{'idle':<14}{'server':<10}{'open':>9}{'PSS KiB/conn':>14}{'RSS KiB/conn':>14}")
+    for r in idle:
+        pss = float(r["pss_kib_per_conn"] or "nan")
+        rss = float(r["rss_kib_per_conn"] or "nan")
+        print(f"{'':<14}{r['label']:<10}{r['idle_open']:>9}{pss:>14.1f}{rss:>14.1f}")
+
+others = [s for s in servers if s != "hikyaku"]
+if "hikyaku" not in servers:
+    print("\nratios: hikyaku did not run")
+else:
+    print("\nratios hikyaku/other (msg/s: higher is better; CPU and memory: lower is better)")
+    for o in others:
+        print(f"  vs {o}:")
+        for case in cases:
+            a, b = stats[(case, "hikyaku")], stats[(case, o)]
+            def ratio(k):
+                return "-" if not a[k] or not b[k] else f"{a[k] / b[k]:.2f}"
+            print(f"    {name(case):<12} msg/s {ratio('msgs_per_s'):>6}   CPU/msg {ratio('cpu_ms_per_msg'):>6}"
+                  f"   p99 {ratio('p99_ms'):>6}")
+        mem = {r["label"]: r["pss_kib_per_conn"] for r in idle}
+        if mem.get("hikyaku") and mem.get(o):
+            print(f"    idle PSS/conn {float(mem['hikyaku']) / float(mem[o]):.3f}")
+EOF

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Shared helpers for integration tests: a private config dir, the real daemon on loopback ports
+# chosen by the kernel (port 0, read back from the log), and cleanup that kills what we started.
+# Sourced by tests/integration/t-*/run.sh. Needs HK_BIN (folder with hikyaku and hikyaku-util).
+set -euo pipefail
+
+HK_BIN=${HK_BIN:?HK_BIN must point at the build folder with hikyaku and hikyaku-util}
+HK_SRC=${HK_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+PY=/usr/bin/python3  # Debian's python, where python3-aiosmtpd and python3-dkim live
+T=$(mktemp -d /tmp/hk-it.XXXXXX)
+ETC=$T/etc
+DATA=$T/data
+LOG=$T/hikyaku.log
+DAEMON_PID=""
+FAILS=0
+PASSES=0
+
+cleanup() {
+  local rc=$?
+  stop_daemon
+  if [ "$rc" -ne 0 ] || [ "$FAILS" -ne 0 ]; then
+    echo "--- daemon log ($LOG) ---"
+    tail -n 60 "$LOG" 2>/dev/null || true
+  fi
+  [ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+
+pass() { PASSES=$((PASSES + 1)); echo "ok   - $*"; }
+fail() { FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
+# check "description" command...: passes when the command exits 0.
+check() {
+  local what=$1
+  shift
+  if "$@" >"$T/check.out" 2>&1; then pass "$what"; else fail "$what"; sed 's/^/     /' "$T/check.out" | tail -n 20; fi
+}
+finish() {
+  echo "$PASSES passed, $FAILS failed"
+  [ "$FAILS" -eq 0 ]
+}
+
+# write_config [extra toml lines...] — a config listening on 127.0.0.1 port 0 for all three ports.
+write_config() {
+  mkdir -p "$ETC/certs/mx.test" "$ETC/domains" "$DATA"
+  if [ ! -f "$ETC/certs/mx.test/fullchain.pem" ]; then
+    make_cert "$ETC/certs/mx.test" mx.test
+  fi
+  cat >"$ETC/hikyaku.toml" <<TOML
+hostname = "mx.test"
+data_dir = "$DATA"
+trusted_networks = ${TRUSTED:-[]}
+log_level = "debug"
+[listen]
+smtp = ["127.0.0.1:0"]
+submission = ["127.0.0.1:0"]
+submission_tls = ["127.0.0.1:0"]
+metrics = ["127.0.0.1:0"]
+[limits]
+max_message_size = "${MAX_SIZE:-1MiB}"
+max_recipients = ${MAX_RCPTS:-5}
+command_timeout = "${CMD_TIMEOUT:-30s}"
+data_timeout = "${DATA_TIMEOUT:-30s}"
+TOML
+  for line in "$@"; do echo "$line" >>"$ETC/hikyaku.toml"; done
+}
+
+# make_cert DIR NAME [NAME...] — self-signed EC certificate made with the openssl CLI.
+make_cert() {
+  local dir=$1 cn=$2
+  shift
+  local san=""
+  for n in "$@"; do san="${san:+$san,}DNS:$n"; done
+  mkdir -p "$dir"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+    -subj "/CN=$cn" -addext "subjectAltName=$san" \
+    -keyout "$dir/privkey.pem" -out "$dir/fullchain.pem" 2>/dev/null
+  chmod 600 "$dir/privkey.pem"
+}
+
+add_user() {  # add_user user@domain password
+  printf '%s' "$2" | "$HK_BIN/hikyaku-util" -C "$ETC" user-add "$1" --password-stdin >/dev/null
+}
+
+start_daemon() {
+  : >"$LOG"
+  setsid "$HK_BIN/hikyaku" -C "$ETC" >>"$LOG" 2>&1 &
+  DAEMON_PID=$!
+  local i
+  for i in $(seq 1 100); do
+    if grep -q "listening submission_tls=" "$LOG" 2>/dev/null; then
+      SMTP_PORT=$(sed -n 's/.*listening smtp=127.0.0.1:\([0-9]*\).*/\1/p' "$LOG" | tail -n1)
+      SUB_PORT=$(sed -n 's/.*listening submission=127.0.0.1:\([0-9]*\).*/\1/p' "$LOG" | tail -n1)
+      TLS_PORT=$(sed -n 's/.*listening submission_tls=127.0.0.1:\([0-9]*\).*/\1/p' "$LOG" | tail -n1)
+      METRICS_PORT=$(sed -n 's/.*listening metrics=127.0.0.1:\([0-9]*\).*/\1/p' "$LOG" | tail -n1)
+      return 0
+    fi
+    if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+      echo "daemon exited during start:"; cat "$LOG"; return 1
+    fi
+    sleep 0.1
+  done
+  echo "daemon did not start in 10 s:"; cat "$LOG"; return 1
+}
+
+stop_daemon() {  # stop_daemon [SIGNAL]
+  if [ -n "$DAEMON_PID" ]; then
+    kill "-${1:-TERM}" "$DAEMON_PID" 2>/dev/null || true
+    local i
+    for i in $(seq 1 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$DAEMON_PID" 2>/dev/null || true
+    wait "$DAEMON_PID" 2>/dev/null || true
+    DAEMON_PID=""
+  fi
+}
+
+# dialog FILE [PORT] — runs an SMTP dialog script against the daemon (see dialog.py).
+dialog() {
+  "$PY" "$HK_SRC/tests/integration/dialog.py" --port "${2:-$SMTP_PORT}" --cafile "$ETC/certs/mx.test/fullchain.pem" "$1"
+}
+
+# maildir_count DOMAIN USER — messages delivered to a local mailbox.
+maildir_count() {
+  local d="$DATA/mail/$1/$2/new"
+  if [ -d "$d" ]; then find "$d" -type f | wc -l; else echo 0; fi
+}
+
+# wait_for COUNT CMD... — retries CMD (which prints a number) until it prints COUNT, 10 s at most.
+wait_for() {
+  local want=$1 i got=""
+  shift
+  for i in $(seq 1 100); do
+    got=$("$@")
+    [ "$got" = "$want" ] && return 0
+    sleep 0.1
+  done
+  echo "waited for $want, got $got"
+  return 1
+}
+
+queue_count() { find "$DATA/queue" -maxdepth 1 -name '*.msg' | wc -l; }
+
+# The test domains: example.test with users alice (secret) and bob (hunter2) and a few aliases;
+# catchall.test with only a catch-all to alice.
+setup_domains() {
+  mkdir -p "$ETC/domains/example.test" "$ETC/domains/catchall.test"
+  add_user alice@example.test secret
+  add_user bob@example.test hunter2
+  cat >"$ETC/domains/example.test/aliases" <<'ALIASES'
+# test aliases
+sales: alice
+team: alice, bob
+fwd: someone@remote.test
+postmaster: alice
+ALIASES
+  echo '*: alice@example.test' >"$ETC/domains/catchall.test/aliases"
+}

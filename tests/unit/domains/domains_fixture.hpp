@@ -1,0 +1,34 @@
+// A domains/ folder with several local domains, users, aliases and policies, shared by the
+// resolution, authentication and sender tests.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "domains/domains.hpp"
+#include "temp_dir.hpp"
+
+namespace hk::domains::test {
+
+// A users file whose every user has the password "<name>-pw" (cheap scrypt parameters).
+inline std::string users_file(const std::vector<std::string>& names) {
+  UserDb db;
+  for (const std::string& n : names) {
+    db.set(n, n + "-pw", ScryptParams{4, 8, 1});
+  }
+  return db.serialize();
+}
+
+// Renders a resolution as "local a@b" / "remote c@d" lines, or "error: ..." on error.
+inline std::vector<std::string> describe(const Resolution& r) {
+  if (!r.error.empty()) {
+    return {"error: " + r.error};
+  }
+  std::vector<std::string> out;
+  for (const auto& t : r.targets) {
+    out.push_back((t.kind == Resolution::Kind::LocalUser ? "local " : "remote ") + t.address);
+  }
+  return out;
+}
+
+}  // namespace hk::domains::test

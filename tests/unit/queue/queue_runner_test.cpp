@@ -1,0 +1,300 @@
+// Tests for the Queue runner with a fake Courier: retries, permanent failures, expiry, flush,
+// recovery after a restart, and remote recipients without a remote courier.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "daemon/queue/queue.hpp"
+#include "tests/unit/queue/test_util.hpp"
+
+namespace hk::queue {
+namespace {
+
+namespace asio = boost::asio;
+using std::chrono::seconds;
+using test::run_sync;
+using test::TempDir;
+using Status = DeliveryResult::Status;
+
+// Answers each call with the next status of its script (the last one repeats) for every
+// recipient, and remembers what it was asked.
+class FakeCourier final : public Courier {
+ public:
+  explicit FakeCourier(std::vector<Status> script) : script_(std::move(script)) {}
+
+  asio::awaitable<std::vector<DeliveryResult>> deliver(const Envelope& env,
+                                                       const std::vector<const Recipient*>& rcpts,
+                                                       const std::string& message) override {
+    Status s = script_[std::min(calls, script_.size() - 1)];
+    ++calls;
+    ids.push_back(env.id);
+    last_message = message;
+    if (delay.count() > 0) {
+      ++in_flight;
+      max_in_flight = std::max(max_in_flight, in_flight);
+      asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+      co_await timer.async_wait(asio::use_awaitable);
+      --in_flight;
+    }
+    std::vector<DeliveryResult> out;
+    for (const Recipient* r : rcpts) {
+      addresses.push_back(r->address);
+      out.push_back({s, s == Status::Delivered   ? "250 2.0.0 ok"
+                        : s == Status::Transient ? "451 4.4.1 try later"
+                                                 : "550 5.1.1 no such user"});
+    }
+    co_return out;
+  }
+
+  std::chrono::milliseconds delay{0};  // how long each call takes
+  size_t calls = 0;
+  size_t in_flight = 0;
+  size_t max_in_flight = 0;
+  std::vector<std::string> ids;
+  std::vector<std::string> addresses;
+  std::string last_message;
+
+ private:
+  std::vector<Status> script_;
+};
+
+Envelope make_envelope(std::vector<bool> local) {
+  Envelope env;
+  env.id = QueueStore::new_id();
+  env.created = std::chrono::time_point_cast<seconds>(std::chrono::system_clock::now());
+  env.from = "alice@example.org";
+  for (size_t i = 0; i < local.size(); ++i) {
+    Recipient r;
+    r.address = "rcpt" + std::to_string(i) + "@example.net";
+    r.original = r.address;
+    r.local = local[i];
+    env.rcpts.push_back(r);
+  }
+  return env;
+}
+
+const std::string kMessage = "Subject: t\r\n\r\nhello\r\n";
+
+// Polls `cond` every 10 ms until it holds or `limit` passes; returns whether it held.
+asio::awaitable<bool> wait_for(std::function<bool()> cond, std::chrono::milliseconds limit) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      co_return false;
+    }
+    timer.expires_after(std::chrono::milliseconds(10));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  co_return true;
+}
+
+struct Fixture {
+  TempDir tmp;
+  asio::io_context io;
+  asio::thread_pool pool{2};
+  std::unique_ptr<QueueStore> store = std::make_unique<QueueStore>(tmp.path() / "queue");
+
+  Queue::Options options(std::vector<seconds> retry = {seconds(1)},
+                         seconds lifetime = seconds(3600)) {
+    return Queue::Options{std::move(retry), lifetime, 4, nullptr};
+  }
+
+  void put(const Envelope& env) { ASSERT_FALSE(run_sync(io, store->put(env, kMessage))); }
+
+  // Runs the queue until `cond` holds (or 10 s pass), then stops it and waits for run() to end.
+  bool run_until(Queue& q, std::function<bool()> cond) {
+    bool stopped = false;
+    asio::co_spawn(io, q.run(), [&](std::exception_ptr) { stopped = true; });
+    bool ok = run_sync(io, wait_for(std::move(cond), std::chrono::seconds(10)));
+    q.stop();
+    run_sync(io, wait_for([&] { return stopped; }, std::chrono::seconds(10)));
+    EXPECT_TRUE(stopped);
+    return ok;
+  }
+};
+
+bool fs_exists_state(const Fixture& f, const std::string& id) {
+  return std::filesystem::exists(f.tmp.path() / "queue" / (id + ".state"));
+}
+
+TEST(QueueRunner, TransientThenDelivered) {
+  Fixture f;
+  FakeCourier local({Status::Transient, Status::Delivered});
+  Queue q(f.io.get_executor(), f.pool, *f.store, f.options(), local, nullptr);
+  Envelope env = make_envelope({true});
+  f.put(env);
+  q.enqueued(env);
+
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(f.run_until(q, [&] { return local.calls == 2 && f.store->list().empty(); }));
+  auto took = std::chrono::steady_clock::now() - start;
+  // The retry waited for the 1 s schedule (±10 % jitter), not less.
+  EXPECT_GE(took, std::chrono::milliseconds(850));
+  EXPECT_LT(took, std::chrono::seconds(5));
+  EXPECT_EQ(local.ids, (std::vector<std::string>{env.id, env.id}));
+  EXPECT_EQ(local.last_message, kMessage);
+  EXPECT_EQ(q.size(), 0u);
+}
+
+TEST(QueueRunner, StateIsSavedBetweenAttempts) {
+  Fixture f;
+  FakeCourier local({Status::Transient});
+  Queue q(f.io.get_executor(), f.pool, *f.store, f.options({seconds(3600)}), local, nullptr);
+  Envelope env = make_envelope({true, true});
+  f.put(env);
+  q.enqueued(env);
+  ASSERT_TRUE(f.run_until(q, [&] { return local.calls == 1 && fs_exists_state(f, env.id); }));
+  Envelope loaded;
+  ASSERT_FALSE(f.store->load_envelope(env.id, loaded));
+  auto now = std::chrono::system_clock::now();
+  for (const Recipient& r : loaded.rcpts) {
+    EXPECT_EQ(r.state, RcptState::Pending);
+    EXPECT_EQ(r.attempts, 1);
+    EXPECT_EQ(r.last_reply, "451 4.4.1 try later");
+    EXPECT_GT(r.next_attempt, now + seconds(3000));
+    EXPECT_LT(r.next_attempt, now + seconds(4000));
+  }
+  EXPECT_EQ(q.size(), 1u);  // still scheduled, an hour from now
+}
+
+TEST(QueueRunner, PermanentFailureCallsHookAndRemoves) {
+  Fixture f;
+  FakeCourier local({Status::Permanent});
+  std::vector<std::string> failed;
+  Queue::Options opts = f.options();
+  opts.on_failed = [&](const Envelope& env, const std::vector<const Recipient*>& rcpts) {
+    for (const Recipient* r : rcpts) {
+      failed.push_back(env.id + " " + r->address + " " + r->last_reply);
+    }
+  };
+  Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, nullptr);
+  Envelope env = make_envelope({true});
+  f.put(env);
+  q.enqueued(env);
+  ASSERT_TRUE(f.run_until(q, [&] { return f.store->list().empty(); }));
+  EXPECT_EQ(local.calls, 1u);
+  EXPECT_EQ(failed, std::vector<std::string>{env.id + " rcpt0@example.net 550 5.1.1 no such user"});
+}
+
+TEST(QueueRunner, ExpiredTransientFails) {
+  Fixture f;
+  FakeCourier local({Status::Transient});
+  int hook_calls = 0;
+  Queue::Options opts = f.options({seconds(1)}, seconds(60));
+  opts.on_failed = [&](const Envelope&, const std::vector<const Recipient*>& rcpts) {
+    hook_calls += static_cast<int>(rcpts.size());
+  };
+  Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, nullptr);
+  Envelope env = make_envelope({true, true});
+  env.created -= seconds(120);  // older than its lifetime
+  f.put(env);
+  q.enqueued(env);
+  ASSERT_TRUE(f.run_until(q, [&] { return f.store->list().empty(); }));
+  EXPECT_EQ(local.calls, 1u);  // one last attempt, then failed
+  EXPECT_EQ(hook_calls, 2);
+}
+
+TEST(QueueRunner, FlushRetriesNow) {
+  Fixture f;
+  FakeCourier local({Status::Transient, Status::Delivered});
+  Queue q(f.io.get_executor(), f.pool, *f.store, f.options({seconds(3600)}), local, nullptr);
+  Envelope env = make_envelope({true});
+  f.put(env);
+  q.enqueued(env);
+  bool flushed = false;
+  ASSERT_TRUE(f.run_until(q, [&] {
+    if (local.calls == 1 && !flushed && fs_exists_state(f, env.id)) {
+      flushed = true;
+      q.flush();
+    }
+    return f.store->list().empty();
+  }));
+  EXPECT_EQ(local.calls, 2u);
+}
+
+TEST(QueueRunner, RemoteRecipientsWaitWithoutRemoteCourier) {
+  Fixture f;
+  FakeCourier local({Status::Delivered});
+  Queue q(f.io.get_executor(), f.pool, *f.store, f.options(), local, nullptr);
+  Envelope env = make_envelope({true, false});
+  f.put(env);
+  q.enqueued(env);
+  ASSERT_TRUE(f.run_until(q, [&] { return local.calls == 1 && fs_exists_state(f, env.id); }));
+  EXPECT_EQ(local.addresses, std::vector<std::string>{"rcpt0@example.net"});
+  Envelope loaded;
+  ASSERT_FALSE(f.store->load_envelope(env.id, loaded));
+  EXPECT_EQ(loaded.rcpts[0].state, RcptState::Delivered);
+  EXPECT_EQ(loaded.rcpts[1].state, RcptState::Pending);
+  EXPECT_EQ(loaded.rcpts[1].attempts, 0);
+  EXPECT_EQ(q.size(), 0u);  // nothing left it could deliver: not kept in memory
+}
+
+TEST(QueueRunner, RemoteCourierGetsRemoteRecipients) {
+  Fixture f;
+  FakeCourier local({Status::Delivered});
+  FakeCourier remote({Status::Delivered});
+  Queue q(f.io.get_executor(), f.pool, *f.store, f.options(), local, &remote);
+  Envelope env = make_envelope({false, true, false});
+  f.put(env);
+  q.enqueued(env);
+  ASSERT_TRUE(f.run_until(q, [&] { return f.store->list().empty(); }));
+  EXPECT_EQ(local.addresses, std::vector<std::string>{"rcpt1@example.net"});
+  EXPECT_EQ(remote.addresses, (std::vector<std::string>{"rcpt0@example.net", "rcpt2@example.net"}));
+}
+
+TEST(QueueRunner, RecoverAfterReopen) {
+  Fixture f;
+  Envelope due = make_envelope({true});
+  Envelope later = make_envelope({true});
+  Envelope finished = make_envelope({true});
+  f.put(due);
+  f.put(later);
+  f.put(finished);
+  later.rcpts[0].attempts = 2;
+  later.rcpts[0].next_attempt = std::chrono::system_clock::now() + seconds(3600);
+  ASSERT_FALSE(f.store->save_state(later));
+  finished.rcpts[0].state = RcptState::Delivered;  // done, but the crash came before remove()
+  ASSERT_FALSE(f.store->save_state(finished));
+
+  // "Restart": a new store on the same folder, a new runner.
+  f.store = std::make_unique<QueueStore>(f.tmp.path() / "queue");
+  FakeCourier local({Status::Delivered});
+  Queue q(f.io.get_executor(), f.pool, *f.store, f.options(), local, nullptr);
+  run_sync(f.io, test::done(q.recover()));
+  EXPECT_EQ(q.size(), 2u);
+  ASSERT_TRUE(f.run_until(q, [&] { return local.calls == 1 && f.store->list().size() == 1; }));
+  EXPECT_EQ(local.ids, std::vector<std::string>{due.id});
+  EXPECT_EQ(f.store->list(), std::vector<std::string>{later.id});
+  EXPECT_EQ(q.size(), 1u);
+}
+
+TEST(QueueRunner, ManyMessagesRespectConcurrency) {
+  Fixture f;
+  FakeCourier local({Status::Delivered});
+  local.delay = std::chrono::milliseconds(20);
+  Queue q(f.io.get_executor(), f.pool, *f.store, f.options(), local, nullptr);  // 4 at once
+  for (int i = 0; i < 50; ++i) {
+    Envelope env = make_envelope({true});
+    f.put(env);
+  }
+  run_sync(f.io, test::done(q.recover()));
+  EXPECT_EQ(q.size(), 50u);
+  ASSERT_TRUE(f.run_until(q, [&] { return f.store->list().empty(); }));
+  EXPECT_EQ(local.calls, 50u);
+  EXPECT_EQ(local.max_in_flight, 4u);
+  EXPECT_EQ(q.size(), 0u);
+}
+
+}  // namespace
+}  // namespace hk::queue
