@@ -50,7 +50,8 @@ class Queue {
   Queue(const Queue&) = delete;
   Queue& operator=(const Queue&) = delete;
 
-  // Called by the SMTP session right after put() succeeded: the first attempt is due now.
+  // Called by the SMTP session right after put() succeeded: the first attempt is due now. Only
+  // env.id is kept; the envelope is read back from the store when the attempt runs.
   void enqueued(Envelope env);
   // At startup: reads every envelope in the store (on the pool, in chunks) and schedules each
   // message at its earliest pending recipient's next attempt.
@@ -61,7 +62,8 @@ class Queue {
   void flush(const std::string& id = "");
   void stop();
 
-  // Messages known to the scheduler (waiting or in flight), for metrics and tests.
+  // Messages known to the scheduler (waiting or in flight), for metrics and tests; call it on
+  // the queue's executor.
   size_t size() const { return slots_.size(); }
 
  private:

@@ -175,8 +175,8 @@ if ((DO_BUILD)); then
       "$ROOT/tests/bench/proc_tree.cpp" -pthread
   fi
   if [[ " $SERVERS " == *" hikyaku "* ]]; then
-    log "building hikyaku"
-    timeout 1800 cmake --build "$BUILD_DIR" --target hikyaku -j2 >>"$WORK/build.log" 2>&1 ||
+    log "building hikyaku and hikyaku-util"
+    timeout 1800 cmake --build "$BUILD_DIR" --target hikyaku hikyaku-util -j2 >>"$WORK/build.log" 2>&1 ||
       log "hikyaku failed to build (see build log); it will be skipped"
   fi
 fi
@@ -326,7 +326,8 @@ start_hikyaku() {
   port=$(free_port)
   mkdir -p "$d/domains/bench.test" "$d/data"
   self_signed "$d/certs/bench.test" bench.test
-  # Every recipient of bench.test goes to one local mailbox (hikyaku's own local delivery).
+  # Every recipient of bench.test goes to one local mailbox, user sink (hikyaku's own local
+  # delivery); the catch-all needs that user to exist, or it would point at itself.
   echo '*: sink@bench.test' >"$d/domains/bench.test/aliases"
   cat >"$d/hikyaku.toml" <<EOF
 hostname = "bench.test"
@@ -344,9 +345,10 @@ max_connections_per_ip = 5000
 EOF
   local util
   util=$(find_program_in_build hikyaku-util util)
-  if [[ -x $util ]]; then
-    timeout 30 "$util" -C "$d" user-add sink@bench.test --password=bench-sink-password \
-      >"$d/util.log" 2>&1 || true
+  if ! timeout 60 "$util" -C "$d" user-add sink@bench.test --password=bench-sink-password \
+    >"$d/util.log" 2>&1; then
+    log "hikyaku-util user-add failed: $(tail -1 "$d/util.log" 2>/dev/null)"
+    return 1
   fi
   timeout "$MAX_TIME" "$HIKYAKU" -C "$d" >"$d/hikyaku.log" 2>&1 &
   PIDS[hikyaku]=$!

@@ -24,6 +24,9 @@ import smtplib, ssl, sys
 from email.message import EmailMessage
 port, tls_port, ca = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 ctx = ssl.create_default_context(cafile=ca)
+# smtplib names the peer by the address it dialled (127.0.0.1); the chain is still verified
+# against the test CA, and curl and dialog.py check the name mx.test.
+ctx.check_hostname = False
 msg = EmailMessage()
 msg["From"] = "alice@example.test"
 msg["To"] = "bob@example.test, friend@remote.test"
@@ -48,7 +51,7 @@ check "python smtplib: starttls+login+send_message, SMTP_SSL, bad password" \
 
 printf 'From: alice@example.test\r\nTo: bob@example.test\r\nSubject: curl\r\n\r\nfrom curl\r\n' >"$T/curl.eml"
 check "curl STARTTLS + AUTH on 587" \
-  curl -sS --max-time 10 --url "smtp://127.0.0.1:$SUB_PORT" --ssl-reqd --cacert "$CA" \
+  curl -sS --max-time 10 --url "smtp://mx.test:$SUB_PORT" --ssl-reqd --cacert "$CA" \
     --resolve mx.test:"$SUB_PORT":127.0.0.1 --user alice@example.test:secret \
     --mail-from alice@example.test --mail-rcpt bob@example.test --upload-file "$T/curl.eml"
 check "curl implicit TLS on 465" \
@@ -76,8 +79,8 @@ chmod 600 "$T/msmtprc"
 check "msmtp STARTTLS + AUTH on 587" \
   bash -c "printf 'Subject: msmtp\r\n\r\nhi\r\n' | msmtp -C '$T/msmtprc' -a test alice@example.test"
 
-# alice: swaks25, team (from 465), smtplib x2, curl25 via sales alias, msmtp = 6
-check "every message to alice delivered" wait_for 6 maildir_count example.test alice
+# alice: swaks25, team (from 465), curl25 via the sales alias, msmtp = 4
+check "every message to alice delivered" wait_for 4 maildir_count example.test alice
 # bob: swaks587, team, smtplib x2, curl587, curl465 = 6
 check "every message to bob delivered" wait_for 6 maildir_count example.test bob
 check "remote recipients stay queued for delivery" wait_for 2 queue_count
