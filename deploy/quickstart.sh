@@ -9,9 +9,9 @@ etc=/etc/hikyaku
 data=/var/lib/hikyaku
 
 bash "$src/deploy/install-deps.sh"
-cmake -S "$src" -B "$src/build" -DCMAKE_BUILD_TYPE=Release -DHK_TESTS=OFF >/dev/null
-cmake --build "$src/build" -j"$(nproc)" --target hikyaku hikyaku-util
-bash "$src/deploy/install.sh" "$src/build"
+cmake -S "$src" -B "$src/build-release" -DCMAKE_BUILD_TYPE=Release -DHK_TESTS=OFF >/dev/null
+cmake --build "$src/build-release" -j"$(nproc)" --target hikyaku hikyaku-util
+bash "$src/deploy/install.sh" "$src/build-release"
 
 password=""
 if [ ! -f "$etc/hikyaku.toml" ]; then

@@ -7,6 +7,7 @@
 
 #include "daemon/base/files.hpp"
 #include "domains/domains.hpp"
+#include "util/ownership.hpp"
 #include "util/args.hpp"
 #include "util/command.hpp"
 
@@ -125,11 +126,13 @@ int aliases_add(const Context& ctx, const std::vector<std::string>& words) {
   bool created_dir = !fs::is_directory(dir);
   if (created_dir) {
     fs::create_directories(dir);
+    match_parent_owner(dir);
   }
   auto write = [&](std::string_view text) {
     if (std::error_code ec = base::write_file_atomic(file, text, mode)) {
       throw domains::DomainsError(file.string() + ": " + ec.message());
     }
+    match_parent_owner(file);
   };
   write(new_text);
   // A loop or a too deep chain shows only when every domain is read: undo the change then.

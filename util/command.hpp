@@ -43,5 +43,6 @@ struct Command {
 // One function per command group; main.cpp lists them.
 std::span<const Command> users_commands();
 std::span<const Command> aliases_commands();
+std::span<const Command> config_commands();
 
 }  // namespace hk::util

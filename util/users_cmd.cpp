@@ -9,6 +9,7 @@
 
 #include "daemon/base/files.hpp"
 #include "domains/domains.hpp"
+#include "util/ownership.hpp"
 #include "util/args.hpp"
 #include "util/command.hpp"
 #include "util/terminal.hpp"
@@ -83,10 +84,12 @@ int user_add(const Context& ctx, const std::vector<std::string>& words) {
   }
   if (!fs::is_directory(dir)) {
     fs::create_directories(dir);
+    match_parent_owner(dir);
     std::cout << "created " << dir.string() << ": " << address.domain << " is now a local domain\n";
   }
   db.set(name, password);
   db.save(file);
+  match_parent_owner(file);
   std::cout << (exists ? "replaced password of " : "added ") << canonical << "\n";
   return kExitOk;
 }
@@ -103,6 +106,7 @@ int user_remove(const Context& ctx, const std::vector<std::string>& words) {
     return kExitFailure;
   }
   db.save(file);
+  match_parent_owner(file);
   std::cout << "removed " << canonical << "\n";
   return kExitOk;
 }
