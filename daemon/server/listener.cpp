@@ -69,22 +69,10 @@ void Listener::close() {
   acceptor_.close(ec);
 }
 
-asio::awaitable<void> Listener::serve_counted(Connection conn, asio::ip::address ip) {
-  deps_.metrics->set("hikyaku_connections", static_cast<int64_t>(counts_.total));
-  try {
-    co_await serve(std::move(conn), deps_, kind_);
-  } catch (const std::exception& e) {
-    // A session must never take the daemon down; log what escaped and carry on.
-    base::log_error() << "session client=" << ip.to_string()
-                      << " result=internal-error error=" << base::log_quote(e.what());
-    deps_.metrics->inc("hikyaku_session_errors_total");
+void Listener::sweep() {
+  for (auto it = counts_.per_ip.begin(); it != counts_.per_ip.end();) {
+    it = it->second == 0 ? counts_.per_ip.erase(it) : std::next(it);
   }
-  --counts_.total;
-  auto it = counts_.per_ip.find(ip);
-  if (it != counts_.per_ip.end() && --it->second == 0) {
-    counts_.per_ip.erase(it);
-  }
-  deps_.metrics->set("hikyaku_connections", static_cast<int64_t>(counts_.total));
 }
 
 asio::awaitable<void> Listener::accept_loop() {
@@ -120,11 +108,27 @@ asio::awaitable<void> Listener::accept_loop() {
     }
     ++mine;
     ++counts_.total;
-    asio::co_spawn(acceptor_.get_executor(), serve_counted(std::move(conn), ip),
-                   [](std::exception_ptr e) {
-                     if (e) {
-                       base::log_error() << "session result=internal-error";
+    if (counts_.per_ip.size() > 2 * counts_.total + 64) {
+      sweep();  // keeps the map bounded by the live connections
+    }
+    ConnectionSlot slot(&counts_.total, &mine);
+    asio::co_spawn(acceptor_.get_executor(), serve(std::move(conn), deps_, kind_, std::move(slot)),
+                   [metrics = deps_.metrics, ip](std::exception_ptr e) {
+                     if (!e) {
+                       return;
                      }
+                     // A session must never take the daemon down: log what escaped, go on.
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& ex) {
+                       base::log_error() << "session client=" << ip.to_string()
+                                         << " result=internal-error error="
+                                         << base::log_quote(ex.what());
+                     } catch (...) {
+                       base::log_error() << "session client=" << ip.to_string()
+                                         << " result=internal-error";
+                     }
+                     metrics->inc("hikyaku_session_errors_total");
                    });
   }
 }

@@ -12,6 +12,8 @@
 namespace hk::server {
 
 // Live connection counts shared by every listener of the daemon (one I/O thread: no locking).
+// Entries of per_ip that drop to zero are swept by the listener; std::map keeps the counters'
+// addresses stable for the ConnectionSlots that point at them.
 struct ConnectionCounts {
   size_t total = 0;
   std::map<boost::asio::ip::address, size_t> per_ip;
@@ -31,7 +33,7 @@ class Listener {
   Port kind() const { return kind_; }
 
  private:
-  boost::asio::awaitable<void> serve_counted(Connection conn, boost::asio::ip::address ip);
+  void sweep();
 
   boost::asio::ip::tcp::acceptor acceptor_;
   Port kind_;

@@ -205,6 +205,7 @@ asio::awaitable<void> Server::metrics_loop(tcp::acceptor& acceptor) {
     co_await sock.async_read_some(asio::buffer(buf), kTuple);
     t.cancel();
     metrics_.set("hikyaku_queue_size", static_cast<int64_t>(queue_->size()));
+    metrics_.set("hikyaku_connections", static_cast<int64_t>(counts_.total));
     std::string body = metrics_.render();
     std::string resp = "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
                        "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;

@@ -4,7 +4,7 @@
 #include "daemon/server/session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -35,7 +35,6 @@ namespace hk::server {
 using smtp::Reply;
 using smtp::Verb;
 using namespace std::chrono_literals;
-using namespace boost::asio::experimental::awaitable_operators;
 
 const char* port_name(Port p) {
   switch (p) {
@@ -81,7 +80,9 @@ class Session {
         cfg_(*deps.cfg),
         port_(port),
         lines_(kMaxCommandLine),
-        started_(std::chrono::steady_clock::now()) {
+        started_(std::chrono::steady_clock::now()),
+        end_of_life_(started_ + cfg_.limits.connection_timeout),
+        timer_(conn.executor()) {
     client_ip_ = conn_.remote_address().to_string();
     for (const auto& net : cfg_.trusted_networks) {
       if (net.contains(conn_.remote_address())) {
@@ -93,14 +94,16 @@ class Session {
   }
 
   asio::awaitable<void> run();
-  asio::awaitable<void> watchdog();
+  // Stops the timeout timer and waits until no timer handler can refer to this session.
+  asio::awaitable<void> finish();
 
  private:
   // ---- I/O ----
-  void touch(std::chrono::seconds timeout) {
-    deadline_ = std::chrono::steady_clock::now() + timeout;
-  }
-  asio::awaitable<bool> read_more();
+  // Timeouts (RFC 5321 §4.5.3.2): one deadline per session, moved by every command; a plain
+  // timer handler (not a second coroutine) enforces it, since idle sessions must stay small.
+  void touch(std::chrono::seconds timeout);
+  void arm_timer();
+  void on_timer(const boost::system::error_code& ec);
   asio::awaitable<std::optional<smtp::Line>> read_line();
   asio::awaitable<bool> send(const Reply& r);
   asio::awaitable<bool> flush();
@@ -141,7 +144,10 @@ class Session {
   smtp::LineBuffer lines_;
   std::string out_;  // replies not yet written (PIPELINING, RFC 2920 §3.1)
   std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point end_of_life_;
   std::chrono::steady_clock::time_point deadline_;
+  asio::steady_timer timer_;
+  bool finished_ = false;
   std::string client_ip_;
   bool trusted_ = false;
 
@@ -157,16 +163,6 @@ class Session {
   size_t rcpt_count_ = 0;
 };
 
-asio::awaitable<bool> Session::read_more() {
-  boost::system::error_code ec;
-  std::string_view got = co_await conn_.read_some(ec);
-  if (ec) {
-    co_return false;
-  }
-  lines_.append(got);
-  co_return true;
-}
-
 asio::awaitable<std::optional<smtp::Line>> Session::read_line() {
   for (;;) {
     if (auto line = lines_.next()) {
@@ -175,9 +171,12 @@ asio::awaitable<std::optional<smtp::Line>> Session::read_line() {
     if (!out_.empty() && !co_await flush()) {
       co_return std::nullopt;
     }
-    if (!co_await read_more()) {
+    boost::system::error_code ec;
+    std::string_view got = co_await conn_.read_some(ec);
+    if (ec) {
       co_return std::nullopt;
     }
+    lines_.append(got);
   }
 }
 
@@ -211,24 +210,41 @@ bool Session::auth_offered() const {
   return cfg_.allow_plain_auth_from_trusted && trusted_ && conn_.remote_address().is_loopback();
 }
 
-asio::awaitable<void> Session::watchdog() {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  const auto end_of_life = started_ + cfg_.limits.connection_timeout;
-  for (;;) {
-    auto deadline = std::min(deadline_, end_of_life);
-    if (deadline <= std::chrono::steady_clock::now()) {
-      // RFC 5321 §4.5.3.2: the server may close after its timeout; tell the client why.
-      base::log_info() << "session client=" << client_ip_ << " result=timeout";
-      deps_.metrics->inc("hikyaku_session_timeouts_total");
-      conn_.abort("421 4.4.2 " + cfg_.hostname + " Timeout exceeded, closing connection\r\n");
-      co_return;
-    }
-    timer.expires_at(deadline);
-    auto [ec] = co_await timer.async_wait(kTuple);
-    if (ec) {
-      co_return;  // the session ended and cancelled us
-    }
+void Session::touch(std::chrono::seconds timeout) {
+  auto old = std::min(deadline_, end_of_life_);
+  deadline_ = std::chrono::steady_clock::now() + timeout;
+  // A later deadline is noticed when the armed timer fires; an earlier one re-arms it now.
+  if (std::min(deadline_, end_of_life_) < old || old == std::chrono::steady_clock::time_point{}) {
+    arm_timer();
   }
+}
+
+void Session::arm_timer() {
+  timer_.expires_at(std::min(deadline_, end_of_life_));
+  timer_.async_wait([this](const boost::system::error_code& ec) { on_timer(ec); });
+}
+
+void Session::on_timer(const boost::system::error_code& ec) {
+  if (ec || finished_) {
+    return;  // cancelled or re-armed, or the session is over
+  }
+  if (std::chrono::steady_clock::now() < std::min(deadline_, end_of_life_)) {
+    arm_timer();
+    return;
+  }
+  // RFC 5321 §4.5.3.2: the server may close after its timeout; tell the client why. Closing the
+  // socket ends the read the session is waiting in.
+  base::log_info() << "session client=" << client_ip_ << " result=timeout";
+  deps_.metrics->inc("hikyaku_session_timeouts_total");
+  conn_.abort("421 4.4.2 " + cfg_.hostname + " Timeout exceeded, closing connection\r\n");
+}
+
+asio::awaitable<void> Session::finish() {
+  finished_ = true;
+  timer_.cancel();
+  // A handler already queued runs before this post completes (one FIFO I/O thread) and sees
+  // finished_; after it, no handler can refer to the session.
+  co_await asio::post(timer_.get_executor(), asio::use_awaitable);
 }
 
 asio::awaitable<void> Session::run() {
@@ -739,10 +755,20 @@ asio::awaitable<Reply> Session::on_auth(const smtp::Command& cmd) {
 
 }  // namespace
 
-asio::awaitable<void> serve(Connection conn, Deps deps, Port port) {
+asio::awaitable<void> serve(Connection conn, Deps deps, Port port, ConnectionSlot slot) {
   Session session(conn, deps, port);
-  co_await (session.run() || session.watchdog());
+  std::exception_ptr escaped;
+  try {
+    co_await session.run();
+  } catch (...) {
+    escaped = std::current_exception();
+  }
   conn.close();
+  co_await session.finish();
+  slot.release();
+  if (escaped) {
+    std::rethrow_exception(escaped);  // logged by the listener's completion handler
+  }
 }
 
 }  // namespace hk::server

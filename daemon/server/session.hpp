@@ -48,7 +48,32 @@ struct Deps {
   Metrics* metrics = nullptr;
 };
 
-// Runs one session to its end. Never throws for anything the client does.
-boost::asio::awaitable<void> serve(Connection conn, Deps deps, Port port);
+// A place in the connection limits, given back when the session ends (see Listener).
+class ConnectionSlot {
+ public:
+  ConnectionSlot() = default;
+  ConnectionSlot(size_t* total, size_t* per_ip) : total_(total), per_ip_(per_ip) {}
+  ConnectionSlot(ConnectionSlot&& o) noexcept : total_(o.total_), per_ip_(o.per_ip_) {
+    o.total_ = nullptr;
+    o.per_ip_ = nullptr;
+  }
+  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
+  ~ConnectionSlot() { release(); }
+  void release() {
+    if (total_ != nullptr) {
+      --*total_;
+      --*per_ip_;
+      total_ = nullptr;
+    }
+  }
+
+ private:
+  size_t* total_ = nullptr;
+  size_t* per_ip_ = nullptr;
+};
+
+// Runs one session to its end. Nothing the client does makes it throw; what escapes is a bug,
+// and the caller logs it.
+boost::asio::awaitable<void> serve(Connection conn, Deps deps, Port port, ConnectionSlot slot);
 
 }  // namespace hk::server
