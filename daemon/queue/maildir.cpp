@@ -111,6 +111,29 @@ fs::path maildir_path(const fs::path& mail_dir, const std::string& address) {
   return mail_dir / domain / user;
 }
 
+std::error_code prepare_maildir_copy(const fs::path& mail_dir, const std::string& address,
+                                     const std::string& return_path, size_t message_size,
+                                     const std::string& hostname, MaildirCopy& out) {
+  out.box = maildir_path(mail_dir, address);
+  if (out.box.empty()) {
+    return std::make_error_code(std::errc::invalid_argument);
+  }
+  for (const fs::path& d : {mail_dir, out.box.parent_path(), out.box, out.box / "tmp",
+                            out.box / "new", out.box / "cur"}) {
+    if (std::error_code ec = ensure_dir(d)) {
+      return ec;
+    }
+  }
+  out.head = "Return-Path: <" + header_value(return_path) +
+             ">\r\nDelivered-To: " + header_value(address) + "\r\n";
+  timeval tv{};
+  ::gettimeofday(&tv, nullptr);
+  out.name = std::to_string(tv.tv_sec) + ".M" + std::to_string(tv.tv_usec) + "P" +
+             std::to_string(::getpid()) + "Q" + std::to_string(++g_delivery_counter) + "." +
+             name_hostname(hostname) + ",S=" + std::to_string(out.head.size() + message_size);
+  return {};
+}
+
 std::error_code deliver_to_maildir(const fs::path& mail_dir, const std::string& address,
                                    const std::string& return_path, std::string_view message,
                                    std::string hostname) {

@@ -28,4 +28,18 @@ std::error_code deliver_to_maildir(const std::filesystem::path& mail_dir,
                                    const std::string& address, const std::string& return_path,
                                    std::string_view message, std::string hostname);
 
+// One message's copy for one mailbox, prepared for a writer that does the write, fsync and
+// rename itself (QueueStore::deliver_local): the mailbox folder, a unique file name, and the
+// header lines to put before the message.
+struct MaildirCopy {
+  std::filesystem::path box;
+  std::string name;
+  std::string head;
+};
+// Creates the folders of `address`'s Maildir and fills `out`; blocking.
+std::error_code prepare_maildir_copy(const std::filesystem::path& mail_dir,
+                                     const std::string& address, const std::string& return_path,
+                                     size_t message_size, const std::string& hostname,
+                                     MaildirCopy& out);
+
 }  // namespace hk::queue

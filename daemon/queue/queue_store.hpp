@@ -87,6 +87,13 @@ class QueueStore {
   // in the queue. `message` must stay valid until the put completes (it does: the caller's
   // coroutine frame is suspended meanwhile).
   boost::asio::awaitable<std::error_code> put(const Envelope& env, std::string_view message);
+  // Delivers a message whose recipients are all local straight into their Maildirs, in the same
+  // group commit as queue writes, instead of queueing it: completes once every copy and every
+  // new/ folder is fsynced. On error no copy is left behind, and the caller queues the message.
+  boost::asio::awaitable<std::error_code> deliver_local(const Envelope& env,
+                                                         std::string_view message,
+                                                         const std::filesystem::path& mail_dir,
+                                                         const std::string& hostname);
 
   // Blocking helpers, safe from any thread (startup, delivery via the pool, hikyaku-util).
   std::vector<std::string> list() const;  // ids of complete messages, oldest first
@@ -107,6 +114,7 @@ class QueueStore {
   void set_file_ops_for_test(std::shared_ptr<FileOps> ops);
 
  private:
+  struct Target;
   struct Job;
   void submit(std::unique_ptr<Job> job);
   void writer_loop();

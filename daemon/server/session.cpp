@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <optional>
@@ -593,7 +594,24 @@ asio::awaitable<Reply> Session::store(std::string body, int hops) {
   body.clear();
   body.shrink_to_fit();
 
-  std::error_code ec = co_await deps_.store->put(env, message);
+  // Mail only for local mailboxes is delivered before the reply, in the queue's group commit,
+  // instead of being queued and delivered later: half the disk work for the same durability.
+  // If that fails, nothing was delivered and the message takes the queue like any other.
+  bool all_local = std::all_of(env.rcpts.begin(), env.rcpts.end(),
+                               [](const queue::Recipient& r) { return r.local; });
+  bool delivered = false;
+  std::error_code ec;
+  if (all_local) {
+    ec = co_await deps_.store->deliver_local(env, message, cfg_.mail_dir(), cfg_.hostname);
+    delivered = !ec;
+    if (ec) {
+      base::log_warn() << "id=" << env.id << " result=local-delivery-failed error="
+                       << base::log_quote(ec.message()) << " action=queue";
+    }
+  }
+  if (!delivered) {
+    ec = co_await deps_.store->put(env, message);
+  }
   if (ec) {
     base::log_error() << "id=" << env.id << " client=" << client_ip_
                       << " result=queue-error error=" << base::log_quote(ec.message());
@@ -602,6 +620,9 @@ asio::awaitable<Reply> Session::store(std::string body, int hops) {
   }
   deps_.metrics->inc("hikyaku_accepted_total");
   deps_.metrics->inc("hikyaku_accepted_bytes_total", message.size());
+  if (delivered) {
+    deps_.metrics->inc("hikyaku_delivered_total{via=\"maildir\"}", env.rcpts.size());
+  }
   {
     auto line = base::log_info();
     line << "id=" << env.id << " from=<" << env.from << "> client=" << client_ip_
@@ -612,7 +633,12 @@ asio::awaitable<Reply> Session::store(std::string body, int hops) {
     if (!auth_user_.empty()) {
       line << " auth=" << auth_user_;
     }
-    line << " tls=" << (conn_.tls() ? "yes" : "no") << " result=queued";
+    line << " tls=" << (conn_.tls() ? "yes" : "no")
+         << (delivered ? " result=delivered" : " result=queued");
+  }
+  if (delivered) {
+    // Same words as a queued message: clients and log scrapers look for "queued as".
+    co_return Reply(250, "2.0.0", "Ok: queued as " + trace.id);
   }
   deps_.queue->enqueued(std::move(env));
   co_return Reply(250, "2.0.0", "Ok: queued as " + trace.id);
