@@ -263,8 +263,8 @@ awaitable<void> session(Conn& c, int id, const Options& o, const std::string& bo
       open = co_await open_session(c, o);
       if (!open) {
         ++run.errors;
-        continue;
       }
+      continue;  // other sessions ran meanwhile: look at `remaining` again
     }
     --run.remaining;
     std::string headers = make_headers(o, id, seq++, run.run_id);
@@ -340,8 +340,9 @@ std::string num(double v, int decimals) {
 
 int run_throughput(const Options& o) {
   asio::io_context io(1);
-  const std::string body = make_body(
-      o.size > make_headers(o, 0, 0, 0).size() ? o.size - make_headers(o, 0, 0, 0).size() : 0);
+  // Headers differ per message by a few digits; the body makes up the rest of the size.
+  const std::size_t header_size = make_headers(o, 0, 0, 0).size();
+  const std::string body = make_body(o.size > header_size ? o.size - header_size : 0);
   Run run;
   run.remaining = o.messages;
   run.max_errors = std::max(10, o.messages / 10);
@@ -490,6 +491,9 @@ Options parse_args(int argc, char** argv) {
     } else {
       throw std::invalid_argument("unknown argument " + a);
     }
+  }
+  if (o.idle > 0 && o.pids.empty()) {
+    throw std::invalid_argument("--idle measures the server's memory: it needs --pid");
   }
   if (!have_server) {
     throw std::invalid_argument("--server is required");

@@ -166,8 +166,8 @@ if ((DO_BUILD)); then
     timeout 600 cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$WORK/cmake.log" 2>&1 ||
       log "cmake failed (see $WORK/cmake.log)"
   fi
-  log "building hk-bench"
-  if ! timeout 1200 cmake --build "$BUILD_DIR" --target hk-bench -j2 >"$WORK/build.log" 2>&1; then
+  log "building hk-bench (-j1: the machine is shared)"
+  if ! timeout 1200 cmake --build "$BUILD_DIR" --target hk-bench -j1 >"$WORK/build.log" 2>&1; then
     # The tree may be mid-edit; hk-bench needs nothing of it but Asio, so build it alone.
     log "cmake build of hk-bench failed; compiling it directly"
     BENCH="$WORK/hk-bench"
@@ -176,7 +176,7 @@ if ((DO_BUILD)); then
   fi
   if [[ " $SERVERS " == *" hikyaku "* ]]; then
     log "building hikyaku and hikyaku-util"
-    timeout 1800 cmake --build "$BUILD_DIR" --target hikyaku hikyaku-util -j2 >>"$WORK/build.log" 2>&1 ||
+    timeout 1800 cmake --build "$BUILD_DIR" --target hikyaku hikyaku-util -j1 >>"$WORK/build.log" 2>&1 ||
       log "hikyaku failed to build (see build log); it will be skipped"
   fi
 fi
