@@ -7,9 +7,9 @@
 
 #include "daemon/base/files.hpp"
 #include "domains/domains.hpp"
-#include "util/ownership.hpp"
 #include "util/args.hpp"
 #include "util/command.hpp"
+#include "util/ownership.hpp"
 
 namespace hk::util {
 namespace {

@@ -43,8 +43,7 @@ struct OffloadInit {
 // so that it returns its error as a value. Deliberately not a coroutine itself: GCC 12 mishandles
 // coroutine parameters of lambda type, so the work object is handed straight to the initiation.
 template <class Fn, class R = std::invoke_result_t<Fn>>
-  requires(!std::is_void_v<R>)
-asio::awaitable<R> offload(asio::thread_pool& pool, Fn fn) {
+requires(!std::is_void_v<R>) asio::awaitable<R> offload(asio::thread_pool& pool, Fn fn) {
   return asio::async_initiate<const asio::use_awaitable_t<>, void(R)>(
       detail::OffloadInit{&pool}, asio::use_awaitable, std::move(fn));
 }

@@ -118,10 +118,15 @@ std::error_code prepare_maildir_copy(const fs::path& mail_dir, const std::string
   if (out.box.empty()) {
     return std::make_error_code(std::errc::invalid_argument);
   }
-  for (const fs::path& d : {mail_dir, out.box.parent_path(), out.box, out.box / "tmp",
-                            out.box / "new", out.box / "cur"}) {
-    if (std::error_code ec = ensure_dir(d)) {
-      return ec;
+  // One stat in the common case instead of six mkdirs: cur/ is made last, so its presence means
+  // the mailbox is complete.
+  struct stat st {};
+  if (::stat((out.box / "cur").c_str(), &st) != 0) {
+    for (const fs::path& d : {mail_dir, out.box.parent_path(), out.box, out.box / "tmp",
+                              out.box / "new", out.box / "cur"}) {
+      if (std::error_code ec = ensure_dir(d)) {
+        return ec;
+      }
     }
   }
   out.head = "Return-Path: <" + header_value(return_path) +

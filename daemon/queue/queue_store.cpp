@@ -17,8 +17,8 @@
 #include <random>
 
 #include "daemon/base/files.hpp"
-#include "daemon/queue/maildir.hpp"
 #include "daemon/base/log.hpp"
+#include "daemon/queue/maildir.hpp"
 #include "daemon/queue/queue_file.hpp"
 
 namespace hk::queue {
@@ -153,7 +153,7 @@ class CompletionFor final : public Completion {
 struct QueueStore::Target {
   fs::path tmp;
   fs::path final;
-  std::string header;    // written before the message
+  std::string header;  // written before the message
   int fd = -1;
   bool created = false;  // tmp is ours to unlink
   bool renamed = false;  // final exists and is ours to take back
@@ -331,8 +331,9 @@ void QueueStore::write_batch(FileOps& ops, std::vector<std::unique_ptr<Job>>& ba
     if (job->local_env != nullptr) {
       for (const Recipient& r : job->local_env->rcpts) {
         MaildirCopy copy;
-        if (std::error_code ec = prepare_maildir_copy(job->mail_dir, r.address, job->local_env->from,
-                                                      job->message.size(), job->hostname, copy)) {
+        if (std::error_code ec =
+                prepare_maildir_copy(job->mail_dir, r.address, job->local_env->from,
+                                     job->message.size(), job->hostname, copy)) {
           job->ec = ec;
           break;
         }

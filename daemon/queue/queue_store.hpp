@@ -91,9 +91,9 @@ class QueueStore {
   // group commit as queue writes, instead of queueing it: completes once every copy and every
   // new/ folder is fsynced. On error no copy is left behind, and the caller queues the message.
   boost::asio::awaitable<std::error_code> deliver_local(const Envelope& env,
-                                                         std::string_view message,
-                                                         const std::filesystem::path& mail_dir,
-                                                         const std::string& hostname);
+                                                        std::string_view message,
+                                                        const std::filesystem::path& mail_dir,
+                                                        const std::string& hostname);
 
   // Blocking helpers, safe from any thread (startup, delivery via the pool, hikyaku-util).
   std::vector<std::string> list() const;  // ids of complete messages, oldest first

@@ -92,9 +92,7 @@ void Connection::close() {
   s.close(ec);
 }
 
-std::string Connection::tls_version() {
-  return tls_ ? SSL_get_version(tls_->native_handle()) : "";
-}
+std::string Connection::tls_version() { return tls_ ? SSL_get_version(tls_->native_handle()) : ""; }
 
 std::string Connection::tls_cipher() {
   return tls_ ? SSL_get_cipher_name(tls_->native_handle()) : "";
@@ -104,8 +102,7 @@ std::string Connection::sni() {
   if (!tls_) {
     return "";
   }
-  const char* name = SSL_get_servername(tls_->native_handle(),
-                                        TLSEXT_NAMETYPE_host_name);
+  const char* name = SSL_get_servername(tls_->native_handle(), TLSEXT_NAMETYPE_host_name);
   return name ? name : "";
 }
 

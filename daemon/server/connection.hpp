@@ -1,6 +1,6 @@
-// Connection: one client's TCP socket, upgraded in place to TLS by STARTTLS or at accept (port 465).
-// Plain connections hold no TLS state and no read buffer of their own, so that idle connections
-// stay cheap (the idle-connection benchmark counts every byte here).
+// Connection: one client's TCP socket, upgraded in place to TLS by STARTTLS or at accept (port
+// 465). Plain connections hold no TLS state and no read buffer of their own, so that idle
+// connections stay cheap (the idle-connection benchmark counts every byte here).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -29,7 +29,8 @@ class Connection {
   asio::awaitable<std::string_view> read_some(boost::system::error_code& ec);
   asio::awaitable<boost::system::error_code> write(std::string_view data);
   // Performs the server side of a TLS handshake over the socket (STARTTLS or implicit TLS).
-  // `ctx` is kept alive for the life of the connection, so a certificate reload never pulls it away.
+  // `ctx` is kept alive for the life of the connection, so a certificate reload never pulls it
+  // away.
   asio::awaitable<boost::system::error_code> start_tls(std::shared_ptr<asio::ssl::context> ctx);
   // Best-effort, non-blocking write of a last reply (used by the timeout watchdog), then close.
   void abort(std::string_view last_words);

@@ -84,16 +84,15 @@ asio::awaitable<void> Listener::accept_loop() {
         co_return;
       }
       // EMFILE and friends: log, breathe, keep accepting.
-      base::log_warn() << "listener " << port_name(kind_) << " accept error="
-                       << base::log_quote(ec.message());
+      base::log_warn() << "listener " << port_name(kind_)
+                       << " accept error=" << base::log_quote(ec.message());
       asio::steady_timer t(acceptor_.get_executor(), std::chrono::milliseconds(100));
       co_await t.async_wait(kTuple);
       continue;
     }
     Connection conn(std::move(sock));
     asio::ip::address ip = conn.remote_address();
-    deps_.metrics->inc(std::string("hikyaku_connections_total{port=\"") + port_name(kind_) +
-                       "\"}");
+    deps_.metrics->inc(std::string("hikyaku_connections_total{port=\"") + port_name(kind_) + "\"}");
     if (counts_.total >= limits.max_connections) {
       deps_.metrics->inc("hikyaku_rejected_total{reason=\"connections\"}");
       conn.abort("421 4.3.2 " + deps_.cfg->hostname + " Too many connections, try later\r\n");
@@ -112,24 +111,23 @@ asio::awaitable<void> Listener::accept_loop() {
       sweep();  // keeps the map bounded by the live connections
     }
     ConnectionSlot slot(&counts_.total, &mine);
-    asio::co_spawn(acceptor_.get_executor(), serve(std::move(conn), deps_, kind_, std::move(slot)),
-                   [metrics = deps_.metrics, ip](std::exception_ptr e) {
-                     if (!e) {
-                       return;
-                     }
-                     // A session must never take the daemon down: log what escaped, go on.
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       base::log_error() << "session client=" << ip.to_string()
-                                         << " result=internal-error error="
-                                         << base::log_quote(ex.what());
-                     } catch (...) {
-                       base::log_error() << "session client=" << ip.to_string()
-                                         << " result=internal-error";
-                     }
-                     metrics->inc("hikyaku_session_errors_total");
-                   });
+    asio::co_spawn(
+        acceptor_.get_executor(), serve(std::move(conn), deps_, kind_, std::move(slot)),
+        [metrics = deps_.metrics, ip](std::exception_ptr e) {
+          if (!e) {
+            return;
+          }
+          // A session must never take the daemon down: log what escaped, go on.
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            base::log_error() << "session client=" << ip.to_string()
+                              << " result=internal-error error=" << base::log_quote(ex.what());
+          } catch (...) {
+            base::log_error() << "session client=" << ip.to_string() << " result=internal-error";
+          }
+          metrics->inc("hikyaku_session_errors_total");
+        });
   }
 }
 

@@ -111,8 +111,8 @@ void extract_addresses(std::string_view value, std::vector<std::string>& out) {
       std::string_view addr = item;
       if (lt != std::string_view::npos) {
         size_t gt = item.find('>', lt);
-        addr = item.substr(lt + 1, gt == std::string_view::npos ? std::string_view::npos
-                                                                : gt - lt - 1);
+        addr = item.substr(lt + 1,
+                           gt == std::string_view::npos ? std::string_view::npos : gt - lt - 1);
       }
       while (!addr.empty() && std::isspace(static_cast<unsigned char>(addr.front()))) {
         addr.remove_prefix(1);

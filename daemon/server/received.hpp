@@ -8,11 +8,11 @@
 namespace hk::server {
 
 struct TraceInfo {
-  std::string helo;         // what the client said in EHLO/HELO
-  std::string client_ip;    // literal address
-  std::string hostname;     // our name
-  std::string id;           // queue id
-  std::string for_rcpt;     // the one recipient, or empty when there are several (privacy)
+  std::string helo;       // what the client said in EHLO/HELO
+  std::string client_ip;  // literal address
+  std::string hostname;   // our name
+  std::string id;         // queue id
+  std::string for_rcpt;   // the one recipient, or empty when there are several (privacy)
   bool esmtp = true;
   bool tls = false;
   bool authenticated = false;

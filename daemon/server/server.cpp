@@ -55,14 +55,13 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
       cfg_.tls.min_version == "1.3" ? certs::MinTls::V1_3 : certs::MinTls::V1_2);
   certs_->load();
   store_ = std::make_unique<queue::QueueStore>(cfg_.queue_dir());
-  local_courier_ =
-      std::make_unique<queue::MaildirCourier>(pool_, cfg_.mail_dir(), cfg_.hostname);
+  local_courier_ = std::make_unique<queue::MaildirCourier>(pool_, cfg_.mail_dir(), cfg_.hostname);
   queue::Queue::Options opts;
   opts.retry = cfg_.queue.retry;
   opts.lifetime = cfg_.queue.lifetime;
   opts.max_concurrent = cfg_.queue.max_concurrent_deliveries;
-  queue_ = std::make_unique<queue::Queue>(io_.get_executor(), pool_, *store_, opts,
-                                          *local_courier_, nullptr);
+  queue_ = std::make_unique<queue::Queue>(io_.get_executor(), pool_, *store_, opts, *local_courier_,
+                                          nullptr);
 
   Deps deps;
   deps.cfg = &cfg_;
@@ -74,8 +73,8 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
   deps.metrics = &metrics_;
   auto add = [&](const std::vector<config::Endpoint>& eps, Port kind) {
     for (const auto& ep : eps) {
-      listeners_.push_back(std::make_unique<Listener>(io_.get_executor(), ep.host, ep.port, kind,
-                                                      deps, counts_));
+      listeners_.push_back(
+          std::make_unique<Listener>(io_.get_executor(), ep.host, ep.port, kind, deps, counts_));
     }
   };
   if (!cfg_.listen.submission_tls.empty() && !certs_->has_tls()) {
@@ -110,7 +109,8 @@ void Server::run() {
   for (auto& a : metrics_acceptors_) {
     base::log_info() << "listening metrics=" << a.local_endpoint().address().to_string() << ":"
                      << a.local_endpoint().port();
-    asio::co_spawn(io_, metrics_loop(a), [](std::exception_ptr e) { log_spawn_error(e, "metrics"); });
+    asio::co_spawn(io_, metrics_loop(a),
+                   [](std::exception_ptr e) { log_spawn_error(e, "metrics"); });
   }
   asio::co_spawn(io_, signals(), [](std::exception_ptr e) { log_spawn_error(e, "signals"); });
   asio::co_spawn(io_, reload_loop(), [](std::exception_ptr e) { log_spawn_error(e, "reload"); });
@@ -207,8 +207,10 @@ asio::awaitable<void> Server::metrics_loop(tcp::acceptor& acceptor) {
     metrics_.set("hikyaku_queue_size", static_cast<int64_t>(queue_->size()));
     metrics_.set("hikyaku_connections", static_cast<int64_t>(counts_.total));
     std::string body = metrics_.render();
-    std::string resp = "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
-                       "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    std::string resp =
+        "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
     co_await asio::async_write(sock, asio::buffer(resp), kTuple);
     boost::system::error_code ignored;
     sock.close(ignored);

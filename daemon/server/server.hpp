@@ -1,5 +1,6 @@
-// Server: owns everything the daemon runs — the I/O context, the worker pool, domains, certificates,
-// the queue and the listeners — and wires them together. main() only builds one and runs it.
+// Server: owns everything the daemon runs — the I/O context, the worker pool, domains,
+// certificates, the queue and the listeners — and wires them together. main() only builds one and
+// runs it.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

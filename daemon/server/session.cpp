@@ -3,12 +3,12 @@
 // effect, and only then acts.
 #include "daemon/server/session.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <optional>
@@ -59,15 +59,17 @@ constexpr size_t kMaxCommandLine = 1000;
 // Commands that fail before the client is told to go away (a scanner, a confused client).
 constexpr int kMaxErrors = 20;
 // The extensions whose MAIL/RCPT parameters we accept; DSN (RFC 3461) is not advertised yet.
-const smtp::Extensions kExtensions{.size = true, .eightbitmime = true, .smtputf8 = true,
-                                   .auth = true, .dsn = false};
+const smtp::Extensions kExtensions{
+    .size = true, .eightbitmime = true, .smtputf8 = true, .auth = true, .dsn = false};
 
 // The password check handed to the worker pool.
 struct AuthCheck {
   std::shared_ptr<const domains::Domains> domains;
   std::string username;
   std::string password;
-  std::optional<std::string> operator()() const { return domains->authenticate(username, password); }
+  std::optional<std::string> operator()() const {
+    return domains->authenticate(username, password);
+  }
 };
 
 // Transaction state (RFC 5321 §3.3): where we are between HELO and the end of DATA.
@@ -121,9 +123,7 @@ class Session {
   asio::awaitable<Reply> store(std::string message, int hops);
 
   bool auth_offered() const;
-  bool needs_auth() const {
-    return port_ != Port::Smtp && auth_user_.empty() && !trusted_;
-  }
+  bool needs_auth() const { return port_ != Port::Smtp && auth_user_.empty() && !trusted_; }
   bool may_relay() const { return !auth_user_.empty() || trusted_; }
   Reply error(Reply r);
   void reset_transaction() {
@@ -403,8 +403,8 @@ Reply Session::on_mail(const smtp::Command& cmd) {
       reject("sender");
       base::log_info() << "session client=" << client_ip_ << " auth=" << auth_user_
                        << " from=" << base::log_quote(sender) << " result=rejected reason=sender";
-      return error(Reply(553, "5.7.1",
-                         "Sender <" + sender + "> not allowed for user " + auth_user_));
+      return error(
+          Reply(553, "5.7.1", "Sender <" + sender + "> not allowed for user " + auth_user_));
     }
   } else if (trusted_ && !cfg_.trusted_sender_domains.empty()) {
     bool ok = false;
@@ -605,8 +605,9 @@ asio::awaitable<Reply> Session::store(std::string body, int hops) {
     ec = co_await deps_.store->deliver_local(env, message, cfg_.mail_dir(), cfg_.hostname);
     delivered = !ec;
     if (ec) {
-      base::log_warn() << "id=" << env.id << " result=local-delivery-failed error="
-                       << base::log_quote(ec.message()) << " action=queue";
+      base::log_warn() << "id=" << env.id
+                       << " result=local-delivery-failed error=" << base::log_quote(ec.message())
+                       << " action=queue";
     }
   }
   if (!delivered) {
@@ -695,7 +696,8 @@ asio::awaitable<Reply> Session::on_auth(const smtp::Command& cmd) {
   }
   if (!auth_offered()) {
     // RFC 4954 §6: this mechanism needs an encrypted channel.
-    co_return error(Reply(538, "5.7.11", "Encryption required for requested authentication mechanism"));
+    co_return error(
+        Reply(538, "5.7.11", "Encryption required for requested authentication mechanism"));
   }
   if (phase_ == Phase::Connected) {
     co_return error(Reply(503, "5.5.1", "Send EHLO first"));

@@ -19,29 +19,29 @@ TEST_P(HeaderFrom, Extracts) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, HeaderFrom,
-    testing::Values(
-        FromCase{"From: alice@example.test\r\n\r\nbody", {"alice@example.test"}},
-        FromCase{"From: Alice <alice@Example.TEST>\r\n\r\n", {"alice@example.test"}},
-        FromCase{"from:   \"Doe, John\" <john@x.test>\r\n\r\n", {"john@x.test"}},
-        FromCase{"From: a@x.test, \"B\" <b@y.test>\r\n\r\n", {"a@x.test", "b@y.test"}},
-        FromCase{"From: Alice\r\n <alice@x.test>\r\n\r\n", {"alice@x.test"}},
-        FromCase{"From: alice@x.test (comment <evil@y.test>)\r\n\r\n", {"alice@x.test"}},
-        FromCase{"From: \"evil@y.test\" <alice@x.test>\r\n\r\n", {"alice@x.test"}},
-        FromCase{"From: team: a@x.test, b@x.test;\r\n\r\n", {"a@x.test", "b@x.test"}},
-        FromCase{"Subject: x\r\nFrom: a@x.test\r\nFrom: b@y.test\r\n\r\n",
-                 {"a@x.test", "b@y.test"}},
-        // Only the header section counts.
-        FromCase{"Subject: x\r\n\r\nFrom: b@y.test\r\n", {}},
-        FromCase{"\r\nFrom: b@y.test\r\n", {}},
-        FromCase{"X-From: b@y.test\r\n\r\n", {}}));
+    testing::Values(FromCase{"From: alice@example.test\r\n\r\nbody", {"alice@example.test"}},
+                    FromCase{"From: Alice <alice@Example.TEST>\r\n\r\n", {"alice@example.test"}},
+                    FromCase{"from:   \"Doe, John\" <john@x.test>\r\n\r\n", {"john@x.test"}},
+                    FromCase{"From: a@x.test, \"B\" <b@y.test>\r\n\r\n", {"a@x.test", "b@y.test"}},
+                    FromCase{"From: Alice\r\n <alice@x.test>\r\n\r\n", {"alice@x.test"}},
+                    FromCase{"From: alice@x.test (comment <evil@y.test>)\r\n\r\n",
+                             {"alice@x.test"}},
+                    FromCase{"From: \"evil@y.test\" <alice@x.test>\r\n\r\n", {"alice@x.test"}},
+                    FromCase{"From: team: a@x.test, b@x.test;\r\n\r\n", {"a@x.test", "b@x.test"}},
+                    FromCase{"Subject: x\r\nFrom: a@x.test\r\nFrom: b@y.test\r\n\r\n",
+                             {"a@x.test", "b@y.test"}},
+                    // Only the header section counts.
+                    FromCase{"Subject: x\r\n\r\nFrom: b@y.test\r\n", {}},
+                    FromCase{"\r\nFrom: b@y.test\r\n", {}},
+                    FromCase{"X-From: b@y.test\r\n\r\n", {}}));
 
 TEST(SubmissionHeaders, AddsWhatIsMissing) {
   std::string add = missing_submission_headers("Subject: x\r\n\r\nbody\r\n", "ID1", "mx.test",
                                                "Mon, 23 Nov 2026 10:00:00 +0000");
   EXPECT_EQ(add, "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <ID1@mx.test>\r\n");
-  EXPECT_EQ(missing_submission_headers("Date: x\r\nMessage-Id: <a@b>\r\n\r\n", "ID1", "mx.test",
-                                       "d"),
-            "");
+  EXPECT_EQ(
+      missing_submission_headers("Date: x\r\nMessage-Id: <a@b>\r\n\r\n", "ID1", "mx.test", "d"),
+      "");
   // A Date in the body is not a Date header.
   EXPECT_EQ(missing_submission_headers("Message-ID: <a@b>\r\n\r\nDate: x\r\n", "I", "h", "d"),
             "Date: d\r\n");

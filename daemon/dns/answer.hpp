@@ -1,0 +1,34 @@
+// Answer types of the DNS lookups: what Resolver returns, CachingResolver keeps and MX selection
+// reads.
+#pragma once
+
+#include <boost/system/error_code.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hk::dns {
+
+// The record types hikyaku asks for (RFC 1035 §3.2.2, RFC 3596 §2.1).
+enum class RecordType : std::uint16_t { A = 1, Ptr = 12, Mx = 15, Txt = 16, Aaaa = 28 };
+
+// One MX record (RFC 1035 §3.3.9). A host of "" or "." is the null MX of RFC 7505.
+struct MxRecord {
+  std::uint16_t preference = 0;
+  std::string host;
+
+  bool operator==(const MxRecord&) const = default;
+};
+
+// The outcome of one lookup. On success `ec` is clear and `records` holds at least one record.
+// `ttl` is how long, in seconds, the answer may be kept: the smallest TTL in the answer section
+// for a positive answer, the RFC 2308 §5 negative TTL for NXDOMAIN and NODATA (0 when the server
+// sent no SOA, so that it is not cached), and 0 for every other failure.
+template <class T>
+struct Answer {
+  boost::system::error_code ec;
+  std::vector<T> records;
+  std::uint32_t ttl = 0;
+};
+
+}  // namespace hk::dns

@@ -1,0 +1,248 @@
+// Test support for hk_delivery: child processes, certificates, a scripted raw server.
+#include "test_support.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace hk::delivery::test {
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// Runs args[0] with `args`; with `out_fd`, the child's stdout goes there, with `quiet_fd` its
+// stderr.
+pid_t spawn(const std::vector<std::string>& args, int out_fd, int quiet_fd = -1) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) {
+    argv.push_back(const_cast<char*>(a.c_str()));
+  }
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (out_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
+  }
+  if (quiet_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, quiet_fd, STDERR_FILENO);
+  }
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -1;
+}
+
+int run_command(const std::vector<std::string>& args) {
+  int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  pid_t pid = spawn(args, devnull, devnull);
+  ::close(devnull);
+  if (pid < 0) {
+    return -1;
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+asio::awaitable<void> play(tcp::acceptor acceptor, std::vector<Step> script,
+                           std::shared_ptr<std::vector<std::string>> received) {
+  auto [aec, sock] = co_await acceptor.async_accept(kTuple);
+  if (aec) {
+    co_return;
+  }
+  std::string buf;
+  for (const Step& s : script) {
+    if (s.kind == Step::Kind::Send) {
+      auto [ec, n] = co_await asio::async_write(sock, asio::buffer(s.text), kTuple);
+      if (ec) {
+        co_return;
+      }
+      if (s.ms > 0) {
+        asio::steady_timer t(sock.get_executor(), std::chrono::milliseconds(s.ms));
+        co_await t.async_wait(kTuple);
+      }
+    } else if (s.kind == Step::Kind::Expect || s.kind == Step::Kind::ExpectData) {
+      std::string got;
+      for (;;) {
+        auto [ec, n] =
+            co_await asio::async_read_until(sock, asio::dynamic_buffer(buf), "\n", kTuple);
+        if (ec) {
+          co_return;
+        }
+        std::string line = buf.substr(0, n);
+        buf.erase(0, n);
+        got += line;
+        if (s.kind == Step::Kind::Expect || line == ".\r\n") {
+          break;
+        }
+      }
+      received->push_back(got);
+    } else if (s.kind == Step::Kind::Hold) {
+      char scratch[512];
+      for (;;) {
+        auto [ec, n] = co_await sock.async_read_some(asio::buffer(scratch), kTuple);
+        if (ec) {
+          break;
+        }
+      }
+    } else {
+      boost::system::error_code ignored;
+      sock.close(ignored);
+      co_return;
+    }
+  }
+}
+
+}  // namespace
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = std::filesystem::temp_directory_path() /
+          ("hk-delivery-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+const TestCert& test_cert() {
+  static TempDir dir;
+  static TestCert cert = [] {
+    TestCert c{(dir.path() / "cert.pem").string(), (dir.path() / "key.pem").string()};
+    int rc = run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                          "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", c.key, "-out",
+                          c.cert, "-days", "2", "-subj", "/CN=mx.test", "-addext",
+                          "subjectAltName=DNS:mx.test,IP:127.0.0.1"});
+    if (rc != 0) {
+      c.cert.clear();
+    }
+    return c;
+  }();
+  return cert;
+}
+
+std::vector<std::string> Stored::values(const std::string& key) const {
+  std::vector<std::string> out;
+  for (const std::string& line : env) {
+    if (line.rfind(key + " ", 0) == 0) {
+      out.push_back(line.substr(key.size() + 1));
+    }
+  }
+  return out;
+}
+
+FakeMx::FakeMx(std::vector<std::string> flags) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    return;
+  }
+  std::vector<std::string> args = {"/usr/bin/python3",   HK_FAKE_MX,   "--dir",
+                                   dir_.path().string(), "--lifetime", "20"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  pid_ = spawn(args, fds[1]);
+  ::close(fds[1]);
+  // The port, one line; Python and aiosmtpd start in well under a second.
+  std::string line;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(8);
+  while (pid_ > 0 && line.find('\n') == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fds[0], POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) {
+      continue;
+    }
+    char c[64];
+    ssize_t n = ::read(fds[0], c, sizeof c);
+    if (n <= 0) {
+      break;
+    }
+    line.append(c, static_cast<size_t>(n));
+  }
+  ::close(fds[0]);
+  int port = std::atoi(line.c_str());
+  if (port > 0 && port < 65536) {
+    port_ = static_cast<uint16_t>(port);
+  }
+}
+
+FakeMx::~FakeMx() {
+  if (pid_ <= 0) {
+    return;
+  }
+  ::kill(pid_, SIGTERM);
+  for (int i = 0; i < 40; ++i) {
+    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+}
+
+tcp::endpoint FakeMx::endpoint() const { return {asio::ip::make_address_v4("127.0.0.1"), port_}; }
+
+std::vector<Stored> FakeMx::messages() const {
+  std::vector<Stored> out;
+  for (int i = 1;; ++i) {
+    auto base = dir_.path() / ("msg-" + std::to_string(i));
+    std::filesystem::path env = base;
+    env += ".env";
+    if (!std::filesystem::exists(env)) {
+      break;
+    }
+    std::filesystem::path eml = base;
+    eml += ".eml";
+    Stored s;
+    std::istringstream lines(read_file(env));
+    for (std::string line; std::getline(lines, line);) {
+      s.env.push_back(line);
+    }
+    s.data = read_file(eml);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+ScriptedServer::ScriptedServer(asio::io_context& io, std::vector<Step> script)
+    : received_(std::make_shared<std::vector<std::string>>()) {
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
+  endpoint_ = acceptor.local_endpoint();
+  asio::co_spawn(io, play(std::move(acceptor), std::move(script), received_), asio::detached);
+}
+
+uint16_t closed_port() {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
+  uint16_t port = acceptor.local_endpoint().port();
+  acceptor.close();
+  return port;
+}
+
+}  // namespace hk::delivery::test

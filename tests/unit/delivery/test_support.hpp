@@ -1,0 +1,115 @@
+// Test support for hk_delivery: a scratch directory, a self-signed certificate made with the
+// openssl CLI, the fake_mx.py aiosmtpd server as a child process, a scripted raw TCP server on
+// the test's own io_context, and a bounded way to run a coroutine to completion.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hk::delivery::test {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A self-signed certificate for "mx.test" and 127.0.0.1, made once per test binary; it is its
+// own CA file.
+struct TestCert {
+  std::string cert;
+  std::string key;
+};
+const TestCert& test_cert();
+
+// One message fake_mx.py stored.
+struct Stored {
+  std::vector<std::string> env;  // "from a@b", "rcpt c@d", "mail-option SMTPUTF8", "tls yes", ...
+  std::string data;
+  std::vector<std::string> values(const std::string& key) const;  // every value of `key`
+};
+
+// fake_mx.py (aiosmtpd) in a child process on 127.0.0.1, with `flags` as its options; it stops
+// on its own after 20 s and is killed at destruction.
+class FakeMx {
+ public:
+  explicit FakeMx(std::vector<std::string> flags = {});
+  ~FakeMx();
+  FakeMx(const FakeMx&) = delete;
+  FakeMx& operator=(const FakeMx&) = delete;
+
+  bool started() const { return port_ != 0; }
+  tcp::endpoint endpoint() const;
+  std::vector<Stored> messages() const;
+
+ private:
+  TempDir dir_;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+};
+
+// A raw TCP server for what aiosmtpd cannot be made to do (silence, garbage, split replies).
+// Accepts one connection and plays the script.
+struct Step {
+  enum class Kind {
+    Send,        // write `text` (then wait `ms` milliseconds)
+    Expect,      // read one line from the client and record it
+    ExpectData,  // read lines up to and including "." and record them as one entry
+    Hold,        // read and discard until the client closes
+    Close,       // close the connection
+  } kind;
+  std::string text;
+  int ms = 0;
+};
+class ScriptedServer {
+ public:
+  ScriptedServer(asio::io_context& io, std::vector<Step> script);
+  tcp::endpoint endpoint() const { return endpoint_; }
+  // What the client sent, one entry per Expect / ExpectData step played.
+  const std::vector<std::string>& received() const { return *received_; }
+
+ private:
+  tcp::endpoint endpoint_;
+  std::shared_ptr<std::vector<std::string>> received_;
+};
+
+// A loopback port on which nothing listens.
+uint16_t closed_port();
+
+// Runs `task` on `io` until it finishes or `limit` passes; std::nullopt on time-out or exception.
+template <class T>
+std::optional<T> run(asio::io_context& io, asio::awaitable<T> task,
+                     std::chrono::seconds limit = std::chrono::seconds(10)) {
+  std::optional<T> out;
+  asio::co_spawn(io, std::move(task), [&out, &io](std::exception_ptr e, T value) {
+    if (!e) {
+      out = std::move(value);
+    }
+    io.stop();
+  });
+  io.run_for(limit);
+  return out;
+}
+
+}  // namespace hk::delivery::test

@@ -1,0 +1,161 @@
+// wire.hpp: TTLs read from raw responses, on well-formed, truncated and random messages; and
+// reverse names.
+#include "daemon/dns/wire.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string_view>
+#include <vector>
+
+namespace hk::dns {
+namespace {
+
+// Builds DNS messages octet by octet (RFC 1035 §4.1).
+class Msg {
+ public:
+  Msg& u8(unsigned v) {
+    b_.push_back(static_cast<unsigned char>(v));
+    return *this;
+  }
+  Msg& u16(unsigned v) { return u8(v >> 8).u8(v & 0xFF); }
+  Msg& u32(std::uint32_t v) { return u16(v >> 16).u16(v & 0xFFFF); }
+  Msg& name(std::string_view dotted) {
+    while (!dotted.empty()) {
+      auto dot = dotted.find('.');
+      auto label = dotted.substr(0, dot);
+      u8(static_cast<unsigned>(label.size()));
+      b_.insert(b_.end(), label.begin(), label.end());
+      dotted = dot == std::string_view::npos ? "" : dotted.substr(dot + 1);
+    }
+    return u8(0);
+  }
+  Msg& pointer(unsigned offset) { return u16(0xC000 | offset); }
+  Msg& header(unsigned rcode, unsigned qd, unsigned an, unsigned ns) {
+    return u16(0x1234).u16(0x8180 | rcode).u16(qd).u16(an).u16(ns).u16(0);
+  }
+  // Question for `qname` at offset 12, so that answers can point back to it.
+  Msg& question(std::string_view qname, unsigned type) { return name(qname).u16(type).u16(1); }
+  Msg& rr_header(unsigned type, std::uint32_t ttl, unsigned rdlength) {
+    return pointer(12).u16(type).u16(1).u32(ttl).u16(rdlength);
+  }
+  Msg& mx(std::uint32_t ttl, unsigned pref, std::string_view host) {
+    rr_header(15, ttl, 2 + static_cast<unsigned>(host.size()) + 2);
+    return u16(pref).name(host);
+  }
+  Msg& soa(std::uint32_t ttl, std::uint32_t minimum) {
+    // MNAME compressed to the question name (2 octets), RNAME spelled out (11 octets), then
+    // the five 32-bit fields.
+    rr_header(6, ttl, 2 + 11 + 20);
+    pointer(12).name("host.test");
+    return u32(1).u32(3600).u32(600).u32(86400).u32(minimum);
+  }
+  const std::vector<unsigned char>& bytes() const { return b_; }
+
+ private:
+  std::vector<unsigned char> b_;
+};
+
+std::vector<unsigned char> two_mx() {
+  return Msg()
+      .header(0, 1, 2, 0)
+      .question("example.test", 15)
+      .mx(300, 10, "mx1.example.test")
+      .mx(120, 20, "mx2.example.test")
+      .bytes();
+}
+
+std::vector<unsigned char> nxdomain_with_soa(std::uint32_t ttl, std::uint32_t minimum) {
+  return Msg().header(3, 1, 0, 1).question("nx.test", 15).soa(ttl, minimum).bytes();
+}
+
+TEST(WireTest, AnswerTtlIsTheSmallest) { EXPECT_EQ(answer_ttl(two_mx()), 120U); }
+
+TEST(WireTest, AnswerTtlWithHighBitSetIsZero) {
+  // RFC 2181 §8.
+  auto m = Msg().header(0, 1, 1, 0).question("a.test", 15).mx(0x80000001U, 10, "mx.test").bytes();
+  EXPECT_EQ(answer_ttl(m), 0U);
+}
+
+TEST(WireTest, NoAnswerHasNoAnswerTtl) {
+  EXPECT_EQ(answer_ttl(nxdomain_with_soa(900, 600)), std::nullopt);
+}
+
+TEST(WireTest, NegativeTtlIsMinOfSoaTtlAndMinimum) {
+  struct Case {
+    std::uint32_t ttl;
+    std::uint32_t minimum;
+    std::uint32_t want;
+  };
+  for (const Case& c :
+       {Case{900, 600, 600}, Case{60, 3600, 60}, Case{0, 300, 0}, Case{300, 0x80000000U, 0}}) {
+    EXPECT_EQ(negative_ttl(nxdomain_with_soa(c.ttl, c.minimum)), c.want)
+        << c.ttl << " " << c.minimum;
+  }
+}
+
+TEST(WireTest, NegativeTtlNeedsSoa) {
+  auto m = Msg().header(3, 1, 0, 0).question("nx.test", 15).bytes();
+  EXPECT_EQ(negative_ttl(m), std::nullopt);
+  EXPECT_EQ(negative_ttl(two_mx()), std::nullopt);
+}
+
+TEST(WireTest, TruncatedMessagesAreRejected) {
+  for (const auto& full : {two_mx(), nxdomain_with_soa(900, 600)}) {
+    for (std::size_t n = 0; n < full.size(); ++n) {
+      std::span<const unsigned char> cut(full.data(), n);
+      EXPECT_EQ(answer_ttl(cut), std::nullopt) << n;
+      EXPECT_EQ(negative_ttl(cut), std::nullopt) << n;
+    }
+  }
+}
+
+TEST(WireTest, BadLabelTypesAndPointerLoopsDoNotHang) {
+  // 0x40 and 0x80 label types are reserved; a pointer to itself ends the name when skipping.
+  auto reserved = Msg().header(0, 1, 0, 0).u8(0x40).u8(0).u16(15).u16(1).bytes();
+  EXPECT_EQ(answer_ttl(reserved), std::nullopt);
+  auto self_pointer = Msg().header(0, 1, 1, 0).pointer(12).u16(15).u16(1).rr_header(1, 5, 4).u32(0);
+  EXPECT_EQ(answer_ttl(self_pointer.bytes()), 5U);
+}
+
+TEST(WireTest, RandomBytesNeverCrash) {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_int_distribution<std::size_t> size(0, 600);
+  auto base = two_mx();
+  for (int i = 0; i < 20000; ++i) {
+    std::vector<unsigned char> m;
+    if (i % 2 == 0) {
+      m.resize(size(rng));
+      for (auto& c : m) {
+        c = static_cast<unsigned char>(byte(rng));
+      }
+    } else {
+      m = base;  // a valid message with a few octets flipped
+      for (int k = 0; k < 3; ++k) {
+        m[std::uniform_int_distribution<std::size_t>(0, m.size() - 1)(rng)] =
+            static_cast<unsigned char>(byte(rng));
+      }
+    }
+    (void)answer_ttl(m);
+    (void)negative_ttl(m);
+  }
+}
+
+TEST(WireTest, ReverseNames) {
+  struct Case {
+    const char* addr;
+    const char* want;
+  };
+  for (const Case& c : {
+           Case{"192.0.2.1", "1.2.0.192.in-addr.arpa"},
+           Case{"127.0.0.10", "10.0.0.127.in-addr.arpa"},
+           Case{"2001:db8::567:89ab",
+                "b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"},
+       }) {
+    EXPECT_EQ(reverse_name(boost::asio::ip::make_address(c.addr)), c.want);
+  }
+}
+
+}  // namespace
+}  // namespace hk::dns
