@@ -98,8 +98,13 @@ void Channel::shutdown() noexcept {
   if (channel_ == nullptr) {
     return;
   }
-  // ares_destroy ends each query with ARES_EDESTRUCTION and reports every socket closed, which
-  // releases its descriptor before c-ares closes the fd.
+  // Every descriptor is released while c-ares still holds its fd open, so none can ever close
+  // or deregister an fd number that c-ares closed and the process reused. ares_destroy then
+  // ends each query with ARES_EDESTRUCTION.
+  for (auto& entry : watches_) {
+    entry.second->desc.release();
+  }
+  watches_.clear();
   ares_channel channel = channel_;
   channel_ = nullptr;
   ares_destroy(channel);

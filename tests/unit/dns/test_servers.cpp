@@ -131,6 +131,7 @@ Child::Child(const std::vector<std::string>& argv, bool capture_stdout) {
     ::execv(args[0], args.data());
     ::_exit(127);
   }
+  ::setpgid(pid_, pid_);  // also here, so that the group exists before the child runs
   if (capture_stdout) {
     ::close(pipe_fds[1]);
     out_ = pipe_fds[0];
@@ -144,18 +145,35 @@ Child::~Child() {
   if (pid_ <= 0) {
     return;
   }
-  ::kill(pid_, SIGTERM);
-  for (int i = 0; i < 200; ++i) {  // up to 2 s, then SIGKILL
-    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-      return;
+  // The whole group: dnsmasq forks a helper per TCP connection. A reaped pid is never signalled
+  // again (it may belong to a stranger by now); its group id stays reserved while the group has
+  // members, so signalling the group stays safe.
+  if (!reaped_) {
+    signal_group(SIGTERM);
+    for (int i = 0; i < 200 && running(); ++i) {  // up to 2 s, then SIGKILL
+      std::this_thread::sleep_for(10ms);
     }
-    std::this_thread::sleep_for(10ms);
   }
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
+  if (!reaped_) {
+    signal_group(SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  ::kill(-pid_, SIGKILL);  // helpers still running, if any
 }
 
-bool Child::running() { return ::waitpid(pid_, nullptr, WNOHANG) == 0; }
+// Before the child's setpgid the group may not exist yet: then the child alone.
+void Child::signal_group(int sig) {
+  if (::kill(-pid_, sig) != 0) {
+    ::kill(pid_, sig);
+  }
+}
+
+bool Child::running() {
+  if (!reaped_ && ::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+    reaped_ = true;
+  }
+  return !reaped_;
+}
 
 std::optional<std::string> Child::read_line(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;

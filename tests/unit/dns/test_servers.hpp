@@ -23,11 +23,14 @@ class Child {
 
   // One line of the child's stdout, without the newline; nullopt on timeout or end of file.
   std::optional<std::string> read_line(std::chrono::milliseconds timeout);
-  // True while the child has not exited.
+  // True while the child has not exited (reaps it once it has).
   bool running();
 
  private:
+  void signal_group(int sig);
+
   pid_t pid_ = -1;
+  bool reaped_ = false;
   int out_ = -1;
   std::string buffered_;
 };
