@@ -12,6 +12,11 @@
 
 #include "certs/cert_store.hpp"
 #include "daemon/base/log.hpp"
+#include "daemon/server/bounce.hpp"
+#include "daemon/delivery/remote_courier.hpp"
+#include "daemon/delivery/smtp_client.hpp"
+#include "daemon/dns/caching_resolver.hpp"
+#include "daemon/dns/resolver.hpp"
 #include "daemon/queue/courier.hpp"
 #include "daemon/queue/maildir_courier.hpp"
 #include "daemon/queue/queue.hpp"
@@ -56,10 +61,39 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
   certs_->load();
   store_ = std::make_unique<queue::QueueStore>(cfg_.queue_dir());
   local_courier_ = std::make_unique<queue::MaildirCourier>(pool_, cfg_.mail_dir(), cfg_.hostname);
+  dns::Resolver::Options dns_opts;
+  for (const auto& ep : cfg_.dns.servers) {
+    dns_opts.servers.push_back(ep.str());
+  }
+  dns_opts.timeout = cfg_.dns.timeout;
+  dns_opts.attempts = cfg_.dns.attempts;
+  resolver_ = std::make_unique<dns::Resolver>(io_.get_executor(), dns_opts);
+  dns_ = std::make_unique<dns::CachingResolver>(*resolver_, clock_);
+  std::string tls_error;
+  auto client_tls = delivery::make_client_tls_context("", tls_error);
+  if (!client_tls) {
+    throw std::runtime_error("cannot load the system's CA certificates: " + tls_error);
+  }
+  delivery::RemoteOptions remote;
+  remote.hostname = cfg_.hostname;
+  remote.relays = cfg_.relays;
+  remote_courier_ = std::make_unique<delivery::RemoteCourier>(io_.get_executor(), *dns_,
+                                                              std::move(remote), client_tls);
   queue::Queue::Options opts;
   opts.retry = cfg_.queue.retry;
   opts.lifetime = cfg_.queue.lifetime;
   opts.max_concurrent = cfg_.queue.max_concurrent_deliveries;
+  // The DSN hook runs on the I/O thread and must not block: the bounce is its own coroutine.
+  opts.on_failed = [this](const queue::Envelope& env,
+                          const std::vector<const queue::Recipient*>& failed) {
+    BounceDeps deps{store_.get(), queue_.get(), domains_.get(), &pool_, cfg_.hostname};
+    std::vector<queue::Recipient> copies;
+    for (const queue::Recipient* r : failed) {
+      copies.push_back(*r);
+    }
+    asio::co_spawn(io_, send_bounce(deps, env, std::move(copies)),
+                   [](std::exception_ptr e) { log_spawn_error(e, "bounce"); });
+  };
   queue_ = std::make_unique<queue::Queue>(io_.get_executor(), pool_, *store_, opts, *local_courier_,
                                           nullptr);
 

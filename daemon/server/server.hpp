@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "daemon/base/clock.hpp"
 #include "daemon/config/config.hpp"
 #include "daemon/server/listener.hpp"
 #include "daemon/server/metrics.hpp"
@@ -23,6 +24,10 @@ class QueueStore;
 class Queue;
 class Courier;
 }  // namespace hk::queue
+namespace hk::dns {
+class Resolver;
+class CachingResolver;
+}  // namespace hk::dns
 
 namespace hk::server {
 
@@ -54,6 +59,10 @@ class Server {
   std::unique_ptr<certs::CertStore> certs_;
   std::unique_ptr<queue::QueueStore> store_;
   std::unique_ptr<queue::Courier> local_courier_;
+  base::SystemClock clock_;
+  std::unique_ptr<dns::Resolver> resolver_;
+  std::unique_ptr<dns::CachingResolver> dns_;
+  std::unique_ptr<queue::Courier> remote_courier_;
   std::unique_ptr<queue::Queue> queue_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<boost::asio::ip::tcp::acceptor> metrics_acceptors_;

@@ -45,6 +45,7 @@ write_config() {
   if [ ! -f "$ETC/certs/mx.test/fullchain.pem" ]; then
     make_cert "$ETC/certs/mx.test" mx.test
   fi
+  local retry=${RETRY:-'"5m"'}
   cat >"$ETC/hikyaku.toml" <<TOML
 hostname = "mx.test"
 data_dir = "$DATA"
@@ -60,6 +61,15 @@ max_message_size = "${MAX_SIZE:-1MiB}"
 max_recipients = ${MAX_RCPTS:-5}
 command_timeout = "${CMD_TIMEOUT:-30s}"
 data_timeout = "${DATA_TIMEOUT:-30s}"
+[dns]
+# Never the system resolver: a loopback server of the test's own, or a port where nothing
+# answers, so that lookups fail at once and remote mail stays queued.
+servers = ["${DNS_SERVER:-127.0.0.1:9}"]
+timeout = "500ms"
+attempts = 1
+[queue]
+retry = [$retry]
+lifetime = "${LIFETIME:-5d}"
 TOML
   for line in "$@"; do echo "$line" >>"$ETC/hikyaku.toml"; done
 }

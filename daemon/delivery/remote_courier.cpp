@@ -1,0 +1,215 @@
+// MX and smart-host delivery.
+#include "daemon/delivery/remote_courier.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "daemon/base/log.hpp"
+#include "daemon/dns/caching_resolver.hpp"
+#include "daemon/dns/error.hpp"
+#include "daemon/dns/mx.hpp"
+
+namespace hk::delivery {
+
+namespace asio = boost::asio;
+using queue::DeliveryResult;
+using Status = queue::DeliveryResult::Status;
+
+namespace {
+
+std::string domain_of(const std::string& address) {
+  std::string d = address.substr(address.rfind('@') + 1);
+  std::transform(d.begin(), d.end(), d.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return d;
+}
+
+std::vector<DeliveryResult> all(size_t n, const DeliveryResult& r) {
+  return std::vector<DeliveryResult>(n, r);
+}
+
+TlsMode tls_mode(config::RelayTls t) {
+  switch (t) {
+    case config::RelayTls::StartTls:
+      return TlsMode::Required;
+    case config::RelayTls::Implicit:
+      return TlsMode::Implicit;
+    case config::RelayTls::None:
+      return TlsMode::None;
+  }
+  return TlsMode::Required;
+}
+
+}  // namespace
+
+RemoteCourier::RemoteCourier(asio::any_io_executor ex, dns::CachingResolver& dns,
+                             RemoteOptions opts, std::shared_ptr<asio::ssl::context> tls)
+    : ex_(std::move(ex)), dns_(dns), opts_(std::move(opts)), tls_(std::move(tls)),
+      rng_(std::random_device{}()) {}
+
+const config::Relay* RemoteCourier::relay_for(const std::string& domain) const {
+  for (const auto& r : opts_.relays) {
+    if (r.domains.empty() || std::find(r.domains.begin(), r.domains.end(), domain) !=
+                                 r.domains.end()) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::deliver(
+    const queue::Envelope& env, const std::vector<const queue::Recipient*>& rcpts,
+    const std::string& message) {
+  // One transaction per destination domain (or per relay route), in recipient order.
+  std::map<std::string, std::vector<size_t>> groups;
+  for (size_t i = 0; i < rcpts.size(); ++i) {
+    std::string domain = domain_of(rcpts[i]->address);
+    groups[relay_for(domain) != nullptr ? "relay:" + domain : domain].push_back(i);
+  }
+  std::vector<DeliveryResult> results(rcpts.size(), {Status::Transient, "not attempted"});
+  for (const auto& [key, index] : groups) {
+    std::vector<std::string> to;
+    for (size_t i : index) {
+      to.push_back(rcpts[i]->address);
+    }
+    std::vector<DeliveryResult> got;
+    if (key.rfind("relay:", 0) == 0) {
+      got = co_await by_relay(env, to, message);
+    } else {
+      got = co_await by_mx(env, key, to, message);
+    }
+    for (size_t k = 0; k < index.size() && k < got.size(); ++k) {
+      results[index[k]] = std::move(got[k]);
+    }
+  }
+  co_return results;
+}
+
+asio::awaitable<std::vector<asio::ip::address>> RemoteCourier::addresses(const std::string& host) {
+  boost::system::error_code ec;
+  auto literal = asio::ip::make_address(host, ec);
+  if (!ec) {
+    co_return std::vector<asio::ip::address>{literal};
+  }
+  // RFC 5321 §5.1 leaves the order to us; IPv6 first, then IPv4, as most MTAs do.
+  std::vector<asio::ip::address> out;
+  auto v6 = co_await dns_.aaaa(host);
+  out.insert(out.end(), v6.records.begin(), v6.records.end());
+  auto v4 = co_await dns_.a(host);
+  out.insert(out.end(), v4.records.begin(), v4.records.end());
+  co_return out;
+}
+
+asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
+    ClientOptions opts, const std::vector<asio::ip::address>& addrs, uint16_t port,
+    const queue::Envelope& env, const std::vector<std::string>& to, const std::string& message,
+    DeliveryResult& error) {
+  for (const auto& addr : addrs) {
+    SmtpClient client(ex_, opts);
+    auto ec = co_await client.connect(asio::ip::tcp::endpoint(addr, port));
+    if (ec) {
+      error = client.failure();
+      base::log_info() << "delivery peer=" << addr.to_string() << " name=" << opts.tls_name
+                       << " result=connect-failed error=" << base::log_quote(error.reply);
+      if (error.status == Status::Permanent) {
+        co_return std::nullopt;  // e.g. AUTH refused: the same at every address
+      }
+      continue;
+    }
+    TransactionResult r = co_await client.send(env.from, to, message, env.smtputf8, env.eightbit);
+    co_await client.quit();
+    const char* tls = r.tls == TlsResult::Verified     ? "verified"
+                      : r.tls == TlsResult::Unverified ? "unverified"
+                                                       : "plain";
+    base::log_info() << "id=" << env.id << " peer=" << r.peer << " name=" << opts.tls_name
+                     << " tls=" << tls << (r.tls_version.empty() ? "" : " tls_version=")
+                     << r.tls_version;
+    co_return r;
+  }
+  co_return std::nullopt;
+}
+
+asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
+    const queue::Envelope& env, const std::string& domain, const std::vector<std::string>& to,
+    const std::string& message) {
+  auto answer = co_await dns_.mx(domain);
+  dns::MxTargets targets = dns::mx_targets(answer, domain, rng_);
+  switch (targets.plan) {
+    case dns::MxPlan::NullMx:
+      // RFC 7505 §3: a null MX says the domain accepts no mail.
+      co_return all(to.size(), {Status::Permanent,
+                                "556 5.1.10 " + domain + " does not accept mail (null MX)"});
+    case dns::MxPlan::PermanentError:
+      co_return all(to.size(), {Status::Permanent, "550 5.1.2 " + domain + ": " +
+                                                       answer.ec.message() + " (DNS)"});
+    case dns::MxPlan::TransientError:
+      co_return all(to.size(), {Status::Transient, "451 4.4.3 " + domain + ": MX lookup failed: " +
+                                                       answer.ec.message()});
+    case dns::MxPlan::UseMx:
+    case dns::MxPlan::ImplicitMx:
+      break;
+  }
+  DeliveryResult error{Status::Transient, "451 4.4.4 no address for any MX of " + domain};
+  for (const std::string& host : targets.hosts) {
+    std::vector<asio::ip::address> addrs = co_await addresses(host);
+    if (addrs.empty()) {
+      continue;
+    }
+    ClientOptions opts;
+    opts.helo_name = opts_.hostname;
+    opts.tls = TlsMode::Opportunistic;  // RFC 3207 §4: STARTTLS whenever the MX offers it
+    opts.tls_name = host;
+    opts.tls_context = tls_;
+    opts.connect_timeout = opts_.connect_timeout;
+    opts.command_timeout = opts_.command_timeout;
+    opts.data_timeout = opts_.data_timeout;
+    auto r = co_await try_addresses(opts, addrs, opts_.mx_port, env, to, message, error);
+    if (r) {
+      co_return std::move(r->rcpts);
+    }
+  }
+  // Every MX failed before a transaction: try again later (RFC 5321 §4.5.4.1).
+  if (error.status == Status::Permanent) {
+    error.status = Status::Transient;
+  }
+  co_return all(to.size(), error);
+}
+
+asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_relay(
+    const queue::Envelope& env, const std::vector<std::string>& to, const std::string& message) {
+  const std::string domain = domain_of(to.front());
+  DeliveryResult error{Status::Transient, "451 4.4.1 no relay reachable"};
+  // Relays are tried in their configured order (failover); those limited to other domains are
+  // skipped.
+  for (const auto& relay : opts_.relays) {
+    if (!relay.domains.empty() &&
+        std::find(relay.domains.begin(), relay.domains.end(), domain) == relay.domains.end()) {
+      continue;
+    }
+    std::vector<asio::ip::address> addrs = co_await addresses(relay.host);
+    if (addrs.empty()) {
+      error = {Status::Transient, "451 4.4.3 relay " + relay.host + " has no address"};
+      continue;
+    }
+    ClientOptions opts;
+    opts.helo_name = opts_.hostname;
+    opts.tls = tls_mode(relay.tls);
+    opts.tls_name = relay.host;
+    opts.tls_context = tls_;
+    opts.username = relay.username;
+    opts.password = relay.password;
+    opts.connect_timeout = opts_.connect_timeout;
+    opts.command_timeout = opts_.command_timeout;
+    opts.data_timeout = opts_.data_timeout;
+    auto r = co_await try_addresses(opts, addrs, relay.port, env, to, message, error);
+    if (r) {
+      co_return std::move(r->rcpts);
+    }
+  }
+  // A refused login stays a failure of ours to fix, not the sender's: keep retrying (and
+  // logging) until the queue lifetime ends, rather than bouncing at once.
+  error.status = Status::Transient;
+  co_return all(to.size(), error);
+}
+
+}  // namespace hk::delivery

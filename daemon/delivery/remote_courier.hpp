@@ -1,0 +1,65 @@
+// RemoteCourier: delivers queued mail for remote recipients — directly to each domain's MX hosts
+// (RFC 5321 §5.1), or through the configured smart hosts ([[relay]], tried in order). One SMTP
+// transaction per destination domain carries all of that domain's recipients.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "daemon/config/config.hpp"
+#include "daemon/delivery/smtp_client.hpp"
+#include "daemon/queue/courier.hpp"
+
+namespace hk::dns {
+class CachingResolver;
+}
+
+namespace hk::delivery {
+
+struct RemoteOptions {
+  std::string hostname;              // our name, for EHLO
+  std::vector<config::Relay> relays;  // empty: everything goes by MX
+  uint16_t mx_port = 25;             // RFC 5321 §4.5.4.1; other ports only for tests
+  std::chrono::seconds connect_timeout{30};
+  std::chrono::seconds command_timeout{300};
+  std::chrono::seconds data_timeout{600};
+};
+
+class RemoteCourier final : public queue::Courier {
+ public:
+  // `tls` is the shared client context (system roots); built once by the caller.
+  RemoteCourier(boost::asio::any_io_executor ex, dns::CachingResolver& dns, RemoteOptions opts,
+                std::shared_ptr<boost::asio::ssl::context> tls);
+
+  boost::asio::awaitable<std::vector<queue::DeliveryResult>> deliver(
+      const queue::Envelope& env, const std::vector<const queue::Recipient*>& rcpts,
+      const std::string& message) override;
+
+ private:
+  // One destination domain: its recipients' addresses in, one result each out.
+  boost::asio::awaitable<std::vector<queue::DeliveryResult>> by_mx(
+      const queue::Envelope& env, const std::string& domain, const std::vector<std::string>& to,
+      const std::string& message);
+  boost::asio::awaitable<std::vector<queue::DeliveryResult>> by_relay(
+      const queue::Envelope& env, const std::vector<std::string>& to, const std::string& message);
+  // Tries each address in turn until one accepts a connection; nullopt and `error` when none did.
+  boost::asio::awaitable<std::optional<TransactionResult>> try_addresses(
+      ClientOptions opts, const std::vector<boost::asio::ip::address>& addrs, uint16_t port,
+      const queue::Envelope& env, const std::vector<std::string>& to, const std::string& message,
+      queue::DeliveryResult& error);
+  // AAAA then A records of a host name (or the address itself for an IP literal).
+  boost::asio::awaitable<std::vector<boost::asio::ip::address>> addresses(const std::string& host);
+  const config::Relay* relay_for(const std::string& domain) const;
+
+  boost::asio::any_io_executor ex_;
+  dns::CachingResolver& dns_;
+  RemoteOptions opts_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
+  std::mt19937 rng_;
+};
+
+}  // namespace hk::delivery

@@ -1,0 +1,93 @@
+// DSN generation and queueing.
+#include "daemon/server/bounce.hpp"
+
+#include <ctime>
+
+#include "daemon/base/log.hpp"
+#include "daemon/base/offload.hpp"
+#include "daemon/queue/dsn.hpp"
+#include "daemon/queue/queue.hpp"
+#include "daemon/queue/queue_store.hpp"
+#include "domains/domains.hpp"
+#include "domains/watcher.hpp"
+
+namespace hk::server {
+namespace {
+
+// Reads the original message on the pool (a named function object: GCC 12 mishandles capturing
+// lambdas inside co_await expressions).
+struct ReadMessage {
+  queue::QueueStore* store;
+  std::string id;
+  std::pair<std::error_code, std::string> operator()() const {
+    std::string bytes;
+    std::error_code ec = store->read_message(id, bytes);
+    return {ec, std::move(bytes)};
+  }
+};
+
+}  // namespace
+
+boost::asio::awaitable<void> send_bounce(BounceDeps deps, queue::Envelope env,
+                                         std::vector<queue::Recipient> failed) {
+  if (env.from.empty()) {
+    base::log_info() << "id=" << env.id << " result=no-bounce reason=null-sender";
+    co_return;
+  }
+  ReadMessage read{deps.store, env.id};
+  auto [ec, original] = co_await base::offload(*deps.pool, std::move(read));
+  if (ec) {
+    base::log_error() << "id=" << env.id << " result=bounce-failed error="
+                      << base::log_quote(ec.message());
+    co_return;
+  }
+  std::vector<const queue::Recipient*> rcpts;
+  for (const auto& r : failed) {
+    rcpts.push_back(&r);
+  }
+  queue::DsnInput in{env,          rcpts, original, deps.hostname, "postmaster@" + deps.hostname,
+                     std::time(nullptr)};
+  std::optional<queue::Dsn> dsn = queue::make_dsn(in);
+  if (!dsn) {
+    co_return;
+  }
+  dsn->envelope.id = queue::QueueStore::new_id();
+  // The sender's domain may be ours: then the bounce goes through its aliases to local mailboxes.
+  std::vector<queue::Recipient> to;
+  const std::string& sender = env.from;
+  auto at = sender.rfind('@');
+  auto doms = deps.domains->current();
+  if (at != std::string::npos && doms->is_local(sender.substr(at + 1))) {
+    domains::Resolution res = doms->resolve(sender.substr(0, at), sender.substr(at + 1));
+    for (const auto& t : res.targets) {
+      queue::Recipient r;
+      r.address = t.address;
+      r.original = sender;
+      r.local = t.kind == domains::Resolution::Kind::LocalUser;
+      to.push_back(std::move(r));
+    }
+    if (to.empty()) {
+      base::log_warn() << "id=" << env.id << " result=no-bounce reason=unknown-local-sender from=<"
+                       << sender << ">";
+      co_return;
+    }
+  } else {
+    queue::Recipient r;
+    r.address = sender;
+    r.original = sender;
+    to.push_back(std::move(r));
+  }
+  dsn->envelope.rcpts = std::move(to);
+  ec = co_await deps.store->put(dsn->envelope, dsn->message);
+  if (ec) {
+    base::log_error() << "id=" << env.id << " result=bounce-failed error="
+                      << base::log_quote(ec.message());
+    co_return;
+  }
+  base::log_info() << "id=" << dsn->envelope.id << " from=<> to=<" << sender
+                   << "> bounce_for=" << env.id << " failed=" << failed.size()
+                   << " result=queued";
+  deps.queue->enqueued(std::move(dsn->envelope));
+}
+
+}  // namespace hk::server

@@ -1,0 +1,82 @@
+// The control socket: a UNIX stream socket at DATA_DIR/control.sock through which hikyaku-util
+// asks the running daemon to act (flush the queue, ping), and the blocking client for it.
+//
+// SECURITY: the socket is created with mode 0600 inside the data directory, so only the daemon's
+// user (and root) can connect; the server also checks the peer's uid (SO_PEERCRED) and refuses
+// anybody else. Requests are one short line, bounded in size and time, and IDs are checked with
+// queue::valid_id before they reach the queue, so a request can never name a path.
+//
+// Line protocol, one request per connection:
+//   "ping\n"      -> "ok hikyaku VERSION\n"
+//   "flush\n"     -> retry every queued message now
+//   "flush ID\n"  -> retry that message now ("error unknown id ID" when it is not queued)
+// Replies are "ok ...\n" or "error <reason>\n". A request longer than kMaxControlRequest bytes or
+// not complete within kControlTimeout is answered with an error and not acted upon.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace hk::server {
+
+inline constexpr size_t kMaxControlRequest = 1024;
+inline constexpr std::chrono::seconds kControlTimeout{5};
+
+class ControlServer {
+ public:
+  // Asked to retry `id` now ("" = every queued message); returns false for an unknown id. Runs on
+  // the server's executor and must not block.
+  using FlushFn = std::function<bool(const std::string& id)>;
+
+  // Binds and listens at once. A socket file left behind by a daemon that died is removed first;
+  // throws std::runtime_error when the path is too long, is not a socket, or another daemon
+  // answers on it.
+  ControlServer(boost::asio::any_io_executor ex, std::filesystem::path socket_path, FlushFn flush);
+  ~ControlServer();  // close()
+  ControlServer(const ControlServer&) = delete;
+  ControlServer& operator=(const ControlServer&) = delete;
+
+  // The accept loop: one coroutine per connection. Returns once close() was called.
+  boost::asio::awaitable<void> run();
+  // Stops accepting and unlinks the socket file; connections in progress finish. Call it on the
+  // executor's thread.
+  void close();
+
+  const std::filesystem::path& path() const { return path_; }
+  // Test seam: the request deadline (kControlTimeout otherwise), for connections accepted later.
+  void set_timeout_for_test(std::chrono::milliseconds timeout) { timeout_ = timeout; }
+
+ private:
+  boost::asio::local::stream_protocol::acceptor acceptor_;
+  std::filesystem::path path_;
+  FlushFn flush_;
+  std::chrono::milliseconds timeout_ = kControlTimeout;
+  bool bound_ = false;  // we created the socket file, so close() may unlink it
+};
+
+// What the daemon answered; pure function of a request line, exposed for tests.
+std::string control_reply(std::string_view request, const ControlServer::FlushFn& flush);
+
+// Client side, used by hikyaku-util.
+struct ControlReply {
+  bool ok = false;        // the daemon answered "ok ..."
+  std::string text;       // the reply without "ok "/"error ", or what went wrong locally
+  std::error_code error;  // set when the daemon could not be reached or did not answer; in
+                          // particular no_such_file_or_directory / connection_refused when no
+                          // daemon is listening on the path
+};
+
+// Sends `request` (a newline is added when missing) and waits for the reply line; blocking,
+// plain POSIX sockets. `timeout` bounds the connect, the write and the read each.
+ControlReply control_request(const std::filesystem::path& socket_path, const std::string& request,
+                             std::chrono::seconds timeout);
+
+}  // namespace hk::server
