@@ -44,5 +44,6 @@ struct Command {
 std::span<const Command> users_commands();
 std::span<const Command> aliases_commands();
 std::span<const Command> config_commands();
+std::span<const Command> queue_commands();
 
 }  // namespace hk::util

@@ -17,6 +17,7 @@ constexpr std::span<const Command> (*kGroups[])() = {
     hk::util::users_commands,
     hk::util::aliases_commands,
     hk::util::config_commands,
+    hk::util::queue_commands,
 };
 
 constexpr const char* kDefaultConfigDir = "/etc/hikyaku";

@@ -44,13 +44,16 @@ TlsMode tls_mode(config::RelayTls t) {
 
 RemoteCourier::RemoteCourier(asio::any_io_executor ex, dns::CachingResolver& dns,
                              RemoteOptions opts, std::shared_ptr<asio::ssl::context> tls)
-    : ex_(std::move(ex)), dns_(dns), opts_(std::move(opts)), tls_(std::move(tls)),
+    : ex_(std::move(ex)),
+      dns_(dns),
+      opts_(std::move(opts)),
+      tls_(std::move(tls)),
       rng_(std::random_device{}()) {}
 
 const config::Relay* RemoteCourier::relay_for(const std::string& domain) const {
   for (const auto& r : opts_.relays) {
-    if (r.domains.empty() || std::find(r.domains.begin(), r.domains.end(), domain) !=
-                                 r.domains.end()) {
+    if (r.domains.empty() ||
+        std::find(r.domains.begin(), r.domains.end(), domain) != r.domains.end()) {
       return &r;
     }
   }
@@ -140,8 +143,8 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
       co_return all(to.size(), {Status::Permanent,
                                 "556 5.1.10 " + domain + " does not accept mail (null MX)"});
     case dns::MxPlan::PermanentError:
-      co_return all(to.size(), {Status::Permanent, "550 5.1.2 " + domain + ": " +
-                                                       answer.ec.message() + " (DNS)"});
+      co_return all(to.size(), {Status::Permanent,
+                                "550 5.1.2 " + domain + ": " + answer.ec.message() + " (DNS)"});
     case dns::MxPlan::TransientError:
       co_return all(to.size(), {Status::Transient, "451 4.4.3 " + domain + ": MX lookup failed: " +
                                                        answer.ec.message()});

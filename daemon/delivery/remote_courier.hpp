@@ -21,9 +21,9 @@ class CachingResolver;
 namespace hk::delivery {
 
 struct RemoteOptions {
-  std::string hostname;              // our name, for EHLO
+  std::string hostname;               // our name, for EHLO
   std::vector<config::Relay> relays;  // empty: everything goes by MX
-  uint16_t mx_port = 25;             // RFC 5321 §4.5.4.1; other ports only for tests
+  uint16_t mx_port = 25;              // RFC 5321 §4.5.4.1; other ports only for tests
   std::chrono::seconds connect_timeout{30};
   std::chrono::seconds command_timeout{300};
   std::chrono::seconds data_timeout{600};

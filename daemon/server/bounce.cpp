@@ -37,16 +37,16 @@ boost::asio::awaitable<void> send_bounce(BounceDeps deps, queue::Envelope env,
   ReadMessage read{deps.store, env.id};
   auto [ec, original] = co_await base::offload(*deps.pool, std::move(read));
   if (ec) {
-    base::log_error() << "id=" << env.id << " result=bounce-failed error="
-                      << base::log_quote(ec.message());
+    base::log_error() << "id=" << env.id
+                      << " result=bounce-failed error=" << base::log_quote(ec.message());
     co_return;
   }
   std::vector<const queue::Recipient*> rcpts;
   for (const auto& r : failed) {
     rcpts.push_back(&r);
   }
-  queue::DsnInput in{env,          rcpts, original, deps.hostname, "postmaster@" + deps.hostname,
-                     std::time(nullptr)};
+  queue::DsnInput in{
+      env, rcpts, original, deps.hostname, "postmaster@" + deps.hostname, std::time(nullptr)};
   std::optional<queue::Dsn> dsn = queue::make_dsn(in);
   if (!dsn) {
     co_return;
@@ -80,13 +80,12 @@ boost::asio::awaitable<void> send_bounce(BounceDeps deps, queue::Envelope env,
   dsn->envelope.rcpts = std::move(to);
   ec = co_await deps.store->put(dsn->envelope, dsn->message);
   if (ec) {
-    base::log_error() << "id=" << env.id << " result=bounce-failed error="
-                      << base::log_quote(ec.message());
+    base::log_error() << "id=" << env.id
+                      << " result=bounce-failed error=" << base::log_quote(ec.message());
     co_return;
   }
   base::log_info() << "id=" << dsn->envelope.id << " from=<> to=<" << sender
-                   << "> bounce_for=" << env.id << " failed=" << failed.size()
-                   << " result=queued";
+                   << "> bounce_for=" << env.id << " failed=" << failed.size() << " result=queued";
   deps.queue->enqueued(std::move(dsn->envelope));
 }
 

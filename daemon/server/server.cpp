@@ -12,7 +12,6 @@
 
 #include "certs/cert_store.hpp"
 #include "daemon/base/log.hpp"
-#include "daemon/server/bounce.hpp"
 #include "daemon/delivery/remote_courier.hpp"
 #include "daemon/delivery/smtp_client.hpp"
 #include "daemon/dns/caching_resolver.hpp"
@@ -21,6 +20,8 @@
 #include "daemon/queue/maildir_courier.hpp"
 #include "daemon/queue/queue.hpp"
 #include "daemon/queue/queue_store.hpp"
+#include "daemon/server/bounce.hpp"
+#include "daemon/server/control.hpp"
 #include "domains/domains.hpp"
 #include "domains/watcher.hpp"
 
@@ -95,7 +96,17 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
                    [](std::exception_ptr e) { log_spawn_error(e, "bounce"); });
   };
   queue_ = std::make_unique<queue::Queue>(io_.get_executor(), pool_, *store_, opts, *local_courier_,
-                                          nullptr);
+                                          remote_courier_.get());
+
+  // hikyaku-util queue flush talks to the running daemon through this socket.
+  control_ = std::make_unique<ControlServer>(
+      io_.get_executor(), cfg_.data_dir / "control.sock", [this](const std::string& id) {
+        if (!id.empty() && !std::filesystem::exists(store_->message_path(id))) {
+          return false;  // Queue::flush would schedule an unknown id; refuse it here
+        }
+        queue_->flush(id);
+        return true;
+      });
 
   Deps deps;
   deps.cfg = &cfg_;
@@ -146,6 +157,8 @@ void Server::run() {
     asio::co_spawn(io_, metrics_loop(a),
                    [](std::exception_ptr e) { log_spawn_error(e, "metrics"); });
   }
+  base::log_info() << "listening control=" << control_->path().string();
+  asio::co_spawn(io_, control_->run(), [](std::exception_ptr e) { log_spawn_error(e, "control"); });
   asio::co_spawn(io_, signals(), [](std::exception_ptr e) { log_spawn_error(e, "signals"); });
   asio::co_spawn(io_, reload_loop(), [](std::exception_ptr e) { log_spawn_error(e, "reload"); });
   asio::co_spawn(io_, queue_->recover(), [](std::exception_ptr e) { log_spawn_error(e, "queue"); });
@@ -168,6 +181,7 @@ void Server::stop() {
   for (auto& a : metrics_acceptors_) {
     a.close(ec);
   }
+  control_->close();
   queue_->stop();
   // Every accepted message is already durable; sessions in flight are simply cut off, and their
   // clients will retry. A bounded grace period lets replies already computed reach the wire.

@@ -31,6 +31,8 @@ class CachingResolver;
 
 namespace hk::server {
 
+class ControlServer;
+
 class Server {
  public:
   // Loads domains and certificates, opens the queue and binds every listener; throws
@@ -64,6 +66,7 @@ class Server {
   std::unique_ptr<dns::CachingResolver> dns_;
   std::unique_ptr<queue::Courier> remote_courier_;
   std::unique_ptr<queue::Queue> queue_;
+  std::unique_ptr<ControlServer> control_;  // after queue_: destroyed first
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<boost::asio::ip::tcp::acceptor> metrics_acceptors_;
   bool stopping_ = false;

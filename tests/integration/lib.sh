@@ -18,6 +18,7 @@ PASSES=0
 cleanup() {
   local rc=$?
   stop_daemon
+  jobs -p | xargs -r kill 2>/dev/null || true
   if [ "$rc" -ne 0 ] || [ "$FAILS" -ne 0 ]; then
     echo "--- daemon log ($LOG) ---"
     tail -n 60 "$LOG" 2>/dev/null || true
@@ -164,3 +165,52 @@ postmaster: alice
 ALIASES
   echo '*: alice@example.test' >"$ETC/domains/catchall.test/aliases"
 }
+
+# --- Remote delivery tests: a private network namespace with a DNS server and receivers. ---
+
+# enter_netns — re-runs the calling test inside its own network and mount namespace (root only):
+# a fresh loopback where receivers can bind port 25 on 127.0.0.x and nothing can leave, and a
+# resolv.conf pointing nowhere so that nothing reaches the system resolver by mistake.
+enter_netns() {
+  if [ -z "${HK_IN_NETNS:-}" ]; then
+    rm -rf "$T"
+    trap - EXIT
+    exec unshare --net --mount env HK_IN_NETNS=1 bash "$0" "$@"
+  fi
+  ip link set lo up
+  echo "nameserver 127.0.0.1" >"$T/resolv.conf"
+  mount --bind "$T/resolv.conf" /etc/resolv.conf
+}
+
+# start_dns ARGS... — dnsmasq answering for *.test from its command line, on 127.0.0.53:53.
+start_dns() {
+  dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --port=53 \
+    --listen-address=127.0.0.53 --bind-interfaces --local=/test/ --log-facility=- "$@" \
+    >"$T/dnsmasq.log" 2>&1 &
+  for _ in $(seq 1 50); do
+    (exec 3<>/dev/udp/127.0.0.53/53) 2>/dev/null && grep -q "started" "$T/dnsmasq.log" && return 0
+    sleep 0.1
+  done
+  echo "dnsmasq did not start:"; cat "$T/dnsmasq.log"; return 1
+}
+
+# start_receiver NAME ADDR PORT [fake_mx.py options] — a real SMTP server (aiosmtpd) storing
+# what it accepts in $T/rx/NAME/ as msg-N.eml + msg-N.env.
+start_receiver() {
+  local name=$1 addr=$2 port=$3
+  shift 3
+  mkdir -p "$T/rx/$name"
+  "$PY" "$HK_SRC/tests/unit/delivery/fake_mx.py" --dir "$T/rx/$name" --host "$addr" \
+    --port "$port" --lifetime "${RX_LIFETIME:-120}" "$@" >"$T/rx/$name.port" 2>"$T/rx/$name.log" &
+  for _ in $(seq 1 50); do
+    [ -s "$T/rx/$name.port" ] && return 0
+    sleep 0.1
+  done
+  echo "receiver $name did not start:"; cat "$T/rx/$name.log"; return 1
+}
+
+received_count() { find "$T/rx/$1" -name '*.env' 2>/dev/null | wc -l; }
+
+# The stop of everything started in the background (dnsmasq, receivers) comes with the
+# namespace: its processes are killed by the cleanup below.
+kill_background() { jobs -p | xargs -r kill 2>/dev/null || true; }

@@ -44,7 +44,11 @@ check "--check-config accepts a good config" "$H" -C "$ETC" --check-config
 write_config
 start_daemon
 check "a second daemon on a busy port fails to start with exit 1" bash -c "
-  sed -i 's/^smtp = .*/smtp = [\"127.0.0.1:$SMTP_PORT\"]/' '$ETC/hikyaku.toml'
+  sed -i 's/^smtp = .*/smtp = [\"127.0.0.1:$SMTP_PORT\"]/; s|^data_dir = .*|data_dir = \"$T/data2\"|' '$ETC/hikyaku.toml'
   rc=0; timeout 10 '$H' -C '$ETC' >'$T/busy' 2>&1 || rc=\$?
   [ \$rc = 1 ] && grep -q 'cannot listen' '$T/busy'"
+check "a second daemon on the same data dir refuses to start (control socket in use)" bash -c "
+  sed -i 's/^smtp = .*/smtp = [\"127.0.0.1:0\"]/; s|^data_dir = .*|data_dir = \"$DATA\"|' '$ETC/hikyaku.toml'
+  rc=0; timeout 10 '$H' -C '$ETC' >'$T/busy2' 2>&1 || rc=\$?
+  [ \$rc = 1 ] && grep -q 'control' '$T/busy2'"
 finish

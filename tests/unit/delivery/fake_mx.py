@@ -34,6 +34,9 @@ class Handler:
         return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.args.tempfail_first > 0:
+            self.args.tempfail_first -= 1
+            return "451 4.3.0 temporary trouble, try later"
         if "reject" in address:
             return "550 5.1.1 no such user"
         if "later" in address:
@@ -96,6 +99,10 @@ def main():
     p.add_argument("--no-smtputf8", action="store_true")
     p.add_argument("--pipelining", action="store_true")
     p.add_argument("--lifetime", type=float, default=20.0)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind")
+    p.add_argument("--port", type=int, default=0, help="port to bind (0: any free port)")
+    p.add_argument("--tempfail-first", type=int, default=0,
+                   help="answer 451 to this many RCPT commands before accepting")
     args = p.parse_args()
     logging.basicConfig(level=logging.CRITICAL)
     # aiosmtpd warns about AUTH without TLS, which is what --auth-plaintext asks for.
@@ -126,7 +133,7 @@ def main():
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    ctl = Controller(Handler(args), hostname="127.0.0.1", port=0, loop=loop,
+    ctl = Controller(Handler(args), hostname=args.host, port=args.port, loop=loop,
                      ssl_context=tls if args.implicit_tls else None, **kwargs)
     ctl.begin()
     print(ctl.server.sockets[0].getsockname()[1], flush=True)

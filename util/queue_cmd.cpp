@@ -1,0 +1,531 @@
+// hikyaku-util commands for the queue: queue list / show / delete read and change the queue folder
+// directly (format: docs/queue-format.md); queue flush asks the running daemon through its control
+// socket (daemon/server/control.hpp).
+//
+// The folder is read without a QueueStore on purpose: constructing one cleans tmp/ and leftover
+// state files, which would pull files from under a running daemon's writes. Everything here only
+// reads, except `queue delete`, which unlinks in the store's order (.msg first, then .state).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "daemon/base/files.hpp"
+#include "daemon/config/config.hpp"
+#include "daemon/queue/envelope.hpp"
+#include "daemon/queue/queue_file.hpp"
+#include "daemon/server/control.hpp"
+#include "util/args.hpp"
+#include "util/command.hpp"
+
+namespace hk::util {
+namespace {
+
+namespace fs = std::filesystem;
+using queue::Envelope;
+using queue::RcptState;
+using queue::Recipient;
+using std::chrono::system_clock;
+
+// A header block larger than this is corrupt (the store refuses the same).
+constexpr size_t kMaxHeader = 16 * 1024 * 1024;
+constexpr std::chrono::seconds kFlushTimeout{10};
+
+std::error_code errno_code() { return {errno, std::generic_category()}; }
+
+// DATA_DIR from --data-dir, else from hikyaku.toml. Prints the config error and returns nullopt.
+std::optional<fs::path> data_dir(const Context& ctx, const Args& args) {
+  if (auto dir = args.value("data-dir")) {
+    return fs::path(*dir);
+  }
+  try {
+    return config::load_config(ctx.config_dir).data_dir;
+  } catch (const config::ConfigError& e) {
+    std::cerr << "hikyaku-util: " << e.what() << "\n";
+    return std::nullopt;
+  }
+}
+
+// An ID argument: a malformed one is bad usage, so it never reaches a path.
+std::string parse_id(const std::string& text) {
+  if (!queue::valid_id(text)) {
+    throw UsageError("\"" + text + "\" is not a queue ID");
+  }
+  return text;
+}
+
+fs::path msg_path(const fs::path& dir, const std::string& id) { return dir / (id + ".msg"); }
+fs::path state_path(const fs::path& dir, const std::string& id) { return dir / (id + ".state"); }
+
+// The IDs of complete messages, oldest first (IDs sort by creation time).
+std::error_code list_ids(const fs::path& dir, std::vector<std::string>& ids) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.size() > 4 && name.ends_with(".msg")) {
+      name.resize(name.size() - 4);
+      if (queue::valid_id(name)) {
+        ids.push_back(std::move(name));
+      }
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  return ec;
+}
+
+// Reads the envelope of `id` (header block + state sidecar, never the message bytes) and the
+// message size (the file size less the header block).
+std::error_code load_envelope(const fs::path& dir, const std::string& id, Envelope& env,
+                              uint64_t& size) {
+  int fd = ::open(msg_path(dir, id).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return errno_code();
+  }
+  struct stat st {};
+  std::string header;
+  size_t end = std::string::npos;
+  std::error_code ec;
+  if (::fstat(fd, &st) != 0) {
+    ec = errno_code();
+  }
+  char buf[8192];
+  while (!ec && end == std::string::npos) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      ec = errno_code();
+    } else if (n == 0 || header.size() > kMaxHeader) {
+      ec = std::make_error_code(std::errc::bad_message);
+    } else {
+      header.append(buf, static_cast<size_t>(n));
+      end = queue::header_end(header);
+    }
+  }
+  ::close(fd);
+  if (ec) {
+    return ec;
+  }
+  header.resize(end);
+  if ((ec = queue::parse_header(header, env))) {
+    return ec;
+  }
+  if (env.id != id) {
+    return std::make_error_code(std::errc::bad_message);
+  }
+  size = static_cast<uint64_t>(st.st_size) - end;
+  std::string state;
+  ec = base::read_file(state_path(dir, id), state);
+  if (ec == std::errc::no_such_file_or_directory) {
+    return {};
+  }
+  return ec ? ec : queue::apply_state(state, env);
+}
+
+// What a remote server or client wrote (a reply, a HELO name, a header) may hold terminal escape
+// sequences: controls other than tab are shown as \xNN.
+std::string printable(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char ch : v) {
+    auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+std::string_view state_name(RcptState s) {
+  switch (s) {
+    case RcptState::Pending:
+      return "pending";
+    case RcptState::Delivered:
+      return "delivered";
+    case RcptState::Failed:
+      return "failed";
+  }
+  return "?";
+}
+
+// "45s", "3m", "2h", "4d": how long, coarsely.
+std::string span(std::chrono::seconds d) {
+  int64_t s = std::max<int64_t>(d.count(), 0);
+  if (s < 60) {
+    return std::to_string(s) + "s";
+  }
+  if (s < 3600) {
+    return std::to_string(s / 60) + "m";
+  }
+  if (s < 2 * 86400) {
+    return std::to_string(s / 3600) + "h";
+  }
+  return std::to_string(s / 86400) + "d";
+}
+
+std::string next_try(const Recipient& r, system_clock::time_point now) {
+  if (r.next_attempt <= now) {
+    return "now";
+  }
+  return "in " + span(std::chrono::ceil<std::chrono::seconds>(r.next_attempt - now));
+}
+
+int64_t unix_seconds(system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+std::string utc_time(system_clock::time_point t) {
+  std::time_t tt = static_cast<std::time_t>(unix_seconds(t));
+  std::tm tm{};
+  char buf[32];
+  ::gmtime_r(&tt, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+// "carol@example.com=pending (2 attempts, next try in 4m)"
+std::string rcpt_summary(const Recipient& r, system_clock::time_point now) {
+  std::string s = printable(r.address) + "=" + std::string(state_name(r.state)) + " (" +
+                  std::to_string(r.attempts) + (r.attempts == 1 ? " attempt" : " attempts");
+  if (r.state == RcptState::Pending) {
+    s += ", next try " + next_try(r, now);
+  }
+  return s + ")";
+}
+
+// The length of the UTF-8 sequence that lead byte `c` starts; 0 when it cannot start one.
+size_t utf8_length(unsigned char c) {
+  if (c >= 0xC2 && c <= 0xDF) {
+    return 2;
+  }
+  if (c >= 0xE0 && c <= 0xEF) {
+    return 3;
+  }
+  return c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+}
+
+// A JSON string. Valid UTF-8 passes through; invalid bytes (a remote's reply may hold anything)
+// become U+FFFD so that the output always parses.
+std::string json(std::string_view v) {
+  std::string out = "\"";
+  for (size_t i = 0; i < v.size();) {
+    auto c = static_cast<unsigned char>(v[i]);
+    if (c < 0x80) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += static_cast<char>(c);
+      } else if (c < 0x20 || c == 0x7f) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      } else {
+        out += static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    // RFC 3629 §4: lead byte, then continuation bytes, no overlongs or surrogates.
+    size_t len = utf8_length(c);
+    bool ok = len != 0 && i + len <= v.size();
+    for (size_t k = 1; ok && k < len; ++k) {
+      ok = (static_cast<unsigned char>(v[i + k]) & 0xC0) == 0x80;
+    }
+    if (ok && len > 2) {
+      auto c1 = static_cast<unsigned char>(v[i + 1]);
+      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0) && !(c == 0xF0 && c1 < 0x90) &&
+           !(c == 0xF4 && c1 >= 0x90);
+    }
+    if (ok) {
+      out.append(v.substr(i, len));
+      i += len;
+    } else {
+      out += "\\ufffd";
+      ++i;
+    }
+  }
+  return out + "\"";
+}
+
+void print_json(const Envelope& env, uint64_t size, system_clock::time_point now) {
+  std::cout << "{\"id\": " << json(env.id) << ", \"created\": " << unix_seconds(env.created)
+            << ", \"age_seconds\": "
+            << std::max<int64_t>(unix_seconds(now) - unix_seconds(env.created), 0)
+            << ", \"size\": " << size << ", \"from\": " << json(env.from) << ", \"recipients\": [";
+  for (size_t i = 0; i < env.rcpts.size(); ++i) {
+    const Recipient& r = env.rcpts[i];
+    std::cout << (i ? ", " : "") << "{\"address\": " << json(r.address)
+              << ", \"original\": " << json(r.original)
+              << ", \"local\": " << (r.local ? "true" : "false")
+              << ", \"state\": " << json(state_name(r.state)) << ", \"attempts\": " << r.attempts
+              << ", \"next_attempt\": " << unix_seconds(r.next_attempt)
+              << ", \"last_reply\": " << json(r.last_reply) << "}";
+  }
+  std::cout << "]}";
+}
+
+std::string sender(const Envelope& env) { return "<" + printable(env.from) + ">"; }
+
+int queue_list(const Context& ctx, const std::vector<std::string>& words) {
+  Args args(words, {"json"}, {"data-dir"});
+  args.expect(0, "no arguments");
+  auto data = data_dir(ctx, args);
+  if (!data) {
+    return kExitFailure;
+  }
+  fs::path dir = *data / "queue";
+  std::vector<std::string> ids;
+  if (std::error_code ec = list_ids(dir, ids)) {
+    std::cerr << "hikyaku-util: cannot read the queue " << dir.string() << ": " << ec.message()
+              << "\n";
+    return kExitFailure;
+  }
+  bool as_json = args.has("json");
+  bool all_read = true;
+  size_t shown = 0;
+  system_clock::time_point now = system_clock::now();
+  if (as_json) {
+    std::cout << "[";
+  }
+  // One envelope in memory at a time, so that a queue of any size lists in constant memory.
+  for (const std::string& id : ids) {
+    Envelope env;
+    uint64_t size = 0;
+    std::error_code ec = load_envelope(dir, id, env, size);
+    if (ec == std::errc::no_such_file_or_directory) {
+      continue;  // delivered or deleted since the directory was read
+    }
+    if (ec) {
+      std::cerr << "hikyaku-util: " << msg_path(dir, id).string() << ": unreadable ("
+                << ec.message() << ")\n";
+      all_read = false;
+      continue;
+    }
+    if (as_json) {
+      std::cout << (shown ? ",\n " : "\n ");
+      print_json(env, size, now);
+    } else {
+      std::cout << id << "  " << span(std::chrono::floor<std::chrono::seconds>(now - env.created))
+                << "  " << size << "  " << sender(env) << " ";
+      for (size_t i = 0; i < env.rcpts.size(); ++i) {
+        std::cout << (i ? ", " : " ") << rcpt_summary(env.rcpts[i], now);
+      }
+      std::cout << "\n";
+    }
+    ++shown;
+  }
+  if (as_json) {
+    std::cout << (shown ? "\n]\n" : "]\n");
+  } else if (shown == 0) {
+    std::cerr << "queue is empty\n";
+  }
+  return all_read ? kExitOk : kExitFailure;
+}
+
+// Prints `text` (CRLF line endings) with LF endings; `raw` keeps control characters.
+void print_lines(std::string_view text, bool raw) {
+  for (size_t pos = 0; pos < text.size();) {
+    size_t nl = text.find('\n', pos);
+    size_t stop = nl == std::string_view::npos ? text.size() : nl;
+    size_t line_end = stop > pos && text[stop - 1] == '\r' ? stop - 1 : stop;
+    std::string_view line = text.substr(pos, line_end - pos);
+    if (raw) {
+      std::cout << line << "\n";
+    } else {
+      std::cout << printable(line) << "\n";
+    }
+    pos = stop + 1;
+  }
+}
+
+int queue_show(const Context& ctx, const std::vector<std::string>& words) {
+  Args args(words, {"body"}, {"data-dir"});
+  args.expect(1, "ID");
+  std::string id = parse_id(args.positional()[0]);
+  auto data = data_dir(ctx, args);
+  if (!data) {
+    return kExitFailure;
+  }
+  fs::path dir = *data / "queue";
+  Envelope env;
+  uint64_t size = 0;
+  std::error_code ec = load_envelope(dir, id, env, size);
+  if (ec == std::errc::no_such_file_or_directory) {
+    std::cerr << "hikyaku-util: no message " << id << " in the queue " << dir.string() << "\n";
+    return kExitFailure;
+  }
+  std::string file;
+  if (!ec) {
+    ec = base::read_file(msg_path(dir, id), file);
+  }
+  if (ec) {
+    std::cerr << "hikyaku-util: " << msg_path(dir, id).string() << ": " << ec.message() << "\n";
+    return kExitFailure;
+  }
+  system_clock::time_point now = system_clock::now();
+  auto age = std::chrono::floor<std::chrono::seconds>(now - env.created);
+  std::cout << "id:         " << env.id << "\n"
+            << "created:    " << utc_time(env.created) << " (" << span(age) << " ago)\n"
+            << "from:       " << sender(env) << "\n"
+            << "size:       " << size << " bytes\n"
+            << "client-ip:  " << printable(env.client_ip) << "\n"
+            << "helo:       " << printable(env.helo) << "\n"
+            << "auth-user:  " << (env.auth_user.empty() ? "-" : printable(env.auth_user)) << "\n"
+            << "smtputf8:   " << (env.smtputf8 ? "yes" : "no") << "\n"
+            << "body:       " << (env.eightbit ? "8bitmime" : "7bit") << "\n"
+            << "recipients: " << env.rcpts.size() << "\n";
+  for (const Recipient& r : env.rcpts) {
+    std::cout << "  " << printable(r.address) << "  " << (r.local ? "local" : "remote") << "  "
+              << state_name(r.state) << "  " << r.attempts
+              << (r.attempts == 1 ? " attempt" : " attempts");
+    if (r.state == RcptState::Pending) {
+      std::cout << "  next try " << next_try(r, now);
+    }
+    std::cout << "\n";
+    if (r.original != r.address) {
+      std::cout << "    as given: " << printable(r.original) << "\n";
+    }
+    if (!r.last_reply.empty()) {
+      std::cout << "    last reply: " << printable(r.last_reply) << "\n";
+    }
+  }
+  std::string_view message = std::string_view(file).substr(queue::header_end(file));
+  if (!args.has("body")) {
+    // RFC 5322 §2.1: the header section ends at the first empty line.
+    size_t blank = message.starts_with("\r\n") ? 0 : message.find("\r\n\r\n");
+    message = message.substr(0, blank == std::string_view::npos ? message.size() : blank + 2);
+  }
+  std::cout << "\n";
+  // --body is for reading or piping the message as it is; the headers alone are shown safely.
+  print_lines(message, args.has("body"));
+  return kExitOk;
+}
+
+int queue_flush(const Context& ctx, const std::vector<std::string>& words) {
+  Args args(words, {}, {"data-dir"});
+  if (args.positional().size() > 1) {
+    args.expect(1, "ID");
+  }
+  std::string id = args.positional().empty() ? "" : parse_id(args.positional()[0]);
+  auto data = data_dir(ctx, args);
+  if (!data) {
+    return kExitFailure;
+  }
+  fs::path dir = *data / "queue";
+  if (!id.empty()) {
+    std::error_code ec;
+    bool queued = fs::exists(msg_path(dir, id), ec);
+    if (ec) {
+      std::cerr << "hikyaku-util: " << msg_path(dir, id).string() << ": " << ec.message() << "\n";
+      return kExitFailure;
+    }
+    if (!queued) {
+      std::cerr << "hikyaku-util: no message " << id << " in the queue " << dir.string() << "\n";
+      return kExitFailure;
+    }
+  }
+  fs::path socket = *data / "control.sock";
+  server::ControlReply reply =
+      server::control_request(socket, id.empty() ? "flush" : "flush " + id, kFlushTimeout);
+  if (reply.error == std::errc::no_such_file_or_directory ||
+      reply.error == std::errc::connection_refused) {
+    std::cerr << "hikyaku-util: hikyaku is not running (no " << socket.string() << ")\n";
+    return kExitFailure;
+  }
+  if (!reply.ok) {
+    std::cerr << "hikyaku-util: " << (reply.error ? "" : "hikyaku: ") << reply.text << "\n";
+    return kExitFailure;
+  }
+  std::cout << reply.text << "\n";
+  return kExitOk;
+}
+
+int queue_delete(const Context& ctx, const std::vector<std::string>& words) {
+  Args args(words, {}, {"data-dir"});
+  args.expect(1, "ID");
+  std::string id = parse_id(args.positional()[0]);
+  auto data = data_dir(ctx, args);
+  if (!data) {
+    return kExitFailure;
+  }
+  fs::path dir = *data / "queue";
+  // The message first, as the store does: a crash in between leaves an orphan .state, which the
+  // daemon removes at startup, never a message with stale delivery state.
+  if (::unlink(msg_path(dir, id).c_str()) != 0) {
+    std::error_code ec = errno_code();
+    if (ec == std::errc::no_such_file_or_directory) {
+      std::cerr << "hikyaku-util: no message " << id << " in the queue " << dir.string() << "\n";
+    } else {
+      std::cerr << "hikyaku-util: cannot delete " << msg_path(dir, id).string() << ": "
+                << ec.message() << "\n";
+    }
+    return kExitFailure;
+  }
+  if (::unlink(state_path(dir, id).c_str()) != 0 && errno != ENOENT) {
+    std::cerr << "hikyaku-util: warning: " << state_path(dir, id).string() << ": "
+              << errno_code().message() << " (removed at the next start of hikyaku)\n";
+  }
+  base::fsync_dir(dir);
+  std::cout << "deleted " << id << "\n";
+  std::cerr << "note: if hikyaku is delivering " << id
+            << " right now, that attempt completes; the message is gone from the next one on\n";
+  return kExitOk;
+}
+
+// `queue SUBCOMMAND ...`: one entry in the command table, dispatched here.
+int queue_main(const Context& ctx, const std::vector<std::string>& words) {
+  if (words.empty()) {
+    throw UsageError("queue needs a subcommand: list, show, flush or delete");
+  }
+  std::vector<std::string> rest(words.begin() + 1, words.end());
+  const std::string& sub = words[0];
+  if (sub == "list") {
+    return queue_list(ctx, rest);
+  }
+  if (sub == "show") {
+    return queue_show(ctx, rest);
+  }
+  if (sub == "flush") {
+    return queue_flush(ctx, rest);
+  }
+  if (sub == "delete") {
+    return queue_delete(ctx, rest);
+  }
+  throw UsageError("unknown queue subcommand \"" + sub + "\" (list, show, flush or delete)");
+}
+
+constexpr Command kCommands[] = {
+    {"queue", "list [--json] | show ID [--body] | flush [ID] | delete ID   [--data-dir DIR]",
+     "Inspect and act on the queue in DATA_DIR/queue (data_dir from hikyaku.toml, or --data-dir).\n"
+     "list: one line per message: ID, age, size in bytes, <sender>, and per recipient\n"
+     "  ADDRESS=STATE (attempts, next try); --json prints a JSON array instead.\n"
+     "show ID: the envelope, every recipient's state and last reply, then the message headers\n"
+     "  (--body: the whole message).\n"
+     "flush [ID]: ask the running daemon (DATA_DIR/control.sock) to retry every message, or ID,\n"
+     "  now; exit 1 when hikyaku is not running.\n"
+     "delete ID: remove the message from the queue; exit 1 for an unknown ID. A delivery\n"
+     "  attempt already in progress completes; the message is gone from the next one on.",
+     queue_main},
+};
+
+}  // namespace
+
+std::span<const Command> queue_commands() { return kCommands; }
+
+}  // namespace hk::util
