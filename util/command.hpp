@@ -45,5 +45,6 @@ std::span<const Command> users_commands();
 std::span<const Command> aliases_commands();
 std::span<const Command> config_commands();
 std::span<const Command> queue_commands();
+std::span<const Command> relay_commands();
 
 }  // namespace hk::util
