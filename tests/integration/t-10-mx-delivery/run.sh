@@ -11,6 +11,7 @@ start_dns \
   --host-record=implicit.test,127.0.0.13 \
   --mx-host=nullmx.test,.,0 \
   --mx-host=tempfail.test,mx.tempfail.test,10 --host-record=mx.tempfail.test,127.0.0.14 \
+  --mx-host=remote.test,mx2.example.net,10 \
   --mx-host=restart.test,mx.restart.test,10 --host-record=mx.restart.test,127.0.0.15
 # mx1 (127.0.0.11) has no server: delivery must fall back to mx2.
 start_receiver mx2 127.0.0.12 25
@@ -42,6 +43,11 @@ check "accepted: mixed recipients in one transaction" \
 check "the accepted recipient is delivered" wait_for 2 received_count mx2
 check "one transaction for both (only the accepted rcpt stored)" \
   bash -c "grep -c '^rcpt' '$T/rx/mx2/msg-2.env' | grep -qx 1"
+
+check "accepted: a local alias that forwards to a remote address" \
+  send stranger@elsewhere.test fwd@example.test "forwarded"
+check "forwarded to the remote address's MX" wait_for 3 received_count mx2
+check "forwarded with the final recipient" grep -q "rcpt someone@remote.test" "$T"/rx/mx2/msg-3.env
 
 check "accepted: null MX" send alice@example.test dave@nullmx.test "nullmx"
 check "accepted: NXDOMAIN" send alice@example.test erin@nosuch.test "nxdomain"
