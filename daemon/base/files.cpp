@@ -13,29 +13,19 @@ namespace {
 
 std::error_code errno_code() { return {errno, std::generic_category()}; }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  int get() const { return fd_; }
-  // Closes now and reports the error close(2) saw (NFS and some disks report write errors here).
-  std::error_code close() {
-    int fd = fd_;
-    fd_ = -1;
-    return ::close(fd) == 0 ? std::error_code{} : errno_code();
-  }
-
- private:
-  int fd_;
-};
-
 }  // namespace
+
+UniqueFd::~UniqueFd() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+std::error_code UniqueFd::close() {
+  int fd = fd_;
+  fd_ = -1;
+  return ::close(fd) == 0 ? std::error_code{} : errno_code();
+}
 
 std::error_code write_all(int fd, std::string_view data) {
   while (!data.empty()) {
@@ -52,7 +42,7 @@ std::error_code write_all(int fd, std::string_view data) {
 }
 
 std::error_code fsync_dir(const std::filesystem::path& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) {
     return errno_code();
   }
@@ -69,7 +59,7 @@ std::error_code write_file_atomic(const std::filesystem::path& path, std::string
   tmp += ".tmp." + std::to_string(rd());
   std::error_code ec;
   {
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
     if (fd.get() < 0) {
       return errno_code();
     }
@@ -97,7 +87,7 @@ std::error_code write_file_atomic(const std::filesystem::path& path, std::string
 }
 
 std::error_code read_file(const std::filesystem::path& path, std::string& out) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     return errno_code();
   }

@@ -11,6 +11,21 @@
 
 namespace hk::base {
 
+// Owns a file descriptor: closed on every path out of a scope.
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+  int get() const { return fd_; }
+  // Closes now and reports the error close(2) saw (NFS and some disks report write errors here).
+  std::error_code close();
+
+ private:
+  int fd_;
+};
+
 // Writes `data` to a temporary file beside `path`, fsyncs it, renames it over `path` and fsyncs
 // the directory: readers see either the old or the new content, never a mix, even after a crash.
 std::error_code write_file_atomic(const std::filesystem::path& path, std::string_view data,

@@ -20,6 +20,7 @@
 #include <utility>
 #include <variant>
 
+#include "daemon/base/files.hpp"
 #include "daemon/base/log.hpp"
 #include "daemon/queue/queue_file.hpp"
 
@@ -43,23 +44,6 @@ std::error_code errno_code() { return {errno, std::generic_category()}; }
 std::error_code io_error() {
   return errno == EAGAIN ? std::make_error_code(std::errc::timed_out) : errno_code();
 }
-
-// Closes a descriptor on every path out of the blocking helpers below.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // sockaddr_un for `path`; false when the path does not fit sun_path (108 bytes on Linux).
 bool make_address(const fs::path& path, sockaddr_un& addr) {
@@ -302,7 +286,7 @@ ControlReply control_request(const fs::path& socket_path, const std::string& req
     out.text = "control socket path " + socket_path.string() + " is too long";
     return out;
   }
-  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  base::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) {
     out.error = errno_code();
     out.text = "socket: " + out.error.message();
