@@ -22,6 +22,7 @@
 #include "daemon/queue/queue_store.hpp"
 #include "daemon/server/bounce.hpp"
 #include "daemon/server/control.hpp"
+#include "daemon/spf/dns.hpp"
 #include "domains/domains.hpp"
 #include "domains/watcher.hpp"
 
@@ -70,6 +71,7 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
   dns_opts.attempts = cfg_.dns.attempts;
   resolver_ = std::make_unique<dns::Resolver>(io_.get_executor(), dns_opts);
   dns_ = std::make_unique<dns::CachingResolver>(*resolver_, clock_);
+  spf_dns_ = std::make_unique<spf::ResolverDns>(*resolver_);
   std::string tls_error;
   auto client_tls = delivery::make_client_tls_context("", tls_error);
   if (!client_tls) {
@@ -116,6 +118,7 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
   deps.queue = queue_.get();
   deps.pool = &pool_;
   deps.metrics = &metrics_;
+  deps.spf = spf_dns_.get();
   auto add = [&](const std::vector<config::Endpoint>& eps, Port kind) {
     for (const auto& ep : eps) {
       listeners_.push_back(

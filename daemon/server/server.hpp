@@ -24,6 +24,9 @@ class QueueStore;
 class Queue;
 class Courier;
 }  // namespace hk::queue
+namespace hk::spf {
+class Dns;
+}
 namespace hk::dns {
 class Resolver;
 class CachingResolver;
@@ -64,6 +67,7 @@ class Server {
   base::SystemClock clock_;
   std::unique_ptr<dns::Resolver> resolver_;
   std::unique_ptr<dns::CachingResolver> dns_;
+  std::unique_ptr<spf::Dns> spf_dns_;
   std::unique_ptr<queue::Courier> remote_courier_;
   std::unique_ptr<queue::Queue> queue_;
   std::unique_ptr<ControlServer> control_;  // after queue_: destroyed first

@@ -28,6 +28,7 @@
 #include "daemon/smtp/line_buffer.hpp"
 #include "daemon/smtp/params.hpp"
 #include "daemon/smtp/reply.hpp"
+#include "daemon/spf/check_host.hpp"
 #include "domains/domains.hpp"
 #include "domains/watcher.hpp"
 
@@ -114,6 +115,12 @@ class Session {
   // ---- verbs ----
   Reply on_helo(const smtp::Command& cmd, bool esmtp);
   Reply on_mail(const smtp::Command& cmd);
+  // RFC 7208 for strangers on port 25: records the result for a Received-SPF header and, with
+  // [spf] reject_fail, refuses a "fail" at MAIL FROM.
+  bool needs_spf() const {
+    return port_ == Port::Smtp && auth_user_.empty() && !trusted_ && deps_.spf != nullptr;
+  }
+  asio::awaitable<Reply> check_spf();
   Reply on_rcpt(const smtp::Command& cmd);
   Reply on_rset();
   asio::awaitable<Reply> on_data();
@@ -128,6 +135,7 @@ class Session {
   Reply error(Reply r);
   void reset_transaction() {
     mail_.reset();
+    spf_header_.clear();
     rcpts_.clear();
     rcpt_count_ = 0;
     if (phase_ > Phase::Greeted) {
@@ -160,6 +168,7 @@ class Session {
   int errors_ = 0;
 
   std::optional<smtp::MailFrom> mail_;
+  std::string spf_header_;  // "Received-SPF: ...\r\n" for the current transaction
   std::vector<queue::Recipient> rcpts_;
   size_t rcpt_count_ = 0;
 };
@@ -286,6 +295,9 @@ asio::awaitable<void> Session::run() {
           break;
         case Verb::Mail:
           r = on_mail(cmd);
+          if (r.positive() && needs_spf()) {
+            r = co_await check_spf();
+          }
           break;
         case Verb::Rcpt:
           r = on_rcpt(cmd);
@@ -585,7 +597,7 @@ asio::awaitable<Reply> Session::store(std::string body, int hops) {
     trace.tls_cipher = conn_.tls_cipher();
   }
   const std::time_t now = std::chrono::system_clock::to_time_t(env.created);
-  std::string message = received_header(trace, now);
+  std::string message = spf_header_ + received_header(trace, now);
   if (submission) {
     // RFC 6409 §8.2/§8.3: a submission server may add a missing Date and Message-ID.
     message += missing_submission_headers(body, env.id, cfg_.hostname, rfc5322_date(now));
@@ -643,6 +655,29 @@ asio::awaitable<Reply> Session::store(std::string body, int hops) {
   }
   deps_.queue->enqueued(std::move(env));
   co_return Reply(250, "2.0.0", "Ok: queued as " + trace.id);
+}
+
+asio::awaitable<Reply> Session::check_spf() {
+  // RFC 7208 §2.4: the MAIL FROM domain, or the HELO name for a null sender.
+  std::string domain = mail_->from.is_null() ? helo_ : mail_->from.domain;
+  std::string sender = mail_->from.is_null() ? "" : mail_->from.str();
+  spf::Outcome o = co_await spf::check_host(*deps_.spf, conn_.remote_address(), domain, sender,
+                                            helo_, cfg_.hostname);
+  deps_.metrics->inc(std::string("hikyaku_spf_total{result=\"") +
+                     std::string(spf::to_string(o.result)) + "\"}");
+  base::log_info() << "session client=" << client_ip_ << " from=<" << sender
+                   << "> spf=" << spf::to_string(o.result)
+                   << " mechanism=" << base::log_quote(o.mechanism);
+  if (o.result == spf::Result::Fail && cfg_.spf.reject_fail) {
+    reject("spf");
+    reset_transaction();
+    // RFC 7372 §3.2: 5.7.23, SPF validation failed; the domain's explanation when it has one.
+    std::string why = o.explanation.empty() ? "SPF check failed for " + domain : o.explanation;
+    co_return Reply(550, "5.7.23", why);
+  }
+  spf_header_ = "Received-SPF: " +
+                spf::received_spf(o, conn_.remote_address(), sender, helo_, cfg_.hostname) + "\r\n";
+  co_return Reply(250, "2.1.0", "Ok");
 }
 
 asio::awaitable<std::optional<Reply>> Session::on_starttls(const smtp::Command& cmd) {

@@ -25,6 +25,10 @@ class QueueStore;
 class Queue;
 }  // namespace hk::queue
 
+namespace hk::spf {
+class Dns;
+}
+
 namespace hk::server {
 
 class Metrics;
@@ -46,6 +50,7 @@ struct Deps {
   queue::Queue* queue = nullptr;
   boost::asio::thread_pool* pool = nullptr;
   Metrics* metrics = nullptr;
+  spf::Dns* spf = nullptr;  // SPF lookups for unauthenticated mail on port 25
 };
 
 // A place in the connection limits, given back when the session ends (see Listener).

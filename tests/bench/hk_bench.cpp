@@ -1,7 +1,8 @@
 // hk-bench: an SMTP load generator that compares hikyaku with chasquid and Postfix on loopback.
 // It measures throughput and per-message latency over N sessions, the server's CPU time per
 // message (read from /proc over the server's whole process tree) and its memory per idle
-// connection.
+// connection; with --sink, end-to-end delivery through the server to a counting SMTP sink
+// (sink.hpp) and the server's peak memory meanwhile.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -22,6 +23,8 @@
 #include <ctime>
 #include <deque>
 #include <exception>
+#include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -30,6 +33,7 @@
 #include <vector>
 
 #include "proc_tree.hpp"
+#include "sink.hpp"
 
 namespace hk::bench {
 namespace {
@@ -52,6 +56,10 @@ constexpr int kIdleBatch = 50;
 constexpr auto kDeferPause = std::chrono::milliseconds(20);
 // How often a connection's watchdog compares the time with the deadline of the pending step.
 constexpr auto kWatchdogTick = std::chrono::milliseconds(500);
+// How often the delivery and drain modes read the server's memory, and how long they keep
+// counting after the last expected message (to see duplicates).
+constexpr auto kMemoryPeriod = std::chrono::milliseconds(100);
+constexpr auto kDuplicateGrace = std::chrono::seconds(1);
 
 struct Options {
   tcp::endpoint server;
@@ -66,6 +74,11 @@ struct Options {
   bool csv = false;
   std::chrono::seconds reply_timeout{30};
   std::chrono::seconds settle{20};
+  std::optional<tcp::endpoint> sink;  // delivery mode: the sink the server relays to
+  bool have_server = false;           // without it, --sink is the drain mode: the sink alone
+  std::string ready_file;             // drain mode: created once the sink listens
+  std::chrono::seconds deliver_timeout{600};
+  bool memory = false;  // print the memory of the --pid tree and exit
 };
 
 // ---- Messages ----------------------------------------------------------------------------------
@@ -338,7 +351,9 @@ std::string num(double v, int decimals) {
   return buf;
 }
 
-int run_throughput(const Options& o) {
+// Sends o.messages messages over o.sessions sessions; `t0` is set to the moment before the first
+// connect.
+Run send_messages(const Options& o, Clock::time_point& t0) {
   asio::io_context io(1);
   // Headers differ per message by a few digits; the body makes up the rest of the size.
   const std::size_t header_size = make_headers(o, 0, 0, 0).size();
@@ -350,16 +365,21 @@ int run_throughput(const Options& o) {
   run.run_id = static_cast<long>(std::time(nullptr)) * 100000 + getpid() % 100000;
   run.latencies_ms.reserve(static_cast<std::size_t>(o.messages));
   std::deque<Conn> conns;
-
-  const double cpu0 = o.pids.empty() ? NAN : tree_cpu_ms(o.pids);
-  const double self0 = self_cpu_ms();
-  const auto t0 = Clock::now();
+  t0 = Clock::now();
   run.last_accept = t0;
   for (int i = 0; i < o.sessions; ++i) {
     conns.emplace_back(io.get_executor());
     asio::co_spawn(io, guarded_session(conns.back(), i, o, body, run), log_exception);
   }
   io.run();
+  return run;
+}
+
+int run_throughput(const Options& o) {
+  const double cpu0 = o.pids.empty() ? NAN : tree_cpu_ms(o.pids);
+  const double self0 = self_cpu_ms();
+  Clock::time_point t0;
+  const Run run = send_messages(o, t0);
   const double elapsed = std::chrono::duration<double>(run.last_accept - t0).count();
   const double self_ms = self_cpu_ms() - self0;
   const double cpu_ms = o.pids.empty() ? NAN : settled_cpu_ms(o.pids, o.settle) - cpu0;
@@ -424,18 +444,108 @@ int run_idle(const Options& o) {
   return opened == o.idle ? 0 : 1;
 }
 
+// ---- Delivery
+// ------------------------------------------------------------------------------------
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+  return b == Clock::time_point::max() ? NAN : std::chrono::duration<double>(b - a).count();
+}
+
+// Waits until the sink holds `n` messages or the timeout passes, then a moment more so that
+// duplicates show, and says whether all `n` arrived.
+bool await_sink(const Sink& sink, int n, std::chrono::seconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (sink.received() < n && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const bool all = sink.received() >= n;
+  if (all) {
+    std::this_thread::sleep_for(kDuplicateGrace);
+  }
+  return all;
+}
+
+// Output of the delivery, drain and memory modes: one line of key=value pairs, for run.sh.
+void print_memory(const char* prefix, const Memory& m) {
+  std::printf(" %spss_kib=%lld %srss_kib=%lld %sprocesses=%d", prefix, m.pss_kib, prefix, m.rss_kib,
+              prefix, m.processes);
+}
+
+// End to end: sends the messages to the server, which relays them to the sink; the time runs from
+// the first connect to the arrival of the last message at the sink.
+int run_delivery(const Options& o) {
+  Sink sink(*o.sink, o.messages);
+  sink.start();
+  const Memory base = tree_memory(o.pids);
+  MemorySampler sampler(o.pids, kMemoryPeriod);
+  const double cpu0 = tree_cpu_ms(o.pids);
+  const double self0 = self_cpu_ms();
+  Clock::time_point t0;
+  const Run run = send_messages(o, t0);
+  const double accept_s = std::chrono::duration<double>(run.last_accept - t0).count();
+  const bool all = await_sink(sink, o.messages, o.deliver_timeout);
+  // Includes the sink's short wait after the last message, idle time for both.
+  const double cpu_ms = tree_cpu_ms(o.pids) - cpu0;
+  const double self_ms = self_cpu_ms() - self0;
+  const Memory peak = sampler.stop();
+  sink.stop();
+  const double elapsed = seconds_between(t0, sink.nth_received());
+  const double acc = std::max(1, run.accepted);
+  std::printf(
+      "label=%s mode=delivery sessions=%d size=%zu messages=%d accepted=%d errors=%d "
+      "deferred=%d received=%d accept_s=%s elapsed_s=%s msgs_per_s=%s",
+      o.label.c_str(), o.sessions, o.size, o.messages, run.accepted, run.errors, run.deferred,
+      sink.received(), num(accept_s, 3).c_str(), num(elapsed, 3).c_str(),
+      num(all ? o.messages / elapsed : NAN, 1).c_str());
+  std::printf(" cpu_ms_per_msg=%s bench_cpu_ms_per_msg=%s", num(cpu_ms / acc, 3).c_str(),
+              num(self_ms / acc, 3).c_str());
+  print_memory("base_", base);
+  print_memory("peak_", peak);
+  std::printf("\n");
+  return all && run.accepted == o.messages ? 0 : 1;
+}
+
+// The sink alone, for draining a server's queue: the time runs from the moment it listens (the
+// ready file appears) to the arrival of the N-th message.
+int run_drain(const Options& o) {
+  Sink sink(*o.sink, o.messages);
+  MemorySampler sampler(o.pids, kMemoryPeriod);
+  sink.start();
+  const auto t0 = Clock::now();
+  if (!o.ready_file.empty()) {
+    std::ofstream(o.ready_file) << "listening\n";
+  }
+  const bool all = await_sink(sink, o.messages, o.deliver_timeout);
+  const Memory peak = sampler.stop();
+  sink.stop();
+  const double elapsed = seconds_between(t0, sink.nth_received());
+  std::printf("label=%s mode=drain messages=%d received=%d first_s=%s elapsed_s=%s msgs_per_s=%s",
+              o.label.c_str(), o.messages, sink.received(),
+              num(seconds_between(t0, sink.first_connect()), 3).c_str(), num(elapsed, 3).c_str(),
+              num(all ? o.messages / elapsed : NAN, 1).c_str());
+  print_memory("peak_", peak);
+  std::printf("\n");
+  return all ? 0 : 1;
+}
+
 // ---- Command line ------------------------------------------------------------------------------
 
 constexpr const char* kUsage =
     "usage: hk-bench --server HOST:PORT [--sessions N] [--size BYTES] [--messages M]\n"
     "                [--rcpt ADDR] [--from ADDR] [--idle N] [--pid PID[,PID...]]\n"
     "                [--label NAME] [--csv] [--csv-header] [--timeout S] [--settle S]\n"
-    "HOST must be a loopback address. --pid names the roots of the server's process tree.\n";
+    "       hk-bench --server HOST:PORT --sink HOST:PORT [--messages N] [--sessions N]\n"
+    "                [--size BYTES] [--rcpt ADDR] [--pid PID] [--deliver-timeout S]\n"
+    "       hk-bench --sink HOST:PORT --messages N [--ready-file F] [--pid PID]\n"
+    "       hk-bench --memory --pid PID[,PID...]\n"
+    "HOST must be a loopback address. --pid names the roots of the server's process tree.\n"
+    "With --server and --sink: delivery through the server to a sink that hk-bench runs; with\n"
+    "--sink alone: only the sink, until N messages arrived (draining a queue).\n";
 
 tcp::endpoint parse_server(const std::string& s) {
   auto colon = s.rfind(':');
   if (colon == std::string::npos) {
-    throw std::invalid_argument("--server wants HOST:PORT");
+    throw std::invalid_argument("--server and --sink want HOST:PORT");
   }
   std::string host = s.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -444,14 +554,13 @@ tcp::endpoint parse_server(const std::string& s) {
   auto addr = asio::ip::make_address(host);
   // This program generates load: it must only ever aim at this machine.
   if (!addr.is_loopback()) {
-    throw std::invalid_argument("--server must be a loopback address");
+    throw std::invalid_argument("--server and --sink must be loopback addresses");
   }
   return {addr, static_cast<unsigned short>(std::stoi(s.substr(colon + 1)))};
 }
 
 Options parse_args(int argc, char** argv) {
   Options o;
-  bool have_server = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -462,7 +571,15 @@ Options parse_args(int argc, char** argv) {
     };
     if (a == "--server") {
       o.server = parse_server(value());
-      have_server = true;
+      o.have_server = true;
+    } else if (a == "--sink") {
+      o.sink = parse_server(value());
+    } else if (a == "--ready-file") {
+      o.ready_file = value();
+    } else if (a == "--deliver-timeout") {
+      o.deliver_timeout = std::chrono::seconds(std::stoi(value()));
+    } else if (a == "--memory") {
+      o.memory = true;
     } else if (a == "--sessions") {
       o.sessions = std::stoi(value());
     } else if (a == "--size") {
@@ -495,7 +612,10 @@ Options parse_args(int argc, char** argv) {
   if (o.idle > 0 && o.pids.empty()) {
     throw std::invalid_argument("--idle measures the server's memory: it needs --pid");
   }
-  if (!have_server) {
+  if (o.memory && o.pids.empty()) {
+    throw std::invalid_argument("--memory needs --pid");
+  }
+  if (!o.have_server && !o.sink && !o.memory) {
     throw std::invalid_argument("--server is required");
   }
   if (o.sessions < 1 || o.messages < 1 || o.idle < 0 || o.size > (64u << 20)) {
@@ -530,5 +650,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   raise_fd_limit();
+  try {
+    if (o.memory) {
+      print_memory("", tree_memory(o.pids));
+      std::printf("\n");
+      return 0;
+    }
+    if (o.sink) {
+      return o.have_server ? run_delivery(o) : run_drain(o);
+    }
+  } catch (const std::exception& e) {  // the sink cannot listen
+    std::fprintf(stderr, "hk-bench: %s\n", e.what());
+    return 2;
+  }
   return o.idle > 0 ? run_idle(o) : run_throughput(o);
 }

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Benchmarks hikyaku against chasquid and Postfix on this machine, in one run, on loopback only:
 # throughput and latency (1 KiB and 100 KiB messages x 1, 10 and 50 sessions), server CPU per
-# message, and memory per idle connection. Each server runs from its own config dir under a temp
-# dir; the system instances are never touched. See docs/benchmarks.md for what the figures mean.
+# message, and memory per idle connection; then end-to-end delivery through each server to an SMTP
+# sink on 127.0.0.30 (and, for hikyaku, draining a queue filled while the sink was down). Each
+# server runs from its own config dir under a temp dir; the system instances are never touched.
+# See docs/benchmarks.md for what the figures mean.
 set -euo pipefail
 
 usage() {
   cat <<'EOF'
 usage: tests/bench/run.sh [--quick] [--runs N] [--servers "hikyaku chasquid postfix"]
                           [--build-dir DIR] [--no-build] [--idle N] [--out FILE] [--keep]
-                          [--no-netns] [--max-time S]
+                          [--no-netns] [--max-time S] [--delivery | --no-delivery] [--drain N]
   --quick       a tenth of the messages and idle connections, 1 run unless --runs is given
   --runs N      run every throughput case N times and report the median (default 3)
   --servers     which servers to run (default: all three; a server that fails to start is skipped)
@@ -20,6 +22,10 @@ usage: tests/bench/run.sh [--quick] [--runs N] [--servers "hikyaku chasquid post
   --keep        keep the temp dir (configs, logs, queues) and print where it is
   --no-netns    do not enter a private network namespace (see docs/benchmarks.md)
   --max-time S  stop everything after S seconds (default 3600)
+  --delivery    run only the delivery benchmark (no acceptance matrix, no idle test)
+  --no-delivery skip the delivery benchmark (and the drain)
+  --drain N     hikyaku's queue drain with N queued messages (default 20000, --quick 2000;
+                0 skips it)
 Queues and configs live in a temp dir under $TMPDIR (default /tmp), which must be disk-backed.
 EOF
 }
@@ -37,6 +43,9 @@ OUT=""
 KEEP=0
 NETNS=1
 MAX_TIME=3600
+ACCEPTANCE=1
+DELIVERY=1
+DRAIN=""
 BENCH="" # set below, or to a directly compiled hk-bench when the tree does not configure
 while (($#)); do
   case "$1" in
@@ -50,6 +59,9 @@ while (($#)); do
     --keep) KEEP=1 ;;
     --no-netns) NETNS=0 ;;
     --max-time) MAX_TIME=$2; shift ;;
+    --delivery) ACCEPTANCE=0 DELIVERY=1 ;;
+    --no-delivery) DELIVERY=0 ;;
+    --drain) DRAIN=$2; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -78,11 +90,19 @@ fi
 
 if ((QUICK)); then
   : "${RUNS:=1}" "${IDLE:=100}"
-  MSGS_SMALL=500 MSGS_LARGE=100
+  : "${DRAIN:=2000}"
+  MSGS_SMALL=500 MSGS_LARGE=100 MSGS_DELIVERY=1000
 else
-  : "${RUNS:=3}" "${IDLE:=1000}"
-  MSGS_SMALL=5000 MSGS_LARGE=1000
+  : "${RUNS:=3}" "${IDLE:=1000}" "${DRAIN:=20000}"
+  MSGS_SMALL=5000 MSGS_LARGE=1000 MSGS_DELIVERY=10000
 fi
+((DELIVERY)) || DRAIN=0
+# The delivery benchmark's receiving server: hk-bench's own counting sink (tests/bench/sink.cpp).
+# Any 127/8 address is loopback; a distinct one keeps it apart from the servers' listeners.
+SINK_HOST=127.0.0.30
+SINK_PORT=2600
+DELIVERY_SESSIONS=10
+PHASE=accept # which configuration start_<server> writes: accept, delivery or drain
 SIZES=(1024 102400)
 SESSIONS=(1 10 50)
 STEP_TIMEOUT=900 # no single hk-bench run may take longer than this
@@ -93,6 +113,8 @@ RAW="$WORK/results.csv"
 declare -A PIDS=()        # server -> root pid of its process tree
 declare -A PORTS=()       # server -> SMTP port
 declare -A STOPS=()       # server -> command that stops it
+declare -A RCPTS=()       # server -> recipient of the delivery benchmark
+DNSMASQ=""                # the DNS server chasquid's delivery needs
 WATCHDOG=""
 CHILD=""                  # the hk-bench run in progress
 
@@ -115,6 +137,7 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   [[ -n $CHILD ]] && stop_pid "$CHILD"
+  [[ -n $DNSMASQ ]] && stop_pid "$DNSMASQ"
   for s in "${!STOPS[@]}"; do
     eval "${STOPS[$s]}" >/dev/null 2>&1 || true
   done
@@ -172,7 +195,7 @@ if ((DO_BUILD)); then
     log "cmake build of hk-bench failed; compiling it directly"
     BENCH="$WORK/hk-bench"
     timeout 600 c++ -std=c++20 -O2 -o "$BENCH" "$ROOT/tests/bench/hk_bench.cpp" \
-      "$ROOT/tests/bench/proc_tree.cpp" -pthread
+      "$ROOT/tests/bench/proc_tree.cpp" "$ROOT/tests/bench/sink.cpp" -pthread
   fi
   if [[ " $SERVERS " == *" hikyaku "* ]]; then
     log "building hikyaku and hikyaku-util"
@@ -180,6 +203,7 @@ if ((DO_BUILD)); then
       log "hikyaku failed to build (see build log); it will be skipped"
   fi
 fi
+UTIL=$(find_program_in_build hikyaku-util util)
 BENCH=${BENCH:-$(find_program_in_build hk-bench tests/bench)}
 HIKYAKU=$(find_program_in_build hikyaku daemon)
 [[ -x $BENCH ]] || { log "no hk-bench at $BENCH"; exit 1; }
@@ -215,10 +239,21 @@ self_signed() { # dir host
 # ---- Servers ----------------------------------------------------------------------------------
 
 start_chasquid() {
-  local d="$WORK/chasquid" port
+  local d="$WORK/$PHASE/chasquid" port flags=()
   command -v chasquid >/dev/null || { log "chasquid is not installed"; return 1; }
   port=$(free_port)
   mkdir -p "$d/domains/bench.test" "$d/data"
+  if [[ $PHASE != accept ]]; then
+    # chasquid has no smart host: it delivers to the MX of the recipient's domain. So sink.test
+    # gets an MX (itself) and an A record (the sink) from a dnsmasq of our own on 127.0.0.1:53,
+    # where the namespace's resolv.conf points, and chasquid's testing flag sets the port it
+    # connects to. It relays only for authenticated users (which needs TLS), so the bench
+    # addresses a local alias that forwards to sink@sink.test.
+    start_dnsmasq || return 1
+    echo "sink: sink@sink.test" >"$d/domains/bench.test/aliases"
+    flags=(-testing__outgoing_smtp_port="$SINK_PORT")
+    RCPTS[chasquid]=sink@bench.test
+  fi
   self_signed "$d/certs/chasquid.bench.test" chasquid.bench.test
   # Delivery: the MDA is /bin/true, run once per message as chasquid runs maildrop or procmail.
   # No hooks/ dir, so no post-data hook runs. Queue writes are chasquid's own, unchanged.
@@ -231,17 +266,37 @@ data_dir: "$d/data"
 mail_delivery_agent_bin: "/bin/true"
 mail_log_path: "$d/mail.log"
 EOF
-  timeout 30 chasquid-util -C="$d" user-add sink@bench.test --password=bench-sink-password \
-    >"$d/util.log" 2>&1 || { log "chasquid-util user-add failed"; return 1; }
-  timeout "$MAX_TIME" chasquid -config_dir "$d" -logfile "$d/chasquid.log" >"$d/stderr.log" 2>&1 &
+  if [[ $PHASE == accept ]]; then
+    timeout 30 chasquid-util -C="$d" user-add sink@bench.test --password=bench-sink-password \
+      >"$d/util.log" 2>&1 || { log "chasquid-util user-add failed"; return 1; }
+  fi
+  timeout "$MAX_TIME" chasquid -config_dir "$d" -logfile "$d/chasquid.log" "${flags[@]}" \
+    >"$d/stderr.log" 2>&1 &
   PIDS[chasquid]=$!
   PORTS[chasquid]=$port
   STOPS[chasquid]="stop_pid ${PIDS[chasquid]}"
   wait_port "$port"
 }
 
+# Only inside the network namespace: it answers for sink.test and refuses everything else (no
+# upstream servers), as the closed port 53 did before.
+start_dnsmasq() {
+  [[ -n $DNSMASQ ]] && return 0
+  if [[ -z ${HK_BENCH_IN_NETNS:-} ]] || ! command -v dnsmasq >/dev/null; then
+    log "chasquid needs a DNS server for sink.test: only inside the network namespace, with dnsmasq"
+    return 1
+  fi
+  timeout "$MAX_TIME" dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll \
+    --listen-address=127.0.0.1 --bind-interfaces --port=53 --pid-file="$WORK/dnsmasq.pid" \
+    --host-record=sink.test,$SINK_HOST --mx-host=sink.test,sink.test,10 \
+    --log-facility="$WORK/dnsmasq.log" >"$WORK/dnsmasq.out" 2>&1 &
+  DNSMASQ=$!
+  sleep 0.5
+  kill -0 "$DNSMASQ" 2>/dev/null || { log "dnsmasq failed: $(cat "$WORK/dnsmasq.out")"; return 1; }
+}
+
 start_postfix() {
-  local d="$WORK/postfix" port
+  local d="$WORK/$PHASE/postfix" port
   command -v postfix >/dev/null || { log "postfix is not installed"; return 1; }
   port=$(free_port)
   mkdir -p "$d/conf" "$d/queue" "$d/data"
@@ -275,6 +330,14 @@ smtpd_client_connection_rate_limit = 0
 maillog_file = $d/maillog
 maillog_file_prefixes = $d
 EOF
+  if [[ $PHASE != accept ]]; then
+    # Everything not local goes to the sink, as to a smart host, in plain text; the delivery
+    # concurrency keeps its default (default_destination_concurrency_limit = 20).
+    cat >>"$d/conf/main.cf" <<EOF
+relayhost = [$SINK_HOST]:$SINK_PORT
+smtp_tls_security_level = none
+EOF
+  fi
   cat >"$d/conf/master.cf" <<EOF
 127.0.0.1:$port inet n - n - - smtpd
 cleanup   unix  n - n - 0 cleanup
@@ -321,7 +384,7 @@ stop_postfix() { # dir
 }
 
 start_hikyaku() {
-  local d="$WORK/hikyaku" port
+  local d="$WORK/$PHASE/hikyaku" port
   [[ -x $HIKYAKU ]] || { log "no $HIKYAKU"; return 1; }
   port=$(free_port)
   mkdir -p "$d/domains/bench.test" "$d/data"
@@ -343,9 +406,23 @@ max_recipients = 100
 max_connections = 5000
 max_connections_per_ip = 5000
 EOF
-  local util
-  util=$(find_program_in_build hikyaku-util util)
-  if ! timeout 60 "$util" -C "$d" user-add sink@bench.test --password=bench-sink-password \
+  if [[ $PHASE != accept ]]; then
+    # All remote mail goes to the sink as a smart host; DNS points at a closed port (never the
+    # system resolver). The drain keeps undeliverable mail queued until `queue flush`.
+    local retry='"1s"'
+    [[ $PHASE == drain ]] && retry='"1h"'
+    cat >>"$d/hikyaku.toml" <<EOF
+[queue]
+retry = [$retry]
+[dns]
+servers = ["127.0.0.1:9"]
+[[relay]]
+host = "$SINK_HOST"
+port = $SINK_PORT
+tls = "none"
+EOF
+  fi
+  if ! timeout 60 "$UTIL" -C "$d" user-add sink@bench.test --password=bench-sink-password \
     >"$d/util.log" 2>&1; then
     log "hikyaku-util user-add failed: $(tail -1 "$d/util.log" 2>/dev/null)"
     return 1
@@ -375,6 +452,10 @@ bench() { # server, then hk-bench arguments
 }
 
 ACTIVE=()
+DELIVERED=()
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+"$BENCH" --csv-header >"$RAW"
+if ((ACCEPTANCE)); then
 for s in $SERVERS; do
   log "starting $s"
   if "start_$s" && bench "$s" --sessions 1 --messages 1 --size 1024 --settle 5 >/dev/null; then
@@ -392,8 +473,6 @@ done
 
 # ---- Runs -------------------------------------------------------------------------------------
 
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-"$BENCH" --csv-header >"$RAW"
 # Memory per idle connection is measured first, on servers that have not carried mail yet: a
 # garbage-collected server (chasquid) keeps the heap that earlier runs grew, and would then seem
 # to need nothing for new connections.
@@ -418,17 +497,100 @@ for ((r = 1; r <= RUNS; r++)); do
     done
   done
 done
+fi # ACCEPTANCE
 [[ -n $OUT ]] && cp "$RAW" "$OUT"
+
+# ---- Delivery ---------------------------------------------------------------------------------
+
+DELIVERY_OUT="$WORK/delivery.txt"
+: >"$DELIVERY_OUT"
+stop_servers() {
+  local s
+  for s in "${!STOPS[@]}"; do
+    eval "${STOPS[$s]}" >/dev/null 2>&1 || true
+    unset "STOPS[$s]"
+  done
+}
+
+delivery_bench() { # server, then hk-bench arguments
+  bench "$1" --sink "$SINK_HOST:$SINK_PORT" --rcpt "${RCPTS[$1]:-sink@sink.test}" \
+    --deliver-timeout 600 "${@:2}"
+}
+
+# Fills hikyaku's queue with $DRAIN messages while no sink listens, then starts the sink and asks
+# the daemon to retry everything; memory before, after filling and at its peak while draining.
+run_drain() {
+  local d="$WORK/drain/hikyaku" ready="$WORK/drain.ready" before after filled rc=0 i t0
+  PHASE=drain
+  log "drain: starting hikyaku (retry 1h, sink down)"
+  start_hikyaku || { log "drain: hikyaku did not start; skipped"; return 1; }
+  before=$("$BENCH" --memory --pid "${PIDS[hikyaku]}")
+  log "drain: queueing $DRAIN messages"
+  t0=$SECONDS
+  bench hikyaku --sessions "$DELIVERY_SESSIONS" --size 1024 --messages "$DRAIN" \
+    --rcpt sink@sink.test --settle 60 >"$WORK/drain-fill.csv" || log "drain: filling had errors"
+  after=$("$BENCH" --memory --pid "${PIDS[hikyaku]}")
+  filled=$(find "$d/data" -type f | wc -l)
+  log "drain: filled in $((SECONDS - t0)) s ($filled files under data/); starting the sink"
+  rm -f "$ready"
+  timeout "$STEP_TIMEOUT" "$BENCH" --sink "$SINK_HOST:$SINK_PORT" --messages "$DRAIN" \
+    --ready-file "$ready" --pid "${PIDS[hikyaku]}" --deliver-timeout 600 --label hikyaku \
+    >"$WORK/drain.txt" &
+  CHILD=$!
+  for ((i = 0; i < 100; i++)); do
+    [[ -e $ready ]] && break
+    sleep 0.05
+  done
+  timeout 60 "$UTIL" -C "$d" queue flush >"$WORK/flush.log" 2>&1 ||
+    log "drain: queue flush failed: $(tail -1 "$WORK/flush.log")"
+  wait "$CHILD" || rc=$?
+  CHILD=""
+  echo "$(cat "$WORK/drain.txt") $(sed 's/\([a-z_]*=\)/before_\1/g' <<<"$before")" \
+    "$(sed 's/\([a-z_]*=\)/filled_\1/g' <<<"$after") filled_files=$filled" >>"$DELIVERY_OUT"
+  ((rc == 0)) || log "drain: not every message reached the sink"
+  stop_servers
+}
+
+if ((DELIVERY)); then
+  stop_servers
+  PHASE=delivery
+  for s in $SERVERS; do
+    log "delivery: starting $s"
+    if "start_$s" && delivery_bench "$s" --sessions 1 --messages 1 --size 1024 \
+      --deliver-timeout 30 >"$WORK/delivery-check-$s.txt"; then
+      DELIVERED+=("$s")
+      log "$s is up and delivers to the sink (pid ${PIDS[$s]}, port ${PORTS[$s]})"
+    else
+      log "$s failed to start or to deliver one message to the sink: skipped for delivery"
+      if [[ -n ${STOPS[$s]:-} ]]; then
+        eval "${STOPS[$s]}" >/dev/null 2>&1 || true
+        unset "STOPS[$s]"
+      fi
+    fi
+  done
+  for size in "${SIZES[@]}"; do
+    for s in "${DELIVERED[@]}"; do
+      log "delivery: $s, $DELIVERY_SESSIONS sessions, $size bytes, $MSGS_DELIVERY messages"
+      delivery_bench "$s" --sessions "$DELIVERY_SESSIONS" --size "$size" \
+        --messages "$MSGS_DELIVERY" >>"$DELIVERY_OUT" || log "$s: delivery run incomplete"
+    done
+  done
+  stop_servers
+  if ((DRAIN > 0)) && [[ " $SERVERS " == *" hikyaku "* ]]; then
+    run_drain || true
+  fi
+fi
 
 # ---- Report -----------------------------------------------------------------------------------
 
 echo
-echo "hk-bench $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $RUNS run(s) per case (median)," \
-  "netns=$NETNS, servers: ${ACTIVE[*]}"
+echo "hk-bench $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs," \
+  "$( ((ACCEPTANCE)) && echo "$RUNS run(s) per acceptance case (median)," || echo "delivery only,")" \
+  "netns=$NETNS, servers: ${ACTIVE[*]:-} ${DELIVERED[*]:+(delivery: ${DELIVERED[*]})}"
 echo "command: tests/bench/run.sh ${ORIG_ARGS[*]}"
 echo "load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)" \
   "(other work on the machine makes the figures noisy)"
-python3 - "$RAW" "${ACTIVE[@]}" <<'EOF'
+((ACCEPTANCE)) && python3 - "$RAW" "${ACTIVE[@]}" <<'EOF'
 import csv, statistics, sys
 
 rows = list(csv.DictReader(open(sys.argv[1])))
@@ -493,3 +655,60 @@ else:
         if mem.get("hikyaku") and mem.get(o):
             print(f"    idle PSS/conn {float(mem['hikyaku']) / float(mem[o]):.3f}")
 EOF
+if ((DELIVERY)); then python3 - "$DELIVERY_OUT" "$DELIVERY_SESSIONS" <<'EOF'
+import sys
+
+runs = [dict(kv.split("=", 1) for kv in line.split()) for line in open(sys.argv[1]) if "=" in line]
+
+def mib(kib):
+    return "-" if not kib else f"{int(kib) / 1024:.1f}"
+
+def f(v, d=1):
+    return "-" if v in (None, "", "nan") else f"{float(v):.{d}f}"
+
+delivery = [r for r in runs if r["mode"] == "delivery"]
+if delivery:
+    print(f"\ndelivery, {sys.argv[2]} sessions, end to end (first connect -> last message at the sink)")
+    print(f"{'size':<9}{'server':<10}{'messages':>9}{'recvd':>7}{'seconds':>9}{'msg/s':>8}"
+          f"{'accept s':>10}{'4yz':>6}{'CPU ms/msg':>12}{'peak PSS MiB':>14}{'peak RSS MiB':>14}"
+          f"{'procs':>7}")
+    for r in delivery:
+        print(f"{int(r['size']) // 1024:>3} KiB   {r['label']:<10}{r['messages']:>9}{r['received']:>7}"
+              f"{f(r['elapsed_s'], 2):>9}{f(r['msgs_per_s']):>8}{f(r['accept_s'], 2):>10}"
+              f"{r['deferred']:>6}{f(r.get('cpu_ms_per_msg'), 3):>12}"
+              f"{mib(r['peak_pss_kib']):>14}{mib(r['peak_rss_kib']):>14}"
+              f"{r['peak_processes']:>7}")
+    by = {(r["size"], r["label"]): r for r in delivery}
+    for other in ("postfix", "chasquid"):
+        lines = []
+        for size in sorted({r["size"] for r in delivery}, key=int):
+            a, b = by.get((size, "hikyaku")), by.get((size, other))
+            if not a or not b:
+                continue
+            def ratio(k):
+                try:
+                    return f"{float(a[k]) / float(b[k]):.2f}"
+                except (ValueError, ZeroDivisionError):
+                    return "-"
+            lines.append(f"    {int(size) // 1024:>3} KiB  msg/s {ratio('msgs_per_s'):>6}"
+                         f"   CPU/msg {ratio('cpu_ms_per_msg'):>6}"
+                         f"   peak PSS {ratio('peak_pss_kib'):>6}   peak RSS {ratio('peak_rss_kib'):>6}")
+        if lines:
+            print(f"  ratios hikyaku/{other}:")
+            print("\n".join(lines))
+
+for r in runs:
+    if r["mode"] != "drain":
+        continue
+    n = int(r["messages"])
+    print(f"\ndrain (hikyaku): {n} messages of 1 KiB queued while the sink was down, then flushed"
+          f" ({r['filled_files']} files under data/ after filling)")
+    print(f"  received {r['received']} in {f(r['elapsed_s'], 2)} s ({f(r['msgs_per_s'])} msg/s),"
+          f" first connection after {f(r['first_s'], 2)} s")
+    for k in ("rss", "pss"):
+        before, filled, peak = (int(r[p + k + "_kib"]) for p in ("before_", "filled_", "peak_"))
+        print(f"  {k.upper()} MiB: before filling {mib(before)}, after filling {mib(filled)},"
+              f" peak while draining {mib(peak)}; KiB per queued message:"
+              f" {(filled - before) / n:.3f} queued, {(peak - before) / n:.3f} at peak")
+EOF
+fi
