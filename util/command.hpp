@@ -46,5 +46,6 @@ std::span<const Command> aliases_commands();
 std::span<const Command> config_commands();
 std::span<const Command> queue_commands();
 std::span<const Command> relay_commands();
+std::span<const Command> dkim_commands();
 
 }  // namespace hk::util

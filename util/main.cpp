@@ -15,7 +15,7 @@ using hk::util::Command;
 // declare it in command.hpp, list it here and add the file to CMakeLists.txt.
 constexpr std::span<const Command> (*kGroups[])() = {
     hk::util::users_commands, hk::util::aliases_commands, hk::util::config_commands,
-    hk::util::queue_commands, hk::util::relay_commands,
+    hk::util::queue_commands, hk::util::relay_commands,   hk::util::dkim_commands,
 };
 
 constexpr const char* kDefaultConfigDir = "/etc/hikyaku";

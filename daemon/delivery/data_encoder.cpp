@@ -1,6 +1,8 @@
 // DataEncoder: line endings and dot-stuffing for the DATA phase.
 #include "daemon/delivery/data_encoder.hpp"
 
+#include "daemon/smtp/text.hpp"
+
 namespace hk::delivery {
 
 void DataEncoder::encode(std::string_view in, std::string& out) {
@@ -33,7 +35,7 @@ void DataEncoder::encode(std::string_view in, std::string& out) {
       out += '.';  // RFC 5321 §4.5.2: a line starting with "." gets one more
     }
     // Copy the rest of the line in one go.
-    size_t end = in.find_first_of("\r\n", i);
+    size_t end = smtp::find_line_break(in, i);
     if (end == std::string_view::npos) {
       end = in.size();
     }

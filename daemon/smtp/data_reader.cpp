@@ -114,7 +114,7 @@ size_t DataReader::feed(std::string_view bytes) {
           ++i;
           continue;
         }
-        size_t end = bytes.find_first_of("\r\n", i);
+        size_t end = find_line_break(bytes, i);
         if (end == std::string_view::npos) {
           end = bytes.size();
         }

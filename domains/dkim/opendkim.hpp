@@ -1,0 +1,23 @@
+// Ownership of libopendkim objects: one unique_ptr type per C type, so raw pointers never own.
+#pragma once
+
+#include <memory>
+
+// dkim.h is C and spells bool `_Bool`, which C++ does not have; the two share one ABI on every
+// platform we build for, so the prototypes are declared with bool.
+#define _Bool bool
+#include <opendkim/dkim.h>
+#undef _Bool
+
+namespace hk::dkim {
+
+template <auto F>
+struct Free {
+  void operator()(auto* p) const noexcept { F(p); }
+};
+
+using DkimLibPtr = std::unique_ptr<DKIM_LIB, Free<dkim_close>>;
+// dkim_free() returns a status; a handle is freed whatever it says.
+using DkimPtr = std::unique_ptr<DKIM, Free<dkim_free>>;
+
+}  // namespace hk::dkim

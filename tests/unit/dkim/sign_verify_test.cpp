@@ -1,0 +1,230 @@
+// Tests for DkimSigner and verify_with_key, cross-checked with dkimpy as an independent verifier.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "domains/dkim/keys.hpp"
+#include "domains/dkim/signer.hpp"
+#include "domains/dkim/verify.hpp"
+
+namespace hk::dkim {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Keys are generated once per algorithm: RSA-3072 generation takes a while.
+const DkimKey& test_key(DkimAlgo algo) {
+  static std::map<DkimAlgo, DkimKey> keys;
+  auto it = keys.find(algo);
+  if (it == keys.end()) {
+    std::string pattern = (fs::temp_directory_path() / "hk_dkim_sign_XXXXXX").string();
+    fs::path dir = mkdtemp(pattern.data());
+    fs::path file = dir / "example.org" / "dkim" / (std::string(algo_name(algo)) + ".pem");
+    fs::create_directories(file.parent_path());
+    std::ofstream(file) << generate_key_pem(algo);
+    it = keys.emplace(algo, load_key(file, "example.org")).first;
+    fs::remove_all(dir);
+  }
+  return it->second;
+}
+
+const DkimSigner& signer() {
+  static DkimSigner s;
+  return s;
+}
+
+const std::string kPlain =
+    "From: Alice <alice@example.org>\r\n"
+    "To: bob@example.net\r\n"
+    "Subject: hello\r\n"
+    "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n"
+    "Message-ID: <1@example.org>\r\n"
+    "\r\n"
+    "Hello Bob.\r\n";
+
+struct MessageCase {
+  std::string name;
+  std::string message;
+};
+
+std::vector<MessageCase> message_cases() {
+  return {
+      {"plain", kPlain},
+      {"long_lines",
+       "From: alice@example.org\r\nTo: bob@example.net\r\nSubject: " + std::string(900, 'x') +
+           "\r\n\r\n" + std::string(990, 'y') + "\r\n" + std::string(2000, 'z') + "\r\n"},
+      {"non_ascii_body",
+       "From: alice@example.org\r\nTo: bob@example.net\r\nMIME-Version: 1.0\r\n"
+       "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+       "Grüße aus Köln — 日本語のテキスト\r\n"},
+      {"folded_headers",
+       "From: Alice\r\n <alice@example.org>\r\nTo: bob@example.net,\r\n\tcarol@example.net\r\n"
+       "Subject: a subject\r\n   folded  twice\r\n\t and again\r\n\r\nbody\r\n"},
+      {"empty_body", "From: alice@example.org\r\nTo: bob@example.net\r\nSubject: e\r\n\r\n"},
+      {"no_separator", "From: alice@example.org\r\nSubject: only headers\r\n"},
+      {"lf_only", "From: alice@example.org\nTo: bob@example.net\n\nline one\nline two\n"},
+      {"trailing_blank_lines", "From: alice@example.org\r\n\r\nbody\r\n\r\n\r\n"},
+  };
+}
+
+std::string sign_or_fail(const std::string& message, const DkimKey& key) {
+  std::string error;
+  std::optional<std::string> header = signer().sign(message, key, error);
+  EXPECT_TRUE(header.has_value()) << error;
+  return header.value_or("");
+}
+
+// Runs dkimpy on `message` with `record` as the DNS answer; true when it verifies.
+bool dkimpy_verifies(const std::string& message, const std::string& record) {
+  std::string pattern = (fs::temp_directory_path() / "hk_dkim_msg_XXXXXX").string();
+  int fd = mkstemp(pattern.data());
+  if (fd < 0) {
+    return false;
+  }
+  close(fd);
+  std::ofstream(pattern, std::ios::binary) << message;
+  std::string command = std::string("/usr/bin/python3 ") + HK_DKIMPY_VERIFY + " '" + record +
+                        "' < " + pattern + " > /dev/null";
+  int status = std::system(command.c_str());
+  fs::remove(pattern);
+  return status == 0;
+}
+
+struct Algo {
+  DkimAlgo algo;
+  std::string a_tag;
+};
+
+class SignVerifyTest : public ::testing::TestWithParam<Algo> {};
+
+TEST_P(SignVerifyTest, EveryMessageShapeVerifies) {
+  const DkimKey& key = test_key(GetParam().algo);
+  for (const MessageCase& c : message_cases()) {
+    SCOPED_TRACE(c.name);
+    std::string header = sign_or_fail(c.message, key);
+    EXPECT_TRUE(header.starts_with("DKIM-Signature: v=1;")) << header;
+    EXPECT_TRUE(header.ends_with("\r\n"));
+    EXPECT_NE(header.find("a=" + GetParam().a_tag), std::string::npos) << header;
+    EXPECT_NE(header.find("c=relaxed/relaxed"), std::string::npos) << header;
+    EXPECT_NE(header.find("d=example.org"), std::string::npos) << header;
+    // Folded with CRLF + whitespace only: no bare LF and no line over RFC 5322 §2.1.1's 78.
+    size_t line_start = 0;
+    for (size_t i = 0; i < header.size(); ++i) {
+      if (header[i] == '\n') {
+        EXPECT_EQ(header[i - 1], '\r');
+        EXPECT_LE(i - 1 - line_start, 78u) << header;
+        line_start = i + 1;
+      }
+    }
+    DkimVerifyResult r = verify_with_key(header + c.message, dns_txt_value(key));
+    EXPECT_EQ(r.result, "pass") << r.detail;
+    EXPECT_EQ(r.domain, "example.org");
+    EXPECT_EQ(r.selector, key.selector);
+  }
+}
+
+TEST_P(SignVerifyTest, FromIsOversigned) {
+  std::string header = sign_or_fail(kPlain, test_key(GetParam().algo));
+  std::string unfolded;
+  for (char ch : header) {
+    if (ch != '\r' && ch != '\n' && ch != '\t' && ch != ' ') {
+      unfolded += ch;
+    }
+  }
+  size_t h = unfolded.find(";h=");
+  ASSERT_NE(h, std::string::npos) << header;
+  std::string list = unfolded.substr(h + 3, unfolded.find(';', h + 1) - h - 3);
+  std::transform(list.begin(), list.end(), list.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  // Header names compare case-insensitively (RFC 6376 §3.5); the second "from" is the over-sign.
+  EXPECT_EQ(list, "from:to:subject:date:message-id:from");
+}
+
+TEST_P(SignVerifyTest, TamperingFails) {
+  const DkimKey& key = test_key(GetParam().algo);
+  std::string signed_message = sign_or_fail(kPlain, key) + kPlain;
+  struct Tamper {
+    std::string name;
+    std::string from;
+    std::string to;
+  };
+  for (const Tamper& t :
+       {Tamper{"subject", "Subject: hello", "Subject: hellO"},
+        Tamper{"from", "alice@example.org>", "mallory@example.org>"},
+        Tamper{"body", "Hello Bob.", "Hello Bob!"},
+        Tamper{"added_from", "To: bob", "From: mallory@evil.example\r\nTo: bob"}}) {
+    SCOPED_TRACE(t.name);
+    std::string message = signed_message;
+    size_t pos = message.rfind(t.from);
+    ASSERT_NE(pos, std::string::npos);
+    message.replace(pos, t.from.size(), t.to);
+    DkimVerifyResult r = verify_with_key(message, dns_txt_value(key));
+    EXPECT_EQ(r.result, "fail") << r.detail;
+    EXPECT_FALSE(dkimpy_verifies(message, dns_txt_value(key)));
+  }
+}
+
+TEST_P(SignVerifyTest, DkimpyVerifies) {
+  const DkimKey& key = test_key(GetParam().algo);
+  for (const MessageCase& c : message_cases()) {
+    SCOPED_TRACE(c.name);
+    std::string message = sign_or_fail(c.message, key) + c.message;
+    EXPECT_TRUE(dkimpy_verifies(message, dns_txt_value(key)));
+  }
+}
+
+TEST_P(SignVerifyTest, WrongKeyFails) {
+  const DkimKey& key = test_key(GetParam().algo);
+  DkimAlgo other_algo =
+      GetParam().algo == DkimAlgo::Ed25519 ? DkimAlgo::Ed25519 : DkimAlgo::Rsa2048;
+  std::string other_pem = generate_key_pem(other_algo);
+  DkimKey other = key;
+  other.pem = other_pem;
+  std::string message = sign_or_fail(kPlain, other) + kPlain;
+  EXPECT_EQ(verify_with_key(message, dns_txt_value(key)).result, "fail");
+}
+
+INSTANTIATE_TEST_SUITE_P(Algos, SignVerifyTest,
+                         ::testing::Values(Algo{DkimAlgo::Rsa2048, "rsa-sha256"},
+                                           Algo{DkimAlgo::Rsa3072, "rsa-sha256"},
+                                           Algo{DkimAlgo::Ed25519, "ed25519-sha256"}),
+                         [](const auto& p) { return std::string(algo_name(p.param.algo)); });
+
+TEST(Verify, UnsignedMessageIsNone) {
+  EXPECT_EQ(verify_with_key(kPlain, "v=DKIM1; k=rsa; p=AAAA").result, "none");
+}
+
+TEST(Verify, BrokenKeyRecordIsPermerror) {
+  const DkimKey& key = test_key(DkimAlgo::Rsa2048);
+  std::string message = sign_or_fail(kPlain, key) + kPlain;
+  DkimVerifyResult r = verify_with_key(message, "v=DKIM1; k=rsa; p=not-base64!");
+  EXPECT_EQ(r.result, "permerror") << r.detail;
+}
+
+TEST(SignAll, OneHeaderPerKey) {
+  std::vector<DkimKey> keys = {test_key(DkimAlgo::Rsa2048), test_key(DkimAlgo::Ed25519)};
+  DkimKey broken = keys[0];
+  broken.selector = "broken";
+  broken.pem = "not a key";
+  keys.push_back(broken);
+  std::vector<std::string> errors;
+  std::string headers = sign_all(signer(), kPlain, keys, errors);
+  size_t count = 0;
+  for (size_t pos = 0; (pos = headers.find("DKIM-Signature:", pos)) != std::string::npos; ++pos) {
+    ++count;
+  }
+  EXPECT_EQ(count, 2u);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_TRUE(errors[0].starts_with("broken: ")) << errors[0];
+  EXPECT_TRUE(dkimpy_verifies(headers + kPlain, dns_txt_value(keys[0])));
+}
+
+}  // namespace
+}  // namespace hk::dkim
