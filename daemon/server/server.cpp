@@ -23,6 +23,8 @@
 #include "daemon/server/bounce.hpp"
 #include "daemon/server/control.hpp"
 #include "daemon/spf/dns.hpp"
+#include "domains/dkim/keyring.hpp"
+#include "domains/dkim/signer.hpp"
 #include "domains/domains.hpp"
 #include "domains/watcher.hpp"
 
@@ -61,6 +63,8 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
       cfg_.certs_dir(), cfg_.hostname,
       cfg_.tls.min_version == "1.3" ? certs::MinTls::V1_3 : certs::MinTls::V1_2);
   certs_->load();
+  dkim_keys_ = std::make_unique<dkim::DkimKeyring>(cfg_.domains_dir());
+  dkim_signer_ = std::make_unique<dkim::DkimSigner>();
   store_ = std::make_unique<queue::QueueStore>(cfg_.queue_dir());
   local_courier_ = std::make_unique<queue::MaildirCourier>(pool_, cfg_.mail_dir(), cfg_.hostname);
   dns::Resolver::Options dns_opts;
@@ -119,6 +123,8 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
   deps.pool = &pool_;
   deps.metrics = &metrics_;
   deps.spf = spf_dns_.get();
+  deps.dkim_keys = dkim_keys_.get();
+  deps.dkim_signer = dkim_signer_.get();
   auto add = [&](const std::vector<config::Endpoint>& eps, Port kind) {
     for (const auto& ep : eps) {
       listeners_.push_back(
@@ -216,6 +222,13 @@ void Server::reload(bool forced) {
     metrics_.inc("hikyaku_reload_errors_total{what=\"certs\"}");
   } else if (cr.changed) {
     base::log_info() << "reload what=certs result=ok";
+  }
+  auto kr = dkim_keys_->reload_if_changed();
+  if (!kr.error.empty()) {
+    base::log_error() << "reload what=dkim result=kept-old error=" << base::log_quote(kr.error);
+    metrics_.inc("hikyaku_reload_errors_total{what=\"dkim\"}");
+  } else if (kr.changed) {
+    base::log_info() << "reload what=dkim result=ok";
   }
   auto dr = domains_->reload_if_changed();
   if (!dr.error.empty()) {

@@ -27,6 +27,10 @@ class Courier;
 namespace hk::spf {
 class Dns;
 }
+namespace hk::dkim {
+class DkimKeyring;
+class DkimSigner;
+}  // namespace hk::dkim
 namespace hk::dns {
 class Resolver;
 class CachingResolver;
@@ -68,6 +72,8 @@ class Server {
   std::unique_ptr<dns::Resolver> resolver_;
   std::unique_ptr<dns::CachingResolver> dns_;
   std::unique_ptr<spf::Dns> spf_dns_;
+  std::unique_ptr<dkim::DkimKeyring> dkim_keys_;
+  std::unique_ptr<dkim::DkimSigner> dkim_signer_;
   std::unique_ptr<queue::Courier> remote_courier_;
   std::unique_ptr<queue::Queue> queue_;
   std::unique_ptr<ControlServer> control_;  // after queue_: destroyed first

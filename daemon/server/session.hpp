@@ -28,6 +28,10 @@ class Queue;
 namespace hk::spf {
 class Dns;
 }
+namespace hk::dkim {
+class DkimKeyring;
+class DkimSigner;
+}  // namespace hk::dkim
 
 namespace hk::server {
 
@@ -50,7 +54,9 @@ struct Deps {
   queue::Queue* queue = nullptr;
   boost::asio::thread_pool* pool = nullptr;
   Metrics* metrics = nullptr;
-  spf::Dns* spf = nullptr;  // SPF lookups for unauthenticated mail on port 25
+  spf::Dns* spf = nullptr;                       // SPF lookups for unauthenticated mail on port 25
+  const dkim::DkimKeyring* dkim_keys = nullptr;  // signing keys of the local domains
+  const dkim::DkimSigner* dkim_signer = nullptr;
 };
 
 // A place in the connection limits, given back when the session ends (see Listener).
