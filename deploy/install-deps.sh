@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 build=(build-essential cmake pkg-config git libboost1.81-dev libssl-dev libc-ares-dev
        libtomlplusplus-dev libopendkim-dev libidn2-dev libgtest-dev libgmock-dev openssl
        ca-certificates)
-test=(clang-format-14 swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl curl python3 python3-aiosmtpd python3-dkim dnsmasq-base opendkim-tools
+test=(clang-format-14 dnsutils swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl curl python3 python3-aiosmtpd python3-dkim dnsmasq-base opendkim-tools
       msmtp iproute2 procps)
 bench=(postfix chasquid clang-14 libclang-rt-14-dev)
 

@@ -47,5 +47,6 @@ std::span<const Command> config_commands();
 std::span<const Command> queue_commands();
 std::span<const Command> relay_commands();
 std::span<const Command> dkim_commands();
+std::span<const Command> dns_commands();
 
 }  // namespace hk::util
