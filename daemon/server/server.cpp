@@ -125,6 +125,7 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
   deps.spf = spf_dns_.get();
   deps.dkim_keys = dkim_keys_.get();
   deps.dkim_signer = dkim_signer_.get();
+  deps.resolver = resolver_.get();
   auto add = [&](const std::vector<config::Endpoint>& eps, Port kind) {
     for (const auto& ep : eps) {
       listeners_.push_back(

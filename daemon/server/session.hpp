@@ -28,6 +28,9 @@ class Queue;
 namespace hk::spf {
 class Dns;
 }
+namespace hk::dns {
+class Resolver;
+}
 namespace hk::dkim {
 class DkimKeyring;
 class DkimSigner;
@@ -57,6 +60,7 @@ struct Deps {
   spf::Dns* spf = nullptr;                       // SPF lookups for unauthenticated mail on port 25
   const dkim::DkimKeyring* dkim_keys = nullptr;  // signing keys of the local domains
   const dkim::DkimSigner* dkim_signer = nullptr;
+  dns::Resolver* resolver = nullptr;  // DKIM keys of incoming mail
 };
 
 // A place in the connection limits, given back when the session ends (see Listener).

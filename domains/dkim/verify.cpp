@@ -9,17 +9,52 @@
 namespace hk::dkim {
 namespace {
 
+// Every signature is evaluated (the one-key form), or only the one at this position.
+constexpr std::size_t kAllSignatures = static_cast<std::size_t>(-1);
+
+// What one verification hands to the callbacks through the handle's user context.
+struct VerifyContext {
+  std::string record;
+  std::size_t index = kAllSignatures;
+};
+
 // libopendkim calls this instead of querying DNS; the record comes from the per-handle user
 // context. It must not throw: it runs inside C code.
 DKIM_CBSTAT lookup_given_key(DKIM* dkim, DKIM_SIGINFO* /*sig*/, u_char* buf,
                              size_t buflen) noexcept {
-  const auto* record = static_cast<const std::string*>(dkim_get_user_context(dkim));
-  if (record == nullptr || buflen == 0 || record->size() >= buflen) {
+  const auto* ctx = static_cast<const VerifyContext*>(dkim_get_user_context(dkim));
+  if (ctx == nullptr || buflen == 0 || ctx->record.size() >= buflen) {
     return DKIM_CBSTAT_ERROR;
   }
-  std::memcpy(buf, record->data(), record->size());
-  buf[record->size()] = '\0';
+  std::memcpy(buf, ctx->record.data(), ctx->record.size());
+  buf[ctx->record.size()] = '\0';
   return DKIM_CBSTAT_CONTINUE;
+}
+
+// Called once the headers are read: when one signature is wanted, the others are ignored so that
+// neither their keys are asked for nor their hashes computed.
+DKIM_CBSTAT prescreen(DKIM* dkim, DKIM_SIGINFO** sigs, int nsigs) noexcept {
+  const auto* ctx = static_cast<const VerifyContext*>(dkim_get_user_context(dkim));
+  if (ctx == nullptr || ctx->index == kAllSignatures) {
+    return DKIM_CBSTAT_CONTINUE;
+  }
+  for (int i = 0; i < nsigs; ++i) {
+    if (static_cast<std::size_t>(i) != ctx->index) {
+      dkim_sig_ignore(sigs[i]);
+    }
+  }
+  return DKIM_CBSTAT_CONTINUE;
+}
+
+// The signature at `index` after dkim_eom, or null.
+DKIM_SIGINFO* signature_at(DKIM* dkim, std::size_t index) {
+  DKIM_SIGINFO** sigs = nullptr;
+  int nsigs = 0;
+  if (dkim_getsiglist(dkim, &sigs, &nsigs) != DKIM_STAT_OK || sigs == nullptr ||
+      index >= static_cast<std::size_t>(nsigs)) {
+    return nullptr;
+  }
+  return sigs[index];
 }
 
 // One library handle for all verifications; it is configured once here (thread-safe static
@@ -29,6 +64,7 @@ DKIM_LIB* verify_lib() {
     DkimLibPtr made(dkim_init(nullptr, nullptr));
     if (made) {
       dkim_set_key_lookup(made.get(), lookup_given_key);
+      dkim_set_prescreen(made.get(), prescreen);
     }
     return made;
   }();
@@ -68,9 +104,8 @@ std::string result_for(DKIM_STAT status) {
   }
 }
 
-}  // namespace
-
-DkimVerifyResult verify_with_key(const std::string& message, const std::string& txt_record_value) {
+DkimVerifyResult verify_one(const std::string& message, const std::string& txt_record_value,
+                            std::size_t index) {
   DKIM_LIB* lib = verify_lib();
   if (lib == nullptr) {
     return {"temperror", "", "", "libopendkim: dkim_init failed"};
@@ -80,8 +115,8 @@ DkimVerifyResult verify_with_key(const std::string& message, const std::string& 
   if (!dkim) {
     return error_result("temperror", nullptr, status);
   }
-  std::string record = txt_record_value;
-  dkim_set_user_context(dkim.get(), &record);
+  VerifyContext ctx{txt_record_value, index};
+  dkim_set_user_context(dkim.get(), &ctx);
 
   SplitMessage split = split_message(message);
   for (std::string& field : split.fields) {
@@ -97,13 +132,20 @@ DkimVerifyResult verify_with_key(const std::string& message, const std::string& 
   if (status == DKIM_STAT_OK) {
     status = dkim_eom(dkim.get(), nullptr);
   }
-  DKIM_SIGINFO* sig = dkim_getsignature(dkim.get());
+  DKIM_SIGINFO* sig =
+      index == kAllSignatures ? dkim_getsignature(dkim.get()) : signature_at(dkim.get(), index);
+  if (sig == nullptr && index != kAllSignatures) {
+    return {"none", "", "", "no DKIM-Signature at position " + std::to_string(index)};
+  }
   if (sig == nullptr) {
     return error_result(result_for(status), dkim.get(), status);
   }
   DkimVerifyResult out;
   out.domain = text_of(dkim_sig_getdomain(sig));
   out.selector = text_of(dkim_sig_getselector(sig));
+  if (index != kAllSignatures && status == DKIM_STAT_NOSIG) {
+    status = DKIM_STAT_OK;  // the other signatures were ignored on purpose; judge this one
+  }
   if (status == DKIM_STAT_OK && DKIM_SIG_CHECK(sig)) {
     out.result = "pass";
     out.detail = "signature verified";
@@ -125,6 +167,20 @@ DkimVerifyResult verify_with_key(const std::string& message, const std::string& 
     out.result = "permerror";
   }
   return out;
+}
+
+}  // namespace
+
+DkimVerifyResult verify_with_key(const std::string& message, const std::string& txt_record_value) {
+  return verify_one(message, txt_record_value, kAllSignatures);
+}
+
+DkimVerifyResult verify_with_key(const std::string& message, const std::string& txt_record_value,
+                                 std::size_t index) {
+  if (index == kAllSignatures) {
+    return {"none", "", "", "no such DKIM-Signature"};
+  }
+  return verify_one(message, txt_record_value, index);
 }
 
 }  // namespace hk::dkim

@@ -1,0 +1,39 @@
+// DKIM verification of inbound mail (RFC 6376 §6) with each signer's key fetched through our own
+// dns::Resolver (libopendkim never queries DNS itself).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/dns/resolver.hpp"
+#include "domains/dkim/verify.hpp"
+
+namespace hk::dkim {
+
+// The d= and s= tags of one DKIM-Signature header field (RFC 6376 §3.5).
+struct SignatureTags {
+  std::string domain;    // d=
+  std::string selector;  // s=
+  bool valid = false;    // both present and made only of letters, digits, '-', '.', '_'
+};
+
+// The DKIM-Signature fields of `message` (CRLF or LF), topmost first, with their d= and s=.
+std::vector<SignatureTags> find_signatures(std::string_view message);
+
+// The key record among the TXT records at the key name: the first that starts with "v=DKIM1" or
+// contains "p=" (RFC 6376 §3.6.2.2); empty when none does.
+std::string pick_key_record(const std::vector<std::string>& records);
+
+// One result per DKIM-Signature (at most `max_signatures`, topmost first; the rest are not
+// evaluated), or a single "none" result when the message has no signature. Keys are fetched as
+// TXT at "<s>._domainkey.<d>" (§3.6.2.1): NXDOMAIN, NODATA or no key record → "permerror"; any
+// other DNS failure (SERVFAIL, timeout, ...) → "temperror" (§6.1.2). Verification itself (hashing)
+// runs on the calling thread; it is fast for mail-sized messages.
+// TODO(dkim): offload to the thread pool for very large messages.
+boost::asio::awaitable<std::vector<DkimVerifyResult>> verify_message(
+    dns::Resolver& dns, const std::string& message, std::size_t max_signatures = 5);
+
+}  // namespace hk::dkim
