@@ -184,7 +184,8 @@ enter_netns() {
 
 # start_dns ARGS... — dnsmasq answering for *.test from its command line, on 127.0.0.53:53.
 start_dns() {
-  dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --port=53 \
+  dnsmasq --keep-in-foreground --conf-file=/dev/null --pid-file="$T/dnsmasq.pid" --no-resolv \
+    --no-hosts --port=53 \
     --listen-address=127.0.0.53 --bind-interfaces --local=/test/ --log-facility=- "$@" \
     >"$T/dnsmasq.log" 2>&1 &
   for _ in $(seq 1 50); do
