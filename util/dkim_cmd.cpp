@@ -3,6 +3,9 @@
 // folder, and are never printed; an existing key file is never overwritten.
 #include <sys/stat.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -10,16 +13,21 @@
 #include <stdexcept>
 
 #include "daemon/base/files.hpp"
+#include "daemon/config/config.hpp"
+#include "daemon/dns/resolver.hpp"
 #include "domains/dkim/keys.hpp"
 #include "domains/dkim/message.hpp"
 #include "domains/dkim/signer.hpp"
 #include "domains/dkim/verify.hpp"
+#include "domains/dkim/verify_dns.hpp"
 #include "util/args.hpp"
 #include "util/command.hpp"
 #include "util/ownership.hpp"
 
 namespace hk::util {
 namespace {
+
+namespace asio = boost::asio;
 
 namespace fs = std::filesystem;
 
@@ -162,13 +170,49 @@ std::string txt_value(std::string_view text) {
   return value;
 }
 
-int dkim_verify(const Context& /*ctx*/, const std::vector<std::string>& words) {
+// Every signature of the message, with keys fetched through the configured DNS servers.
+int dkim_verify_dns(const Context& ctx) {
+  config::Config cfg;
+  try {
+    cfg = config::load_config(ctx.config_dir);
+  } catch (const config::ConfigError& e) {
+    std::cerr << "hikyaku-util: " << e.what() << "\n";
+    return kExitFailure;
+  }
+  std::string message = read_stdin();
+  asio::io_context io;
+  dns::Resolver::Options opts;
+  for (const auto& ep : cfg.dns.servers) {
+    opts.servers.push_back(ep.str());
+  }
+  opts.timeout = cfg.dns.timeout;
+  opts.attempts = cfg.dns.attempts;
+  dns::Resolver resolver(io.get_executor(), opts);
+  auto fut = asio::co_spawn(io, dkim::verify_message(resolver, message), asio::use_future);
+  io.run();
+  std::vector<dkim::DkimVerifyResult> results = fut.get();
+  bool all_pass = !results.empty();
+  for (const auto& r : results) {
+    std::cout << r.result;
+    if (!r.domain.empty()) {
+      std::cout << " d=" << r.domain << " s=" << r.selector;
+    }
+    std::cout << " (" << r.detail << ")\n";
+    all_pass = all_pass && r.result == "pass";
+  }
+  return all_pass ? kExitOk : kExitFailure;
+}
+
+int dkim_verify(const Context& ctx, const std::vector<std::string>& words) {
   Args args(words, {}, {"key-file", "dns-record"});
   args.expect(0, "");
   auto key_file = args.value("key-file");
   auto record = args.value("dns-record");
-  if (key_file.has_value() == record.has_value()) {
-    throw UsageError("give --key-file=F or --dns-record=TXT (the key; DNS is not queried)");
+  if (key_file && record) {
+    throw UsageError("give --key-file=F or --dns-record=TXT, not both");
+  }
+  if (!key_file && !record) {
+    return dkim_verify_dns(ctx);
   }
   std::string text;
   if (key_file) {
@@ -198,10 +242,11 @@ constexpr Command kCommands[] = {
     {"dkim-sign", "DOMAIN [--selector=S] < MESSAGE",
      "Print the message from stdin with a DKIM-Signature header per key (or for key S).",
      dkim_sign},
-    {"dkim-verify", "--key-file=F | --dns-record=TXT < MESSAGE",
-     "Verify the first DKIM signature of the message on stdin with the given public key\n"
-     "(the TXT value \"v=DKIM1; k=...; p=...\", or a dkim-dns line); no DNS lookup.\n"
-     "Prints pass/fail/neutral/none/temperror/permerror; exit 0 only for pass.",
+    {"dkim-verify", "[--key-file=F | --dns-record=TXT] < MESSAGE",
+     "Verify the DKIM signatures of the message on stdin. Without options, every signature\n"
+     "with its key from DNS ([dns] servers of hikyaku.toml); with a key (the TXT value\n"
+     "\"v=DKIM1; k=...; p=...\", or a dkim-dns line), the first signature, offline.\n"
+     "Prints pass/fail/neutral/none/temperror/permerror; exit 0 only when all pass.",
      dkim_verify},
 };
 

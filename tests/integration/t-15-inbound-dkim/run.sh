@@ -43,4 +43,8 @@ check "signed: dkim=pass header.d=remote.test, spf=pass" \
   ar "Hello alice" "^Authentication-Results: mx.test;.*dkim=pass.*header.d=remote.test.*spf=pass"
 check "tampered: dkim=fail" ar "Hello ALICE" "dkim=fail"
 check "unsigned: dkim=none" ar "Hello unsigned" "dkim=none"
+check "hikyaku-util dkim-verify with the key from DNS: pass" \
+  bash -c "'$U' -C '$ETC' dkim-verify <'$T/signed.eml' | grep -q '^pass d=remote.test s=s1'"
+check "hikyaku-util dkim-verify with the key from DNS: tampered fails (exit 1)" \
+  bash -c "! '$U' -C '$ETC' dkim-verify <'$T/tampered.eml'"
 finish
