@@ -11,12 +11,9 @@
 #include <memory>
 #include <string>
 
-namespace hk::base {
+#include "daemon/base/free.hpp"
 
-template <auto F>
-struct Free {
-  void operator()(auto* p) const noexcept { F(p); }
-};
+namespace hk::base {
 
 using SslCtxPtr = std::unique_ptr<SSL_CTX, Free<SSL_CTX_free>>;
 using SslPtr = std::unique_ptr<SSL, Free<SSL_free>>;

@@ -5,15 +5,12 @@
 
 #include <memory>
 
+#include "daemon/base/free.hpp"
+
 namespace hk::dns {
 
-template <auto F>
-struct AresFree {
-  void operator()(auto* p) const noexcept { F(p); }
-};
-
-using HostentPtr = std::unique_ptr<hostent, AresFree<ares_free_hostent>>;
-using MxReplyPtr = std::unique_ptr<ares_mx_reply, AresFree<ares_free_data>>;
-using TxtReplyPtr = std::unique_ptr<ares_txt_ext, AresFree<ares_free_data>>;
+using HostentPtr = std::unique_ptr<hostent, base::Free<ares_free_hostent>>;
+using MxReplyPtr = std::unique_ptr<ares_mx_reply, base::Free<ares_free_data>>;
+using TxtReplyPtr = std::unique_ptr<ares_txt_ext, base::Free<ares_free_data>>;
 
 }  // namespace hk::dns

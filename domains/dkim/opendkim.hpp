@@ -3,6 +3,8 @@
 
 #include <memory>
 
+#include "daemon/base/free.hpp"
+
 // dkim.h is C and spells bool `_Bool`, which C++ does not have; the two share one ABI on every
 // platform we build for, so the prototypes are declared with bool.
 #define _Bool bool
@@ -11,13 +13,8 @@
 
 namespace hk::dkim {
 
-template <auto F>
-struct Free {
-  void operator()(auto* p) const noexcept { F(p); }
-};
-
-using DkimLibPtr = std::unique_ptr<DKIM_LIB, Free<dkim_close>>;
+using DkimLibPtr = std::unique_ptr<DKIM_LIB, base::Free<dkim_close>>;
 // dkim_free() returns a status; a handle is freed whatever it says.
-using DkimPtr = std::unique_ptr<DKIM, Free<dkim_free>>;
+using DkimPtr = std::unique_ptr<DKIM, base::Free<dkim_free>>;
 
 }  // namespace hk::dkim
