@@ -66,8 +66,8 @@ data_timeout = "${DATA_TIMEOUT:-30s}"
 # Never the system resolver: a loopback server of the test's own, or a port where nothing
 # answers, so that lookups fail at once and remote mail stays queued.
 servers = ["${DNS_SERVER:-127.0.0.1:9}"]
-timeout = "500ms"
-attempts = 1
+timeout = "2s"
+attempts = 2
 [queue]
 retry = [$retry]
 lifetime = "${LIFETIME:-5d}"
@@ -135,11 +135,12 @@ maildir_count() {
   if [ -d "$d" ]; then find "$d" -type f | wc -l; else echo 0; fi
 }
 
-# wait_for COUNT CMD... — retries CMD (which prints a number) until it prints COUNT, 10 s at most.
+# wait_for COUNT CMD... — retries CMD (which prints a number) until it prints COUNT, WAIT_SECONDS
+# (default 20) at most: generous, since CI runs tests side by side on a busy machine.
 wait_for() {
   local want=$1 i got=""
   shift
-  for i in $(seq 1 100); do
+  for i in $(seq 1 $((${WAIT_SECONDS:-20} * 10))); do
     got=$("$@")
     [ "$got" = "$want" ] && return 0
     sleep 0.1

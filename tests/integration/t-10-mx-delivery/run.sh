@@ -53,7 +53,7 @@ check "accepted: null MX" send alice@example.test dave@nullmx.test "nullmx"
 check "accepted: NXDOMAIN" send alice@example.test erin@nosuch.test "nxdomain"
 
 dsn_count() { grep -l "multipart/report" -r "$DATA/mail/example.test/alice/new" 2>/dev/null | wc -l; }
-check "three bounces reach the sender's mailbox" wait_for 3 dsn_count
+WAIT_SECONDS=40 check "three bounces reach the sender's mailbox" wait_for 3 dsn_count
 check "bounce for the rejected recipient carries the remote reply" \
   grep -rqE "Diagnostic-Code: smtp; ?550 5.1.1" "$DATA/mail/example.test/alice/new"
 check "bounce for the null MX says 5.1.10" grep -rq "Status: 5.1.10" "$DATA/mail/example.test/alice/new"
