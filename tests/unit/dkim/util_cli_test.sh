@@ -63,7 +63,9 @@ STDIN=$CONF/signed-ed check 0 "verify ed25519" u dkim-verify --dns-record="$ED"
 STDIN=$CONF/signed-ed check 0 "dkimpy ed25519" /usr/bin/python3 "$PYVERIFY" "$ED"
 STDIN=$CONF/msg check 0 "sign with all keys" u dkim-sign example.org
 [[ $(grep -c '^DKIM-Signature:' <<< "$OUT") -eq 3 ]] && ok || bad "three signatures"
-check 2 "verify needs a key" u dkim-verify
+# Without a key, dkim-verify asks DNS through hikyaku.toml; this folder has none: exit 1.
+STDIN=$CONF/msg check 1 "verify through DNS needs hikyaku.toml" u dkim-verify
+check 2 "verify takes one key source" u dkim-verify --key-file=a --dns-record=b
 
 echo "dkim util_cli: $pass passed, $fail failed"
 [[ $fail -eq 0 ]]
