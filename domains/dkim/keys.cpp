@@ -103,23 +103,21 @@ std::string generate_key_pem(DkimAlgo algo) {
   return std::string(data, static_cast<size_t>(len));
 }
 
-DkimKey load_key(const fs::path& path, const std::string& domain) {
+DkimKey parse_key(std::string_view pem, const std::string& domain, const std::string& selector,
+                  const std::string& what) {
   DkimKey key;
   key.domain = domain;
-  key.selector = path.stem().string();
-  if (std::error_code ec = base::read_file(path, key.pem)) {
-    throw std::runtime_error(path.string() + ": " + ec.message());
-  }
-  BioPtr bio(BIO_new_mem_buf(key.pem.data(), static_cast<int>(key.pem.size())));
+  key.selector = selector;
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   EvpPkeyPtr pkey(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!pkey) {
-    throw std::runtime_error(path.string() + ": not a PEM private key: " + openssl_error());
+    throw std::runtime_error(what + ": not a PEM private key: " + openssl_error());
   }
   switch (EVP_PKEY_get_base_id(pkey.get())) {
     case EVP_PKEY_RSA: {
       int bits = EVP_PKEY_get_bits(pkey.get());
       if (bits < kMinRsaBits) {
-        throw std::runtime_error(path.string() + ": RSA key of " + std::to_string(bits) +
+        throw std::runtime_error(what + ": RSA key of " + std::to_string(bits) +
                                  " bits is too short (RFC 8301 §3.2)");
       }
       key.algo = bits >= 3072 ? DkimAlgo::Rsa3072 : DkimAlgo::Rsa2048;
@@ -129,9 +127,20 @@ DkimKey load_key(const fs::path& path, const std::string& domain) {
       key.algo = DkimAlgo::Ed25519;
       break;
     default:
-      throw std::runtime_error(path.string() + ": neither an RSA nor an Ed25519 key");
+      throw std::runtime_error(what + ": neither an RSA nor an Ed25519 key");
   }
   key.public_b64 = public_key_b64(pkey.get(), key.algo);
+  key.pkey = std::shared_ptr<EVP_PKEY>(pkey.release(), EVP_PKEY_free);
+  return key;
+}
+
+DkimKey load_key(const fs::path& path, const std::string& domain) {
+  std::string pem;
+  if (std::error_code ec = base::read_file(path, pem)) {
+    throw std::runtime_error(path.string() + ": " + ec.message());
+  }
+  DkimKey key = parse_key(pem, domain, path.stem().string(), path.string());
+  OPENSSL_cleanse(pem.data(), pem.size());
   return key;
 }
 

@@ -3,8 +3,11 @@
 // SECURITY: private keys are read here; callers write them with mode 0600 in a 0700 folder.
 #pragma once
 
+#include <openssl/types.h>
+
 #include <ctime>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,12 +27,19 @@ std::string generate_key_pem(DkimAlgo algo);
 struct DkimKey {
   std::string domain;
   std::string selector;  // the file name without ".pem"
-  std::string pem;       // the private key, as read
+  // The private key, parsed once when loaded: signing threads share it (OpenSSL allows concurrent
+  // signing with one EVP_PKEY), so no message pays for parsing PEM again.
+  std::shared_ptr<EVP_PKEY> pkey;
   DkimAlgo algo = DkimAlgo::Rsa2048;
   // The p= value: base64 of the SubjectPublicKeyInfo DER for RSA (RFC 6376 §3.6.1); for Ed25519
   // the raw 32-byte public key in base64 (RFC 8463 §4.2).
   std::string public_b64;
 };
+
+// A key from PEM text (PKCS#8 or traditional RSA). Throws std::runtime_error starting with `what`
+// when it is not a usable key (same rules as load_key).
+DkimKey parse_key(std::string_view pem, const std::string& domain, const std::string& selector,
+                  const std::string& what);
 
 // Loads one key; the selector is the file's stem. RSA keys of 2048 and 3072 bits map to their
 // algo; other RSA sizes of at least 1024 bits (RFC 8301 §3.2) are accepted as Rsa2048/Rsa3072 by

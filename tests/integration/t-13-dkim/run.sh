@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # DKIM signing by the running daemon, checked by independent verifiers against a real DNS server
-# on loopback that serves the records `hikyaku-util dkim-dns` prints: dkimpy's dkimverify for the
-# RSA and the Ed25519 signature, on messages with long lines, a non-ASCII body, folded headers and
-# an empty body; a tampered copy must fail.
+# on loopback that serves the records `hikyaku-util dkim-dns` prints: dkimpy's dkimverify and
+# OpenDKIM's opendkim-testmsg, each for the RSA and the Ed25519 signature, on messages with long
+# lines, a non-ASCII body, folded headers and an empty body; a tampered copy must fail.
 source "$(dirname "$0")/../lib.sh"
 enter_netns "$@"
 U=$HK_BIN/hikyaku-util
@@ -61,11 +61,43 @@ oversigned() {  # every message: the unfolded h= tag names From twice
   done
 }
 check "From is over-signed" oversigned
+
+# opendkim-testmsg (libopendkim, asking DNS through resolv.conf) verifies a message's first
+# passing signature; each message is checked twice, keeping only the Ed25519 or only the RSA one.
+cat >"$T/keep_sig.py" <<'PY'
+import re, sys
+keep = int(sys.argv[1])
+data = sys.stdin.buffer.read()
+head, sep, body = data.partition(b"\n\r\n") if b"\n\r\n" in data else data.partition(b"\n\n")
+fields = re.split(rb"\r?\n(?![ \t])", head)
+out, n = [], 0
+for f in fields:
+    if f.lower().startswith(b"dkim-signature:"):
+        n += 1
+        if n - 1 != keep:
+            continue
+    out.append(f)
+eol = b"\r\n" if b"\r\n" in head else b"\n"
+sys.stdout.buffer.write(eol.join(out) + sep + body)
+PY
+testmsg_all() {  # testmsg_all INDEX: opendkim-testmsg passes every message with only that signature
+  local f out
+  for f in "$DATA"/mail/example.test/bob/new/*; do
+    out=$("$PY" "$T/keep_sig.py" "$1" <"$f" | opendkim-testmsg 2>&1) || { echo "fails: $f: $out"; return 1; }
+    [ -z "$out" ] || { echo "$f: $out"; return 1; }
+  done
+}
+check "opendkim-testmsg: the Ed25519 signature passes on all four" testmsg_all 0
+check "opendkim-testmsg: the RSA signature passes on all four" testmsg_all 1
 one=$(ls "$DATA"/mail/example.test/bob/new/* | head -n1)
 sed 's/^Subject: .*/Subject: tampered/' "$one" >"$T/tampered.eml"
 check "a tampered Subject fails dkimverify" bash -c "! dkimverify --index 1 <'$T/tampered.eml'"
 printf 'extra line\r\n' >>"$T/tampered-body.eml"; cat "$one" "$T/tampered-body.eml" >"$T/tb.eml"
 check "a tampered body fails dkimverify" bash -c "! dkimverify --index 0 <'$T/tb.eml'"
+check "a tampered Subject fails opendkim-testmsg (RSA)" bash -c \
+  "! '$PY' '$T/keep_sig.py' 1 <'$T/tampered.eml' | opendkim-testmsg"
+check "a tampered body fails opendkim-testmsg (Ed25519)" bash -c \
+  "! '$PY' '$T/keep_sig.py' 0 <'$T/tb.eml' | opendkim-testmsg"
 check "hikyaku-util dkim-verify agrees offline" bash -c "
   '$U' -C '$ETC' dkim-dns example.test --selector=rsa1 >'$T/rsa1.txt' &&
   awk '/^DKIM-Signature:.*s=rsa1|^DKIM-Signature:/' '$one' >/dev/null &&
