@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages hikyaku needs to build, run and test. Idempotent.
 #   deploy/install-deps.sh          build + run dependencies
 #   deploy/install-deps.sh --test   also the real clients and servers the tests drive
-#   deploy/install-deps.sh --bench  also chasquid and Postfix for the benchmark comparison
+#   deploy/install-deps.sh --bench  also chasquid, Postfix and OpenDKIM for the benchmark comparison
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -11,7 +11,7 @@ build=(build-essential cmake pkg-config git libboost1.81-dev libssl-dev libc-are
        ca-certificates)
 test=(clang-format-14 dnsutils swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl curl python3 python3-aiosmtpd python3-dkim dnsmasq-base opendkim-tools
       msmtp iproute2 procps)
-bench=(postfix chasquid clang-14 libclang-rt-14-dev)
+bench=(postfix chasquid opendkim clang-14 libclang-rt-14-dev)
 
 want=("${build[@]}")
 for arg in "$@"; do

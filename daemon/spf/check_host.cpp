@@ -505,7 +505,15 @@ std::string received_spf(const Outcome& outcome, const asio::ip::address& ip,
   out = cleaned.substr(0, cleaned.find(' ')) + " (" + cleaned.substr(cleaned.find(' ') + 1);
   out += ") client-ip=" + ip.to_string() + ";";
   if (!from.empty()) {
-    out += " envelope-from=\"" + from + "\";";
+    // A quoted-string (RFC 5322 §3.2.4): a quoted local part brings its own '"' and '\\'.
+    out += " envelope-from=\"";
+    for (char c : from) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+      }
+      out += c;
+    }
+    out += "\";";
   }
   if (!helo.empty()) {
     out += " helo=" + std::string(helo) + ";";

@@ -12,6 +12,7 @@ usage() {
 usage: tests/bench/run.sh [--quick] [--runs N] [--servers "hikyaku chasquid postfix"]
                           [--build-dir DIR] [--no-build] [--idle N] [--out FILE] [--keep]
                           [--no-netns] [--max-time S] [--delivery | --no-delivery] [--drain N]
+                          [--signing]
   --quick       a tenth of the messages and idle connections, 1 run unless --runs is given
   --runs N      run every throughput case N times and report the median (default 3)
   --servers     which servers to run (default: all three; a server that fails to start is skipped)
@@ -26,6 +27,9 @@ usage: tests/bench/run.sh [--quick] [--runs N] [--servers "hikyaku chasquid post
   --no-delivery skip the delivery benchmark (and the drain)
   --drain N     hikyaku's queue drain with N queued messages (default 20000, --quick 2000;
                 0 skips it)
+  --signing     run only the DKIM signing benchmark: hikyaku unsigned, with an RSA-2048 and with
+                an Ed25519 key, Postfix without and with the OpenDKIM milter (RSA-2048); 10
+                sessions, 1 KiB and 100 KiB; with `openssl speed` and hk-dkim-bench beside them
 Queues and configs live in a temp dir under $TMPDIR (default /tmp), which must be disk-backed.
 EOF
 }
@@ -45,6 +49,7 @@ NETNS=1
 MAX_TIME=3600
 ACCEPTANCE=1
 DELIVERY=1
+SIGNING=0
 DRAIN=""
 BENCH="" # set below, or to a directly compiled hk-bench when the tree does not configure
 while (($#)); do
@@ -61,6 +66,7 @@ while (($#)); do
     --max-time) MAX_TIME=$2; shift ;;
     --delivery) ACCEPTANCE=0 DELIVERY=1 ;;
     --no-delivery) DELIVERY=0 ;;
+    --signing) ACCEPTANCE=0 DELIVERY=0 SIGNING=1 ;;
     --drain) DRAIN=$2; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
@@ -114,6 +120,8 @@ declare -A PIDS=()        # server -> root pid of its process tree
 declare -A PORTS=()       # server -> SMTP port
 declare -A STOPS=()       # server -> command that stops it
 declare -A RCPTS=()       # server -> recipient of the delivery benchmark
+declare -A MILTER_PIDS=() # Postfix variant -> its OpenDKIM milter
+declare -A MILTER_SOCKETS=()
 DNSMASQ=""                # the DNS server chasquid's delivery needs
 WATCHDOG=""
 CHILD=""                  # the hk-bench run in progress
@@ -295,8 +303,9 @@ start_dnsmasq() {
   kill -0 "$DNSMASQ" 2>/dev/null || { log "dnsmasq failed: $(cat "$WORK/dnsmasq.out")"; return 1; }
 }
 
-start_postfix() {
-  local d="$WORK/$PHASE/postfix" port
+start_postfix() { # [name [none|rsa2048]]: rsa2048 signs with the OpenDKIM milter
+  local name=${1:-postfix} dkim=${2:-none}
+  local d="$WORK/$PHASE/$name" port
   command -v postfix >/dev/null || { log "postfix is not installed"; return 1; }
   port=$(free_port)
   mkdir -p "$d/conf" "$d/queue" "$d/data"
@@ -338,6 +347,17 @@ relayhost = [$SINK_HOST]:$SINK_PORT
 smtp_tls_security_level = none
 EOF
   fi
+  if [[ $dkim != none ]]; then
+    start_opendkim "$name" "$d" || return 1
+    # Headers that a milter adds pass milter_header_checks: the WARN leaves a line in the
+    # maillog, which shows that the milter really signed.
+    echo '/^DKIM-Signature:/ WARN dkim-signed' >"$d/conf/milter_header_checks"
+    cat >>"$d/conf/main.cf" <<EOF
+smtpd_milters = unix:${MILTER_SOCKETS[$name]}
+milter_default_action = tempfail
+milter_header_checks = regexp:$d/conf/milter_header_checks
+EOF
+  fi
   cat >"$d/conf/master.cf" <<EOF
 127.0.0.1:$port inet n - n - - smtpd
 cleanup   unix  n - n - 0 cleanup
@@ -363,7 +383,7 @@ EOF
   # postfix(1) prints its errors only to a terminal; script(1) gives it one.
   timeout 60 script -qec "postfix -c $d/conf check" /dev/null >"$d/check.log" 2>&1 ||
     { log "postfix check failed: $(tr -d '\r' <"$d/check.log")"; return 1; }
-  STOPS[postfix]="stop_postfix $d"
+  STOPS[$name]="stop_postfix $d"
   timeout 60 script -qec "postfix -c $d/conf start" /dev/null >"$d/start.log" 2>&1 ||
     { log "postfix start failed: $(tr -d '\r' <"$d/start.log")"; return 1; }
   local i
@@ -371,9 +391,46 @@ EOF
     [[ -s $d/queue/pid/master.pid ]] && break
     sleep 0.1
   done
-  PIDS[postfix]=$(tr -d ' \n' <"$d/queue/pid/master.pid")
-  PORTS[postfix]=$port
+  PIDS[$name]=$(tr -d ' \n' <"$d/queue/pid/master.pid")
+  # The milter's CPU is part of what signing costs Postfix.
+  [[ -n ${MILTER_PIDS[$name]:-} ]] && PIDS[$name]+=",${MILTER_PIDS[$name]}"
+  PORTS[$name]=$port
   wait_port "$port"
+}
+
+# OpenDKIM as Postfix's signing milter, from a config of its own: signs mail From: bench.test
+# with an RSA-2048 key, relaxed/relaxed, for clients on 127.0.0.1 (its default internal hosts).
+# A unix socket, as Debian's opendkim package sets up for Postfix.
+start_opendkim() { # name dir
+  local name=$1 d=$2/opendkim
+  command -v opendkim >/dev/null || { log "opendkim is not installed"; return 1; }
+  mkdir -p "$d"
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$d/bench.private" 2>/dev/null
+  chmod 600 "$d/bench.private"
+  cat >"$d/opendkim.conf" <<EOF
+Syslog no
+Mode s
+Domain bench.test
+Selector bench
+KeyFile $d/bench.private
+Canonicalization relaxed/relaxed
+Socket local:$d/milter.sock
+UMask 000
+PidFile $d/opendkim.pid
+# The key lies under \$TMPDIR, which other users may write: OpenDKIM's path check would refuse it.
+RequireSafeKeys false
+EOF
+  timeout "$MAX_TIME" opendkim -f -x "$d/opendkim.conf" >"$d/opendkim.log" 2>&1 &
+  MILTER_PIDS[$name]=$!
+  STOPS[$name-milter]="stop_pid ${MILTER_PIDS[$name]}"
+  MILTER_SOCKETS[$name]=$d/milter.sock
+  local i
+  for ((i = 0; i < 150; i++)); do
+    [[ -S $d/milter.sock ]] && return 0
+    sleep 0.1
+  done
+  log "opendkim did not start: $(cat "$d/opendkim.log")"
+  return 1
 }
 
 stop_postfix() { # dir
@@ -383,8 +440,9 @@ stop_postfix() { # dir
   [[ -n $master ]] && stop_pid "$master"
 }
 
-start_hikyaku() {
-  local d="$WORK/$PHASE/hikyaku" port
+start_hikyaku() { # [name [none|rsa2048|ed25519]]: with a DKIM key of that kind for bench.test
+  local name=${1:-hikyaku} dkim=${2:-none}
+  local d="$WORK/$PHASE/$name" port
   [[ -x $HIKYAKU ]] || { log "no $HIKYAKU"; return 1; }
   port=$(free_port)
   mkdir -p "$d/domains/bench.test" "$d/data"
@@ -427,10 +485,16 @@ EOF
     log "hikyaku-util user-add failed: $(tail -1 "$d/util.log" 2>/dev/null)"
     return 1
   fi
+  if [[ $dkim != none ]] &&
+    ! timeout 60 "$UTIL" -C "$d" dkim-keygen bench.test --selector=bench --algo="$dkim" \
+      >>"$d/util.log" 2>&1; then
+    log "hikyaku-util dkim-keygen failed: $(tail -1 "$d/util.log" 2>/dev/null)"
+    return 1
+  fi
   timeout "$MAX_TIME" "$HIKYAKU" -C "$d" >"$d/hikyaku.log" 2>&1 &
-  PIDS[hikyaku]=$!
-  PORTS[hikyaku]=$port
-  STOPS[hikyaku]="stop_pid ${PIDS[hikyaku]}"
+  PIDS[$name]=$!
+  PORTS[$name]=$port
+  STOPS[$name]="stop_pid ${PIDS[$name]}"
   if ! wait_port "$port"; then
     log "hikyaku did not listen; its log ends with:"
     tail -5 "$d/hikyaku.log" | sed 's/^/    /' >&2
@@ -581,12 +645,90 @@ if ((DELIVERY)); then
   fi
 fi
 
+# ---- Signing ----------------------------------------------------------------------------------
+
+SIGN_RAW="$WORK/signing.csv"
+SIGNERS=()
+# hk-bench's From: is the envelope sender, sink@bench.test: a local user, and the trusted network
+# lets the bench submit without AUTH, so hikyaku signs with bench.test's key (issue: mail from
+# trusted networks is signed) and OpenDKIM signs for 127.0.0.1 (its default internal hosts).
+sign_bench() { # variant, then hk-bench arguments
+  bench "$1" --from sink@bench.test --rcpt x@bench.test "${@:2}"
+}
+# Was the last message of this variant signed, and only when it should be?
+signed_as_expected() { # variant kind
+  local v=$1 kind=$2 d="$WORK/signing/$1" f
+  case $v in
+    hk-*)
+      f=$(ls -t "$d/data/mail/bench.test/sink/new/" 2>/dev/null | head -n1)
+      [[ -n $f ]] || return 1
+      if [[ $kind == none ]]; then
+        ! grep -q '^DKIM-Signature:' "$d/data/mail/bench.test/sink/new/$f"
+      else
+        grep -q '^DKIM-Signature:' "$d/data/mail/bench.test/sink/new/$f"
+      fi
+      ;;
+    postfix-*)
+      local i
+      [[ $kind == none ]] && return 0
+      for ((i = 0; i < 50; i++)); do
+        grep -q dkim-signed "$d/maillog" 2>/dev/null && return 0
+        sleep 0.1
+      done
+      return 1
+      ;;
+  esac
+}
+if ((SIGNING)); then
+  PHASE=signing
+  variants=("hk-none hikyaku none" "hk-rsa2048 hikyaku rsa2048" "hk-ed25519 hikyaku ed25519")
+  if [[ " $SERVERS " == *" postfix "* ]]; then
+    variants+=("postfix-none postfix none" "postfix-rsa2048 postfix rsa2048")
+  fi
+  for entry in "${variants[@]}"; do
+    read -r v server kind <<<"$entry"
+    log "signing: starting $v"
+    if "start_$server" "$v" "$kind" &&
+      sign_bench "$v" --sessions 1 --messages 1 --size 1024 --settle 5 >/dev/null &&
+      signed_as_expected "$v" "$kind"; then
+      SIGNERS+=("$v")
+    else
+      log "$v failed to start, to accept or to sign (as expected) a message: skipped"
+    fi
+  done
+  ((${#SIGNERS[@]})) || { log "no signing variant could be started"; exit 1; }
+  "$BENCH" --csv-header >"$SIGN_RAW"
+  for ((r = 1; r <= RUNS; r++)); do
+    for size in "${SIZES[@]}"; do
+      msgs=$MSGS_SMALL
+      ((size > 1024)) && msgs=$MSGS_LARGE
+      for v in "${SIGNERS[@]}"; do
+        log "signing run $r/$RUNS: $v, 10 sessions, $size bytes, $msgs messages"
+        sign_bench "$v" --sessions 10 --size "$size" --messages "$msgs" >>"$SIGN_RAW" ||
+          log "$v: run ended with errors (kept in the table)"
+      done
+    done
+  done
+  stop_servers
+  [[ -n $OUT ]] && cp "$SIGN_RAW" "$OUT"
+  # The private-key operation alone on this machine, one core (openssl speed) and in process
+  # with our signer and libopendkim's (hk-dkim-bench).
+  SPEED=$(openssl speed -seconds 2 rsa2048 ed25519 2>/dev/null |
+    awk '/^rsa 2048/ {print "RSA-2048 " $6 " sign/s"} /Ed25519/ {print "Ed25519 " $7 " sign/s"}' |
+    paste -sd, -)
+  DKIM_BENCH=$(find_program_in_build hk-dkim-bench tests/bench)
+  if [[ -x $DKIM_BENCH ]]; then
+    "$DKIM_BENCH" --seconds 1 >"$WORK/dkim-bench.txt" 2>&1 || true
+  fi
+fi
+
 # ---- Report -----------------------------------------------------------------------------------
 
 echo
 echo "hk-bench $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs," \
-  "$( ((ACCEPTANCE)) && echo "$RUNS run(s) per acceptance case (median)," || echo "delivery only,")" \
-  "netns=$NETNS, servers: ${ACTIVE[*]:-} ${DELIVERED[*]:+(delivery: ${DELIVERED[*]})}"
+  "$( ((ACCEPTANCE || SIGNING)) && echo "$RUNS run(s) per case (median)," || echo "delivery only,")" \
+  "netns=$NETNS, servers: ${ACTIVE[*]:-} ${DELIVERED[*]:+(delivery: ${DELIVERED[*]})}" \
+  "${SIGNERS[*]:+(signing: ${SIGNERS[*]})}"
 echo "command: tests/bench/run.sh ${ORIG_ARGS[*]}"
 echo "load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)" \
   "(other work on the machine makes the figures noisy)"
@@ -711,4 +853,47 @@ for r in runs:
               f" peak while draining {mib(peak)}; KiB per queued message:"
               f" {(filled - before) / n:.3f} queued, {(peak - before) / n:.3f} at peak")
 EOF
+fi
+if ((SIGNING)); then
+  echo
+  echo "openssl speed, one core: $SPEED"
+  python3 - "$SIGN_RAW" "${SIGNERS[@]}" <<'EOF'
+import csv, statistics, sys
+
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["mode"] == "throughput"]
+variants = sys.argv[2:]
+
+def med(values):
+    values = [float(v) for v in values if v not in ("", None)]
+    return statistics.median(values) if values else None
+
+def fmt(v, d=1):
+    return "-" if v is None else f"{v:.{d}f}"
+
+print(f"\nsigning, 10 sessions\n{'size':<9}{'variant':<17}{'msg/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+      f"{'CPU ms/msg':>12}{'+CPU ms':>9}{'errors':>8}")
+for size in sorted({int(r["size"]) for r in rows}):
+    stats = {}
+    for v in variants:
+        rs = [r for r in rows if r["label"] == v and int(r["size"]) == size]
+        st = {k: med(r[k] for r in rs) for k in ("msgs_per_s", "p50_ms", "p99_ms", "cpu_ms_per_msg")}
+        st["errors"] = sum(int(r["errors"] or 0) for r in rs)
+        stats[v] = st
+    for v in variants:
+        st = stats[v]
+        base = stats.get(v.split("-")[0] + "-none", {}).get("cpu_ms_per_msg")
+        extra = None if base is None or st["cpu_ms_per_msg"] is None else st["cpu_ms_per_msg"] - base
+        print(f"{size // 1024:>3} KiB   {v:<17}{fmt(st['msgs_per_s']):>9}{fmt(st['p50_ms'], 2):>9}"
+              f"{fmt(st['p99_ms'], 2):>9}{fmt(st['cpu_ms_per_msg'], 3):>12}{fmt(extra, 3):>9}"
+              f"{st['errors']:>8}")
+    a, b = stats.get("hk-rsa2048"), stats.get("postfix-rsa2048")
+    if a and b and a["msgs_per_s"] and b["msgs_per_s"]:
+        print(f"          RSA-2048 msg/s hikyaku/Postfix+OpenDKIM: {a['msgs_per_s'] / b['msgs_per_s']:.2f}")
+print("\n+CPU ms: server CPU per message above the same server unsigned (Postfix's includes the milter)")
+EOF
+  if [[ -s $WORK/dkim-bench.txt ]]; then
+    echo
+    echo "hk-dkim-bench (in process, no SMTP):"
+    cat "$WORK/dkim-bench.txt"
+  fi
 fi
