@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "daemon/base/quote.hpp"
+
 namespace hk::util {
 namespace {
 
@@ -19,18 +21,6 @@ DnsRecord placeholder(const std::string& host, const std::string& type, const st
   return {abs_name(host), type, "",
           "add the " + what + " address of " + host + " (this server): " + abs_name(host) + " IN " +
               type + " <address>"};
-}
-
-void append_quoted(std::string& out, const std::string& text) {
-  out += '"';
-  for (char c : text) {
-    // RFC 1035 §5.1: inside a quoted string, '"' and '\' are escaped with a backslash.
-    if (c == '"' || c == '\\') {
-      out += '\\';
-    }
-    out += c;
-  }
-  out += '"';
 }
 
 void append_comment(std::string& out, const std::string& text) {
@@ -196,11 +186,11 @@ std::string to_zone(const std::vector<DnsRecord>& records) {
         out += "(";
         for (const std::string& p : parts) {
           out += " ";
-          append_quoted(out, p);
+          base::append_quoted(out, p);  // RFC 1035 §5.1
         }
         out += " )";
       } else {
-        append_quoted(out, parts[0]);
+        base::append_quoted(out, parts[0]);
       }
     } else {
       out += r.value;

@@ -1,6 +1,7 @@
 // Envelope address parsing (RFC 5321 §4.1.2, RFC 6531 §3.3) and IDNA domain normalisation.
 #include "daemon/smtp/address.hpp"
 
+#include "daemon/base/quote.hpp"
 #include "daemon/smtp/domain.hpp"
 #include "daemon/smtp/text.hpp"
 
@@ -307,14 +308,7 @@ std::string Address::str() const {
   if (is_dot_string(local)) {
     out = local;
   } else {
-    out += '"';
-    for (char c : local) {
-      if (c == '"' || c == '\\') {
-        out += '\\';
-      }
-      out += c;
-    }
-    out += '"';
+    base::append_quoted(out, local);
   }
   if (!domain.empty()) {
     out += '@';

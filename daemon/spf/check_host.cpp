@@ -6,6 +6,7 @@
 #include <ctime>
 #include <optional>
 
+#include "daemon/base/quote.hpp"
 #include "daemon/spf/macro.hpp"
 #include "daemon/spf/record.hpp"
 
@@ -506,14 +507,9 @@ std::string received_spf(const Outcome& outcome, const asio::ip::address& ip,
   out += ") client-ip=" + ip.to_string() + ";";
   if (!from.empty()) {
     // A quoted-string (RFC 5322 §3.2.4): a quoted local part brings its own '"' and '\\'.
-    out += " envelope-from=\"";
-    for (char c : from) {
-      if (c == '"' || c == '\\') {
-        out += '\\';
-      }
-      out += c;
-    }
-    out += "\";";
+    out += " envelope-from=";
+    base::append_quoted(out, from);
+    out += ";";
   }
   if (!helo.empty()) {
     out += " helo=" + std::string(helo) + ";";
