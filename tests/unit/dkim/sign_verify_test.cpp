@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <thread>
 
 #include "domains/dkim/keys.hpp"
 #include "domains/dkim/signer.hpp"
@@ -336,6 +337,40 @@ TEST(Reference, DkimpyVerifiesRandomMessages) {
     size_t second = headers.find("DKIM-Signature:", 1);
     std::string swapped = headers.substr(second) + headers.substr(0, second);
     EXPECT_TRUE(dkimpy_verifies(swapped + message, dns_txt_value(ed)));
+  }
+}
+
+TEST(Sign, ConcurrentSigningWithOneKeyStaysCorrect) {
+  // The daemon's pool threads share each parsed key; every signature must still verify.
+  const DkimKey& rsa = test_key(DkimAlgo::Rsa2048);
+  const DkimKey& ed = test_key(DkimAlgo::Ed25519);
+  constexpr int kThreads = 4;
+  constexpr int kEach = 25;
+  std::vector<std::vector<std::string>> signed_messages(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        std::string message = "From: alice@example.org\r\nSubject: thread " + std::to_string(t) +
+                              " message " + std::to_string(i) + "\r\n\r\nbody " +
+                              std::to_string(i) + "\r\n";
+        std::vector<std::string> errors;
+        signed_messages[static_cast<size_t>(t)].push_back(
+            sign_all(signer(), message, {rsa, ed}, errors) + message);
+      }
+    });
+  }
+  for (std::thread& th : threads) {
+    th.join();
+  }
+  for (const auto& list : signed_messages) {
+    ASSERT_EQ(list.size(), static_cast<size_t>(kEach));
+    for (const std::string& m : list) {
+      // libopendkim reports the first signature that passes; check each key on its own.
+      EXPECT_EQ(verify_with_key(m, dns_txt_value(rsa)).result, "pass");
+      size_t second = m.find("DKIM-Signature:", 1);
+      EXPECT_EQ(verify_with_key(m.substr(second), dns_txt_value(ed)).result, "pass");
+    }
   }
 }
 
