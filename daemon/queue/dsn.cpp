@@ -372,9 +372,13 @@ Part explanation(const Report& rep) {
                        : "Its header is attached: the message was too large to return whole."),
         0);
   } else {
+    const std::time_t until = rep.in.retry_until;
     p.body += wrap(
-        "Your message has not been delivered yet to the recipients below. The mail system goes "
-        "on trying and will tell you if it gives up. You do not need to send it again.",
+        "This is only a warning: you do not need to do anything. Your message has not been "
+        "delivered yet to the recipients below, and the mail system goes on trying" +
+            (until != 0 ? " until " + rfc5322_date(until) : std::string()) +
+            ". If it gives up, you will get another message; if it gets through, you will hear "
+            "nothing more. You do not need to send it again.",
         0);
   }
   for (const RcptReport& rr : rep.rcpts) {
@@ -428,6 +432,10 @@ Part delivery_status(const Report& rep) {
     if (rr.r->attempts > 0) {
       // The report is made right after the attempt that decided it.
       p.body += field("Last-Attempt-Date: " + rep.now);
+    }
+    if (!rep.failed && rep.in.retry_until != 0) {
+      // RFC 3464 §2.3.9: for a "delayed" DSN, when the MTA stops trying this recipient.
+      p.body += field("Will-Retry-Until: " + rfc5322_date(rep.in.retry_until));
     }
   }
   p.headers = rep.global ? "Content-Type: message/global-delivery-status\r\n"

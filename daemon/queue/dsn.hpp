@@ -35,6 +35,9 @@ struct DsnInput {
   // Originals larger than this are returned as their header section only (text/rfc822-headers,
   // RFC 6522 §4 / the RET=HDRS behaviour of RFC 3461 §4.3).
   size_t max_original_bytes = 64 * 1024;
+  // Delayed only: when the queue gives up on the recipients (created + lifetime), reported as
+  // Will-Retry-Until (RFC 3464 §2.3.9) and in the explanation; 0 = not reported.
+  std::time_t retry_until = 0;
 };
 
 struct Dsn {
@@ -54,7 +57,8 @@ struct Dsn {
 // empty (nothing to report).
 //
 // With kind Failed, a recipient whose last reply is not a 5xx failed because its queue lifetime
-// ran out, and is reported as such (Status 4.4.7).
+// ran out, and is reported as such (Status 4.4.7). With kind Delayed the report is the delay
+// warning: the explanation says that no action is needed and until when delivery is retried.
 //
 // When any address involved is non-ASCII or the original was sent with SMTPUTF8, the report is
 // the internationalized one of RFC 6533 §6: message/global-delivery-status with "utf-8;"

@@ -204,6 +204,10 @@ asio::awaitable<std::optional<TimePoint>> Queue::attempt(std::string id, bool fo
   }
 
   TimePoint now = system_clock::now();
+  // Every pending recipient is tried on a flush, and at the delay warning time, so that the
+  // warning reports a fresh attempt (see warning_due()).
+  std::optional<TimePoint> warn_at = warning_due(env);
+  bool all_due = force || (warn_at && *warn_at <= now);
   std::vector<size_t> local_due;
   std::vector<size_t> remote_due;
   for (size_t i = 0; i < env.rcpts.size(); ++i) {
@@ -220,7 +224,7 @@ asio::awaitable<std::optional<TimePoint>> Queue::attempt(std::string id, bool fo
       }
       continue;
     }
-    if (force || r.next_attempt <= now) {
+    if (all_due || r.next_attempt <= now) {
       (r.local ? local_due : remote_due).push_back(i);
     }
   }
@@ -264,11 +268,24 @@ asio::awaitable<std::optional<TimePoint>> Queue::attempt(std::string id, bool fo
     }
     co_return std::nullopt;
   }
+  // Recorded in the same state write as the attempt, before the hook runs (see DelayedHook).
+  std::vector<const Recipient*> delayed = take_warning(env, system_clock::now());
   ec = co_await base::offload(pool_, [this, &env] { return store_.save_state(env); });
   if (ec) {
     // The attempt happened; only its record is lost, so a crash now would repeat it.
     base::log_error() << "id=" << id
                       << " queue_state_failed error=" << base::log_quote(ec.message());
+  }
+  if (!delayed.empty()) {
+    if (ec) {
+      // Not recorded, so not sent: the next attempt reads the old state and warns then. The
+      // envelope in memory stays marked, so next_due() does not bring the attempt straight back.
+      base::log_warn() << "id=" << id << " delay_warning_postponed reason=state-not-saved";
+    } else {
+      base::log_debug() << "id=" << id << " delay_warning_needed pending=" << delayed.size()
+                        << " from=" << base::log_quote(env.from);
+      options_.on_delayed(env, delayed, env.created + options_.lifetime);
+    }
   }
   co_return next_due(env);
 }
@@ -335,7 +352,55 @@ std::optional<TimePoint> Queue::next_due(const Envelope& env) const {
       due = r.next_attempt;
     }
   }
+  // warning_due() is set only when some recipient is pending and deliverable, i.e. with `due`.
+  std::optional<TimePoint> warn_at = warning_due(env);
+  if (due && warn_at && *warn_at < *due) {
+    due = warn_at;
+  }
   return due;
+}
+
+// The delay warning (Postfix's delay_warning_time). A message is due one when warnings are on,
+// its sender is not null <> (no DSN for a DSN, RFC 3464 §2), it has not had one yet and it still
+// has recipients pending that are being retried; it is due at created + delay_warning.
+//
+// When it fires: the check runs after each attempt has been recorded. As the next retry can lie
+// far past the warning time (with the default schedule the attempts around a 4h warning fall at
+// 3h50 and 7h50), the warning time is also a due time of the message in next_due(): the queue
+// then tries every pending recipient once more, and warns about those still pending afterwards.
+// So the sender hears at the warning time (give or take the scheduler's latency) and with the
+// status of an attempt just made, not a whole retry interval late or from a stale reply.
+std::optional<TimePoint> Queue::warning_due(const Envelope& env) const {
+  if (!options_.on_delayed || options_.delay_warning <= std::chrono::seconds(0) ||
+      options_.delay_warning >= options_.lifetime || env.from.empty() ||
+      env.delay_warned != TimePoint{}) {
+    return std::nullopt;
+  }
+  bool pending = std::any_of(env.rcpts.begin(), env.rcpts.end(), [this](const Recipient& r) {
+    return r.state == RcptState::Pending && can_deliver(r);
+  });
+  if (!pending) {
+    return std::nullopt;
+  }
+  return env.created + options_.delay_warning;
+}
+
+// The recipients to warn about when the warning is due at `now`, and marks `env` as warned;
+// empty otherwise. Recipients that cannot be delivered (no remote courier) are not being
+// retried, so they are not reported as delayed.
+std::vector<const Recipient*> Queue::take_warning(Envelope& env, TimePoint now) const {
+  std::vector<const Recipient*> pending;
+  std::optional<TimePoint> warn_at = warning_due(env);
+  if (!warn_at || *warn_at > now) {
+    return pending;
+  }
+  for (const Recipient& r : env.rcpts) {
+    if (r.state == RcptState::Pending && can_deliver(r)) {
+      pending.push_back(&r);
+    }
+  }
+  env.delay_warned = now;
+  return pending;
 }
 
 asio::awaitable<void> Queue::recover() {

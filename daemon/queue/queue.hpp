@@ -1,5 +1,6 @@
 // Queue: the runner. Schedules every queued message at its next attempt, runs attempts through
-// the Couriers, records each recipient's outcome in the store and removes finished messages.
+// the Couriers, records each recipient's outcome in the store and removes finished messages; asks
+// for the bounce of failed recipients and, once per message, the delay warning.
 //
 // Memory stays bounded with any queue size: only (id, due time) is kept per message; envelope
 // and bytes are loaded from the store when an attempt is due and dropped after it.
@@ -34,12 +35,26 @@ class Queue {
   // called again for the same recipients (at least once, never lost).
   using FailedHook =
       std::function<void(const Envelope& env, const std::vector<const Recipient*>& failed)>;
+  // Called once per message with the recipients still pending (and being retried) when the
+  // message has been queued for Options::delay_warning: the delay warning hook (RFC 3464 Action:
+  // delayed). `retry_until` is when the queue gives up on them (created + lifetime). Unlike
+  // FailedHook it is called only after the warning is recorded in the state sidecar: at most once
+  // per message, even across restarts, since a repeated warning is what its reader must never
+  // get; a crash in between loses the warning instead. Same rules otherwise: it runs on the
+  // queue's executor, must not block and must copy what it keeps. Never called for a null sender.
+  using DelayedHook = std::function<void(
+      const Envelope& env, const std::vector<const Recipient*>& pending, TimePoint retry_until)>;
 
   struct Options {
     std::vector<std::chrono::seconds> retry;  // delays after attempt 1, 2, …; the last repeats
     std::chrono::seconds lifetime;            // a transient failure after created + lifetime fails
     size_t max_concurrent;                    // attempts in flight at once (0 counts as 1)
     FailedHook on_failed = nullptr;
+    // Warn the sender once when a message still has pending recipients this long after it was
+    // queued (Postfix's delay_warning_time). Off when 0, when not below `lifetime` (the bounce
+    // comes first) or without on_delayed.
+    std::chrono::seconds delay_warning{0};
+    DelayedHook on_delayed = nullptr;
   };
 
   // All state lives on `ex`, which must be single-threaded (the I/O thread's io_context or a
@@ -83,6 +98,8 @@ class Queue {
               const std::vector<DeliveryResult>& results, TimePoint now,
               std::vector<const Recipient*>& failed);
   std::optional<TimePoint> next_due(const Envelope& env) const;
+  std::optional<TimePoint> warning_due(const Envelope& env) const;
+  std::vector<const Recipient*> take_warning(Envelope& env, TimePoint now) const;
   bool can_deliver(const Recipient& r) const { return r.local || remote_ != nullptr; }
 
   boost::asio::any_io_executor ex_;

@@ -278,6 +278,11 @@ std::string encode_state(const Envelope& env) {
   out.reserve(32 + env.rcpts.size() * 96);
   out += kStateMagic;
   out += '\n';
+  // Written only once set, so that the sidecar of a message never warned about stays as it was
+  // before this key existed; readers without it skip the unknown key.
+  if (env.delay_warned != TimePoint{}) {
+    add_line(out, "delay-warned", std::to_string(to_unix(env.delay_warned)));
+  }
   for (size_t i = 0; i < env.rcpts.size(); ++i) {
     const Recipient& r = env.rcpts[i];
     std::string v = std::to_string(i);
@@ -299,9 +304,18 @@ std::string encode_state(const Envelope& env) {
 std::error_code apply_state(std::string_view state, Envelope& env) {
   // Parse into a copy first so that a malformed sidecar leaves `env` as loaded.
   std::vector<Recipient> rcpts = env.rcpts;
+  TimePoint delay_warned = env.delay_warned;
   bool ok = for_each_line(state, kStateMagic, [&](std::string_view key, std::string_view v) {
-    if (key != "rcpt") {
+    if (key == "delay-warned") {
+      int64_t secs = 0;
+      if (!parse_int(v, secs) || secs <= 0) {
+        return false;
+      }
+      delay_warned = from_unix(secs);
       return true;
+    }
+    if (key != "rcpt") {
+      return true;  // unknown keys: a later minor addition, skipped like in the header
     }
     std::vector<std::string_view> f = split_fields(v);
     int64_t index = 0;
@@ -326,6 +340,7 @@ std::error_code apply_state(std::string_view state, Envelope& env) {
     return bad();
   }
   env.rcpts = std::move(rcpts);
+  env.delay_warned = delay_warned;
   return {};
 }
 

@@ -33,9 +33,12 @@
 // <ID>.state (when absent every recipient is pending with 0 attempts):
 //
 //   hikyaku-state 1
+//   delay-warned: 1718014400             optional: when the sender got the delay warning
 //   rcpt: 0 delivered 1 0 bob@example.net 250%202.0.0%20delivered
 //   rcpt: 1 pending 3 1718003600 carol@example.com 451%204.7.1%20try%20later
 //          ^index ^state ^attempts ^next attempt (unix s) ^address (checked) ^last reply
+//
+// Unknown keys in the sidecar are skipped too, so older versions read newer sidecars.
 //
 // A message is visible only when complete: tmp/<ID> is created with O_EXCL, written, fdatasync'd,
 // renamed to <ID>.msg (never replacing one) and the queue directory is fsynced. Removal unlinks

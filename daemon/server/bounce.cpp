@@ -1,4 +1,4 @@
-// DSN generation and queueing.
+// DSN generation and queueing: bounces and delay warnings.
 #include "daemon/server/bounce.hpp"
 
 #include <ctime>
@@ -26,33 +26,44 @@ struct ReadMessage {
   }
 };
 
-}  // namespace
+// What tells a bounce from a delay warning: the DSN's kind and the words of its log lines.
+struct DsnJob {
+  queue::DsnKind kind;
+  const char* what;       // "bounce" or "delay-warning", as in result=no-<what>, <what>-failed
+  const char* for_key;    // names the original's ID in the line that records the DSN
+  const char* count_key;  // names the number of recipients reported
+  std::time_t retry_until = 0;
+};
 
-boost::asio::awaitable<void> send_bounce(BounceDeps deps, queue::Envelope env,
-                                         std::vector<queue::Recipient> failed) {
+// Builds the DSN for `rcpts` and queues it to the original sender, or to the mailboxes it
+// resolves to when the sender's domain is ours.
+boost::asio::awaitable<void> send_dsn(BounceDeps deps, queue::Envelope env,
+                                      std::vector<queue::Recipient> rcpts, DsnJob job) {
   if (env.from.empty()) {
-    base::log_info() << "id=" << env.id << " result=no-bounce reason=null-sender";
+    base::log_info() << "id=" << env.id << " result=no-" << job.what << " reason=null-sender";
     co_return;
   }
   ReadMessage read{deps.store, env.id};
   auto [ec, original] = co_await base::offload(*deps.pool, std::move(read));
   if (ec) {
-    base::log_error() << "id=" << env.id
-                      << " result=bounce-failed error=" << base::log_quote(ec.message());
+    base::log_error() << "id=" << env.id << " result=" << job.what
+                      << "-failed error=" << base::log_quote(ec.message());
     co_return;
   }
-  std::vector<const queue::Recipient*> rcpts;
-  for (const auto& r : failed) {
-    rcpts.push_back(&r);
+  std::vector<const queue::Recipient*> reported;
+  for (const auto& r : rcpts) {
+    reported.push_back(&r);
   }
   queue::DsnInput in{
-      env, rcpts, original, deps.hostname, "postmaster@" + deps.hostname, std::time(nullptr)};
+      env, reported, original, deps.hostname, "postmaster@" + deps.hostname, std::time(nullptr)};
+  in.kind = job.kind;
+  in.retry_until = job.retry_until;
   std::optional<queue::Dsn> dsn = queue::make_dsn(in);
   if (!dsn) {
     co_return;
   }
   dsn->envelope.id = queue::QueueStore::new_id();
-  // The sender's domain may be ours: then the bounce goes through its aliases to local mailboxes.
+  // The sender's domain may be ours: then the DSN goes through its aliases to local mailboxes.
   std::vector<queue::Recipient> to;
   const std::string& sender = env.from;
   auto at = sender.rfind('@');
@@ -67,8 +78,8 @@ boost::asio::awaitable<void> send_bounce(BounceDeps deps, queue::Envelope env,
       to.push_back(std::move(r));
     }
     if (to.empty()) {
-      base::log_warn() << "id=" << env.id << " result=no-bounce reason=unknown-local-sender from=<"
-                       << sender << ">";
+      base::log_warn() << "id=" << env.id << " result=no-" << job.what
+                       << " reason=unknown-local-sender from=<" << sender << ">";
       co_return;
     }
   } else {
@@ -80,13 +91,29 @@ boost::asio::awaitable<void> send_bounce(BounceDeps deps, queue::Envelope env,
   dsn->envelope.rcpts = std::move(to);
   ec = co_await deps.store->put(dsn->envelope, dsn->message);
   if (ec) {
-    base::log_error() << "id=" << env.id
-                      << " result=bounce-failed error=" << base::log_quote(ec.message());
+    base::log_error() << "id=" << env.id << " result=" << job.what
+                      << "-failed error=" << base::log_quote(ec.message());
     co_return;
   }
-  base::log_info() << "id=" << dsn->envelope.id << " from=<> to=<" << sender
-                   << "> bounce_for=" << env.id << " failed=" << failed.size() << " result=queued";
+  base::log_info() << "id=" << dsn->envelope.id << " from=<> to=<" << sender << "> " << job.for_key
+                   << "=" << env.id << " " << job.count_key << "=" << rcpts.size()
+                   << " result=queued";
   deps.queue->enqueued(std::move(dsn->envelope));
+}
+
+}  // namespace
+
+boost::asio::awaitable<void> send_bounce(BounceDeps deps, queue::Envelope env,
+                                         std::vector<queue::Recipient> failed) {
+  DsnJob job{queue::DsnKind::Failed, "bounce", "bounce_for", "failed"};
+  return send_dsn(std::move(deps), std::move(env), std::move(failed), job);
+}
+
+boost::asio::awaitable<void> send_delay_warning(BounceDeps deps, queue::Envelope env,
+                                                std::vector<queue::Recipient> pending,
+                                                std::time_t retry_until) {
+  DsnJob job{queue::DsnKind::Delayed, "delay-warning", "delay_warning_for", "pending", retry_until};
+  return send_dsn(std::move(deps), std::move(env), std::move(pending), job);
 }
 
 }  // namespace hk::server

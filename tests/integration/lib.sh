@@ -71,6 +71,7 @@ attempts = 2
 [queue]
 retry = [$retry]
 lifetime = "${LIFETIME:-5d}"
+${DELAY_WARNING:+delay_warning = \"$DELAY_WARNING\"}
 TOML
   for line in "$@"; do echo "$line" >>"$ETC/hikyaku.toml"; done
 }

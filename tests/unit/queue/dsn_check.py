@@ -8,6 +8,7 @@ Usage: dsn_check.py < dsn.eml    Exit status 0 when valid; 1 with the reasons on
 import email
 import email.parser
 import email.policy
+import email.utils
 import re
 import sys
 
@@ -92,6 +93,15 @@ def check(raw):
         status = str(block.get("Status", "")).strip()
         if not STATUS.match(status):
             errors.append(f"recipient {n}: Status {status!r}")
+        until = block.get("Will-Retry-Until")
+        if until is not None:
+            # RFC 3464 §2.3.9: only in "delayed" DSNs, and an RFC 5322 date-time.
+            if action != "delayed":
+                errors.append(f"recipient {n}: Will-Retry-Until with Action {action!r}")
+            try:
+                email.utils.parsedate_to_datetime(str(until).strip())
+            except (TypeError, ValueError):
+                errors.append(f"recipient {n}: Will-Retry-Until {until!r}")
     return errors
 
 

@@ -200,6 +200,15 @@ std::string squash(std::string_view s) {
   return out;
 }
 
+// The explanation as one line: wrapped paragraphs (whose lines are not indented) joined too.
+std::string flat(std::string_view s) {
+  std::string out = squash(s);
+  for (size_t at = out.find("\r\n"); at != std::string::npos; at = out.find("\r\n", at)) {
+    out.replace(at, 2, " ");
+  }
+  return out;
+}
+
 // Every line of `text` is at most 78 octets unless it is one word that cannot be folded.
 void expect_folded(std::string_view text) {
   size_t start = 0;
@@ -411,6 +420,88 @@ TEST(Dsn, DelayedKind) {
   EXPECT_EQ(field(g[1], "Status"), "4.4.2");
 }
 
+// The delay warning as the queue asks for it: only the recipients still pending, with the date
+// until which they are retried.
+TEST(Dsn, DelayWarningContent) {
+  Envelope env = envelope(
+      {rcpt("ok@example.net", "250 2.0.0 ok", RcptState::Delivered),
+       rcpt("a@example.net", "451 4.7.1 greylisted", RcptState::Pending, "A@example.net", 3),
+       rcpt("gone@example.com", "550 5.1.1 unknown", RcptState::Failed),
+       rcpt("b@example.com", "421 service busy", RcptState::Pending, "", 2)});
+  const std::time_t until =
+      std::chrono::system_clock::to_time_t(kCreated + std::chrono::hours(120));
+  DsnInput in{env,
+              {&env.rcpts[1], &env.rcpts[3]},
+              kOriginal,
+              "mx.example.org",
+              "postmaster@mx.example.org",
+              kNow,
+              DsnKind::Delayed};
+  in.retry_until = until;
+  std::optional<Dsn> dsn = make_dsn(in);
+  ASSERT_TRUE(dsn);
+  expect_lines_ok(dsn->message);
+  EXPECT_EQ(dsn->envelope.from, "");
+  ASSERT_EQ(dsn->envelope.rcpts.size(), 1u);
+  EXPECT_EQ(dsn->envelope.rcpts[0].address, "alice@example.org");
+  Parsed p = parse(dsn->message);
+  EXPECT_EQ(field(p.top.headers, "Subject"), "Delayed Mail (still being retried)");
+  ASSERT_EQ(p.parts.size(), 3u);
+  EXPECT_EQ(field(p.parts[2].headers, "Content-Description"), "Delayed message");
+
+  const std::string text = flat(p.parts[0].body);
+  EXPECT_NE(text.find("This is only a warning: you do not need to do anything."), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("goes on trying until Sat, 15 Jun 2024 03:26:40 +0000."), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("You do not need to send it again."), std::string::npos) << text;
+  EXPECT_NE(text.find("<a@example.net> (expanded from <A@example.net>): not delivered yet after 3 "
+                      "attempts; the last one said: 451 4.7.1 greylisted"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("<b@example.com>: not delivered yet after 2 attempts"), std::string::npos);
+
+  std::vector<std::string> g = groups(p.parts[1].body);
+  ASSERT_EQ(g.size(), 3u);  // per-message fields, then the two pending recipients only
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"rfc822;a@example.net", "4.7.1"},
+      {"rfc822;b@example.com", "4.0.0"},  // 4xx without an enhanced code (RFC 3463 §3.1)
+  };
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(field(g[i + 1], "Final-Recipient"), want[i].first);
+    EXPECT_EQ(field(g[i + 1], "Action"), "delayed");
+    EXPECT_EQ(field(g[i + 1], "Status"), want[i].second);
+    EXPECT_EQ(field(g[i + 1], "Will-Retry-Until"), "Sat, 15 Jun 2024 03:26:40 +0000");
+    EXPECT_EQ(field(g[i + 1], "Last-Attempt-Date"), "Mon, 10 Jun 2024 06:13:20 +0000");
+  }
+  for (const char* absent : {"ok@example.net", "gone@example.com"}) {
+    EXPECT_EQ(p.parts[0].body.find(absent), std::string::npos) << absent;
+    EXPECT_EQ(p.parts[1].body.find(absent), std::string::npos) << absent;
+  }
+
+  // RFC 3464 §2.3.9: Will-Retry-Until MUST NOT appear in a DSN other than "delayed".
+  in.kind = DsnKind::Failed;
+  dsn = make_dsn(in);
+  ASSERT_TRUE(dsn);
+  EXPECT_EQ(dsn->message.find("Will-Retry-Until"), std::string::npos);
+  // Without a date: no field, and the text does not name one.
+  in.kind = DsnKind::Delayed;
+  in.retry_until = 0;
+  dsn = make_dsn(in);
+  ASSERT_TRUE(dsn);
+  EXPECT_EQ(dsn->message.find("Will-Retry-Until"), std::string::npos);
+  EXPECT_NE(flat(parse(dsn->message).parts[0].body).find("goes on trying. If it gives up"),
+            std::string::npos);
+  // Never for a null sender.
+  Envelope null_sender = env;
+  null_sender.from.clear();
+  DsnInput none{null_sender,      {&null_sender.rcpts[1]},     kOriginal,
+                "mx.example.org", "postmaster@mx.example.org", kNow,
+                DsnKind::Delayed};
+  none.retry_until = until;
+  EXPECT_FALSE(make_dsn(none));
+}
+
 TEST(Dsn, BigOriginalReturnsHeadersOnly) {
   const std::string headers =
       "From: Alice <alice@example.org>\r\nSubject: big\r\nX-Long: a\r\n b\r\n";
@@ -584,7 +675,12 @@ TEST(Dsn, PythonEmailParsesIt) {
       {"global headers", global, DsnKind::Failed, 10},
   };
   for (const Case& c : cases) {
-    Dsn dsn = build(c.env, c.kind, kOriginal, c.max);
+    DsnInput in{c.env, all(c.env), kOriginal, "mx.example.org", "postmaster@mx.example.org",
+                kNow,  c.kind,     c.max};
+    in.retry_until = c.kind == DsnKind::Delayed ? kNow + 3 * 86400 : 0;
+    std::optional<Dsn> made = make_dsn(in);
+    ASSERT_TRUE(made) << c.name;
+    const Dsn& dsn = *made;
     const std::filesystem::path file = dir.path() / "dsn.eml";
     {
       std::ofstream out(file, std::ios::binary | std::ios::trunc);

@@ -177,6 +177,42 @@ TEST(QueueFile, StateRoundTrip) {
   }
 }
 
+TEST(QueueFile, StateKeepsDelayWarned) {
+  Envelope env = odd_envelope();
+  env.rcpts[1].attempts = 2;
+  // Never warned: no line at all, so the sidecar reads as it did before the key existed.
+  std::string state = encode_state(env);
+  EXPECT_EQ(state.find("delay-warned"), std::string::npos) << state;
+  Envelope back;
+  ASSERT_FALSE(parse_header(encode_header(env), back));
+  ASSERT_FALSE(apply_state(state, back));
+  EXPECT_EQ(back.delay_warned, TimePoint{});
+
+  env.delay_warned = TimePoint(seconds(1718014400));
+  state = encode_state(env);
+  EXPECT_NE(state.find("\ndelay-warned: 1718014400\n"), std::string::npos) << state;
+  ASSERT_FALSE(parse_header(encode_header(env), back));
+  ASSERT_FALSE(apply_state(state, back));
+  EXPECT_EQ(back.delay_warned, env.delay_warned);
+  EXPECT_EQ(back.rcpts[1].attempts, 2);
+
+  // A sidecar written before delay warnings existed (no such line) still reads.
+  ASSERT_FALSE(parse_header(encode_header(env), back));
+  ASSERT_FALSE(
+      apply_state("hikyaku-state 1\nrcpt: 0 pending 4 1718003600 bob@example.net 451\n", back));
+  EXPECT_EQ(back.delay_warned, TimePoint{});
+  EXPECT_EQ(back.rcpts[0].attempts, 4);
+
+  for (std::string bad : {"", "0", "-5", "12x", "soon"}) {
+    Envelope copy = env;
+    copy.delay_warned = TimePoint{};
+    EXPECT_EQ(apply_state("hikyaku-state 1\ndelay-warned: " + bad + "\n", copy),
+              std::errc::bad_message)
+        << bad;
+    EXPECT_EQ(copy.delay_warned, TimePoint{});  // untouched on error
+  }
+}
+
 TEST(QueueFile, StateRejectsMismatch) {
   Envelope env = odd_envelope();
   const std::vector<std::string> bad = {

@@ -1,5 +1,5 @@
 // Tests for the Queue runner with a fake Courier: retries, permanent failures, expiry, flush,
-// recovery after a restart, and remote recipients without a remote courier.
+// recovery after a restart, remote recipients without a remote courier, and the delay warning.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -294,6 +294,213 @@ TEST(QueueRunner, ManyMessagesRespectConcurrency) {
   EXPECT_EQ(local.calls, 50u);
   EXPECT_EQ(local.max_in_flight, 4u);
   EXPECT_EQ(q.size(), 0u);
+}
+
+// --- The delay warning. Time is faked by backdating `created`: the runner measures a message's
+// age from it, as it would after hours in the queue. ---
+
+// Records every call of the delay warning hook.
+struct Warnings {
+  struct Call {
+    std::string id;
+    std::vector<std::string> addresses;
+    std::vector<std::string> replies;
+    TimePoint retry_until;
+  };
+  std::vector<Call> calls;
+
+  // `opts` with warnings after `delay`, reported here.
+  Queue::Options attach(Queue::Options opts, seconds delay) {
+    opts.delay_warning = delay;
+    opts.on_delayed = [this](const Envelope& env, const std::vector<const Recipient*>& pending,
+                             TimePoint retry_until) {
+      Call c{env.id, {}, {}, retry_until};
+      for (const Recipient* r : pending) {
+        c.addresses.push_back(r->address);
+        c.replies.push_back(r->last_reply);
+      }
+      calls.push_back(std::move(c));
+    };
+    return opts;
+  }
+};
+
+TimePoint warned_at(const Fixture& f, const std::string& id) {
+  Envelope loaded;
+  EXPECT_FALSE(f.store->load_envelope(id, loaded));
+  return loaded.delay_warned;
+}
+
+TEST(QueueDelayWarning, SentOnceForPendingRecipientsOnly) {
+  Fixture f;
+  FakeCourier local({Status::Delivered});
+  FakeCourier remote({Status::Transient});
+  Warnings warnings;
+  Queue::Options opts = warnings.attach(f.options({seconds(1)}, seconds(3600)), seconds(5));
+  Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, &remote);
+  Envelope env = make_envelope({true, false, false});
+  env.created -= seconds(10);  // queued 10 s ago: past the 5 s warning time
+  f.put(env);
+  q.enqueued(env);
+  // Three attempts: the warning follows the first, and the two retries do not repeat it.
+  ASSERT_TRUE(f.run_until(q, [&] { return remote.calls >= 3; }));
+  ASSERT_EQ(warnings.calls.size(), 1u);
+  const Warnings::Call& w = warnings.calls[0];
+  EXPECT_EQ(w.id, env.id);
+  // The delivered local recipient is not reported; the two still being retried are.
+  EXPECT_EQ(w.addresses, (std::vector<std::string>{"rcpt1@example.net", "rcpt2@example.net"}));
+  EXPECT_EQ(w.replies, (std::vector<std::string>{"451 4.4.1 try later", "451 4.4.1 try later"}));
+  EXPECT_EQ(w.retry_until, env.created + seconds(3600));
+  EXPECT_NE(warned_at(f, env.id), TimePoint{});  // recorded in the state sidecar
+  EXPECT_EQ(f.store->list(), std::vector<std::string>{env.id});
+}
+
+// With a retry an hour away, the warning does not wait for it: the warning time is an attempt
+// time of its own.
+TEST(QueueDelayWarning, WarningTimeIsAnAttemptTime) {
+  Fixture f;
+  FakeCourier local({Status::Transient});
+  Warnings warnings;
+  Queue::Options opts = warnings.attach(f.options({seconds(3600)}, seconds(7200)), seconds(3));
+  Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, nullptr);
+  Envelope env = make_envelope({true});
+  env.created -= seconds(1);  // warning due 2 s from now, next retry in an hour
+  f.put(env);
+  q.enqueued(env);
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(f.run_until(q, [&] { return !warnings.calls.empty(); }));
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, std::chrono::milliseconds(900));  // not before the warning time
+  EXPECT_LT(took, std::chrono::seconds(8));
+  EXPECT_EQ(local.calls, 2u);  // the first attempt, then one at the warning time
+  ASSERT_EQ(warnings.calls.size(), 1u);
+  EXPECT_EQ(warnings.calls[0].addresses, std::vector<std::string>{"rcpt0@example.net"});
+  EXPECT_EQ(q.size(), 1u);  // back on the hourly schedule
+}
+
+// No warning: warnings off (0), a warning time not before the lifetime's end, a null sender.
+TEST(QueueDelayWarning, NotSentWhenOffOrForNullSender) {
+  struct Case {
+    std::string name;
+    seconds delay_warning;
+    seconds lifetime;
+    std::string from;
+    seconds age;
+  };
+  const std::vector<Case> cases = {
+      {"off", seconds(0), seconds(3600), "alice@example.org", seconds(600)},
+      {"null sender", seconds(5), seconds(3600), "", seconds(600)},
+      // Equal to, then longer than, the lifetime: the message bounces instead.
+      {"at lifetime", seconds(2), seconds(2), "alice@example.org", seconds(1)},
+      {"past lifetime", seconds(5), seconds(2), "alice@example.org", seconds(1)},
+  };
+  for (const Case& c : cases) {
+    Fixture f;
+    FakeCourier local({Status::Transient});
+    Warnings warnings;
+    int failed = 0;
+    Queue::Options opts = warnings.attach(f.options({seconds(1)}, c.lifetime), c.delay_warning);
+    opts.on_failed = [&](const Envelope&, const std::vector<const Recipient*>& rcpts) {
+      failed += static_cast<int>(rcpts.size());
+    };
+    Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, nullptr);
+    Envelope env = make_envelope({true});
+    env.from = c.from;
+    env.created -= c.age;
+    f.put(env);
+    q.enqueued(env);
+    bool expires = c.lifetime < seconds(60);
+    ASSERT_TRUE(f.run_until(q, [&] {
+      return expires ? f.store->list().empty() : local.calls >= 3;
+    })) << c.name;
+    EXPECT_TRUE(warnings.calls.empty()) << c.name;
+    if (expires) {
+      EXPECT_EQ(failed, 1) << c.name;  // bounced at the end of its lifetime
+    } else {
+      EXPECT_EQ(warned_at(f, env.id), TimePoint{}) << c.name;
+    }
+  }
+}
+
+TEST(QueueDelayWarning, NotSentWhenDeliveredInTime) {
+  struct Case {
+    std::string name;
+    seconds age;    // when queued; `created` is whole seconds, so the warning (at 3 s) is due
+                    // more than 2 s - age from now
+    seconds retry;  // after the first attempt, which defers
+  };
+  // Delivered on the retry, before the warning time; and delivered by the attempt made at the
+  // warning time itself, which comes before any warning.
+  const std::vector<Case> cases = {{"before", seconds(0), seconds(1)},
+                                   {"at the warning time", seconds(1), seconds(3600)}};
+  for (const Case& c : cases) {
+    Fixture f;
+    FakeCourier local({Status::Transient, Status::Delivered});
+    Warnings warnings;
+    Queue::Options opts = warnings.attach(f.options({c.retry}, seconds(7200)), seconds(3));
+    Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, nullptr);
+    Envelope env = make_envelope({true});
+    env.created -= c.age;
+    f.put(env);
+    q.enqueued(env);
+    ASSERT_TRUE(f.run_until(q, [&] { return f.store->list().empty(); })) << c.name;
+    EXPECT_EQ(local.calls, 2u) << c.name;
+    EXPECT_TRUE(warnings.calls.empty()) << c.name;
+    EXPECT_EQ(q.size(), 0u) << c.name;
+  }
+}
+
+TEST(QueueDelayWarning, NotSentAgainAfterRestart) {
+  Fixture f;
+  Envelope env = make_envelope({true});
+  env.created -= seconds(10);
+  f.put(env);
+  {
+    FakeCourier local({Status::Transient});
+    Warnings warnings;
+    Queue q(f.io.get_executor(), f.pool, *f.store,
+            warnings.attach(f.options({seconds(1)}, seconds(3600)), seconds(5)), local, nullptr);
+    q.enqueued(env);
+    ASSERT_TRUE(f.run_until(q, [&] { return !warnings.calls.empty(); }));
+    EXPECT_EQ(warnings.calls.size(), 1u);
+  }
+  TimePoint first = warned_at(f, env.id);
+  ASSERT_NE(first, TimePoint{});
+
+  // "Restart": a new store on the same folder, a new runner, the message still pending.
+  f.store = std::make_unique<QueueStore>(f.tmp.path() / "queue");
+  FakeCourier local({Status::Transient});
+  Warnings warnings;
+  Queue q(f.io.get_executor(), f.pool, *f.store,
+          warnings.attach(f.options({seconds(1)}, seconds(3600)), seconds(5)), local, nullptr);
+  run_sync(f.io, test::done(q.recover()));
+  EXPECT_EQ(q.size(), 1u);
+  ASSERT_TRUE(f.run_until(q, [&] { return local.calls >= 2; }));
+  EXPECT_TRUE(warnings.calls.empty());
+  EXPECT_EQ(warned_at(f, env.id), first);  // kept by every later state write
+}
+
+// A message found past its warning time at startup (the daemon was down) is warned about at once.
+TEST(QueueDelayWarning, RecoveredMessageIsWarnedPromptly) {
+  Fixture f;
+  Envelope env = make_envelope({true});
+  env.created -= seconds(100);
+  f.put(env);
+  env.rcpts[0].attempts = 4;
+  env.rcpts[0].last_reply = "451 4.4.1 try later";
+  env.rcpts[0].next_attempt = std::chrono::system_clock::now() + seconds(3600);
+  ASSERT_FALSE(f.store->save_state(env));
+
+  f.store = std::make_unique<QueueStore>(f.tmp.path() / "queue");
+  FakeCourier local({Status::Transient});
+  Warnings warnings;
+  Queue q(f.io.get_executor(), f.pool, *f.store,
+          warnings.attach(f.options({seconds(3600)}, seconds(7200)), seconds(60)), local, nullptr);
+  run_sync(f.io, test::done(q.recover()));
+  ASSERT_TRUE(f.run_until(q, [&] { return !warnings.calls.empty(); }));
+  EXPECT_EQ(local.calls, 1u);
+  ASSERT_EQ(warnings.calls.size(), 1u);
+  EXPECT_EQ(warnings.calls[0].addresses, std::vector<std::string>{"rcpt0@example.net"});
 }
 
 }  // namespace
