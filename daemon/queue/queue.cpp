@@ -254,7 +254,7 @@ asio::awaitable<std::optional<TimePoint>> Queue::attempt(std::string id, bool fo
     base::log_info() << "id=" << id << " dsn_needed failed=" << failed.size()
                      << " from=" << base::log_quote(env.from.empty() ? "<>" : env.from);
     if (options_.on_failed) {
-      options_.on_failed(env, failed);
+      options_.on_failed(env, failed, message);
     }
   }
 
@@ -284,7 +284,7 @@ asio::awaitable<std::optional<TimePoint>> Queue::attempt(std::string id, bool fo
     } else {
       base::log_debug() << "id=" << id << " delay_warning_needed pending=" << delayed.size()
                         << " from=" << base::log_quote(env.from);
-      options_.on_delayed(env, delayed, env.created + options_.lifetime);
+      options_.on_delayed(env, delayed, env.created + options_.lifetime, message);
     }
   }
   co_return next_due(env);

@@ -17,6 +17,7 @@
 #include <queue>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -32,9 +33,11 @@ class Queue {
   // Called with the recipients that have just failed for good (permanent reply or expiry),
   // before the new state is saved: the DSN hook (RFC 3464). It runs on the queue's executor and
   // must not block; it must copy what it keeps. After a crash at the wrong moment it may be
-  // called again for the same recipients (at least once, never lost).
-  using FailedHook =
-      std::function<void(const Envelope& env, const std::vector<const Recipient*>& failed)>;
+  // called again for the same recipients (at least once, never lost). `message` is the queued
+  // bytes, handed over because the runner may remove the message from the store right after the
+  // hook returns: a DSN built later could not read it back.
+  using FailedHook = std::function<void(
+      const Envelope& env, const std::vector<const Recipient*>& failed, std::string_view message)>;
   // Called once per message with the recipients still pending (and being retried) when the
   // message has been queued for Options::delay_warning: the delay warning hook (RFC 3464 Action:
   // delayed). `retry_until` is when the queue gives up on them (created + lifetime). Unlike
@@ -42,8 +45,9 @@ class Queue {
   // per message, even across restarts, since a repeated warning is what its reader must never
   // get; a crash in between loses the warning instead. Same rules otherwise: it runs on the
   // queue's executor, must not block and must copy what it keeps. Never called for a null sender.
-  using DelayedHook = std::function<void(
-      const Envelope& env, const std::vector<const Recipient*>& pending, TimePoint retry_until)>;
+  using DelayedHook =
+      std::function<void(const Envelope& env, const std::vector<const Recipient*>& pending,
+                         TimePoint retry_until, std::string_view message)>;
 
   struct Options {
     std::vector<std::chrono::seconds> retry;  // delays after attempt 1, 2, …; the last repeats

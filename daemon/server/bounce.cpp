@@ -14,18 +14,6 @@
 namespace hk::server {
 namespace {
 
-// Reads the original message on the pool (a named function object: GCC 12 mishandles capturing
-// lambdas inside co_await expressions).
-struct ReadMessage {
-  queue::QueueStore* store;
-  std::string id;
-  std::pair<std::error_code, std::string> operator()() const {
-    std::string bytes;
-    std::error_code ec = store->read_message(id, bytes);
-    return {ec, std::move(bytes)};
-  }
-};
-
 // What tells a bounce from a delay warning: the DSN's kind and the words of its log lines.
 struct DsnJob {
   queue::DsnKind kind;
@@ -38,16 +26,10 @@ struct DsnJob {
 // Builds the DSN for `rcpts` and queues it to the original sender, or to the mailboxes it
 // resolves to when the sender's domain is ours.
 boost::asio::awaitable<void> send_dsn(BounceDeps deps, queue::Envelope env,
-                                      std::vector<queue::Recipient> rcpts, DsnJob job) {
+                                      std::vector<queue::Recipient> rcpts, DsnJob job,
+                                      std::string original) {
   if (env.from.empty()) {
     base::log_info() << "id=" << env.id << " result=no-" << job.what << " reason=null-sender";
-    co_return;
-  }
-  ReadMessage read{deps.store, env.id};
-  auto [ec, original] = co_await base::offload(*deps.pool, std::move(read));
-  if (ec) {
-    base::log_error() << "id=" << env.id << " result=" << job.what
-                      << "-failed error=" << base::log_quote(ec.message());
     co_return;
   }
   std::vector<const queue::Recipient*> reported;
@@ -89,7 +71,7 @@ boost::asio::awaitable<void> send_dsn(BounceDeps deps, queue::Envelope env,
     to.push_back(std::move(r));
   }
   dsn->envelope.rcpts = std::move(to);
-  ec = co_await deps.store->put(dsn->envelope, dsn->message);
+  std::error_code ec = co_await deps.store->put(dsn->envelope, dsn->message);
   if (ec) {
     base::log_error() << "id=" << env.id << " result=" << job.what
                       << "-failed error=" << base::log_quote(ec.message());
@@ -104,16 +86,17 @@ boost::asio::awaitable<void> send_dsn(BounceDeps deps, queue::Envelope env,
 }  // namespace
 
 boost::asio::awaitable<void> send_bounce(BounceDeps deps, queue::Envelope env,
-                                         std::vector<queue::Recipient> failed) {
+                                         std::vector<queue::Recipient> failed,
+                                         std::string original) {
   DsnJob job{queue::DsnKind::Failed, "bounce", "bounce_for", "failed"};
-  return send_dsn(std::move(deps), std::move(env), std::move(failed), job);
+  return send_dsn(std::move(deps), std::move(env), std::move(failed), job, std::move(original));
 }
 
 boost::asio::awaitable<void> send_delay_warning(BounceDeps deps, queue::Envelope env,
                                                 std::vector<queue::Recipient> pending,
-                                                std::time_t retry_until) {
+                                                std::time_t retry_until, std::string original) {
   DsnJob job{queue::DsnKind::Delayed, "delay-warning", "delay_warning_for", "pending", retry_until};
-  return send_dsn(std::move(deps), std::move(env), std::move(pending), job);
+  return send_dsn(std::move(deps), std::move(env), std::move(pending), job, std::move(original));
 }
 
 }  // namespace hk::server

@@ -29,16 +29,18 @@ struct BounceDeps {
   std::string hostname;
 };
 
-// Builds the DSN for `failed` (copies) and queues it. Logs and gives up on errors: the failure
+// Builds the DSN for `failed` (copies) and the queued bytes `original` (a copy: the original may
+// already be gone from the store), and queues it. Logs and gives up on errors: the failure
 // itself is already recorded in the original message's state.
 boost::asio::awaitable<void> send_bounce(BounceDeps deps, queue::Envelope env,
-                                         std::vector<queue::Recipient> failed);
+                                         std::vector<queue::Recipient> failed,
+                                         std::string original);
 
 // Builds the delay warning for `pending` (copies), the recipients still being retried until
 // `retry_until`, and queues it. Logs and gives up on errors: the original message stays queued,
 // and its state already says that the warning was sent, so it is not tried again.
 boost::asio::awaitable<void> send_delay_warning(BounceDeps deps, queue::Envelope env,
                                                 std::vector<queue::Recipient> pending,
-                                                std::time_t retry_until);
+                                                std::time_t retry_until, std::string original);
 
 }  // namespace hk::server

@@ -92,29 +92,31 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
   opts.max_concurrent = cfg_.queue.max_concurrent_deliveries;
   // The DSN hook runs on the I/O thread and must not block: the bounce is its own coroutine.
   opts.on_failed = [this](const queue::Envelope& env,
-                          const std::vector<const queue::Recipient*>& failed) {
+                          const std::vector<const queue::Recipient*>& failed,
+                          std::string_view message) {
     BounceDeps deps{store_.get(), queue_.get(), domains_.get(), &pool_, cfg_.hostname};
     std::vector<queue::Recipient> copies;
     for (const queue::Recipient* r : failed) {
       copies.push_back(*r);
     }
-    asio::co_spawn(io_, send_bounce(deps, env, std::move(copies)),
+    asio::co_spawn(io_, send_bounce(deps, env, std::move(copies), std::string(message)),
                    [](std::exception_ptr e) { log_spawn_error(e, "bounce"); });
   };
   opts.delay_warning = cfg_.queue.delay_warning;
   // The delay warning takes the bounce's way, on the I/O thread too.
   opts.on_delayed = [this](const queue::Envelope& env,
                            const std::vector<const queue::Recipient*>& pending,
-                           queue::TimePoint retry_until) {
+                           queue::TimePoint retry_until, std::string_view message) {
     BounceDeps deps{store_.get(), queue_.get(), domains_.get(), &pool_, cfg_.hostname};
     std::vector<queue::Recipient> copies;
     for (const queue::Recipient* r : pending) {
       copies.push_back(*r);
     }
-    asio::co_spawn(io_,
-                   send_delay_warning(deps, env, std::move(copies),
-                                      std::chrono::system_clock::to_time_t(retry_until)),
-                   [](std::exception_ptr e) { log_spawn_error(e, "delay-warning"); });
+    asio::co_spawn(
+        io_,
+        send_delay_warning(deps, env, std::move(copies),
+                           std::chrono::system_clock::to_time_t(retry_until), std::string(message)),
+        [](std::exception_ptr e) { log_spawn_error(e, "delay-warning"); });
   };
   queue_ = std::make_unique<queue::Queue>(io_.get_executor(), pool_, *store_, opts, *local_courier_,
                                           remote_courier_.get());

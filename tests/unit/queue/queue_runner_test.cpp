@@ -172,11 +172,14 @@ TEST(QueueRunner, PermanentFailureCallsHookAndRemoves) {
   Fixture f;
   FakeCourier local({Status::Permanent});
   std::vector<std::string> failed;
+  std::string bytes;
   Queue::Options opts = f.options();
-  opts.on_failed = [&](const Envelope& env, const std::vector<const Recipient*>& rcpts) {
+  opts.on_failed = [&](const Envelope& env, const std::vector<const Recipient*>& rcpts,
+                       std::string_view message) {
     for (const Recipient* r : rcpts) {
       failed.push_back(env.id + " " + r->address + " " + r->last_reply);
     }
+    bytes = message;  // the message is removed from the store next: the hook gets the bytes
   };
   Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, nullptr);
   Envelope env = make_envelope({true});
@@ -185,6 +188,7 @@ TEST(QueueRunner, PermanentFailureCallsHookAndRemoves) {
   ASSERT_TRUE(f.run_until(q, [&] { return f.store->list().empty(); }));
   EXPECT_EQ(local.calls, 1u);
   EXPECT_EQ(failed, std::vector<std::string>{env.id + " rcpt0@example.net 550 5.1.1 no such user"});
+  EXPECT_EQ(bytes, kMessage);
 }
 
 TEST(QueueRunner, ExpiredTransientFails) {
@@ -192,9 +196,8 @@ TEST(QueueRunner, ExpiredTransientFails) {
   FakeCourier local({Status::Transient});
   int hook_calls = 0;
   Queue::Options opts = f.options({seconds(1)}, seconds(60));
-  opts.on_failed = [&](const Envelope&, const std::vector<const Recipient*>& rcpts) {
-    hook_calls += static_cast<int>(rcpts.size());
-  };
+  opts.on_failed = [&](const Envelope&, const std::vector<const Recipient*>& rcpts,
+                       std::string_view) { hook_calls += static_cast<int>(rcpts.size()); };
   Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, nullptr);
   Envelope env = make_envelope({true, true});
   env.created -= seconds(120);  // older than its lifetime
@@ -313,7 +316,7 @@ struct Warnings {
   Queue::Options attach(Queue::Options opts, seconds delay) {
     opts.delay_warning = delay;
     opts.on_delayed = [this](const Envelope& env, const std::vector<const Recipient*>& pending,
-                             TimePoint retry_until) {
+                             TimePoint retry_until, std::string_view) {
       Call c{env.id, {}, {}, retry_until};
       for (const Recipient* r : pending) {
         c.addresses.push_back(r->address);
@@ -400,9 +403,8 @@ TEST(QueueDelayWarning, NotSentWhenOffOrForNullSender) {
     Warnings warnings;
     int failed = 0;
     Queue::Options opts = warnings.attach(f.options({seconds(1)}, c.lifetime), c.delay_warning);
-    opts.on_failed = [&](const Envelope&, const std::vector<const Recipient*>& rcpts) {
-      failed += static_cast<int>(rcpts.size());
-    };
+    opts.on_failed = [&](const Envelope&, const std::vector<const Recipient*>& rcpts,
+                         std::string_view) { failed += static_cast<int>(rcpts.size()); };
     Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, nullptr);
     Envelope env = make_envelope({true});
     env.from = c.from;
