@@ -267,7 +267,11 @@ void print_json(const Envelope& env, uint64_t size, system_clock::time_point now
   std::cout << "{\"id\": " << json(env.id) << ", \"created\": " << unix_seconds(env.created)
             << ", \"age_seconds\": "
             << std::max<int64_t>(unix_seconds(now) - unix_seconds(env.created), 0)
-            << ", \"size\": " << size << ", \"from\": " << json(env.from) << ", \"recipients\": [";
+            << ", \"size\": " << size << ", \"from\": " << json(env.from) << ", \"delay_warned\": "
+            << (env.delay_warned == system_clock::time_point{}
+                    ? std::string("null")
+                    : std::to_string(unix_seconds(env.delay_warned)))
+            << ", \"recipients\": [";
   for (size_t i = 0; i < env.rcpts.size(); ++i) {
     const Recipient& r = env.rcpts[i];
     std::cout << (i ? ", " : "") << "{\"address\": " << json(r.address)
@@ -389,6 +393,11 @@ int queue_show(const Context& ctx, const std::vector<std::string>& words) {
             << "auth-user:  " << (env.auth_user.empty() ? "-" : printable(env.auth_user)) << "\n"
             << "smtputf8:   " << (env.smtputf8 ? "yes" : "no") << "\n"
             << "body:       " << (env.eightbit ? "8bitmime" : "7bit") << "\n"
+            << "warned:     "  // the sender got the delay warning DSN ([queue] delay_warning)
+            << (env.delay_warned == system_clock::time_point{}
+                    ? std::string("no")
+                    : "delay warning sent " + utc_time(env.delay_warned))
+            << "\n"
             << "recipients: " << env.rcpts.size() << "\n";
   for (const Recipient& r : env.rcpts) {
     std::cout << "  " << printable(r.address) << "  " << (r.local ? "local" : "remote") << "  "

@@ -56,6 +56,11 @@ check "the warning is recorded in the message's state" \
   bash -c "grep -l '^delay-warned: [1-9]' '$DATA'/queue/*.state | wc -l | grep -qx 1"
 "$U" -C "$ETC" queue list >"$T/list" 2>&1 || true
 check "queue list: the delayed message is still queued" grep -q "later@slow.test=pending" "$T/list"
+check "queue list --json: delay_warned set on exactly one message" bash -c "
+  '$U' -C '$ETC' queue list --json | $PY -c '
+import json, sys
+msgs = json.load(sys.stdin)
+sys.exit(0 if sorted(m[\"delay_warned\"] is not None for m in msgs) == [False, True] else 1)'"
 
 # kill -9 and restart: the warned fact comes back from the queue file, so no second warning.
 stop_daemon KILL
