@@ -145,10 +145,11 @@ DkimKey renamed(const DkimKey& key, const std::string& selector) {
 std::optional<std::vector<DkimVerifyResult>> verify(const std::string& server,
                                                     const std::string& message,
                                                     std::size_t max_signatures = 5,
-                                                    std::chrono::milliseconds timeout = 2000ms) {
+                                                    std::chrono::milliseconds timeout = 2000ms,
+                                                    asio::thread_pool* pool = nullptr) {
   asio::io_context io;
   dns::Resolver resolver(io.get_executor(), dns::test::options(server, timeout, 1));
-  auto out = dns::test::run(io, verify_message(resolver, message, max_signatures), 10s);
+  auto out = dns::test::run(io, verify_message(resolver, message, max_signatures, pool), 10s);
   dns::test::drain(io, 10ms);
   return out;
 }
@@ -193,17 +194,22 @@ TEST(VerifyDns, LiveTable) {
        "DKIM-Signature: v=1; a=rsa-sha256; d=example.test; s=a/b; h=from; bh=x; b=y\r\n" + kMessage,
        {{"permerror", "example.test", "a/b"}}},
   };
-  for (const LiveCase& c : cases) {
-    SCOPED_TRACE(c.name);
-    auto results = verify(server.server(), c.message, c.max_signatures);
-    ASSERT_TRUE(results.has_value());
-    ASSERT_EQ(results->size(), c.expected.size());
-    for (size_t i = 0; i < c.expected.size(); ++i) {
-      EXPECT_EQ((*results)[i].result, c.expected[i].result) << (*results)[i].detail;
-      EXPECT_EQ((*results)[i].domain, c.expected[i].domain);
-      EXPECT_EQ((*results)[i].selector, c.expected[i].selector);
+  // Each case twice: hashing on the calling thread, and on a pool as the daemon does it.
+  asio::thread_pool pool(2);
+  for (asio::thread_pool* p : {static_cast<asio::thread_pool*>(nullptr), &pool}) {
+    for (const LiveCase& c : cases) {
+      SCOPED_TRACE(c.name + (p != nullptr ? " (pool)" : ""));
+      auto results = verify(server.server(), c.message, c.max_signatures, 2000ms, p);
+      ASSERT_TRUE(results.has_value());
+      ASSERT_EQ(results->size(), c.expected.size());
+      for (size_t i = 0; i < c.expected.size(); ++i) {
+        EXPECT_EQ((*results)[i].result, c.expected[i].result) << (*results)[i].detail;
+        EXPECT_EQ((*results)[i].domain, c.expected[i].domain);
+        EXPECT_EQ((*results)[i].selector, c.expected[i].selector);
+      }
     }
   }
+  pool.join();
 }
 
 // verify_with_key with an index judges only that signature, with the key given.
