@@ -1,8 +1,10 @@
 // ClientStream: deadline-bounded connect, TLS handshake, reply reading and writing.
 #include "daemon/delivery/client_stream.hpp"
 
+#include <openssl/bio.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sys/socket.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -11,6 +13,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <cerrno>
 #include <tuple>
 #include <utility>
 #include <variant>
@@ -233,6 +236,22 @@ asio::awaitable<bool> ClientStream::write(std::string_view data, Duration limit,
     co_return false;
   }
   co_return true;
+}
+
+bool ClientStream::quiet() {
+  if (!sock_.is_open() || !in_.empty()) {
+    return false;
+  }
+  if (tls_) {
+    // Decrypted bytes, or records read from the socket and not yet decrypted.
+    SSL* ssl = tls_->native_handle();
+    if (SSL_pending(ssl) > 0 || BIO_ctrl_pending(SSL_get_rbio(ssl)) > 0) {
+      return false;
+    }
+  }
+  char byte;
+  ssize_t n = ::recv(sock_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && errno == EAGAIN;  // Linux: EWOULDBLOCK is the same value
 }
 
 void ClientStream::close() {

@@ -46,6 +46,9 @@ class ClientStream {
 
   // Input received but not yet read as a reply (RFC 3207 §4.2: none may follow a 220 to STARTTLS).
   bool has_buffered_input() const { return !in_.empty(); }
+  // Open, and nothing received since the last reply: no byte waiting in our buffers, in TLS's or
+  // on the socket (a non-blocking peek; data there is an unsolicited reply, EOF a close).
+  bool quiet();
   void close();
   bool is_open() const { return sock_.is_open(); }
 

@@ -48,7 +48,11 @@ RemoteCourier::RemoteCourier(asio::any_io_executor ex, dns::CachingResolver& dns
       dns_(dns),
       opts_(std::move(opts)),
       tls_(std::move(tls)),
-      rng_(std::random_device{}()) {}
+      rng_(std::random_device{}()),
+      cache_(ex_, ConnectionLimits{opts_.reuse_idle, opts_.reuse_lifetime,
+                                   opts_.reuse_max_transactions, opts_.reuse_max_parked}) {}
+
+RemoteCourier::~RemoteCourier() = default;
 
 const config::Relay* RemoteCourier::relay_for(const std::string& domain) const {
   for (const auto& r : opts_.relays) {
@@ -108,10 +112,32 @@ asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
     const queue::Envelope& env, const std::vector<std::string>& to, const std::string& message,
     DeliveryResult& error) {
   for (const auto& addr : addrs) {
-    SmtpClient client(ex_, opts);
-    auto ec = co_await client.connect(asio::ip::tcp::endpoint(addr, port));
+    ConnectionKey key{asio::ip::tcp::endpoint(addr, port), opts.tls, opts.tls_name, opts.username,
+                      opts.password};
+    // Only the address whose turn it is: a parked session to a less preferred MX must not jump
+    // ahead of a more preferred one (RFC 5321 §5.1).
+    if (std::optional<CachedClient> parked = cache_.take(key)) {
+      base::log_debug() << "id=" << env.id << " peer=" << parked->client->peer()
+                        << " name=" << opts.tls_name
+                        << " connection=reused transactions=" << parked->transactions;
+      TransactionResult r =
+          co_await parked->client->send(env.from, to, message, env.smtputf8, env.eightbit);
+      ++parked->transactions;
+      if (!r.failed_before_rcpt) {
+        finish(std::move(*parked), env, r);
+        co_return r;
+      }
+      // The server dropped the session just as the transaction began (its idle timer racing
+      // ours): nothing was delivered, so the transaction is repeated, once, on a fresh
+      // connection, and this attempt is no failure of the message.
+      base::log_debug() << "id=" << env.id << " peer=" << parked->client->peer()
+                        << " result=reused-connection-lost error="
+                        << base::log_quote(parked->client->last_error());
+    }
+    CachedClient fresh{std::make_unique<SmtpClient>(ex_, opts), key, {}, {}, 0};
+    auto ec = co_await fresh.client->connect(key.peer);
     if (ec) {
-      error = client.failure();
+      error = fresh.client->failure();
       base::log_info() << "delivery peer=" << addr.to_string() << " name=" << opts.tls_name
                        << " result=connect-failed error=" << base::log_quote(error.reply);
       if (error.status == Status::Permanent) {
@@ -119,17 +145,24 @@ asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
       }
       continue;
     }
-    TransactionResult r = co_await client.send(env.from, to, message, env.smtputf8, env.eightbit);
-    co_await client.quit();
-    const char* tls = r.tls == TlsResult::Verified     ? "verified"
-                      : r.tls == TlsResult::Unverified ? "unverified"
-                                                       : "plain";
-    base::log_info() << "id=" << env.id << " peer=" << r.peer << " name=" << opts.tls_name
-                     << " tls=" << tls << (r.tls_version.empty() ? "" : " tls_version=")
-                     << r.tls_version;
+    fresh.opened = CachedClient::Clock::now();
+    TransactionResult r =
+        co_await fresh.client->send(env.from, to, message, env.smtputf8, env.eightbit);
+    ++fresh.transactions;
+    finish(std::move(fresh), env, r);
     co_return r;
   }
   co_return std::nullopt;
+}
+
+void RemoteCourier::finish(CachedClient c, const queue::Envelope& env, const TransactionResult& r) {
+  const char* tls = r.tls == TlsResult::Verified     ? "verified"
+                    : r.tls == TlsResult::Unverified ? "unverified"
+                                                     : "plain";
+  base::log_info() << "id=" << env.id << " peer=" << r.peer << " name=" << c.key.tls_name
+                   << " tls=" << tls << (r.tls_version.empty() ? "" : " tls_version=")
+                   << r.tls_version;
+  cache_.put(std::move(c));
 }
 
 asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(

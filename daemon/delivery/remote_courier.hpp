@@ -1,16 +1,19 @@
 // RemoteCourier: delivers queued mail for remote recipients — directly to each domain's MX hosts
 // (RFC 5321 §5.1), or through the configured smart hosts ([[relay]], tried in order). One SMTP
-// transaction per destination domain carries all of that domain's recipients.
+// transaction per destination domain carries all of that domain's recipients; sessions are kept
+// open between messages in a ConnectionCache.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <cstddef>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "daemon/config/config.hpp"
+#include "daemon/delivery/connection_cache.hpp"
 #include "daemon/delivery/smtp_client.hpp"
 #include "daemon/queue/courier.hpp"
 
@@ -27,6 +30,17 @@ struct RemoteOptions {
   std::chrono::seconds connect_timeout{30};
   std::chrono::seconds command_timeout{300};
   std::chrono::seconds data_timeout{600};
+  // Connection reuse, as Postfix's connection cache: a session still healthy after a transaction
+  // is parked for the next message to the same address with the same TLS and AUTH settings.
+  // Parked longer than reuse_idle (5 s), it gets a QUIT: long enough for a queue run's next
+  // message, short of the minutes a server may wait (RFC 5321 §4.5.3.2.7) and would rather use
+  // for others. At most reuse_max_transactions (100) transactions and reuse_lifetime (300 s) per
+  // connection, so that a server's changed configuration or certificate is noticed and no
+  // server is held forever; at most reuse_max_parked (64) parked in all, bounding sockets.
+  std::chrono::seconds reuse_idle{5};
+  unsigned reuse_max_transactions = 100;
+  std::chrono::seconds reuse_lifetime{300};
+  std::size_t reuse_max_parked = 64;
 };
 
 class RemoteCourier final : public queue::Courier {
@@ -34,6 +48,10 @@ class RemoteCourier final : public queue::Courier {
   // `tls` is the shared client context (system roots); built once by the caller.
   RemoteCourier(boost::asio::any_io_executor ex, dns::CachingResolver& dns, RemoteOptions opts,
                 std::shared_ptr<boost::asio::ssl::context> tls);
+  // Parked sessions are closed without QUIT.
+  ~RemoteCourier() override;
+  RemoteCourier(const RemoteCourier&) = delete;
+  RemoteCourier& operator=(const RemoteCourier&) = delete;
 
   boost::asio::awaitable<std::vector<queue::DeliveryResult>> deliver(
       const queue::Envelope& env, const std::vector<const queue::Recipient*>& rcpts,
@@ -47,6 +65,7 @@ class RemoteCourier final : public queue::Courier {
   boost::asio::awaitable<std::vector<queue::DeliveryResult>> by_relay(
       const queue::Envelope& env, const std::vector<std::string>& to, const std::string& message);
   // Tries each address in turn until one accepts a connection; nullopt and `error` when none did.
+  // A parked session to the address whose turn it is goes first.
   boost::asio::awaitable<std::optional<TransactionResult>> try_addresses(
       ClientOptions opts, const std::vector<boost::asio::ip::address>& addrs, uint16_t port,
       const queue::Envelope& env, const std::vector<std::string>& to, const std::string& message,
@@ -54,12 +73,15 @@ class RemoteCourier final : public queue::Courier {
   // AAAA then A records of a host name (or the address itself for an IP literal).
   boost::asio::awaitable<std::vector<boost::asio::ip::address>> addresses(const std::string& host);
   const config::Relay* relay_for(const std::string& domain) const;
+  // Logs the transaction `r` made on `c`, then parks `c` (or closes it).
+  void finish(CachedClient c, const queue::Envelope& env, const TransactionResult& r);
 
   boost::asio::any_io_executor ex_;
   dns::CachingResolver& dns_;
   RemoteOptions opts_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   std::mt19937 rng_;
+  ConnectionCache cache_;
 };
 
 }  // namespace hk::delivery

@@ -51,6 +51,9 @@ struct TransactionResult {
   TlsResult tls = TlsResult::Plain;
   std::string tls_version;  // "TLSv1.3"; empty when plain
   std::string peer;         // "192.0.2.1:25"
+  // The connection failed (lost, or a 421) before any recipient was accepted, so nothing was
+  // delivered and the same transaction may be repeated on another connection.
+  bool failed_before_rcpt = false;
 };
 
 // One step of connect() as a human reads it (what `hikyaku-util test-relay` prints).
@@ -91,6 +94,12 @@ class SmtpClient {
   std::string tls_version() const { return stream_.tls_version(); }
   const std::string& peer() const { return stream_.peer(); }
   const std::vector<ProbeStep>& steps() const { return steps_; }
+  // Connected and between transactions, with nothing known to be wrong: another send() may
+  // follow.
+  bool reusable() const { return ready_ && stream_.is_open(); }
+  // reusable(), and the server has sent nothing since the last reply (no 421, no close), seen
+  // without blocking; for a session that sat idle.
+  bool idle_usable() { return reusable() && stream_.quiet(); }
 
  private:
   boost::asio::awaitable<bool> setup();

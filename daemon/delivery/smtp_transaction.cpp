@@ -100,7 +100,8 @@ asio::awaitable<TransactionResult> SmtpClient::send(const std::string& from,
   out.tls_version = stream_.tls_version();
   out.peer = stream_.peer();
   std::vector<std::optional<queue::DeliveryResult>> decided(rcpts.size());
-  if (!ready_ || !stream_.is_open()) {
+  const bool not_ready = !ready_ || !stream_.is_open();
+  if (not_ready) {
     std::string text =
         !failure_.reply.empty() ? failure_.reply : "not connected to " + stream_.peer();
     decide_open(decided, {Status::Transient, text});
@@ -131,6 +132,7 @@ asio::awaitable<TransactionResult> SmtpClient::send(const std::string& from,
     }
   }
   if (cmds.size() == 1) {
+    out.failed_before_rcpt = not_ready;
     for (size_t i = 0; i < rcpts.size(); ++i) {
       out.rcpts.push_back(std::move(*decided[i]));
     }
@@ -260,6 +262,7 @@ asio::awaitable<TransactionResult> SmtpClient::send(const std::string& from,
     decide_open(decided, failure_);
     ready_ = false;
   }
+  out.failed_before_rcpt = (closing || lost || !stream_.is_open()) && n_accepted == 0;
   // Recipients still open were accepted but the transaction never reached DATA.
   decide_open(decided, {Status::Transient, "transaction with " + stream_.peer() + " ended early"});
   for (auto& d : decided) {

@@ -8,6 +8,10 @@ from, mail-option, rcpt, tls, auth, chunk).
 
 Recipients whose address contains "reject" get 550 5.1.1, "later" 451 4.2.0; a message
 containing "X-Fail-Data: yes" gets 554 5.6.0 at the end of DATA.
+
+Connections are numbered from 1: msg-N.env names the one that carried the message ("session
+N"), and sessions.log gets "connect N" when one is accepted and "quit N" when the client sends
+QUIT, so that tests can count connections and see them closed politely.
 """
 
 import argparse
@@ -26,6 +30,15 @@ class Handler:
     def __init__(self, args):
         self.args = args
         self.count = 0
+        self.sessions = 0
+
+    def log_session(self, event, number):
+        with open(os.path.join(self.args.dir, "sessions.log"), "a", encoding="utf-8") as f:
+            f.write("%s %d\n" % (event, number))
+
+    async def handle_QUIT(self, server, session, envelope):
+        self.log_session("quit", server.hk_session)
+        return "221 Bye"
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
@@ -56,6 +69,7 @@ class Handler:
         # session.ssl is set by STARTTLS only; implicit TLS shows on the transport.
         tls = session.ssl or server.transport.get_extra_info("ssl_object") is not None
         lines.append("tls %s" % ("yes" if tls else "no"))
+        lines.append("session %d" % server.hk_session)
         if session.authenticated:
             lines.append("auth %s" % session.auth_data)
         for chunk in getattr(server, "hk_chunks", []):
@@ -71,7 +85,16 @@ class Handler:
 
 
 class RecordingSMTP(SMTP):
-    """Records what arrives in each read before TLS, to tell pipelined commands apart."""
+    """Records what arrives in each read before TLS, to tell pipelined commands apart, and
+    numbers connections."""
+
+    def connection_made(self, transport):
+        # Called again after STARTTLS, for the same connection.
+        if not hasattr(self, "hk_session"):
+            self.event_handler.sessions += 1
+            self.hk_session = self.event_handler.sessions
+            self.event_handler.log_session("connect", self.hk_session)
+        super().connection_made(transport)
 
     def data_received(self, data):
         if not getattr(self, "_tls_protocol", None):
@@ -94,11 +117,13 @@ def main():
     p.add_argument("--starttls", action="store_true", help="offer STARTTLS (needs --cert/--key)")
     p.add_argument("--require-starttls", action="store_true")
     p.add_argument("--implicit-tls", action="store_true")
-    p.add_argument("--auth", help="USER:PASSWORD; AUTH becomes required")
+    p.add_argument("--auth", help="USER:PASSWORD[,USER:PASSWORD...]; AUTH becomes required")
     p.add_argument("--auth-plaintext", action="store_true", help="offer AUTH without TLS")
     p.add_argument("--no-smtputf8", action="store_true")
     p.add_argument("--pipelining", action="store_true")
     p.add_argument("--lifetime", type=float, default=20.0)
+    p.add_argument("--idle-timeout", type=float, default=300.0,
+                   help="close a connection silent for this many seconds")
     p.add_argument("--host", default="127.0.0.1", help="address to bind")
     p.add_argument("--port", type=int, default=0, help="port to bind (0: any free port)")
     p.add_argument("--tempfail-first", type=int, default=0,
@@ -118,14 +143,16 @@ def main():
         enable_SMTPUTF8=not args.no_smtputf8,
         require_starttls=args.require_starttls,
         auth_require_tls=not args.auth_plaintext,
+        timeout=args.idle_timeout,
     )
     if args.starttls:
         kwargs["tls_context"] = tls
     if args.auth:
-        user, password = args.auth.split(":", 1)
+        users = dict(pair.split(":", 1) for pair in args.auth.split(","))
 
         def authenticator(server, session, envelope, mechanism, auth_data):
-            ok = auth_data.login == user.encode() and auth_data.password == password.encode()
+            user = (auth_data.login or b"").decode("utf-8", "replace")
+            ok = user in users and auth_data.password == users[user].encode()
             return AuthResult(success=ok, handled=False, auth_data=user if ok else None)
 
         kwargs["authenticator"] = authenticator

@@ -69,12 +69,8 @@ std::string read_file(const std::filesystem::path& p) {
   return s.str();
 }
 
-asio::awaitable<void> play(tcp::acceptor acceptor, std::vector<Step> script,
+asio::awaitable<void> play(tcp::socket sock, std::vector<Step> script,
                            std::shared_ptr<std::vector<std::string>> received) {
-  auto [aec, sock] = co_await acceptor.async_accept(kTuple);
-  if (aec) {
-    co_return;
-  }
   std::string buf;
   for (const Step& s : script) {
     if (s.kind == Step::Kind::Send) {
@@ -115,6 +111,21 @@ asio::awaitable<void> play(tcp::acceptor acceptor, std::vector<Step> script,
       sock.close(ignored);
       co_return;
     }
+  }
+}
+
+// Accepts one connection per script, each played on its own.
+asio::awaitable<void> serve(tcp::acceptor acceptor, std::vector<std::vector<Step>> scripts,
+                            std::shared_ptr<std::vector<std::string>> received,
+                            std::shared_ptr<size_t> accepted) {
+  for (std::vector<Step>& script : scripts) {
+    auto [aec, sock] = co_await acceptor.async_accept(kTuple);
+    if (aec) {
+      co_return;
+    }
+    ++*accepted;
+    asio::co_spawn(acceptor.get_executor(), play(std::move(sock), std::move(script), received),
+                   asio::detached);
   }
 }
 
@@ -208,6 +219,15 @@ FakeMx::~FakeMx() {
 
 tcp::endpoint FakeMx::endpoint() const { return {asio::ip::make_address_v4("127.0.0.1"), port_}; }
 
+std::vector<std::string> FakeMx::sessions() const {
+  std::vector<std::string> out;
+  std::istringstream lines(read_file(dir_.path() / "sessions.log"));
+  for (std::string line; std::getline(lines, line);) {
+    out.push_back(line);
+  }
+  return out;
+}
+
 std::vector<Stored> FakeMx::messages() const {
   std::vector<Stored> out;
   for (int i = 1;; ++i) {
@@ -231,10 +251,15 @@ std::vector<Stored> FakeMx::messages() const {
 }
 
 ScriptedServer::ScriptedServer(asio::io_context& io, std::vector<Step> script)
-    : received_(std::make_shared<std::vector<std::string>>()) {
+    : ScriptedServer(io, std::vector<std::vector<Step>>{std::move(script)}) {}
+
+ScriptedServer::ScriptedServer(asio::io_context& io, std::vector<std::vector<Step>> scripts)
+    : received_(std::make_shared<std::vector<std::string>>()),
+      accepted_(std::make_shared<size_t>(0)) {
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
   endpoint_ = acceptor.local_endpoint();
-  asio::co_spawn(io, play(std::move(acceptor), std::move(script), received_), asio::detached);
+  asio::co_spawn(io, serve(std::move(acceptor), std::move(scripts), received_, accepted_),
+                 asio::detached);
 }
 
 uint16_t closed_port() {

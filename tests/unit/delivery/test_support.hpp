@@ -62,6 +62,8 @@ class FakeMx {
   bool started() const { return port_ != 0; }
   tcp::endpoint endpoint() const;
   std::vector<Stored> messages() const;
+  // sessions.log: "connect N" per connection accepted, "quit N" per QUIT received.
+  std::vector<std::string> sessions() const;
 
  private:
   TempDir dir_;
@@ -70,7 +72,7 @@ class FakeMx {
 };
 
 // A raw TCP server for what aiosmtpd cannot be made to do (silence, garbage, split replies).
-// Accepts one connection and plays the script.
+// Accepts one connection and plays the script, or one connection per script in turn.
 struct Step {
   enum class Kind {
     Send,        // write `text` (then wait `ms` milliseconds)
@@ -85,13 +87,16 @@ struct Step {
 class ScriptedServer {
  public:
   ScriptedServer(asio::io_context& io, std::vector<Step> script);
+  ScriptedServer(asio::io_context& io, std::vector<std::vector<Step>> scripts);
   tcp::endpoint endpoint() const { return endpoint_; }
-  // What the client sent, one entry per Expect / ExpectData step played.
+  // What the client sent, one entry per Expect / ExpectData step played (all connections).
   const std::vector<std::string>& received() const { return *received_; }
+  size_t accepted() const { return *accepted_; }
 
  private:
   tcp::endpoint endpoint_;
   std::shared_ptr<std::vector<std::string>> received_;
+  std::shared_ptr<size_t> accepted_;
 };
 
 // A loopback port on which nothing listens.
