@@ -547,7 +547,10 @@ TEST(Dsn, BigOriginalReturnsHeadersOnly) {
 TEST(Dsn, RemoteTextIsSanitized) {
   const std::vector<std::string> replies = {
       "550 5.1.1 bad\r\nInjected: yes\r\n\r\n--boundary",
-      std::string("550 5.1.1 nul\0byte\x1b[31mred\x7f", 30),
+      [] {
+        const char text[] = "550 5.1.1 nul\0byte\x1b[31mred\x7f";  // with the NUL inside
+        return std::string(text, sizeof text - 1);
+      }(),
       "550 5.1.1 tab\there \xc3\xa9t\xc3\xa9",
       "550 5.1.1 " + std::string(3000, 'A'),
       "550 5.1.1 " +
