@@ -100,6 +100,13 @@ struct Config {
     bool operator==(const Spf&) const = default;
   } spf;
 
+  struct Delivery {
+    // MTA-STS (RFC 8461) for mail sent to MX hosts: TLS with a verified certificate where the
+    // recipient domain publishes a policy. false: no MTA-STS lookups at all.
+    bool mta_sts = true;
+    bool operator==(const Delivery&) const = default;
+  } delivery;
+
   std::vector<Relay> relays;       // [[relay]]; empty = deliver directly to MX hosts
   std::string log_level = "info";  // debug|info|warn|error
 

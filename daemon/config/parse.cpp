@@ -239,7 +239,7 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& fil
   const TomlSection s(r, root, "",
                       {"hostname", "data_dir", "trusted_networks", "trusted_sender_domains",
                        "allow_plain_auth_from_trusted", "log_level", "listen", "limits", "tls",
-                       "queue", "dns", "spf", "relay"});
+                       "queue", "dns", "spf", "delivery", "relay"});
 
   s.with("hostname", [&](const toml::node& n, const std::string& k) {
     cfg.hostname = ascii_lower(r.string(n, k));
@@ -307,6 +307,12 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& fil
     const TomlSection t(r, r.table(n, "spf", "[spf]"), "spf", {"reject_fail"});
     t.with("reject_fail", [&](const toml::node& v, const std::string& k) {
       cfg.spf.reject_fail = r.boolean(v, k);
+    });
+  });
+  s.with("delivery", [&](const toml::node& n, const std::string&) {
+    const TomlSection t(r, r.table(n, "delivery", "[delivery]"), "delivery", {"mta_sts"});
+    t.with("mta_sts", [&](const toml::node& v, const std::string& k) {
+      cfg.delivery.mta_sts = r.boolean(v, k);
     });
   });
   s.with("relay", [&](const toml::node& n, const std::string& k) {

@@ -119,6 +119,9 @@ std::string to_toml(const Config& cfg) {
   o << "\n[spf]\n";
   o << "reject_fail = " << boolean(cfg.spf.reject_fail) << "\n";
 
+  o << "\n[delivery]\n";
+  o << "mta_sts = " << boolean(cfg.delivery.mta_sts) << "\n";
+
   for (const Relay& relay : cfg.relays) {
     o << "\n[[relay]]\n";
     o << "host = " << quote(relay.host) << "\n";

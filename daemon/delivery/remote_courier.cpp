@@ -50,7 +50,13 @@ RemoteCourier::RemoteCourier(asio::any_io_executor ex, dns::CachingResolver& dns
       tls_(std::move(tls)),
       rng_(std::random_device{}()),
       cache_(ex_, ConnectionLimits{opts_.reuse_idle, opts_.reuse_lifetime,
-                                   opts_.reuse_max_transactions, opts_.reuse_max_parked}) {}
+                                   opts_.reuse_max_transactions, opts_.reuse_max_parked}) {
+  if (opts_.mta_sts) {
+    sts_ = std::make_unique<MtaSts>(
+        ex_, dns_, tls_, StsOptions{opts_.mta_sts_dir, opts_.mta_sts_port, opts_.mta_sts_timeout},
+        clock_);
+  }
+}
 
 RemoteCourier::~RemoteCourier() = default;
 
@@ -185,15 +191,36 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
     case dns::MxPlan::ImplicitMx:
       break;
   }
+  // RFC 8461 §5: a policy in mode enforce limits delivery to the MX hosts it names, over TLS
+  // with a certificate verified for the MX host name; testing only logs what enforce would
+  // refuse.
+  std::optional<sts::CachedPolicy> policy = co_await sts_policy(env, domain);
+  const bool enforce = policy && policy->policy.mode == sts::Mode::Enforce;
+  const bool testing = policy && policy->policy.mode == sts::Mode::Testing;
   DeliveryResult error{Status::Transient, "451 4.4.4 no address for any MX of " + domain};
   for (const std::string& host : targets.hosts) {
+    if (policy && !sts::mx_allowed(policy->policy, host)) {
+      base::log_info() << "id=" << env.id << " domain=" << domain
+                       << " mta_sts=" << sts::to_string(policy->policy.mode)
+                       << " sts_id=" << policy->id << " mx=" << host
+                       << (enforce ? " result=skipped" : " result=would-fail")
+                       << " reason=mx-not-in-policy";
+      if (enforce) {
+        error = {Status::Transient,
+                 "451 4.7.5 MTA-STS: MX host " + host + " does not match the policy of " + domain};
+        continue;
+      }
+    }
     std::vector<asio::ip::address> addrs = co_await addresses(host);
     if (addrs.empty()) {
       continue;
     }
     ClientOptions opts;
     opts.helo_name = opts_.hostname;
-    opts.tls = TlsMode::Opportunistic;  // RFC 3207 §4: STARTTLS whenever the MX offers it
+    // RFC 3207 §4: STARTTLS whenever the MX offers it. Under an enforced MTA-STS policy TLS is
+    // required and the certificate must verify for the MX host name (RFC 8461 §4.2); the
+    // connection cache keys sessions by this mode, so an opportunistic session is never reused.
+    opts.tls = enforce ? TlsMode::Required : TlsMode::Opportunistic;
     opts.tls_name = host;
     opts.tls_context = tls_;
     opts.connect_timeout = opts_.connect_timeout;
@@ -201,14 +228,46 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
     opts.data_timeout = opts_.data_timeout;
     auto r = co_await try_addresses(opts, addrs, opts_.mx_port, env, to, message, error);
     if (r) {
+      if (testing && r->tls != TlsResult::Verified) {
+        // RFC 8461 §5: in testing mode the failure is reported (here: logged), not acted on.
+        base::log_info() << "id=" << env.id << " domain=" << domain
+                         << " mta_sts=testing sts_id=" << policy->id << " mx=" << host
+                         << " result=would-fail reason="
+                         << (r->tls == TlsResult::Plain ? "no-tls" : "certificate-not-verified");
+      }
       co_return std::move(r->rcpts);
     }
+  }
+  if (enforce) {
+    // No MX host matched the policy and completed verified TLS: the mail waits (RFC 8461 §5:
+    // "MUST NOT deliver"), with the last failure for the queue's log and the DSN.
+    co_return all(to.size(), {Status::Transient,
+                              "451 4.7.5 MTA-STS: no MX host with a valid certificate (policy " +
+                                  policy->id + " of " + domain + "; last: " + error.reply + ")"});
   }
   // Every MX failed before a transaction: try again later (RFC 5321 §4.5.4.1).
   if (error.status == Status::Permanent) {
     error.status = Status::Transient;
   }
   co_return all(to.size(), error);
+}
+
+asio::awaitable<std::optional<sts::CachedPolicy>> RemoteCourier::sts_policy(
+    const queue::Envelope& env, const std::string& domain) {
+  if (!sts_) {
+    co_return std::nullopt;
+  }
+  std::optional<sts::CachedPolicy> p = co_await sts_->policy(domain);
+  if (!p) {
+    base::log_debug() << "id=" << env.id << " domain=" << domain << " mta_sts=none";
+    co_return std::nullopt;
+  }
+  base::log_info() << "id=" << env.id << " domain=" << domain
+                   << " mta_sts=" << sts::to_string(p->policy.mode) << " sts_id=" << p->id;
+  if (p->policy.mode == sts::Mode::None) {
+    co_return std::nullopt;  // §5: mode none is as if there were no policy
+  }
+  co_return p;
 }
 
 asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_relay(

@@ -7,13 +7,16 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <cstddef>
+#include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "daemon/base/clock.hpp"
 #include "daemon/config/config.hpp"
 #include "daemon/delivery/connection_cache.hpp"
+#include "daemon/delivery/mta_sts.hpp"
 #include "daemon/delivery/smtp_client.hpp"
 #include "daemon/queue/courier.hpp"
 
@@ -41,6 +44,14 @@ struct RemoteOptions {
   unsigned reuse_max_transactions = 100;
   std::chrono::seconds reuse_lifetime{300};
   std::size_t reuse_max_parked = 64;
+  // MTA-STS (RFC 8461) for MX delivery, never for smart hosts: policies are looked up through
+  // `dns` and kept in memory and under mta_sts_dir (empty: memory only). Off by default here so
+  // that a courier built without a config does no extra lookups; the daemon sets it from
+  // [delivery] mta_sts.
+  bool mta_sts = false;
+  std::filesystem::path mta_sts_dir;
+  uint16_t mta_sts_port = 443;  // other ports only for tests
+  std::chrono::seconds mta_sts_timeout{60};
 };
 
 class RemoteCourier final : public queue::Courier {
@@ -66,6 +77,10 @@ class RemoteCourier final : public queue::Courier {
       const queue::Envelope& env, const std::vector<std::string>& to, const std::string& message);
   // Tries each address in turn until one accepts a connection; nullopt and `error` when none did.
   // A parked session to the address whose turn it is goes first.
+  // The MTA-STS policy in force for `domain`, logged with the message id; nullopt when none
+  // applies (also when MTA-STS is off or the policy's mode is none).
+  boost::asio::awaitable<std::optional<sts::CachedPolicy>> sts_policy(const queue::Envelope& env,
+                                                                      const std::string& domain);
   boost::asio::awaitable<std::optional<TransactionResult>> try_addresses(
       ClientOptions opts, const std::vector<boost::asio::ip::address>& addrs, uint16_t port,
       const queue::Envelope& env, const std::vector<std::string>& to, const std::string& message,
@@ -82,6 +97,8 @@ class RemoteCourier final : public queue::Courier {
   std::shared_ptr<boost::asio::ssl::context> tls_;
   std::mt19937 rng_;
   ConnectionCache cache_;
+  base::SystemClock clock_;
+  std::unique_ptr<MtaSts> sts_;  // null when RemoteOptions::mta_sts is off
 };
 
 }  // namespace hk::delivery

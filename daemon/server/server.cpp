@@ -84,6 +84,8 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
   delivery::RemoteOptions remote;
   remote.hostname = cfg_.hostname;
   remote.relays = cfg_.relays;
+  remote.mta_sts = cfg_.delivery.mta_sts;
+  remote.mta_sts_dir = cfg_.data_dir / "mta-sts";
   remote_courier_ = std::make_unique<delivery::RemoteCourier>(io_.get_executor(), *dns_,
                                                               std::move(remote), client_tls);
   queue::Queue::Options opts;

@@ -85,6 +85,7 @@ TEST(ParseConfig, EmptyFileGivesDefaults) {
   EXPECT_EQ(c.dns.timeout, 5s);
   EXPECT_EQ(c.dns.attempts, 3);
   EXPECT_FALSE(c.spf.reject_fail);
+  EXPECT_TRUE(c.delivery.mta_sts);
   EXPECT_TRUE(c.relays.empty());
   EXPECT_EQ(c.log_level, "info");
   EXPECT_EQ(c.certs_dir(), "/etc/hikyaku/certs");
@@ -128,6 +129,8 @@ timeout = "500ms"
 attempts = 1
 [spf]
 reject_fail = true
+[delivery]
+mta_sts = false
 [[relay]]
 host = "SMTP.example.net"
 username = "me"
@@ -182,6 +185,7 @@ TEST(ParseConfig, EveryKey) {
   EXPECT_EQ(c.dns.timeout, 500ms);
   EXPECT_EQ(c.dns.attempts, 1);
   EXPECT_TRUE(c.spf.reject_fail);
+  EXPECT_FALSE(c.delivery.mta_sts);
   ASSERT_EQ(c.relays.size(), 4u);
   EXPECT_EQ(c.relays[0].host, "smtp.example.net");
   EXPECT_EQ(c.relays[0].port, 587);
@@ -250,6 +254,10 @@ TEST(ParseConfig, Errors) {
       {"hostname = 'a.example'\n[foo]\nbar = 1", f + ":2: foo: unknown key"},
       {"[[relay]]\nhost = 'a.example'\nhots = 'b'", f + ":3: relay[0].hots: unknown key"},
       {"[listen]\nsmpt = []", f + ":2: listen.smpt: unknown key"},
+      {"[delivery]\nmta_sts = true\nmta_sta = false", f + ":3: delivery.mta_sta: unknown key"},
+      {"[delivery]\nmta_sts = 'yes'",
+       f + ":2: delivery.mta_sts: must be true or false, not a string"},
+      {"delivery = true", f + ":1: delivery: must be a table ([delivery]), not a boolean"},
       // Sizes and durations.
       {"[limits]\nmax_message_size = '50XB'", f + ":2: limits.max_message_size: invalid size "
                                                   "\"50XB\": unknown unit \"XB\" (use B, KB, MB, "
@@ -393,6 +401,7 @@ TEST(ToToml, MasksPasswordsAndEscapes) {
   EXPECT_NE(text.find("max_message_size = \"10MB\""), std::string::npos) << text;
   EXPECT_NE(text.find("timeout = \"500ms\""), std::string::npos) << text;
   EXPECT_NE(text.find("data_timeout = \"1m30s\""), std::string::npos) << text;
+  EXPECT_NE(text.find("[delivery]\nmta_sts = false\n"), std::string::npos) << text;
 
   Config c = parse("");
   c.relays.push_back(Relay{"a.example", 25, RelayTls::None, "u$er\"\\\n", "x", {}});

@@ -69,6 +69,42 @@ std::string read_file(const std::filesystem::path& p) {
   return s.str();
 }
 
+// Reads the port a child prints as its first line of stdout (`fd`), waiting up to 8 s.
+uint16_t read_port(pid_t pid, int fd) {
+  std::string line;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(8);
+  while (pid > 0 && line.find('\n') == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) {
+      continue;
+    }
+    char c[64];
+    ssize_t n = ::read(fd, c, sizeof c);
+    if (n <= 0) {
+      break;
+    }
+    line.append(c, static_cast<size_t>(n));
+  }
+  int port = std::atoi(line.c_str());
+  return port > 0 && port < 65536 ? static_cast<uint16_t>(port) : 0;
+}
+
+void stop_child(pid_t pid) {
+  if (pid <= 0) {
+    return;
+  }
+  ::kill(pid, SIGTERM);
+  for (int i = 0; i < 40; ++i) {
+    if (::waitpid(pid, nullptr, WNOHANG) == pid) {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+}
+
 asio::awaitable<void> play(tcp::socket sock, std::vector<Step> script,
                            std::shared_ptr<std::vector<std::string>> received) {
   std::string buf;
@@ -159,6 +195,21 @@ const TestCert& test_cert() {
   return cert;
 }
 
+TestCert make_cert(const std::filesystem::path& dir, const std::vector<std::string>& names) {
+  std::string san;
+  for (const std::string& n : names) {
+    san += (san.empty() ? "subjectAltName=DNS:" : ",DNS:") + n;
+  }
+  TestCert c{(dir / (names.front() + ".pem")).string(), (dir / (names.front() + ".key")).string()};
+  int rc = run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", c.key, "-out", c.cert,
+                        "-days", "2", "-subj", "/CN=" + names.front(), "-addext", san});
+  if (rc != 0) {
+    c = {};
+  }
+  return c;
+}
+
 std::vector<std::string> Stored::values(const std::string& key) const {
   std::vector<std::string> out;
   for (const std::string& line : env) {
@@ -201,6 +252,21 @@ FakeMx::FakeMx(std::vector<std::string> flags) {
     port_ = static_cast<uint16_t>(port);
   }
 }
+
+PolicyServer::PolicyServer(std::vector<std::string> flags) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    return;
+  }
+  std::vector<std::string> args = {"/usr/bin/python3", HK_POLICY_SERVER};
+  args.insert(args.end(), flags.begin(), flags.end());
+  pid_ = spawn(args, fds[1]);
+  ::close(fds[1]);
+  port_ = read_port(pid_, fds[0]);
+  ::close(fds[0]);
+}
+
+PolicyServer::~PolicyServer() { stop_child(pid_); }
 
 FakeMx::~FakeMx() {
   if (pid_ <= 0) {

@@ -42,6 +42,9 @@ struct TestCert {
   std::string key;
 };
 const TestCert& test_cert();
+// A self-signed certificate (its own CA file) for the DNS names `names`, written into `dir`;
+// empty paths when openssl failed.
+TestCert make_cert(const std::filesystem::path& dir, const std::vector<std::string>& names);
 
 // One message fake_mx.py stored.
 struct Stored {
@@ -67,6 +70,23 @@ class FakeMx {
 
  private:
   TempDir dir_;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+};
+
+// policy_server.py (http.server in TLS, for MTA-STS fetches) in a child process, with `flags`
+// as its options (--cert and --key among them); killed at destruction.
+class PolicyServer {
+ public:
+  explicit PolicyServer(std::vector<std::string> flags);
+  ~PolicyServer();
+  PolicyServer(const PolicyServer&) = delete;
+  PolicyServer& operator=(const PolicyServer&) = delete;
+
+  bool started() const { return port_ != 0; }
+  uint16_t port() const { return port_; }
+
+ private:
   pid_t pid_ = -1;
   uint16_t port_ = 0;
 };
