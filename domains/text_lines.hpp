@@ -4,19 +4,13 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/base/text.hpp"
+
 namespace hk::domains {
 
 inline bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
-inline std::string_view trim(std::string_view s) {
-  while (!s.empty() && (is_blank(s.front()) || s.front() == '\r')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (is_blank(s.back()) || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+inline std::string_view trim(std::string_view s) { return base::trim(s, " \t\r"); }
 
 // Calls fn(line_number, trimmed_line) for each line that is neither blank nor a comment (first
 // non-blank character '#'). Line numbers start at 1.

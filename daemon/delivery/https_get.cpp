@@ -21,6 +21,8 @@
 #include <string_view>
 #include <variant>
 
+#include "daemon/base/text.hpp"
+
 namespace hk::delivery {
 namespace {
 
@@ -41,15 +43,7 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+std::string_view trim(std::string_view s) { return base::trim(s, " \t\r"); }
 
 struct Head {
   int status = 0;

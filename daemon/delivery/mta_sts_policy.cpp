@@ -5,21 +5,15 @@
 #include <cctype>
 #include <charconv>
 
+#include "daemon/base/text.hpp"
+
 namespace hk::delivery::sts {
 namespace {
 
 bool is_wsp(char c) { return c == ' ' || c == '\t'; }
 bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_wsp(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && is_wsp(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+std::string_view trim(std::string_view s) { return base::trim(s); }
 
 std::string lower(std::string_view s) {
   std::string out(s);

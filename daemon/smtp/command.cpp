@@ -4,6 +4,7 @@
 #include <array>
 #include <utility>
 
+#include "daemon/base/text.hpp"
 #include "daemon/smtp/text.hpp"
 
 namespace hk::smtp {
@@ -48,15 +49,7 @@ const VerbInfo* find_verb(Verb verb) {
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && is_space(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+std::string_view trim(std::string_view s) { return base::trim(s); }
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "daemon/base/offload.hpp"
+#include "daemon/base/text.hpp"
 #include "daemon/dns/error.hpp"
 #include "domains/dkim/message.hpp"
 
@@ -14,15 +15,7 @@ namespace {
 
 bool is_wsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_wsp(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && is_wsp(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+std::string_view trim(std::string_view s) { return base::trim(s, " \t\r\n"); }
 
 // Domain-ish: what a d= or s= may hold for us to build a DNS name from it (RFC 6376 §3.5,
 // selectors are sub-domains §3.1). Underscores are accepted as some selectors use them.
