@@ -4,6 +4,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_future.hpp>
 #include <ctime>
 #include <iomanip>
@@ -12,6 +13,9 @@
 #include <sstream>
 
 #include "daemon/config/config.hpp"
+#include "daemon/delivery/https_get.hpp"
+#include "daemon/delivery/mta_sts_policy.hpp"
+#include "daemon/delivery/smtp_client.hpp"
 #include "daemon/dns/resolver.hpp"
 #include "daemon/spf/check_host.hpp"
 #include "daemon/spf/dns.hpp"
@@ -192,6 +196,59 @@ std::string join_ips(const std::vector<asio::ip::address>& ips) {
   return out;
 }
 
+// MTA-STS (RFC 8461) is optional: no _mta-sts record is fine. A published record promises a
+// policy at https://mta-sts.DOMAIN/.well-known/mta-sts.txt (§3.3); it must be served over
+// verified TLS, parse, and name this host among its MX patterns (§4.1), or senders that enforce
+// it would refuse to deliver here.
+asio::awaitable<Row> check_mta_sts(dns::Resolver& resolver, const CheckInput& in) {
+  namespace sts = delivery::sts;
+  dns::Answer<std::string> txt = co_await resolver.txt("_mta-sts." + in.domain);
+  std::optional<std::string> id = txt.ec ? std::nullopt : sts::txt_id(txt.records);
+  if (!id) {
+    co_return Row{"MTA-STS", "none", "no _mta-sts record (optional; dns-records prints one)"};
+  }
+  const std::string host = "mta-sts." + in.domain;
+  const std::string url = "https://" + host + "/.well-known/mta-sts.txt";
+  std::vector<asio::ip::address> addrs;
+  dns::Answer<asio::ip::address> a4 = co_await resolver.a(host);
+  dns::Answer<asio::ip::address> a6 = co_await resolver.aaaa(host);
+  addrs.insert(addrs.end(), a4.records.begin(), a4.records.end());
+  addrs.insert(addrs.end(), a6.records.begin(), a6.records.end());
+  if (addrs.empty()) {
+    co_return Row{"MTA-STS", "MISSING", "record id=" + *id + " but no address for " + host};
+  }
+  std::string error;
+  std::shared_ptr<asio::ssl::context> ctx = delivery::make_client_tls_context("", error);
+  if (!ctx) {
+    co_return Row{"MTA-STS", "MISSING", "cannot load the system's TLS roots: " + error};
+  }
+  delivery::HttpsRequest req;
+  req.host = host;
+  req.path = "/.well-known/mta-sts.txt";
+  req.timeout = std::chrono::seconds(20);
+  asio::any_io_executor ex = co_await asio::this_coro::executor;
+  delivery::HttpsResult got = co_await delivery::https_get(ex, *ctx, std::move(addrs), req);
+  if (!got.ok) {
+    co_return Row{"MTA-STS", "MISSING", "record id=" + *id + " but " + url + ": " + got.error};
+  }
+  std::optional<sts::Policy> policy = sts::parse_policy(got.body);
+  if (!policy) {
+    co_return Row{"MTA-STS", "DIFFERS", url + " is not a valid STSv1 policy"};
+  }
+  std::string mode(sts::to_string(policy->mode));
+  std::string patterns;
+  for (const std::string& m : policy->mx) {
+    patterns += (patterns.empty() ? "" : ", ") + m;
+  }
+  if (policy->mode != sts::Mode::None && !sts::mx_allowed(*policy, in.hostname)) {
+    co_return Row{"MTA-STS", "DIFFERS",
+                  "mode " + mode + ", but mx " + patterns + " does not match " + in.hostname};
+  }
+  co_return Row{"MTA-STS", "ok",
+                "mode " + mode + ", id " + *id + ", mx " + patterns + ", max_age " +
+                    std::to_string(policy->max_age)};
+}
+
 asio::awaitable<std::vector<Row>> run_checks(dns::Resolver& resolver, CheckInput in) {
   std::vector<Row> rows;
   const std::string host = in.hostname + ".";
@@ -316,6 +373,7 @@ asio::awaitable<std::vector<Row>> run_checks(dns::Resolver& resolver, CheckInput
           {"DMARC", "DIFFERS", "expected v=DMARC1; p=none|quarantine|reject, found " + dmarc});
     }
   }
+  rows.push_back(co_await check_mta_sts(resolver, in));
   co_return rows;
 }
 

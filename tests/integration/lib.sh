@@ -89,6 +89,28 @@ make_cert() {
   chmod 600 "$dir/privkey.pem"
 }
 
+# make_test_ca — a private CA in $CA (ca.pem, ca.key), trusted by hikyaku and hikyaku-util
+# through SSL_CERT_FILE (OpenSSL's default verify paths honour it), as a site's own CA would be.
+make_test_ca() {
+  CA=$T/ca
+  mkdir -p "$CA"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+    -subj "/CN=hk test CA" -keyout "$CA/ca.key" -out "$CA/ca.pem" 2>/dev/null
+  export SSL_CERT_FILE=$CA/ca.pem
+}
+
+# signed_cert NAME SAN... — $CA/NAME.pem and $CA/NAME.key, signed by make_test_ca's CA.
+signed_cert() {
+  local name=$1 san=""
+  shift
+  for n in "$@"; do san="${san:+$san,}DNS:$n"; done
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" \
+    -keyout "$CA/$name.key" -out "$CA/$name.csr" 2>/dev/null
+  printf 'subjectAltName=%s\n' "$san" >"$CA/$name.ext"
+  openssl x509 -req -in "$CA/$name.csr" -CA "$CA/ca.pem" -CAkey "$CA/ca.key" -CAcreateserial \
+    -days 30 -extfile "$CA/$name.ext" -out "$CA/$name.pem" 2>/dev/null
+}
+
 add_user() {  # add_user user@domain password
   printf '%s' "$2" | "$HK_BIN/hikyaku-util" -C "$ETC" user-add "$1" --password-stdin >/dev/null
 }

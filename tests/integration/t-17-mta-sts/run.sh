@@ -8,21 +8,7 @@ source "$(dirname "$0")/../lib.sh"
 enter_netns "$@"
 
 # A test CA and certificates it signs (the policy host's, and one per MX).
-CA=$T/ca
-mkdir -p "$CA"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=hk test CA" \
-  -keyout "$CA/ca.key" -out "$CA/ca.pem" 2>/dev/null
-export SSL_CERT_FILE=$CA/ca.pem
-signed_cert() {  # signed_cert NAME SAN... — $CA/NAME.pem and $CA/NAME.key
-  local name=$1 san=""
-  shift
-  for n in "$@"; do san="${san:+$san,}DNS:$n"; done
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" \
-    -keyout "$CA/$name.key" -out "$CA/$name.csr" 2>/dev/null
-  printf 'subjectAltName=%s\n' "$san" >"$CA/$name.ext"
-  openssl x509 -req -in "$CA/$name.csr" -CA "$CA/ca.pem" -CAkey "$CA/ca.key" -CAcreateserial \
-    -days 30 -extfile "$CA/$name.ext" -out "$CA/$name.pem" 2>/dev/null
-}
+make_test_ca
 signed_cert policy mta-sts.enforce.test mta-sts.nomatch.test mta-sts.notls.test \
   mta-sts.testing.test mta-sts.persist.test mta-sts.onlybad.test
 signed_cert mx mx.enforce.test mx1.other.test mx2.nomatch.test mx.persist.test
