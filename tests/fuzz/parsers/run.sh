@@ -1,0 +1,42 @@
+#!/bin/sh
+# Builds the libFuzzer targets for parsers outside daemon/smtp — DKIM relaxed canonicalization
+# and the MTA-STS policy/TXT/cache parsers — with clang++-14 (no CMake) and runs each for N
+# seconds. Usage: tests/fuzz/parsers/run.sh [seconds-per-target, default 20]
+# Needs: clang-14, libclang-rt-14-dev (libFuzzer runtime), libssl-dev.
+# New corpus entries go to $OUT/corpus/<target>; the committed seeds are only read. Crashes are
+# left in $OUT/artifacts/<target>/ and make the script exit non-zero.
+set -eu
+
+SECONDS_PER_TARGET=${1:-20}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../../.." && pwd)
+OUT=${OUT:-$ROOT/build-fuzz-parsers}
+CXX=${CXX:-clang++-14}
+
+FLAGS="-std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+  -fno-sanitize-recover=undefined -I$ROOT"
+
+mkdir -p "$OUT/obj"
+$CXX $FLAGS -fsanitize=fuzzer-no-link -c "$ROOT/domains/dkim/signer.cpp" -o "$OUT/obj/signer.o"
+$CXX $FLAGS -fsanitize=fuzzer-no-link -c "$ROOT/daemon/delivery/mta_sts_policy.cpp" \
+  -o "$OUT/obj/mta_sts_policy.o"
+
+status=0
+for t in dkim_canon mta_sts_policy; do
+  case $t in
+    dkim_canon) objs="$OUT/obj/signer.o" libs="-lcrypto" ;;
+    mta_sts_policy) objs="$OUT/obj/mta_sts_policy.o" libs="" ;;
+  esac
+  # shellcheck disable=SC2086 # one word per object and library
+  $CXX $FLAGS -fsanitize=fuzzer "$HERE/${t}_fuzz.cpp" $objs $libs -o "$OUT/${t}_fuzz"
+  mkdir -p "$OUT/corpus/$t" "$OUT/artifacts/$t"
+  echo "== $t: ${SECONDS_PER_TARGET}s"
+  if ! "$OUT/${t}_fuzz" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$OUT/artifacts/$t/" \
+      "$OUT/corpus/$t" "$HERE/corpus/$t" 2>"$OUT/$t.log"; then
+    echo "!! $t failed; see $OUT/$t.log and $OUT/artifacts/$t/"
+    status=1
+  fi
+  grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+ +DONE" "$OUT/$t.log" || true
+done
+exit $status
