@@ -23,17 +23,10 @@ for src in "$ROOT"/daemon/smtp/*.cpp; do
   $CXX $FLAGS -fsanitize=fuzzer-no-link -c "$src" -o "$obj"
 done
 
+. "$HERE/../common.sh"
 status=0
 for t in $TARGETS; do
   $CXX $FLAGS -fsanitize=fuzzer "$HERE/${t}_fuzz.cpp" "$OUT"/obj/*.o $LIBS -o "$OUT/${t}_fuzz"
-  mkdir -p "$OUT/corpus/$t" "$OUT/artifacts/$t"
-  echo "== $t: ${SECONDS_PER_TARGET}s"
-  if ! "$OUT/${t}_fuzz" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
-      -print_final_stats=1 -artifact_prefix="$OUT/artifacts/$t/" \
-      "$OUT/corpus/$t" "$HERE/corpus/$t" 2>"$OUT/$t.log"; then
-    echo "!! $t failed; see $OUT/$t.log and $OUT/artifacts/$t/"
-    status=1
-  fi
-  grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+ +DONE" "$OUT/$t.log" || true
+  run_fuzzer "$t" "$OUT/${t}_fuzz" "$HERE/corpus/$t"
 done
 exit $status
