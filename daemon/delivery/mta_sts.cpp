@@ -15,6 +15,9 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr std::chrono::minutes kFetchRetry{5};
+// §5.1: a cached policy is refreshed well before it expires, so that a domain mailed rarely, or a
+// TXT lookup an attacker blocks later, does not let the policy lapse; a failed refresh keeps it.
+constexpr std::chrono::hours kRefreshAfter{24};
 constexpr size_t kMaxFailed = 4096;
 }  // namespace
 
@@ -80,7 +83,10 @@ asio::awaitable<std::optional<sts::CachedPolicy>> MtaSts::policy(std::string dom
     case sts::Action::NoPolicy:
       co_return std::nullopt;
     case sts::Action::UseCached:
-      co_return cached;
+      if (!id || now - cached->fetched < kRefreshAfter) {
+        co_return cached;
+      }
+      break;  // same id, but a day old: fetched again (below), the cached one kept on failure
     case sts::Action::Fetch:
       break;
   }

@@ -189,6 +189,32 @@ TEST_F(MtaStsTest, FailedFetchWaitsBeforeTheNextOne) {
   EXPECT_EQ(requests(), 2u);
 }
 
+TEST_F(MtaStsTest, CachedPolicyIsRefreshedAfterADay) {
+  serve(policy_text("enforce", "*.example.test", 604800));
+  dns("one");
+  restart();
+  ASSERT_TRUE(policy());
+  EXPECT_EQ(requests(), 1u);
+  clock_.advance(std::chrono::hours(23));
+  dns("one");  // the DNS cache entries are refreshed with the clock
+  ASSERT_TRUE(policy());
+  EXPECT_EQ(requests(), 1u);  // same id, less than a day old: no fetch
+  clock_.advance(std::chrono::hours(2));
+  dns("one");
+  serve(policy_text("testing", "*.example.test", 604800));
+  std::optional<sts::CachedPolicy> p = policy();
+  ASSERT_TRUE(p);
+  EXPECT_EQ(requests(), 2u);  // refreshed under the same id (RFC 8461 §5.1)
+  EXPECT_EQ(p->policy.mode, sts::Mode::Testing);
+  // A failed refresh keeps the cached policy in force.
+  stop_server();
+  clock_.advance(std::chrono::hours(25));
+  dns("one");
+  p = policy();
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->policy.mode, sts::Mode::Testing);
+}
+
 TEST_F(MtaStsTest, InvalidPolicyIsNoPolicy) {
   serve("version: STSv1\nmode: enforce\nmax_age: 3600\n");  // no mx
   dns("one");
