@@ -60,6 +60,17 @@ RemoteCourier::RemoteCourier(asio::any_io_executor ex, dns::CachingResolver& dns
 
 RemoteCourier::~RemoteCourier() = default;
 
+ClientOptions RemoteCourier::client_options(const std::string& tls_name) const {
+  ClientOptions opts;
+  opts.helo_name = opts_.hostname;
+  opts.tls_name = tls_name;
+  opts.tls_context = tls_;
+  opts.connect_timeout = opts_.connect_timeout;
+  opts.command_timeout = opts_.command_timeout;
+  opts.data_timeout = opts_.data_timeout;
+  return opts;
+}
+
 const config::Relay* RemoteCourier::relay_for(const std::string& domain) const {
   for (const auto& r : opts_.relays) {
     if (r.domains.empty() ||
@@ -215,17 +226,11 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
     if (addrs.empty()) {
       continue;
     }
-    ClientOptions opts;
-    opts.helo_name = opts_.hostname;
+    ClientOptions opts = client_options(host);
     // RFC 3207 §4: STARTTLS whenever the MX offers it. Under an enforced MTA-STS policy TLS is
     // required and the certificate must verify for the MX host name (RFC 8461 §4.2); the
     // connection cache keys sessions by this mode, so an opportunistic session is never reused.
     opts.tls = enforce ? TlsMode::Required : TlsMode::Opportunistic;
-    opts.tls_name = host;
-    opts.tls_context = tls_;
-    opts.connect_timeout = opts_.connect_timeout;
-    opts.command_timeout = opts_.command_timeout;
-    opts.data_timeout = opts_.data_timeout;
     auto r = co_await try_addresses(opts, addrs, opts_.mx_port, env, to, message, error);
     if (r) {
       if (testing && r->tls != TlsResult::Verified) {
@@ -286,16 +291,10 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_relay(
       error = {Status::Transient, "451 4.4.3 relay " + relay.host + " has no address"};
       continue;
     }
-    ClientOptions opts;
-    opts.helo_name = opts_.hostname;
+    ClientOptions opts = client_options(relay.host);
     opts.tls = tls_mode(relay.tls);
-    opts.tls_name = relay.host;
-    opts.tls_context = tls_;
     opts.username = relay.username;
     opts.password = relay.password;
-    opts.connect_timeout = opts_.connect_timeout;
-    opts.command_timeout = opts_.command_timeout;
-    opts.data_timeout = opts_.data_timeout;
     auto r = co_await try_addresses(opts, addrs, relay.port, env, to, message, error);
     if (r) {
       co_return std::move(r->rcpts);

@@ -88,6 +88,8 @@ class RemoteCourier final : public queue::Courier {
   // AAAA then A records of a host name (or the address itself for an IP literal).
   boost::asio::awaitable<std::vector<boost::asio::ip::address>> addresses(const std::string& host);
   const config::Relay* relay_for(const std::string& domain) const;
+  // Our name, the timeouts and the shared TLS context; the certificate must match `tls_name`.
+  ClientOptions client_options(const std::string& tls_name) const;
   // Logs the transaction `r` made on `c`, then parks `c` (or closes it).
   void finish(CachedClient c, const queue::Envelope& env, const TransactionResult& r);
 

@@ -36,6 +36,19 @@ struct Eval {
   std::string validated;
 };
 
+// The values macros expand to (RFC 7208 §7.2) for `domain` in this evaluation.
+MacroContext macro_context(const Eval& ev, const std::string& domain) {
+  MacroContext ctx;
+  ctx.sender = ev.sender;
+  ctx.domain = domain;
+  ctx.ip = ev.ip;
+  ctx.helo = ev.helo;
+  ctx.validated = ev.validated;
+  ctx.receiver = ev.receiver;
+  ctx.timestamp = static_cast<long long>(std::time(nullptr));
+  return ctx;
+}
+
 enum class Match { Yes, No, TempError, PermError };
 
 struct MatchOutcome {
@@ -177,14 +190,7 @@ asio::awaitable<std::optional<std::string>> target_name(Eval& ev, const std::str
   if (uses_p_macro(spec) && !ev.validated_done) {
     co_await validate_client_name(ev, domain);
   }
-  MacroContext ctx;
-  ctx.sender = ev.sender;
-  ctx.domain = domain;
-  ctx.ip = ev.ip;
-  ctx.helo = ev.helo;
-  ctx.validated = ev.validated;
-  ctx.receiver = ev.receiver;
-  ctx.timestamp = static_cast<long long>(std::time(nullptr));
+  MacroContext ctx = macro_context(ev, domain);
   auto out = expand_macros(spec, ctx, MacroMode::DomainSpec);
   if (!out) {
     co_return std::nullopt;
@@ -355,14 +361,7 @@ asio::awaitable<std::string> explain(Eval& ev, const std::string& exp, const std
   if (uses_p_macro(ans.records[0]) && !ev.validated_done) {
     co_await validate_client_name(ev, domain);
   }
-  MacroContext ctx;
-  ctx.sender = ev.sender;
-  ctx.domain = domain;
-  ctx.ip = ev.ip;
-  ctx.helo = ev.helo;
-  ctx.validated = ev.validated;
-  ctx.receiver = ev.receiver;
-  ctx.timestamp = static_cast<long long>(std::time(nullptr));
+  MacroContext ctx = macro_context(ev, domain);
   auto text = expand_macros(ans.records[0], ctx, MacroMode::Explanation);
   co_return text ? *text : std::string();
 }
