@@ -14,8 +14,8 @@
 
 #include "certs/cert_store.hpp"
 #include "certs/tls_context.hpp"
-#include "daemon/base/files.hpp"
-#include "daemon/base/openssl.hpp"
+#include "lib/base/files.hpp"
+#include "lib/base/openssl.hpp"
 
 namespace hk::certs {
 namespace {

@@ -12,7 +12,7 @@
 #include <memory>
 #include <string_view>
 
-#include "daemon/base/files.hpp"
+#include "lib/base/files.hpp"
 
 namespace hk::certs {
 namespace {

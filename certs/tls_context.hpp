@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "certs/cert_store.hpp"
-#include "daemon/base/openssl.hpp"
+#include "lib/base/openssl.hpp"
 
 namespace hk::certs {
 

@@ -7,9 +7,9 @@
 #include <exception>
 #include <string>
 
-#include "daemon/base/log.hpp"
-#include "daemon/config/config.hpp"
 #include "daemon/server/server.hpp"
+#include "lib/base/log.hpp"
+#include "lib/config/config.hpp"
 
 namespace {
 

@@ -1,10 +1,10 @@
 // Parsing of an aliases file.
 #include "domains/aliases.hpp"
 
-#include "daemon/base/files.hpp"
 #include "domains/domains_error.hpp"
 #include "domains/local_part.hpp"
 #include "domains/text_lines.hpp"
+#include "lib/base/files.hpp"
 
 namespace hk::domains {
 namespace {

@@ -5,7 +5,7 @@
 #include <set>
 #include <system_error>
 
-#include "daemon/base/log.hpp"
+#include "lib/base/log.hpp"
 
 namespace hk::domains {
 namespace fs = std::filesystem;

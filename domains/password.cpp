@@ -10,8 +10,8 @@
 #include <optional>
 #include <vector>
 
-#include "daemon/base/openssl.hpp"
 #include "domains/domains_error.hpp"
+#include "lib/base/openssl.hpp"
 
 namespace hk::domains {
 namespace {

@@ -3,9 +3,9 @@
 
 #include <toml++/toml.h>
 
-#include "daemon/base/files.hpp"
 #include "domains/domains_error.hpp"
 #include "domains/local_part.hpp"
+#include "lib/base/files.hpp"
 
 namespace hk::domains {
 namespace {

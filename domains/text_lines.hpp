@@ -4,7 +4,7 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/base/text.hpp"
+#include "lib/base/text.hpp"
 
 namespace hk::domains {
 

@@ -6,11 +6,11 @@
 #include <cerrno>
 #include <system_error>
 
-#include "daemon/base/files.hpp"
-#include "daemon/base/log.hpp"
 #include "domains/domains_error.hpp"
 #include "domains/local_part.hpp"
 #include "domains/text_lines.hpp"
+#include "lib/base/files.hpp"
+#include "lib/base/log.hpp"
 
 namespace hk::domains {
 namespace {

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <iostream>
 
-#include "daemon/base/files.hpp"
 #include "domains/domains.hpp"
+#include "lib/base/files.hpp"
 #include "util/args.hpp"
 #include "util/command.hpp"
 #include "util/ownership.hpp"

@@ -1,7 +1,7 @@
 // hikyaku-util commands about the configuration file: print-config and check-config.
 #include <iostream>
 
-#include "daemon/config/config.hpp"
+#include "lib/config/config.hpp"
 #include "util/args.hpp"
 #include "util/command.hpp"
 

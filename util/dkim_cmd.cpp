@@ -12,14 +12,14 @@
 #include <iterator>
 #include <stdexcept>
 
-#include "daemon/base/files.hpp"
-#include "daemon/config/config.hpp"
-#include "daemon/dns/resolver.hpp"
-#include "domains/dkim/keys.hpp"
-#include "domains/dkim/message.hpp"
-#include "domains/dkim/signer.hpp"
-#include "domains/dkim/verify.hpp"
-#include "domains/dkim/verify_dns.hpp"
+#include "lib/base/files.hpp"
+#include "lib/config/config.hpp"
+#include "lib/dkim/keys.hpp"
+#include "lib/dkim/message.hpp"
+#include "lib/dkim/signer.hpp"
+#include "lib/dkim/verify.hpp"
+#include "lib/dkim/verify_dns.hpp"
+#include "lib/dns/resolver.hpp"
 #include "util/args.hpp"
 #include "util/command.hpp"
 #include "util/ownership.hpp"

@@ -12,14 +12,14 @@
 #include <optional>
 #include <sstream>
 
-#include "daemon/config/config.hpp"
-#include "daemon/delivery/https_get.hpp"
-#include "daemon/delivery/mta_sts_policy.hpp"
-#include "daemon/delivery/smtp_client.hpp"
-#include "daemon/dns/resolver.hpp"
-#include "daemon/spf/check_host.hpp"
-#include "daemon/spf/dns.hpp"
-#include "domains/dkim/keys.hpp"
+#include "lib/config/config.hpp"
+#include "lib/dkim/keys.hpp"
+#include "lib/dns/resolver.hpp"
+#include "lib/http/https_get.hpp"
+#include "lib/mta_sts/mta_sts_policy.hpp"
+#include "lib/smtp_client/smtp_client.hpp"
+#include "lib/spf/check_host.hpp"
+#include "lib/spf/dns.hpp"
 #include "util/args.hpp"
 #include "util/command.hpp"
 #include "util/dns_records.hpp"

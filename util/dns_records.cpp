@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 
-#include "daemon/base/quote.hpp"
+#include "lib/base/quote.hpp"
 
 namespace hk::util {
 namespace {

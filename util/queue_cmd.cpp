@@ -22,11 +22,11 @@
 #include <system_error>
 #include <vector>
 
-#include "daemon/base/files.hpp"
-#include "daemon/config/config.hpp"
-#include "daemon/queue/envelope.hpp"
-#include "daemon/queue/queue_file.hpp"
-#include "daemon/server/control.hpp"
+#include "lib/base/files.hpp"
+#include "lib/config/config.hpp"
+#include "lib/control/client.hpp"
+#include "lib/queue/envelope.hpp"
+#include "lib/queue/queue_file.hpp"
 #include "util/args.hpp"
 #include "util/command.hpp"
 
@@ -450,8 +450,8 @@ int queue_flush(const Context& ctx, const std::vector<std::string>& words) {
     }
   }
   fs::path socket = *data / "control.sock";
-  server::ControlReply reply =
-      server::control_request(socket, id.empty() ? "flush" : "flush " + id, kFlushTimeout);
+  control::ControlReply reply =
+      control::control_request(socket, id.empty() ? "flush" : "flush " + id, kFlushTimeout);
   if (reply.error == std::errc::no_such_file_or_directory ||
       reply.error == std::errc::connection_refused) {
     std::cerr << "hikyaku-util: hikyaku is not running (no " << socket.string() << ")\n";

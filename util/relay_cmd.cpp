@@ -5,8 +5,8 @@
 #include <boost/asio/use_future.hpp>
 #include <iostream>
 
-#include "daemon/config/config.hpp"
-#include "daemon/delivery/smtp_client.hpp"
+#include "lib/config/config.hpp"
+#include "lib/smtp_client/smtp_client.hpp"
 #include "util/args.hpp"
 #include "util/command.hpp"
 

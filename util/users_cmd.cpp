@@ -7,8 +7,8 @@
 #include <iostream>
 #include <stdexcept>
 
-#include "daemon/base/files.hpp"
 #include "domains/domains.hpp"
+#include "lib/base/files.hpp"
 #include "util/args.hpp"
 #include "util/command.hpp"
 #include "util/ownership.hpp"

@@ -6,7 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <utility>
 
-#include "daemon/base/log.hpp"
+#include "lib/base/log.hpp"
 
 namespace hk::delivery {
 namespace {

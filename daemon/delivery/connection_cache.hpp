@@ -13,7 +13,7 @@
 #include <optional>
 #include <string>
 
-#include "daemon/delivery/smtp_client.hpp"
+#include "lib/smtp_client/smtp_client.hpp"
 
 namespace hk::delivery {
 

@@ -4,10 +4,10 @@
 #include <system_error>
 #include <utility>
 
-#include "daemon/base/files.hpp"
-#include "daemon/base/log.hpp"
-#include "daemon/delivery/https_get.hpp"
-#include "daemon/dns/caching_resolver.hpp"
+#include "lib/base/files.hpp"
+#include "lib/base/log.hpp"
+#include "lib/dns/caching_resolver.hpp"
+#include "lib/http/https_get.hpp"
 
 namespace hk::delivery {
 

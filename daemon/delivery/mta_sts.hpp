@@ -16,8 +16,8 @@
 #include <optional>
 #include <string>
 
-#include "daemon/base/clock.hpp"
-#include "daemon/delivery/mta_sts_policy.hpp"
+#include "lib/base/clock.hpp"
+#include "lib/mta_sts/mta_sts_policy.hpp"
 
 namespace hk::dns {
 class CachingResolver;

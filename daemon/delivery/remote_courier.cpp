@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <map>
 
-#include "daemon/base/log.hpp"
-#include "daemon/dns/caching_resolver.hpp"
-#include "daemon/dns/error.hpp"
-#include "daemon/dns/mx.hpp"
+#include "lib/base/log.hpp"
+#include "lib/dns/caching_resolver.hpp"
+#include "lib/dns/error.hpp"
+#include "lib/dns/mx.hpp"
 
 namespace hk::delivery {
 

@@ -13,12 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "daemon/base/clock.hpp"
-#include "daemon/config/config.hpp"
 #include "daemon/delivery/connection_cache.hpp"
 #include "daemon/delivery/mta_sts.hpp"
-#include "daemon/delivery/smtp_client.hpp"
 #include "daemon/queue/courier.hpp"
+#include "lib/base/clock.hpp"
+#include "lib/config/config.hpp"
+#include "lib/smtp_client/smtp_client.hpp"
 
 namespace hk::dns {
 class CachingResolver;

@@ -6,16 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "daemon/queue/envelope.hpp"
+#include "lib/queue/delivery_result.hpp"
+#include "lib/queue/envelope.hpp"
 
 namespace hk::queue {
-
-struct DeliveryResult {
-  enum class Status { Delivered, Transient, Permanent } status;
-  // The remote's reply or our error text, starting with an SMTP code when there is one
-  // ("451 4.3.0 …"): the runner logs that code and keeps the text for the DSN.
-  std::string reply;
-};
 
 class Courier {
  public:

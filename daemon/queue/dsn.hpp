@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/queue/envelope.hpp"
+#include "lib/queue/envelope.hpp"
 
 namespace hk::queue {
 

@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 
-#include "daemon/base/files.hpp"
+#include "lib/base/files.hpp"
 
 namespace hk::queue {
 namespace {

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 
-#include "daemon/base/files.hpp"
+#include "lib/base/files.hpp"
 
 namespace hk::queue {
 

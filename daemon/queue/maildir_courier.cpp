@@ -3,8 +3,8 @@
 
 #include <cerrno>
 
-#include "daemon/base/offload.hpp"
 #include "daemon/queue/maildir.hpp"
+#include "lib/base/offload.hpp"
 
 namespace hk::queue {
 

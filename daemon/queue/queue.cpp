@@ -8,9 +8,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
 
-#include "daemon/base/log.hpp"
-#include "daemon/base/offload.hpp"
 #include "daemon/queue/schedule.hpp"
+#include "lib/base/log.hpp"
+#include "lib/base/offload.hpp"
 
 namespace hk::queue {
 

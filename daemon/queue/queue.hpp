@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "daemon/queue/courier.hpp"
-#include "daemon/queue/envelope.hpp"
 #include "daemon/queue/queue_store.hpp"
+#include "lib/queue/envelope.hpp"
 
 namespace hk::queue {
 

@@ -16,10 +16,10 @@
 #include <latch>
 #include <random>
 
-#include "daemon/base/files.hpp"
-#include "daemon/base/log.hpp"
 #include "daemon/queue/maildir.hpp"
-#include "daemon/queue/queue_file.hpp"
+#include "lib/base/files.hpp"
+#include "lib/base/log.hpp"
+#include "lib/queue/queue_file.hpp"
 
 namespace hk::queue {
 

@@ -59,8 +59,8 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/queue/envelope.hpp"
 #include "daemon/queue/file_ops.hpp"
+#include "lib/queue/envelope.hpp"
 
 namespace hk::queue {
 

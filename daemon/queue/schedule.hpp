@@ -5,7 +5,7 @@
 #include <chrono>
 #include <vector>
 
-#include "daemon/queue/envelope.hpp"
+#include "lib/queue/envelope.hpp"
 
 namespace hk::queue {
 

@@ -3,13 +3,13 @@
 
 #include <ctime>
 
-#include "daemon/base/log.hpp"
-#include "daemon/base/offload.hpp"
 #include "daemon/queue/dsn.hpp"
 #include "daemon/queue/queue.hpp"
 #include "daemon/queue/queue_store.hpp"
 #include "domains/domains.hpp"
 #include "domains/watcher.hpp"
+#include "lib/base/log.hpp"
+#include "lib/base/offload.hpp"
 
 namespace hk::server {
 namespace {

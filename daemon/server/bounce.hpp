@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/queue/envelope.hpp"
+#include "lib/queue/envelope.hpp"
 
 namespace hk::domains {
 class DomainsWatcher;

@@ -1,17 +1,10 @@
-// The control socket: a UNIX stream socket at DATA_DIR/control.sock through which hikyaku-util
-// asks the running daemon to act (flush the queue, ping), and the blocking client for it.
+// The control socket server: a UNIX stream socket at DATA_DIR/control.sock through which
+// hikyaku-util asks the running daemon to act. The protocol and the client are in lib/control.
 //
 // SECURITY: the socket is created with mode 0600 inside the data directory, so only the daemon's
 // user (and root) can connect; the server also checks the peer's uid (SO_PEERCRED) and refuses
 // anybody else. Requests are one short line, bounded in size and time, and IDs are checked with
 // queue::valid_id before they reach the queue, so a request can never name a path.
-//
-// Line protocol, one request per connection:
-//   "ping\n"      -> "ok hikyaku VERSION\n"
-//   "flush\n"     -> retry every queued message now
-//   "flush ID\n"  -> retry that message now ("error unknown id ID" when it is not queued)
-// Replies are "ok ...\n" or "error <reason>\n". A request longer than kMaxControlRequest bytes or
-// not complete within kControlTimeout is answered with an error and not acted upon.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -25,10 +18,12 @@
 #include <string_view>
 #include <system_error>
 
+#include "lib/control/protocol.hpp"
+
 namespace hk::server {
 
-inline constexpr size_t kMaxControlRequest = 1024;
-inline constexpr std::chrono::seconds kControlTimeout{5};
+using control::kControlTimeout;
+using control::kMaxControlRequest;
 
 class ControlServer {
  public:
@@ -64,19 +59,5 @@ class ControlServer {
 
 // What the daemon answered; pure function of a request line, exposed for tests.
 std::string control_reply(std::string_view request, const ControlServer::FlushFn& flush);
-
-// Client side, used by hikyaku-util.
-struct ControlReply {
-  bool ok = false;        // the daemon answered "ok ..."
-  std::string text;       // the reply without "ok "/"error ", or what went wrong locally
-  std::error_code error;  // set when the daemon could not be reached or did not answer; in
-                          // particular no_such_file_or_directory / connection_refused when no
-                          // daemon is listening on the path
-};
-
-// Sends `request` (a newline is added when missing) and waits for the reply line; blocking,
-// plain POSIX sockets. `timeout` bounds the connect, the write and the read each.
-ControlReply control_request(const std::filesystem::path& socket_path, const std::string& request,
-                             std::chrono::seconds timeout);
 
 }  // namespace hk::server

@@ -8,9 +8,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <stdexcept>
 
-#include "daemon/base/log.hpp"
-#include "daemon/config/config.hpp"
-#include "daemon/server/metrics.hpp"
+#include "lib/base/log.hpp"
+#include "lib/config/config.hpp"
+#include "lib/metrics/metrics.hpp"
 
 namespace hk::server {
 

@@ -11,22 +11,22 @@
 #include <filesystem>
 
 #include "certs/cert_store.hpp"
-#include "daemon/base/log.hpp"
 #include "daemon/delivery/remote_courier.hpp"
-#include "daemon/delivery/smtp_client.hpp"
-#include "daemon/dns/caching_resolver.hpp"
-#include "daemon/dns/resolver.hpp"
 #include "daemon/queue/courier.hpp"
 #include "daemon/queue/maildir_courier.hpp"
 #include "daemon/queue/queue.hpp"
 #include "daemon/queue/queue_store.hpp"
 #include "daemon/server/bounce.hpp"
 #include "daemon/server/control.hpp"
-#include "daemon/spf/dns.hpp"
-#include "domains/dkim/keyring.hpp"
-#include "domains/dkim/signer.hpp"
 #include "domains/domains.hpp"
 #include "domains/watcher.hpp"
+#include "lib/base/log.hpp"
+#include "lib/dkim/keyring.hpp"
+#include "lib/dkim/signer.hpp"
+#include "lib/dns/caching_resolver.hpp"
+#include "lib/dns/resolver.hpp"
+#include "lib/smtp_client/smtp_client.hpp"
+#include "lib/spf/dns.hpp"
 
 namespace hk::server {
 

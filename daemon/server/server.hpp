@@ -8,10 +8,10 @@
 #include <memory>
 #include <vector>
 
-#include "daemon/base/clock.hpp"
-#include "daemon/config/config.hpp"
 #include "daemon/server/listener.hpp"
-#include "daemon/server/metrics.hpp"
+#include "lib/base/clock.hpp"
+#include "lib/config/config.hpp"
+#include "lib/metrics/metrics.hpp"
 
 namespace hk::domains {
 class DomainsWatcher;

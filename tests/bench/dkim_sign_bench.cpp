@@ -21,9 +21,9 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/base/openssl.hpp"
-#include "domains/dkim/keys.hpp"
-#include "domains/dkim/signer.hpp"
+#include "lib/base/openssl.hpp"
+#include "lib/dkim/keys.hpp"
+#include "lib/dkim/signer.hpp"
 #include "tests/unit/dkim/opendkim_reference.hpp"
 
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "domains/dkim/signer.hpp"
+#include "lib/dkim/signer.hpp"
 
 namespace {
 

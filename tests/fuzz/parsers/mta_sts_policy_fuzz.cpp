@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/delivery/mta_sts_policy.hpp"
+#include "lib/mta_sts/mta_sts_policy.hpp"
 
 namespace sts = hk::delivery::sts;
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds the libFuzzer targets for parsers outside daemon/smtp — DKIM relaxed canonicalization
+# Builds the libFuzzer targets for parsers outside lib/smtp — DKIM relaxed canonicalization
 # and the MTA-STS policy/TXT/cache parsers — with clang++-14 (no CMake) and runs each for N
 # seconds. Usage: tests/fuzz/parsers/run.sh [seconds-per-target, default 20]
 # Needs: clang-14, libclang-rt-14-dev (libFuzzer runtime), libssl-dev.
@@ -17,8 +17,8 @@ FLAGS="-std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
   -fno-sanitize-recover=undefined -I$ROOT"
 
 mkdir -p "$OUT/obj"
-$CXX $FLAGS -fsanitize=fuzzer-no-link -c "$ROOT/domains/dkim/signer.cpp" -o "$OUT/obj/signer.o"
-$CXX $FLAGS -fsanitize=fuzzer-no-link -c "$ROOT/daemon/delivery/mta_sts_policy.cpp" \
+$CXX $FLAGS -fsanitize=fuzzer-no-link -c "$ROOT/lib/dkim/signer.cpp" -o "$OUT/obj/signer.o"
+$CXX $FLAGS -fsanitize=fuzzer-no-link -c "$ROOT/lib/mta_sts/mta_sts_policy.cpp" \
   -o "$OUT/obj/mta_sts_policy.o"
 
 . "$HERE/../common.sh"

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/smtp/data_reader.hpp"
+#include "lib/smtp/data_reader.hpp"
 
 namespace {
 

@@ -6,11 +6,11 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/smtp/auth.hpp"
-#include "daemon/smtp/client_reply.hpp"
-#include "daemon/smtp/command.hpp"
-#include "daemon/smtp/line_buffer.hpp"
-#include "daemon/smtp/params.hpp"
+#include "lib/smtp/auth.hpp"
+#include "lib/smtp/client_reply.hpp"
+#include "lib/smtp/command.hpp"
+#include "lib/smtp/line_buffer.hpp"
+#include "lib/smtp/params.hpp"
 
 namespace {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/smtp/address.hpp"
-#include "daemon/smtp/auth.hpp"
+#include "lib/smtp/address.hpp"
+#include "lib/smtp/auth.hpp"
 
 namespace {
 

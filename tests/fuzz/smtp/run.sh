@@ -18,7 +18,7 @@ FLAGS="-std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 LIBS=$(pkg-config --libs libidn2)
 
 mkdir -p "$OUT/obj"
-for src in "$ROOT"/daemon/smtp/*.cpp; do
+for src in "$ROOT"/lib/smtp/*.cpp; do
   obj="$OUT/obj/$(basename "$src" .cpp).o"
   $CXX $FLAGS -fsanitize=fuzzer-no-link -c "$src" -o "$obj"
 done

@@ -8,7 +8,7 @@
 
 #include "certs/self_signed.hpp"
 #include "certs/tls_context.hpp"
-#include "daemon/base/files.hpp"
+#include "lib/base/files.hpp"
 #include "tests/unit/certs/test_support.hpp"
 
 namespace hk::certs {

@@ -12,7 +12,7 @@
 #include <stdexcept>
 
 #include "certs/tls_context.hpp"
-#include "daemon/base/openssl.hpp"
+#include "lib/base/openssl.hpp"
 
 namespace hk::certs::test {
 namespace {

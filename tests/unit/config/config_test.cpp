@@ -1,6 +1,6 @@
 // Tests for reading hikyaku.toml: defaults, every error's file:line:key text, ${ENV}, relays,
 // the print-config round trip and the shipped example deploy/hikyaku.toml.
-#include "daemon/config/config.hpp"
+#include "lib/config/config.hpp"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 #include <fstream>
 #include <set>
 
-#include "daemon/base/files.hpp"
+#include "lib/base/files.hpp"
 
 namespace hk::config {
 namespace {

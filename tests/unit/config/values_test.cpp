@@ -1,5 +1,5 @@
 // Tests for configuration scalar values: sizes, durations, endpoints, CIDR, names, ${ENV}.
-#include "daemon/config/values.hpp"
+#include "lib/config/values.hpp"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

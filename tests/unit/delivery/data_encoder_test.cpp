@@ -1,12 +1,12 @@
 // Tests for DataEncoder (line endings, dot-stuffing, the terminating dot) and reply_text.
-#include "daemon/delivery/data_encoder.hpp"
+#include "lib/smtp_client/data_encoder.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "daemon/delivery/smtp_client.hpp"
+#include "lib/smtp_client/smtp_client.hpp"
 
 namespace hk::delivery {
 namespace {

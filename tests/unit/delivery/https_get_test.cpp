@@ -1,6 +1,6 @@
 // Tests for the MTA-STS policy fetch client against policy_server.py (Python's http.server in
 // TLS) on loopback: a good fetch, every refusal RFC 8461 §3.3 asks for, and the time limit.
-#include "daemon/delivery/https_get.hpp"
+#include "lib/http/https_get.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/delivery/smtp_client.hpp"
+#include "lib/smtp_client/smtp_client.hpp"
 #include "test_support.hpp"
 
 namespace hk::delivery {

@@ -1,6 +1,6 @@
 // Tests for the pure MTA-STS functions (RFC 8461): TXT records, policy files (the RFC's examples
 // and broken ones), MX patterns, the cache file format and the fetch decision.
-#include "daemon/delivery/mta_sts_policy.hpp"
+#include "lib/mta_sts/mta_sts_policy.hpp"
 
 #include <gtest/gtest.h>
 

@@ -12,11 +12,11 @@
 #include <memory>
 #include <string>
 
-#include "daemon/base/clock.hpp"
-#include "daemon/base/files.hpp"
-#include "daemon/delivery/smtp_client.hpp"
-#include "daemon/dns/caching_resolver.hpp"
-#include "daemon/dns/resolver.hpp"
+#include "lib/base/clock.hpp"
+#include "lib/base/files.hpp"
+#include "lib/dns/caching_resolver.hpp"
+#include "lib/dns/resolver.hpp"
+#include "lib/smtp_client/smtp_client.hpp"
 #include "test_support.hpp"
 
 namespace hk::delivery {

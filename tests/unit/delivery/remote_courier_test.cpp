@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "daemon/base/clock.hpp"
-#include "daemon/base/log.hpp"
-#include "daemon/dns/caching_resolver.hpp"
-#include "daemon/dns/resolver.hpp"
+#include "lib/base/clock.hpp"
+#include "lib/base/log.hpp"
+#include "lib/dns/caching_resolver.hpp"
+#include "lib/dns/resolver.hpp"
 #include "test_support.hpp"
 
 namespace hk::delivery {

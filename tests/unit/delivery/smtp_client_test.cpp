@@ -1,6 +1,6 @@
 // Tests for SmtpClient against real servers on loopback: aiosmtpd (fake_mx.py) for the protocol
 // as a mail server speaks it, and a scripted raw server for silence, garbage and odd framing.
-#include "daemon/delivery/smtp_client.hpp"
+#include "lib/smtp_client/smtp_client.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Tests for the relaxed canonicalizations of RFC 6376 §3.4.2 (header) and §3.4.4 (body).
 #include <gtest/gtest.h>
 
-#include "domains/dkim/signer.hpp"
+#include "lib/dkim/signer.hpp"
 
 namespace hk::dkim {
 namespace {

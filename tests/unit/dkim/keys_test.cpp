@@ -1,5 +1,5 @@
 // Tests for DKIM key generation, loading, DNS record text and selector choice.
-#include "domains/dkim/keys.hpp"
+#include "lib/dkim/keys.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>

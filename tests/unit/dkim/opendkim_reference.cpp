@@ -3,8 +3,8 @@
 
 #include <stdexcept>
 
-#include "domains/dkim/message.hpp"
-#include "domains/dkim/signer.hpp"
+#include "lib/dkim/message.hpp"
+#include "lib/dkim/signer.hpp"
 
 namespace hk::dkim::test {
 namespace {

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "domains/dkim/keys.hpp"
-#include "domains/dkim/opendkim.hpp"
+#include "lib/dkim/keys.hpp"
+#include "lib/dkim/opendkim.hpp"
 
 namespace hk::dkim::test {
 

@@ -12,9 +12,9 @@
 #include <random>
 #include <thread>
 
-#include "domains/dkim/keys.hpp"
-#include "domains/dkim/signer.hpp"
-#include "domains/dkim/verify.hpp"
+#include "lib/dkim/keys.hpp"
+#include "lib/dkim/signer.hpp"
+#include "lib/dkim/verify.hpp"
 #include "tests/unit/dkim/opendkim_reference.hpp"
 
 namespace hk::dkim {

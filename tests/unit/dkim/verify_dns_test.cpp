@@ -1,6 +1,6 @@
 // Tests for verify_message against a real DNS server (dnsmasq on loopback serving the keys), and
 // for the pure parts: signature tag parsing, key record choice, Authentication-Results output.
-#include "domains/dkim/verify_dns.hpp"
+#include "lib/dkim/verify_dns.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -16,9 +16,9 @@
 #include <memory>
 #include <thread>
 
-#include "domains/dkim/auth_results.hpp"
-#include "domains/dkim/keys.hpp"
-#include "domains/dkim/signer.hpp"
+#include "lib/dkim/auth_results.hpp"
+#include "lib/dkim/keys.hpp"
+#include "lib/dkim/signer.hpp"
 #include "tests/unit/dns/run.hpp"
 #include "tests/unit/dns/test_servers.hpp"
 

@@ -1,10 +1,10 @@
 // cache.hpp: TTL expiry, RFC 2308 negative answers, what is never kept, LRU eviction; time comes
 // from a ManualClock, so nothing sleeps.
-#include "daemon/dns/cache.hpp"
+#include "lib/dns/cache.hpp"
 
 #include <gtest/gtest.h>
 
-#include "daemon/dns/error.hpp"
+#include "lib/dns/error.hpp"
 
 namespace hk::dns {
 namespace {

@@ -1,13 +1,13 @@
 // mx.hpp: RFC 5321 §5.1 ordering with random order among equal preferences, and the plan
 // (MX, implicit MX, null MX, permanent or transient failure) for each kind of answer.
-#include "daemon/dns/mx.hpp"
+#include "lib/dns/mx.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <set>
 
-#include "daemon/dns/error.hpp"
+#include "lib/dns/error.hpp"
 
 namespace hk::dns {
 namespace {

@@ -9,8 +9,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <variant>
 
-#include "daemon/dns/mx.hpp"
-#include "daemon/dns/resolver.hpp"
+#include "lib/dns/mx.hpp"
+#include "lib/dns/resolver.hpp"
 #include "run.hpp"
 #include "test_servers.hpp"
 

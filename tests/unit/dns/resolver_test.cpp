@@ -1,7 +1,7 @@
 // Resolver and CachingResolver against real DNS servers on loopback: dnsmasq for the zone and
 // fake_dns.py for SERVFAIL, REFUSED, null MX, exact TTLs and broken answers. Never the system
 // resolver: every Resolver names its server.
-#include "daemon/dns/resolver.hpp"
+#include "lib/dns/resolver.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,8 +12,8 @@
 #include <chrono>
 #include <optional>
 
-#include "daemon/dns/caching_resolver.hpp"
-#include "daemon/dns/mx.hpp"
+#include "lib/dns/caching_resolver.hpp"
+#include "lib/dns/mx.hpp"
 #include "run.hpp"
 #include "test_servers.hpp"
 

@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "daemon/dns/resolver.hpp"
+#include "lib/dns/resolver.hpp"
 
 namespace hk::dns::test {
 

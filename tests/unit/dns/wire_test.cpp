@@ -1,6 +1,6 @@
 // wire.hpp: TTLs read from raw responses, on well-formed, truncated and random messages; and
 // reverse names.
-#include "daemon/dns/wire.hpp"
+#include "lib/dns/wire.hpp"
 
 #include <gtest/gtest.h>
 

@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "daemon/base/files.hpp"
 #include "domains/domains_error.hpp"
+#include "lib/base/files.hpp"
 #include "temp_dir.hpp"
 
 namespace hk::domains {

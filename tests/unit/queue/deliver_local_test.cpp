@@ -4,8 +4,8 @@
 #include <boost/asio/io_context.hpp>
 #include <string>
 
-#include "daemon/base/files.hpp"
 #include "daemon/queue/queue_store.hpp"
+#include "lib/base/files.hpp"
 #include "tests/unit/queue/test_util.hpp"
 
 namespace hk::queue {

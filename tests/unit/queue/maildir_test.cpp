@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "daemon/base/files.hpp"
 #include "daemon/queue/maildir_courier.hpp"
+#include "lib/base/files.hpp"
 #include "tests/unit/queue/test_util.hpp"
 
 namespace hk::queue {

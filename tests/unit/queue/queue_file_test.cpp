@@ -1,5 +1,5 @@
 // Tests for the queue file format: escaping, the header block and the state sidecar.
-#include "daemon/queue/queue_file.hpp"
+#include "lib/queue/queue_file.hpp"
 
 #include <gtest/gtest.h>
 

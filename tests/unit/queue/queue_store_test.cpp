@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/base/files.hpp"
+#include "lib/base/files.hpp"
 #include "tests/unit/queue/test_util.hpp"
 
 namespace hk::queue {

@@ -22,11 +22,15 @@
 #include <thread>
 #include <vector>
 
+#include "lib/control/client.hpp"
+
 namespace hk::server {
 namespace {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+using control::control_request;
+using control::ControlReply;
 
 constexpr const char* kKnownId = "1K0YGE493PY941M693M";
 

@@ -1,5 +1,5 @@
 // Tests for envelope path parsing (RFC 5321 §4.1.2, RFC 6531) and domain normalisation.
-#include "daemon/smtp/address.hpp"
+#include "lib/smtp/address.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Tests for base64, AUTH PLAIN decoding and xtext.
-#include "daemon/smtp/auth.hpp"
+#include "lib/smtp/auth.hpp"
 
 #include <gtest/gtest.h>
 

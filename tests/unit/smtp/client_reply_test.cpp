@@ -1,5 +1,5 @@
 // Tests for ReplyParser (assembling server replies) and parse_ehlo.
-#include "daemon/smtp/client_reply.hpp"
+#include "lib/smtp/client_reply.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Tests for parse_command: verbs, arguments and the syntax_ok flag.
-#include "daemon/smtp/command.hpp"
+#include "lib/smtp/command.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Tests for DataReader: terminator, dot-stuffing, bare CR/LF (SMTP smuggling), size limit,
 // Received counting, and identical results for every way the input can be split.
-#include "daemon/smtp/data_reader.hpp"
+#include "lib/smtp/data_reader.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Tests for LineBuffer: line splitting, overlong lines, bounded memory, take_rest.
-#include "daemon/smtp/line_buffer.hpp"
+#include "lib/smtp/line_buffer.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Tests for MAIL FROM / RCPT TO parameter parsing.
-#include "daemon/smtp/params.hpp"
+#include "lib/smtp/params.hpp"
 
 #include <gtest/gtest.h>
 

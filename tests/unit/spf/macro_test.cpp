@@ -1,5 +1,5 @@
 // Table tests of the SPF macro expander (RFC 7208 §7, examples of §7.4).
-#include "daemon/spf/macro.hpp"
+#include "lib/spf/macro.hpp"
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/spf/dns.hpp"
+#include "lib/spf/dns.hpp"
 
 namespace hk::spf::test {
 

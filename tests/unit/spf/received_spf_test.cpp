@@ -1,7 +1,7 @@
 // Tests for the Received-SPF header field value (RFC 7208 §9.1).
 #include <gtest/gtest.h>
 
-#include "daemon/spf/check_host.hpp"
+#include "lib/spf/check_host.hpp"
 
 namespace hk::spf {
 namespace {

@@ -1,5 +1,5 @@
 // Table tests of the SPF record parser (RFC 7208 §4.5, §5, §6, §12).
-#include "daemon/spf/record.hpp"
+#include "lib/spf/record.hpp"
 
 #include <gtest/gtest.h>
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/spf/check_host.hpp"
+#include "lib/spf/check_host.hpp"
 #include "tests/unit/spf/memory_dns.hpp"
 
 namespace hk::spf::test {

@@ -1,0 +1,132 @@
+// The daemon's configuration: CONFIG_DIR/hikyaku.toml read into plain structs, with defaults, and
+// every error naming file:line:key. Also the effective configuration printed back as TOML.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/config/values.hpp"
+
+namespace hk::config {
+
+// what() is "FILE:LINE: KEY: message", e.g.
+// "/etc/hikyaku/hikyaku.toml:12: limits.max_recipients: must be between 1 and 10000, got 0".
+struct ConfigError : std::runtime_error {
+  using runtime_error::runtime_error;
+};
+
+enum class RelayTls { StartTls, Implicit, None };
+// "starttls", "implicit", "none".
+std::string_view to_string(RelayTls tls);
+
+// A smart host, written as [[relay]]. Relays are tried in the order written.
+struct Relay {
+  std::string host;     // a domain name or an IP address
+  uint16_t port = 587;  // when not written: 587 for starttls, 465 for implicit, 25 for none
+  RelayTls tls = RelayTls::StartTls;
+  std::string username, password;    // both or neither; AUTH is used when set
+  std::vector<std::string> domains;  // recipient domains sent this way; empty = all remote mail
+
+  bool operator==(const Relay&) const = default;
+};
+
+struct Config {
+  std::filesystem::path config_dir;  // where hikyaku.toml was read from
+  std::filesystem::path file;        // the toml file
+  std::string hostname;              // default: gethostname(); a valid domain name, lower case
+  std::filesystem::path data_dir = "/var/lib/hikyaku";  // relative paths resolved on config_dir
+  // Networks that may relay without AUTH (the local web app of a dev setup).
+  std::vector<Cidr> trusted_networks = {
+      {boost::asio::ip::address_v4(0x7F000000), 8},
+      {boost::asio::ip::address_v6::loopback(), 128},
+  };
+  std::vector<std::string> trusted_sender_domains;  // empty = trusted networks may use any sender
+  bool allow_plain_auth_from_trusted = false;  // AUTH without TLS from trusted nets on loopback
+
+  // An empty list disables that listener.
+  struct Listen {
+    std::vector<Endpoint> smtp = {{"0.0.0.0", 25}, {"::", 25}};
+    std::vector<Endpoint> submission = {{"0.0.0.0", 587}, {"::", 587}};
+    std::vector<Endpoint> submission_tls = {{"0.0.0.0", 465}, {"::", 465}};
+    std::vector<Endpoint> metrics;
+    bool operator==(const Listen&) const = default;
+  } listen;
+
+  struct Limits {
+    uint64_t max_message_size = 50 * 1024 * 1024;  // RFC 1870 SIZE; at least 64KiB (§4.5.3.1.7)
+    size_t max_recipients = 100;  // RFC 5321 §4.5.3.1.8: at least 100 SHOULD be accepted
+    size_t max_connections = 1000;
+    size_t max_connections_per_ip = 20;
+    size_t max_auth_failures = 3;
+    int max_received_headers = 50;                  // loop detection by hop count, RFC 5321 §6.3
+    std::chrono::seconds command_timeout{300};      // RFC 5321 §4.5.3.2.7: 5 minutes
+    std::chrono::seconds data_timeout{600};         // whole DATA phase; §4.5.3.2.6 (10 min)
+    std::chrono::seconds connection_timeout{3600};  // total session lifetime cap
+    bool operator==(const Limits&) const = default;
+  } limits;
+
+  struct Tls {
+    std::string min_version = "1.2";  // "1.2" | "1.3"
+    bool operator==(const Tls&) const = default;
+  } tls;
+
+  struct Queue {
+    std::chrono::seconds lifetime{5 * 86400};  // then bounce; RFC 5321 §4.5.4.1: 4-5 days
+    // Waits between attempts; the last one repeats until the lifetime ends.
+    std::vector<std::chrono::seconds> retry = {
+        std::chrono::minutes(5), std::chrono::minutes(15), std::chrono::minutes(30),
+        std::chrono::hours(1),   std::chrono::hours(2),    std::chrono::hours(4),
+    };
+    std::chrono::seconds delay_warning{4 * 3600};  // 0 = off
+    size_t max_concurrent_deliveries = 50;
+    bool operator==(const Queue&) const = default;
+  } queue;
+
+  struct Dns {
+    std::vector<Endpoint> servers;  // empty = /etc/resolv.conf; port 53 unless written
+    std::chrono::milliseconds timeout{5000};
+    int attempts = 3;
+    bool operator==(const Dns&) const = default;
+  } dns;
+
+  struct Spf {
+    bool reject_fail = false;  // reject MAIL FROM on an SPF "fail" (RFC 7208 §8.4)
+    bool operator==(const Spf&) const = default;
+  } spf;
+
+  struct Delivery {
+    // MTA-STS (RFC 8461) for mail sent to MX hosts: TLS with a verified certificate where the
+    // recipient domain publishes a policy. false: no MTA-STS lookups at all.
+    bool mta_sts = true;
+    bool operator==(const Delivery&) const = default;
+  } delivery;
+
+  std::vector<Relay> relays;       // [[relay]]; empty = deliver directly to MX hosts
+  std::string log_level = "info";  // debug|info|warn|error
+
+  std::filesystem::path certs_dir() const { return config_dir / "certs"; }
+  std::filesystem::path domains_dir() const { return config_dir / "domains"; }
+  std::filesystem::path queue_dir() const { return data_dir / "queue"; }
+  std::filesystem::path mail_dir() const { return data_dir / "mail"; }
+
+  bool operator==(const Config&) const = default;
+};
+
+// Reads config_dir/hikyaku.toml (config_dir made absolute first). Throws ConfigError.
+Config load_config(const std::filesystem::path& config_dir);
+
+// Parses TOML text; `file_for_errors` is the name errors carry and Config::file.
+Config parse_config(std::string_view toml_text, const std::filesystem::path& file_for_errors,
+                    const std::filesystem::path& config_dir);
+
+// The effective configuration as TOML that parse_config reads back to an equal Config, except that
+// passwords are shown as "***" (for `hikyaku-util print-config`).
+std::string to_toml(const Config& cfg);
+
+}  // namespace hk::config

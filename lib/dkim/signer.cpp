@@ -1,0 +1,428 @@
+// DKIM signing (RFC 6376 §3.4 canonicalization, §3.5 tags, §3.7 hashes, §5.4 header selection)
+// with keys parsed once. The message is split and its body hashed once per message, whatever the
+// number of keys; each key then costs one header hash and one signature.
+#include "lib/dkim/signer.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+
+#include "lib/base/openssl.hpp"
+
+namespace hk::dkim {
+
+const char* const kSignedHeaders[] = {
+    "from",
+    "to",
+    "cc",
+    "subject",
+    "date",
+    "message-id",
+    "in-reply-to",
+    "references",
+    "mime-version",
+    "content-type",
+    "content-transfer-encoding",
+    "reply-to",
+    nullptr,
+};
+
+namespace {
+
+using base::EvpPkeyCtxPtr;
+using base::openssl_error;
+using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, base::Free<EVP_MD_CTX_free>>;
+
+constexpr std::string_view kSignatureHeader = "DKIM-Signature: ";
+constexpr size_t kMaxLine = 78;             // RFC 5322 §2.1.1
+constexpr size_t kDigestFlush = 64 * 1024;  // canonical body bytes buffered before hashing
+constexpr size_t kSha256Size = 32;
+
+bool is_wsp(char c) { return c == ' ' || c == '\t'; }
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool is_signed(std::string_view lower_name) {
+  for (const char* const* h = kSignedHeaders; *h != nullptr; ++h) {
+    if (lower_name == *h) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string base64(const unsigned char* data, size_t size) {
+  std::string out(4 * ((size + 2) / 3), '\0');
+  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
+  return out;
+}
+
+// Appends `line` with every run of WSP turned into one SP and trailing WSP dropped (§3.4.4 a, b).
+// Text is copied in the longest pieces that need no change: a single SP between words, the usual
+// case, does not end a piece.
+void append_collapsed(std::string& out, std::string_view line) {
+  const char* p = line.data();
+  const size_t n = line.size();
+  size_t piece = 0;  // start of the text not yet copied
+  size_t i = 0;
+  while (i < n) {
+    if (!is_wsp(p[i])) {
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < n && is_wsp(p[j])) {
+      ++j;
+    }
+    if (j == n) {  // trailing WSP: dropped
+      out.append(p + piece, i - piece);
+      return;
+    }
+    if (p[i] != ' ' || j != i + 1) {
+      out.append(p + piece, i - piece);
+      out += ' ';
+      piece = j;
+    }
+    i = j;
+  }
+  out.append(p + piece, n - piece);
+}
+
+// Relaxed body canonicalization into `out`; when `md` is set, `out` is hashed and emptied each
+// time it grows past kDigestFlush, so a large body never lives twice in memory.
+bool canon_body(std::string_view body, std::string& out, EVP_MD_CTX* md) {
+  size_t blank_lines = 0;  // empty lines held back: they are dropped at the end of the body
+  size_t pos = 0;
+  while (pos < body.size()) {
+    size_t nl = body.find('\n', pos);
+    bool has_eol = nl != std::string_view::npos;
+    size_t end = has_eol ? nl : body.size();
+    std::string_view line = body.substr(pos, end - pos);
+    if (has_eol && !line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    }
+    pos = has_eol ? nl + 1 : body.size();
+    if (line.find_first_not_of(" \t") == std::string_view::npos) {
+      blank_lines += has_eol ? 1 : 0;  // a blank line counts only once something follows it
+      continue;
+    }
+    for (; blank_lines > 0; --blank_lines) {
+      out += "\r\n";
+    }
+    append_collapsed(out, line);
+    out += "\r\n";
+    if (md != nullptr && out.size() >= kDigestFlush) {
+      if (EVP_DigestUpdate(md, out.data(), out.size()) != 1) {
+        return false;
+      }
+      out.clear();
+    }
+  }
+  return md == nullptr || EVP_DigestUpdate(md, out.data(), out.size()) == 1;
+}
+
+struct Field {
+  std::string_view text;  // "Name: value" with folding, without the final line end
+  std::string name;       // lower case, for matching
+};
+
+// Header fields in order and the body (RFC 5322 §2.1, §2.2.3), for CRLF or LF line ends.
+std::vector<Field> split_fields(std::string_view message, std::string_view& body) {
+  std::vector<Field> fields;
+  size_t pos = 0;
+  body = {};
+  while (pos < message.size()) {
+    size_t nl = message.find('\n', pos);
+    size_t end = nl == std::string_view::npos ? message.size() : nl;
+    size_t next = nl == std::string_view::npos ? message.size() : nl + 1;
+    size_t content_end = end > pos && message[end - 1] == '\r' ? end - 1 : end;
+    if (content_end == pos) {
+      body = message.substr(next);  // the empty line that ends the header section
+      return fields;
+    }
+    if (is_wsp(message[pos]) && !fields.empty()) {
+      Field& last = fields.back();
+      last.text =
+          std::string_view(last.text.data(), message.data() + content_end - last.text.data());
+    } else {
+      Field field;
+      field.text = message.substr(pos, content_end - pos);
+      size_t colon = field.text.find(':');
+      std::string_view name = field.text.substr(0, colon);
+      while (!name.empty() && is_wsp(name.back())) {
+        name.remove_suffix(1);
+      }
+      for (char c : name) {
+        field.name += lower(c);
+      }
+      if (colon == std::string_view::npos) {
+        field.name.clear();  // not a header field: never signed
+      }
+      fields.push_back(std::move(field));
+    }
+    pos = next;
+  }
+  return fields;
+}
+
+// Adds the tag-spec `text` to a header being folded at kMaxLine, after a space or on a new line.
+void add_tag(std::string& out, size_t& line_len, std::string_view text) {
+  if (line_len + 1 + text.size() > kMaxLine) {
+    out += "\r\n\t";
+    line_len = 1;
+  } else {
+    out += ' ';
+    ++line_len;
+  }
+  out += text;
+  line_len += text.size();
+}
+
+}  // namespace
+
+std::string relaxed_header(std::string_view field) {
+  std::string out;
+  out.reserve(field.size() + 2);
+  size_t colon = field.find(':');
+  std::string_view name = field.substr(0, colon);
+  while (!name.empty() && is_wsp(name.back())) {
+    name.remove_suffix(1);
+  }
+  for (char c : name) {
+    out += lower(c);
+  }
+  out += ':';
+  size_t value_start = out.size();
+  bool space = false;
+  if (colon != std::string_view::npos) {
+    for (char c : field.substr(colon + 1)) {
+      if (c == '\r' || c == '\n') {
+        continue;  // unfolding (§3.4.2 "Unfold all header field continuation lines")
+      }
+      if (is_wsp(c)) {
+        space = true;
+        continue;
+      }
+      if (space && out.size() > value_start) {
+        out += ' ';
+      }
+      space = false;
+      out += c;
+    }
+  }
+  out += "\r\n";
+  return out;
+}
+
+std::string relaxed_body(std::string_view body) {
+  std::string out;
+  out.reserve(body.size());
+  canon_body(body, out, nullptr);
+  return out;
+}
+
+struct DkimSigner::Prepared {
+  std::string error;        // set when the message cannot be signed at all
+  std::string h_tag;        // "from:to:...:from"
+  std::string header_data;  // the canonical fields h= names, in h= order (§5.4.2)
+  std::string body_hash;    // bh= value
+};
+
+DkimSigner::DkimSigner(std::time_t fixed_time)
+    : fixed_time_(fixed_time), sha256_(EVP_MD_fetch(nullptr, "SHA256", nullptr)) {
+  if (sha256_ == nullptr) {
+    throw std::runtime_error("OpenSSL has no SHA-256: " + openssl_error());
+  }
+}
+
+DkimSigner::~DkimSigner() { EVP_MD_free(sha256_); }
+
+DkimSigner::Prepared DkimSigner::prepare(std::string_view message) const {
+  Prepared p;
+  std::string_view body;
+  std::vector<Field> fields = split_fields(message, body);
+
+  // h=: every signed field present, in message order, then "from" once more (over-signing).
+  std::vector<std::string_view> names;
+  bool has_from = false;
+  for (const Field& f : fields) {
+    if (is_signed(f.name)) {
+      names.emplace_back(f.name);
+      has_from = has_from || f.name == "from";
+    }
+  }
+  if (!has_from) {
+    p.error = "the message has no From: header field (RFC 6376 §5.4 requires signing it)";
+    return p;
+  }
+  names.emplace_back("from");
+  // Each name takes the last instance not yet used, searching from the bottom (§5.4.2); a name
+  // with no instance left adds nothing, which is what makes the extra "from" an over-sign.
+  std::vector<bool> used(fields.size(), false);
+  for (std::string_view name : names) {
+    if (!p.h_tag.empty()) {
+      p.h_tag += ':';
+    }
+    p.h_tag += name;
+    for (size_t i = fields.size(); i-- > 0;) {
+      if (!used[i] && fields[i].name == name) {
+        used[i] = true;
+        p.header_data += relaxed_header(fields[i].text);
+        break;
+      }
+    }
+  }
+
+  EvpMdCtxPtr md(EVP_MD_CTX_new());
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int digest_len = 0;
+  std::string buffer;
+  buffer.reserve(std::min(body.size() + 2, kDigestFlush + 1024));
+  if (!md || EVP_DigestInit_ex(md.get(), sha256_, nullptr) != 1 ||
+      !canon_body(body, buffer, md.get()) ||
+      EVP_DigestFinal_ex(md.get(), digest.data(), &digest_len) != 1) {
+    p.error = "body hash: " + openssl_error();
+    return p;
+  }
+  p.body_hash = base64(digest.data(), digest_len);
+  return p;
+}
+
+std::optional<std::string> DkimSigner::sign_prepared(const Prepared& p, const DkimKey& key,
+                                                     std::string& error) const {
+  if (!p.error.empty()) {
+    error = p.error;
+    return std::nullopt;
+  }
+  if (!key.pkey) {
+    error = "no private key loaded";
+    return std::nullopt;
+  }
+  bool ed25519 = key.algo == DkimAlgo::Ed25519;
+  std::time_t now = fixed_time_ != 0 ? fixed_time_ : std::time(nullptr);
+
+  // The header up to "b=", folded as it will be sent: its relaxed form with an empty b= is the
+  // last thing hashed (§3.7), so the signed text and the sent text must be the same.
+  std::string header(kSignatureHeader);
+  size_t line_len = header.size() - 1;  // add_tag adds the space after the colon
+  header.pop_back();
+  add_tag(header, line_len, "v=1;");
+  add_tag(header, line_len, ed25519 ? "a=ed25519-sha256;" : "a=rsa-sha256;");
+  add_tag(header, line_len, "c=relaxed/relaxed;");
+  add_tag(header, line_len, "d=" + key.domain + ";");
+  add_tag(header, line_len, "s=" + key.selector + ";");
+  add_tag(header, line_len, "t=" + std::to_string(now) + ";");
+  // h= folds after a colon (FWS is allowed there, §3.5) when it does not fit on one line.
+  std::string h = "h=" + p.h_tag + ";";
+  if (h.size() + 2 <= kMaxLine) {
+    add_tag(header, line_len, h);
+  } else {
+    header += "\r\n\th=";
+    line_len = 3;
+    size_t start = 0;
+    while (start < p.h_tag.size()) {
+      size_t colon = p.h_tag.find(':', start);
+      size_t end = colon == std::string::npos ? p.h_tag.size() : colon + 1;
+      std::string_view piece(p.h_tag.data() + start, end - start);
+      if (line_len + piece.size() + 1 > kMaxLine) {
+        header += "\r\n\t";
+        line_len = 1;
+      }
+      header += piece;
+      line_len += piece.size();
+      start = end;
+    }
+    header += ';';
+    ++line_len;
+  }
+  add_tag(header, line_len, "bh=" + p.body_hash + ";");
+  header += "\r\n\tb=";
+
+  std::string canon_sig = relaxed_header(header);
+  canon_sig.resize(canon_sig.size() - 2);  // the DKIM-Signature field is hashed without CRLF
+
+  EvpMdCtxPtr md(EVP_MD_CTX_new());
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int digest_len = 0;
+  if (!md || EVP_DigestInit_ex(md.get(), sha256_, nullptr) != 1 ||
+      EVP_DigestUpdate(md.get(), p.header_data.data(), p.header_data.size()) != 1 ||
+      EVP_DigestUpdate(md.get(), canon_sig.data(), canon_sig.size()) != 1 ||
+      EVP_DigestFinal_ex(md.get(), digest.data(), &digest_len) != 1 || digest_len != kSha256Size) {
+    error = "header hash: " + openssl_error();
+    return std::nullopt;
+  }
+
+  std::string signature(static_cast<size_t>(EVP_PKEY_get_size(key.pkey.get())), '\0');
+  size_t sig_len = signature.size();
+  auto* out = reinterpret_cast<unsigned char*>(signature.data());
+  if (ed25519) {
+    // RFC 8463 §3: PureEdDSA over the SHA-256 hash of the canonical data.
+    EvpMdCtxPtr sign_ctx(EVP_MD_CTX_new());
+    if (!sign_ctx ||
+        EVP_DigestSignInit_ex(sign_ctx.get(), nullptr, nullptr, nullptr, nullptr, key.pkey.get(),
+                              nullptr) != 1 ||
+        EVP_DigestSign(sign_ctx.get(), out, &sig_len, digest.data(), digest_len) != 1) {
+      error = "Ed25519 signature: " + openssl_error();
+      return std::nullopt;
+    }
+  } else {
+    // RSASSA-PKCS1-v1_5 with SHA-256 (RFC 6376 §3.3.1) over the digest made above.
+    EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.pkey.get(), nullptr));
+    if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 ||
+        EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(ctx.get(), sha256_) != 1 ||
+        EVP_PKEY_sign(ctx.get(), out, &sig_len, digest.data(), digest_len) != 1) {
+      error = "RSA signature: " + openssl_error();
+      return std::nullopt;
+    }
+  }
+  std::string b = base64(out, sig_len);
+
+  // b= continues the "\tb=" line, then fills whole lines.
+  line_len = 3;
+  for (size_t i = 0; i < b.size();) {
+    size_t room = kMaxLine - line_len;
+    size_t take = std::min(room, b.size() - i);
+    header.append(b, i, take);
+    i += take;
+    if (i < b.size()) {
+      header += "\r\n\t";
+      line_len = 1;
+    }
+  }
+  header += "\r\n";
+  return header;
+}
+
+std::optional<std::string> DkimSigner::sign(std::string_view message, const DkimKey& key,
+                                            std::string& error) const {
+  return sign_prepared(prepare(message), key, error);
+}
+
+std::string DkimSigner::sign_all(std::string_view message, const std::vector<DkimKey>& keys,
+                                 std::vector<std::string>& errors) const {
+  std::string headers;
+  if (keys.empty()) {
+    return headers;
+  }
+  Prepared prepared = prepare(message);
+  for (const DkimKey& key : keys) {
+    std::string error;
+    if (auto header = sign_prepared(prepared, key, error)) {
+      headers += *header;
+    } else {
+      errors.push_back(key.selector + ": " + error);
+    }
+  }
+  return headers;
+}
+
+std::string sign_all(const DkimSigner& signer, std::string_view message,
+                     const std::vector<DkimKey>& keys, std::vector<std::string>& errors) {
+  return signer.sign_all(message, keys, errors);
+}
+
+}  // namespace hk::dkim

@@ -1,0 +1,63 @@
+// Resolver: asynchronous MX, A, AAAA, TXT and PTR lookups through c-ares, driven by the Asio event
+// loop (no blocking call, no thread per lookup). Queries are absolute: no search domain is ever
+// appended, since mail domains are fully qualified (RFC 5321 §2.3.5).
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lib/dns/answer.hpp"
+#include "lib/dns/error.hpp"
+
+namespace hk::dns {
+
+namespace detail {
+class Channel;
+}
+
+// Use one Resolver per io_context, from coroutines running on that io_context's thread. Awaiting
+// a lookup supports per-operation cancellation (terminal, partial or total): the coroutine
+// resumes at once with Error::Cancelled and the late answer from c-ares is dropped.
+class Resolver {
+ public:
+  struct Options {
+    // "127.0.0.1:5353", "[::1]:53", "192.0.2.1" (port 53); empty: the servers of
+    // /etc/resolv.conf.
+    std::vector<std::string> servers;
+    // How long to wait for one server to answer one try (c-ares grows it on later tries).
+    std::chrono::milliseconds timeout{5000};
+    // How many times each server is tried.
+    int attempts = 3;
+  };
+
+  // Throws std::runtime_error when c-ares cannot start or a server is malformed.
+  Resolver(boost::asio::any_io_executor ex, Options opts);
+  // Pending lookups complete with Error::Cancelled.
+  ~Resolver();
+  Resolver(const Resolver&) = delete;
+  Resolver& operator=(const Resolver&) = delete;
+  Resolver(Resolver&&) = delete;
+  Resolver& operator=(Resolver&&) = delete;
+
+  boost::asio::awaitable<Answer<MxRecord>> mx(std::string name);
+  boost::asio::awaitable<Answer<boost::asio::ip::address>> a(std::string name);     // IPv4
+  boost::asio::awaitable<Answer<boost::asio::ip::address>> aaaa(std::string name);  // IPv6
+  // One string per TXT record: the record's character-strings joined (RFC 7208 §3.3).
+  boost::asio::awaitable<Answer<std::string>> txt(std::string name);
+  boost::asio::awaitable<Answer<std::string>> ptr(boost::asio::ip::address addr);
+
+  // Completes every pending lookup with Error::Cancelled; for shutdown.
+  void cancel_all();
+
+  boost::asio::any_io_executor get_executor() const;
+
+ private:
+  std::shared_ptr<detail::Channel> channel_;
+};
+
+}  // namespace hk::dns
