@@ -12,7 +12,7 @@ usage() {
 usage: tests/bench/run.sh [--quick] [--runs N] [--servers "hikyaku chasquid postfix"]
                           [--build-dir DIR] [--no-build] [--idle N] [--out FILE] [--keep]
                           [--no-netns] [--max-time S] [--delivery | --no-delivery] [--drain N]
-                          [--signing]
+                          [--signing] [--baseline DIR]
   --quick       a tenth of the messages and idle connections, 1 run unless --runs is given
   --runs N      run every throughput case N times and report the median (default 3)
   --servers     which servers to run (default: all three; a server that fails to start is skipped)
@@ -30,6 +30,9 @@ usage: tests/bench/run.sh [--quick] [--runs N] [--servers "hikyaku chasquid post
   --signing     run only the DKIM signing benchmark: hikyaku unsigned, with an RSA-2048 and with
                 an Ed25519 key, Postfix without and with the OpenDKIM milter (RSA-2048); 10
                 sessions, 1 KiB and 100 KiB; with `openssl speed` and hk-dkim-bench beside them
+  --baseline DIR  also run hikyaku from another build dir (e.g. a build of an older commit) as
+                the server "hikyaku-base", interleaved with this tree's hikyaku in every phase,
+                so that a change is measured old against new in one run
 Queues and configs live in a temp dir under $TMPDIR (default /tmp), which must be disk-backed.
 EOF
 }
@@ -51,6 +54,7 @@ ACCEPTANCE=1
 DELIVERY=1
 SIGNING=0
 DRAIN=""
+BASELINE=""
 BENCH="" # set below, or to a directly compiled hk-bench when the tree does not configure
 while (($#)); do
   case "$1" in
@@ -68,6 +72,7 @@ while (($#)); do
     --no-delivery) DELIVERY=0 ;;
     --signing) ACCEPTANCE=0 DELIVERY=0 SIGNING=1 ;;
     --drain) DRAIN=$2; shift ;;
+    --baseline) BASELINE=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -214,6 +219,12 @@ fi
 UTIL=$(find_program_in_build hikyaku-util util)
 BENCH=${BENCH:-$(find_program_in_build hk-bench tests/bench)}
 HIKYAKU=$(find_program_in_build hikyaku daemon)
+if [[ -n $BASELINE ]]; then
+  BASE_HIKYAKU=$BASELINE/bin/hikyaku
+  BASE_UTIL=$BASELINE/bin/hikyaku-util
+  [[ -x $BASE_HIKYAKU && -x $BASE_UTIL ]] || { log "no hikyaku in $BASELINE/bin"; exit 1; }
+  [[ " $SERVERS " == *" hikyaku-base "* ]] || SERVERS="$SERVERS hikyaku-base"
+fi
 [[ -x $BENCH ]] || { log "no hk-bench at $BENCH"; exit 1; }
 if grep -Eq '^(CMAKE_BUILD_TYPE:STRING=Debug|HK_SANITIZE:STRING=.+)$' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null; then
   log "WARNING: $BUILD_DIR is a Debug or sanitizer build: hikyaku's figures will be low"
@@ -502,6 +513,11 @@ EOF
   fi
 }
 
+# The baseline build, started exactly like this tree's hikyaku.
+start_hikyaku-base() { # [name [none|rsa2048|ed25519]]
+  HIKYAKU=$BASE_HIKYAKU UTIL=$BASE_UTIL start_hikyaku "${1:-hikyaku-base}" "${2:-none}"
+}
+
 bench() { # server, then hk-bench arguments
   local s=$1
   shift
@@ -682,6 +698,9 @@ signed_as_expected() { # variant kind
 if ((SIGNING)); then
   PHASE=signing
   variants=("hk-none hikyaku none" "hk-rsa2048 hikyaku rsa2048" "hk-ed25519 hikyaku ed25519")
+  if [[ -n $BASELINE ]]; then
+    variants+=("hk-base-none hikyaku-base none" "hk-base-rsa2048 hikyaku-base rsa2048")
+  fi
   if [[ " $SERVERS " == *" postfix "* ]]; then
     variants+=("postfix-none postfix none" "postfix-rsa2048 postfix rsa2048")
   fi
