@@ -19,7 +19,6 @@
 #include "lib/mta_sts/mta_sts_policy.hpp"
 #include "lib/smtp_client/smtp_client.hpp"
 #include "lib/spf/check_host.hpp"
-#include "lib/spf/dns.hpp"
 #include "util/args.hpp"
 #include "util/command.hpp"
 #include "util/dns_records.hpp"
@@ -200,9 +199,9 @@ std::string join_ips(const std::vector<asio::ip::address>& ips) {
 // policy at https://mta-sts.DOMAIN/.well-known/mta-sts.txt (§3.3); it must be served over
 // verified TLS, parse, and name this host among its MX patterns (§4.1), or senders that enforce
 // it would refuse to deliver here.
-asio::awaitable<Row> check_mta_sts(dns::Resolver& resolver, const CheckInput& in) {
+asio::awaitable<Row> check_mta_sts(dns::Lookup& dns, const CheckInput& in) {
   namespace sts = delivery::sts;
-  dns::Answer<std::string> txt = co_await resolver.txt("_mta-sts." + in.domain);
+  dns::Answer<std::string> txt = co_await dns.txt("_mta-sts." + in.domain);
   std::optional<std::string> id = txt.ec ? std::nullopt : sts::txt_id(txt.records);
   if (!id) {
     co_return Row{"MTA-STS", "none", "no _mta-sts record (optional; dns-records prints one)"};
@@ -210,8 +209,8 @@ asio::awaitable<Row> check_mta_sts(dns::Resolver& resolver, const CheckInput& in
   const std::string host = "mta-sts." + in.domain;
   const std::string url = "https://" + host + "/.well-known/mta-sts.txt";
   std::vector<asio::ip::address> addrs;
-  dns::Answer<asio::ip::address> a4 = co_await resolver.a(host);
-  dns::Answer<asio::ip::address> a6 = co_await resolver.aaaa(host);
+  dns::Answer<asio::ip::address> a4 = co_await dns.a(host);
+  dns::Answer<asio::ip::address> a6 = co_await dns.aaaa(host);
   addrs.insert(addrs.end(), a4.records.begin(), a4.records.end());
   addrs.insert(addrs.end(), a6.records.begin(), a6.records.end());
   if (addrs.empty()) {
@@ -249,11 +248,11 @@ asio::awaitable<Row> check_mta_sts(dns::Resolver& resolver, const CheckInput& in
                     std::to_string(policy->max_age)};
 }
 
-asio::awaitable<std::vector<Row>> run_checks(dns::Resolver& resolver, CheckInput in) {
+asio::awaitable<std::vector<Row>> run_checks(dns::Lookup& dns, CheckInput in) {
   std::vector<Row> rows;
   const std::string host = in.hostname + ".";
   // MX (RFC 5321 §5.1)
-  dns::Answer<dns::MxRecord> mx = co_await resolver.mx(in.domain);
+  dns::Answer<dns::MxRecord> mx = co_await dns.mx(in.domain);
   if (mx.ec) {
     rows.push_back({"MX", "MISSING", "expected 10 " + host + " (" + mx.ec.message() + ")"});
   } else {
@@ -273,8 +272,8 @@ asio::awaitable<std::vector<Row>> run_checks(dns::Resolver& resolver, CheckInput
   }
   // A / AAAA of the hostname
   std::vector<asio::ip::address> ips;
-  dns::Answer<asio::ip::address> a4 = co_await resolver.a(in.hostname);
-  dns::Answer<asio::ip::address> a6 = co_await resolver.aaaa(in.hostname);
+  dns::Answer<asio::ip::address> a4 = co_await dns.a(in.hostname);
+  dns::Answer<asio::ip::address> a6 = co_await dns.aaaa(in.hostname);
   ips.insert(ips.end(), a4.records.begin(), a4.records.end());
   if (a4.ec) {
     rows.push_back({"A " + host, a6.ec ? "MISSING" : "none", "no IPv4 address"});
@@ -289,7 +288,7 @@ asio::awaitable<std::vector<Row>> run_checks(dns::Resolver& resolver, CheckInput
   }
   // PTR of each address: receivers check it (RFC 8601 §2.7.3 iprev, RFC 5451).
   for (const asio::ip::address& ip : ips) {
-    dns::Answer<std::string> p = co_await resolver.ptr(ip);
+    dns::Answer<std::string> p = co_await dns.ptr(ip);
     bool ok = false;
     std::string seen;
     for (const std::string& name : p.records) {
@@ -305,7 +304,7 @@ asio::awaitable<std::vector<Row>> run_checks(dns::Resolver& resolver, CheckInput
     }
   }
   // SPF (RFC 7208 §4.5: the record starts with "v=spf1")
-  dns::Answer<std::string> txt = co_await resolver.txt(in.domain);
+  dns::Answer<std::string> txt = co_await dns.txt(in.domain);
   std::string spf;
   for (const std::string& t : txt.records) {
     std::string l = lower(t);
@@ -317,11 +316,10 @@ asio::awaitable<std::vector<Row>> run_checks(dns::Resolver& resolver, CheckInput
     rows.push_back({"SPF", "MISSING", "expected a v=spf1 record at " + in.domain + "."});
   } else {
     rows.push_back({"SPF", "ok", spf});
-    spf::ResolverDns spf_dns(resolver);
     const std::string sender = "postmaster@" + in.domain;
     for (const asio::ip::address& ip : ips) {
       spf::Outcome o =
-          co_await spf::check_host(spf_dns, ip, in.domain, sender, in.hostname, in.hostname);
+          co_await spf::check_host(dns, ip, in.domain, sender, in.hostname, in.hostname);
       std::string got = std::string(spf::to_string(o.result)) + " (mechanism: " + o.mechanism +
                         ")" + (o.problem.empty() ? "" : ": " + o.problem);
       if (o.result == spf::Result::Pass) {
@@ -337,7 +335,7 @@ asio::awaitable<std::vector<Row>> run_checks(dns::Resolver& resolver, CheckInput
   }
   for (const DkimTxt& k : in.dkim) {
     std::string name = k.selector + "._domainkey." + in.domain;
-    dns::Answer<std::string> kt = co_await resolver.txt(name);
+    dns::Answer<std::string> kt = co_await dns.txt(name);
     std::string what = "DKIM " + k.selector;
     if (kt.ec) {
       rows.push_back({what, "MISSING", "expected TXT at " + name + "."});
@@ -353,7 +351,7 @@ asio::awaitable<std::vector<Row>> run_checks(dns::Resolver& resolver, CheckInput
   }
   // DMARC (RFC 7489 §6.3: v=DMARC1 first, p= required)
   std::string dmarc_name = "_dmarc." + in.domain;
-  dns::Answer<std::string> dt = co_await resolver.txt(dmarc_name);
+  dns::Answer<std::string> dt = co_await dns.txt(dmarc_name);
   std::string dmarc;
   for (const std::string& t : dt.records) {
     if (lower(trim(t)).starts_with("v=dmarc1")) {
@@ -373,7 +371,7 @@ asio::awaitable<std::vector<Row>> run_checks(dns::Resolver& resolver, CheckInput
           {"DMARC", "DIFFERS", "expected v=DMARC1; p=none|quarantine|reject, found " + dmarc});
     }
   }
-  rows.push_back(co_await check_mta_sts(resolver, in));
+  rows.push_back(co_await check_mta_sts(dns, in));
   co_return rows;
 }
 
@@ -411,15 +409,6 @@ int check_dns(const Context& ctx, const std::vector<std::string>& words) {
 
 // --- spf-check ---
 
-asio::awaitable<spf::Outcome> spf_run(dns::Resolver& resolver, asio::ip::address ip,
-                                      std::string domain, std::string sender, std::string helo,
-                                      std::string receiver) {
-  spf::ResolverDns spf_dns(resolver);
-  spf::Outcome o = co_await spf::check_host(spf_dns, ip, std::move(domain), std::move(sender),
-                                            std::move(helo), std::move(receiver));
-  co_return o;
-}
-
 int spf_check(const Context& ctx, const std::vector<std::string>& words) {
   Args args(words, {}, {});
   if (args.positional().size() != 2 && args.positional().size() != 3) {
@@ -456,7 +445,7 @@ int spf_check(const Context& ctx, const std::vector<std::string>& words) {
   }
   asio::io_context io;
   dns::Resolver resolver(io.get_executor(), resolver_options(cfg));
-  auto fut = asio::co_spawn(io, spf_run(resolver, ip, domain, sender, helo, cfg.hostname),
+  auto fut = asio::co_spawn(io, spf::check_host(resolver, ip, domain, sender, helo, cfg.hostname),
                             asio::use_future);
   io.run();
   spf::Outcome o = fut.get();

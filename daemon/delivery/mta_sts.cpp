@@ -6,7 +6,7 @@
 
 #include "lib/base/files.hpp"
 #include "lib/base/log.hpp"
-#include "lib/dns/caching_resolver.hpp"
+#include "lib/dns/lookup.hpp"
 #include "lib/http/https_get.hpp"
 
 namespace hk::delivery {
@@ -60,8 +60,8 @@ bool PolicyCache::put(const std::string& domain, const sts::CachedPolicy& c) {
   return true;
 }
 
-MtaSts::MtaSts(asio::any_io_executor ex, dns::CachingResolver& dns,
-               std::shared_ptr<asio::ssl::context> tls, StsOptions opts, const base::Clock& clock)
+MtaSts::MtaSts(asio::any_io_executor ex, dns::Lookup& dns, std::shared_ptr<asio::ssl::context> tls,
+               StsOptions opts, const base::Clock& clock)
     : ex_(std::move(ex)),
       dns_(dns),
       tls_(std::move(tls)),

@@ -20,7 +20,7 @@
 #include "lib/mta_sts/mta_sts_policy.hpp"
 
 namespace hk::dns {
-class CachingResolver;
+class Lookup;
 }
 
 namespace hk::delivery {
@@ -50,7 +50,7 @@ struct StsOptions {
 class MtaSts {
  public:
   // `tls` supplies the roots (the system's); `dns` and `clock` must outlive this object.
-  MtaSts(boost::asio::any_io_executor ex, dns::CachingResolver& dns,
+  MtaSts(boost::asio::any_io_executor ex, dns::Lookup& dns,
          std::shared_ptr<boost::asio::ssl::context> tls, StsOptions opts, const base::Clock& clock);
 
   // The policy in force for `domain` (lower case), or nullopt when it has none. Never throws for
@@ -65,7 +65,7 @@ class MtaSts {
                                                            std::string& body);
 
   boost::asio::any_io_executor ex_;
-  dns::CachingResolver& dns_;
+  dns::Lookup& dns_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   StsOptions opts_;
   const base::Clock& clock_;

@@ -5,8 +5,8 @@
 #include <map>
 
 #include "lib/base/log.hpp"
-#include "lib/dns/caching_resolver.hpp"
 #include "lib/dns/error.hpp"
+#include "lib/dns/lookup.hpp"
 #include "lib/dns/mx.hpp"
 
 namespace hk::delivery {
@@ -42,8 +42,8 @@ TlsMode tls_mode(config::RelayTls t) {
 
 }  // namespace
 
-RemoteCourier::RemoteCourier(asio::any_io_executor ex, dns::CachingResolver& dns,
-                             RemoteOptions opts, std::shared_ptr<asio::ssl::context> tls)
+RemoteCourier::RemoteCourier(asio::any_io_executor ex, dns::Lookup& dns, RemoteOptions opts,
+                             std::shared_ptr<asio::ssl::context> tls)
     : ex_(std::move(ex)),
       dns_(dns),
       opts_(std::move(opts)),

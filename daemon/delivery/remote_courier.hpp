@@ -21,7 +21,7 @@
 #include "lib/smtp_client/smtp_client.hpp"
 
 namespace hk::dns {
-class CachingResolver;
+class Lookup;
 }
 
 namespace hk::delivery {
@@ -57,7 +57,7 @@ struct RemoteOptions {
 class RemoteCourier final : public queue::Courier {
  public:
   // `tls` is the shared client context (system roots); built once by the caller.
-  RemoteCourier(boost::asio::any_io_executor ex, dns::CachingResolver& dns, RemoteOptions opts,
+  RemoteCourier(boost::asio::any_io_executor ex, dns::Lookup& dns, RemoteOptions opts,
                 std::shared_ptr<boost::asio::ssl::context> tls);
   // Parked sessions are closed without QUIT.
   ~RemoteCourier() override;
@@ -94,7 +94,7 @@ class RemoteCourier final : public queue::Courier {
   void finish(CachedClient c, const queue::Envelope& env, const TransactionResult& r);
 
   boost::asio::any_io_executor ex_;
-  dns::CachingResolver& dns_;
+  dns::Lookup& dns_;
   RemoteOptions opts_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   std::mt19937 rng_;

@@ -26,7 +26,6 @@
 #include "lib/dns/caching_resolver.hpp"
 #include "lib/dns/resolver.hpp"
 #include "lib/smtp_client/smtp_client.hpp"
-#include "lib/spf/dns.hpp"
 
 namespace hk::server {
 
@@ -75,7 +74,6 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
   dns_opts.attempts = cfg_.dns.attempts;
   resolver_ = std::make_unique<dns::Resolver>(io_.get_executor(), dns_opts);
   dns_ = std::make_unique<dns::CachingResolver>(*resolver_, clock_);
-  spf_dns_ = std::make_unique<spf::ResolverDns>(*resolver_);
   std::string tls_error;
   auto client_tls = delivery::make_client_tls_context("", tls_error);
   if (!client_tls) {
@@ -141,10 +139,9 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
   deps.queue = queue_.get();
   deps.pool = &pool_;
   deps.metrics = &metrics_;
-  deps.spf = spf_dns_.get();
+  deps.dns = dns_.get();
   deps.dkim_keys = dkim_keys_.get();
   deps.dkim_signer = dkim_signer_.get();
-  deps.resolver = resolver_.get();
   auto add = [&](const std::vector<config::Endpoint>& eps, Port kind) {
     for (const auto& ep : eps) {
       listeners_.push_back(

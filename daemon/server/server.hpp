@@ -24,9 +24,6 @@ class QueueStore;
 class Queue;
 class Courier;
 }  // namespace hk::queue
-namespace hk::spf {
-class Dns;
-}
 namespace hk::dkim {
 class DkimKeyring;
 class DkimSigner;
@@ -70,8 +67,7 @@ class Server {
   std::unique_ptr<queue::Courier> local_courier_;
   base::SystemClock clock_;
   std::unique_ptr<dns::Resolver> resolver_;
-  std::unique_ptr<dns::CachingResolver> dns_;
-  std::unique_ptr<spf::Dns> spf_dns_;
+  std::unique_ptr<dns::CachingResolver> dns_;  // SPF, inbound DKIM, MTA-STS and delivery share it
   std::unique_ptr<dkim::DkimKeyring> dkim_keys_;
   std::unique_ptr<dkim::DkimSigner> dkim_signer_;
   std::unique_ptr<queue::Courier> remote_courier_;

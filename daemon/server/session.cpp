@@ -135,7 +135,7 @@ class Session {
   // RFC 7208 for strangers on port 25: records the result for a Received-SPF header and, with
   // [spf] reject_fail, refuses a "fail" at MAIL FROM.
   bool needs_spf() const {
-    return port_ == Port::Smtp && auth_user_.empty() && !trusted_ && deps_.spf != nullptr;
+    return port_ == Port::Smtp && auth_user_.empty() && !trusted_ && deps_.dns != nullptr;
   }
   asio::awaitable<Reply> check_spf();
   Reply on_rcpt(const smtp::Command& cmd);
@@ -617,12 +617,12 @@ asio::awaitable<Reply> Session::store(std::string body, int hops) {
   }
   const std::time_t now = std::chrono::system_clock::to_time_t(env.created);
   std::string message;
-  if (needs_spf() && deps_.resolver != nullptr) {
+  if (needs_spf() && deps_.dns != nullptr) {
     // Incoming mail from strangers: DKIM signatures are checked (keys through our resolver) and
     // recorded with SPF in Authentication-Results (RFC 8601); a failure never refuses the mail.
     // Keys come through our resolver; the hashing runs on the pool (big messages take long).
     std::vector<dkim::DkimVerifyResult> dkim_results =
-        co_await dkim::verify_message(*deps_.resolver, body, 5, deps_.pool);
+        co_await dkim::verify_message(*deps_.dns, body, 5, deps_.pool);
     message = dkim::authentication_results(cfg_.hostname, dkim_results, spf_result_, env.from);
   }
   message += spf_header_ + received_header(trace, now);
@@ -707,7 +707,7 @@ asio::awaitable<Reply> Session::check_spf() {
   // RFC 7208 §2.4: the MAIL FROM domain, or the HELO name for a null sender.
   std::string domain = mail_->from.is_null() ? helo_ : mail_->from.domain;
   std::string sender = mail_->from.is_null() ? "" : mail_->from.str();
-  spf::Outcome o = co_await spf::check_host(*deps_.spf, conn_.remote_address(), domain, sender,
+  spf::Outcome o = co_await spf::check_host(*deps_.dns, conn_.remote_address(), domain, sender,
                                             helo_, cfg_.hostname);
   deps_.metrics->inc(std::string("hikyaku_spf_total{result=\"") +
                      std::string(spf::to_string(o.result)) + "\"}");

@@ -25,11 +25,8 @@ class QueueStore;
 class Queue;
 }  // namespace hk::queue
 
-namespace hk::spf {
-class Dns;
-}
 namespace hk::dns {
-class Resolver;
+class Lookup;
 }
 namespace hk::dkim {
 class DkimKeyring;
@@ -57,10 +54,9 @@ struct Deps {
   queue::Queue* queue = nullptr;
   boost::asio::thread_pool* pool = nullptr;
   Metrics* metrics = nullptr;
-  spf::Dns* spf = nullptr;                       // SPF lookups for unauthenticated mail on port 25
+  dns::Lookup* dns = nullptr;  // SPF and DKIM-key lookups for unauthenticated mail on port 25
   const dkim::DkimKeyring* dkim_keys = nullptr;  // signing keys of the local domains
   const dkim::DkimSigner* dkim_signer = nullptr;
-  dns::Resolver* resolver = nullptr;  // DKIM keys of incoming mail
 };
 
 // A place in the connection limits, given back when the session ends (see Listener).

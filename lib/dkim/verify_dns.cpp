@@ -1,4 +1,4 @@
-// verify_message: finds the DKIM-Signature fields, fetches each key through dns::Resolver, then
+// verify_message: finds the DKIM-Signature fields, fetches each key through dns::Lookup, then
 // verifies each signature offline with verify_with_key.
 #include "lib/dkim/verify_dns.hpp"
 
@@ -140,7 +140,7 @@ std::string pick_key_record(const std::vector<std::string>& records) {
 }
 
 boost::asio::awaitable<std::vector<DkimVerifyResult>> verify_message(
-    dns::Resolver& dns, const std::string& message, std::size_t max_signatures,
+    dns::Lookup& dns, const std::string& message, std::size_t max_signatures,
     boost::asio::thread_pool* pool) {
   std::vector<DkimVerifyResult> results;
   VerifyJobs verify{&message, {}};

@@ -1,5 +1,5 @@
 // DKIM verification of inbound mail (RFC 6376 §6) with each signer's key fetched through our own
-// dns::Resolver (libopendkim never queries DNS itself).
+// DNS lookups, a dns::Lookup (libopendkim never queries DNS itself).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "lib/dkim/verify.hpp"
-#include "lib/dns/resolver.hpp"
+#include "lib/dns/lookup.hpp"
 
 namespace hk::dkim {
 
@@ -37,7 +37,7 @@ std::string pick_key_record(const std::vector<std::string>& records);
 // I/O thread must not spend — or on the calling thread otherwise. `message` must stay alive and
 // unchanged until the result is back.
 boost::asio::awaitable<std::vector<DkimVerifyResult>> verify_message(
-    dns::Resolver& dns, const std::string& message, std::size_t max_signatures = 5,
+    dns::Lookup& dns, const std::string& message, std::size_t max_signatures = 5,
     boost::asio::thread_pool* pool = nullptr);
 
 }  // namespace hk::dkim

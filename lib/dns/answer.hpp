@@ -1,5 +1,5 @@
-// Answer types of the DNS lookups: what Resolver returns, CachingResolver keeps and MX selection
-// reads.
+// Answer types of the DNS lookups: what every dns::Lookup returns, CachingResolver keeps and MX
+// selection reads.
 #pragma once
 
 #include <boost/system/error_code.hpp>
@@ -9,8 +9,8 @@
 
 namespace hk::dns {
 
-// The record types hikyaku asks for (RFC 1035 §3.2.2, RFC 3596 §2.1).
-enum class RecordType : std::uint16_t { A = 1, Ptr = 12, Mx = 15, Txt = 16, Aaaa = 28 };
+// The record types hikyaku asks for (RFC 1035 §3.2.2, RFC 3596 §2.1, RFC 6698 §7.1).
+enum class RecordType : std::uint16_t { A = 1, Ptr = 12, Mx = 15, Txt = 16, Aaaa = 28, Tlsa = 52 };
 
 // One MX record (RFC 1035 §3.3.9). A host of "" or "." is the null MX of RFC 7505.
 struct MxRecord {
@@ -18,6 +18,17 @@ struct MxRecord {
   std::string host;
 
   bool operator==(const MxRecord&) const = default;
+};
+
+// One TLSA record (RFC 6698 §2.1), as published. The fields are not checked against the values
+// RFC 6698 assigns: telling usable records from unusable ones (§4.1) is the DANE client's job.
+struct TlsaRecord {
+  std::uint8_t usage = 0;           // §2.1.1: 0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE
+  std::uint8_t selector = 0;        // §2.1.2: 0 whole certificate, 1 SubjectPublicKeyInfo
+  std::uint8_t matching_type = 0;   // §2.1.3: 0 exact, 1 SHA-256, 2 SHA-512
+  std::vector<unsigned char> data;  // §2.1.4: the certificate association data
+
+  bool operator==(const TlsaRecord&) const = default;
 };
 
 // The outcome of one lookup. On success `ec` is clear and `records` holds at least one record.

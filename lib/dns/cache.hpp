@@ -56,8 +56,8 @@ class Cache {
   void clear();
 
  private:
-  using Stored =
-      std::variant<Answer<MxRecord>, Answer<boost::asio::ip::address>, Answer<std::string>>;
+  using Stored = std::variant<Answer<MxRecord>, Answer<boost::asio::ip::address>,
+                              Answer<std::string>, Answer<TlsaRecord>>;
   struct Entry {
     std::string key;
     Stored answer;

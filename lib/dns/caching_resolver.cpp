@@ -1,4 +1,4 @@
-// CachingResolver: look in the Cache, else ask the Resolver and keep what it says.
+// CachingResolver: look in the Cache, else ask the upstream Lookup and keep what it says.
 #include "lib/dns/caching_resolver.hpp"
 
 #include "lib/dns/wire.hpp"
@@ -7,15 +7,15 @@ namespace hk::dns {
 
 namespace asio = boost::asio;
 
-CachingResolver::CachingResolver(Resolver& resolver, const base::Clock& clock,
+CachingResolver::CachingResolver(Lookup& upstream, const base::Clock& clock,
                                  std::size_t max_entries)
-    : resolver_(resolver), clock_(clock), cache_(max_entries) {}
+    : upstream_(upstream), clock_(clock), cache_(max_entries) {}
 
 asio::awaitable<Answer<MxRecord>> CachingResolver::mx(std::string name) {
   if (auto hit = cache_.get<MxRecord>(RecordType::Mx, name, clock_.now())) {
     co_return std::move(*hit);
   }
-  Answer<MxRecord> answer = co_await resolver_.mx(name);
+  Answer<MxRecord> answer = co_await upstream_.mx(name);
   cache_.put(RecordType::Mx, name, answer, clock_.now());
   co_return answer;
 }
@@ -24,7 +24,7 @@ asio::awaitable<Answer<asio::ip::address>> CachingResolver::a(std::string name) 
   if (auto hit = cache_.get<asio::ip::address>(RecordType::A, name, clock_.now())) {
     co_return std::move(*hit);
   }
-  Answer<asio::ip::address> answer = co_await resolver_.a(name);
+  Answer<asio::ip::address> answer = co_await upstream_.a(name);
   cache_.put(RecordType::A, name, answer, clock_.now());
   co_return answer;
 }
@@ -33,7 +33,7 @@ asio::awaitable<Answer<asio::ip::address>> CachingResolver::aaaa(std::string nam
   if (auto hit = cache_.get<asio::ip::address>(RecordType::Aaaa, name, clock_.now())) {
     co_return std::move(*hit);
   }
-  Answer<asio::ip::address> answer = co_await resolver_.aaaa(name);
+  Answer<asio::ip::address> answer = co_await upstream_.aaaa(name);
   cache_.put(RecordType::Aaaa, name, answer, clock_.now());
   co_return answer;
 }
@@ -42,7 +42,7 @@ asio::awaitable<Answer<std::string>> CachingResolver::txt(std::string name) {
   if (auto hit = cache_.get<std::string>(RecordType::Txt, name, clock_.now())) {
     co_return std::move(*hit);
   }
-  Answer<std::string> answer = co_await resolver_.txt(name);
+  Answer<std::string> answer = co_await upstream_.txt(name);
   cache_.put(RecordType::Txt, name, answer, clock_.now());
   co_return answer;
 }
@@ -52,8 +52,17 @@ asio::awaitable<Answer<std::string>> CachingResolver::ptr(asio::ip::address addr
   if (auto hit = cache_.get<std::string>(RecordType::Ptr, name, clock_.now())) {
     co_return std::move(*hit);
   }
-  Answer<std::string> answer = co_await resolver_.ptr(addr);
+  Answer<std::string> answer = co_await upstream_.ptr(addr);
   cache_.put(RecordType::Ptr, name, answer, clock_.now());
+  co_return answer;
+}
+
+asio::awaitable<Answer<TlsaRecord>> CachingResolver::tlsa(std::string name) {
+  if (auto hit = cache_.get<TlsaRecord>(RecordType::Tlsa, name, clock_.now())) {
+    co_return std::move(*hit);
+  }
+  Answer<TlsaRecord> answer = co_await upstream_.tlsa(name);
+  cache_.put(RecordType::Tlsa, name, answer, clock_.now());
   co_return answer;
 }
 

@@ -1,4 +1,5 @@
-// CachingResolver: Resolver's lookups through a TTL Cache, with the same methods.
+// CachingResolver: a dns::Lookup that answers from a TTL Cache and asks another Lookup (in the
+// daemon, the c-ares Resolver) for what the cache does not hold.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -8,31 +9,30 @@
 
 #include "lib/base/clock.hpp"
 #include "lib/dns/cache.hpp"
-#include "lib/dns/resolver.hpp"
+#include "lib/dns/lookup.hpp"
 
 namespace hk::dns {
 
-// Answers from the cache while their TTL lasts, otherwise from the Resolver (and then kept).
-// Concurrent lookups of the same uncached name each ask the Resolver. Same thread rules as
-// Resolver; `resolver` and `clock` must outlive this object.
-class CachingResolver {
+// Answers from the cache while their TTL lasts, otherwise from `upstream` (and then kept, as far
+// as Cache::put allows: negative answers only with an SOA, failures never). Concurrent lookups of
+// the same uncached name each ask `upstream`. Same thread rules as `upstream`, which must outlive
+// this object, as must `clock`.
+class CachingResolver final : public Lookup {
  public:
-  CachingResolver(Resolver& resolver, const base::Clock& clock,
+  CachingResolver(Lookup& upstream, const base::Clock& clock,
                   std::size_t max_entries = Cache::kDefaultMaxEntries);
-  CachingResolver(const CachingResolver&) = delete;
-  CachingResolver& operator=(const CachingResolver&) = delete;
 
-  boost::asio::awaitable<Answer<MxRecord>> mx(std::string name);
-  boost::asio::awaitable<Answer<boost::asio::ip::address>> a(std::string name);
-  boost::asio::awaitable<Answer<boost::asio::ip::address>> aaaa(std::string name);
-  boost::asio::awaitable<Answer<std::string>> txt(std::string name);
-  boost::asio::awaitable<Answer<std::string>> ptr(boost::asio::ip::address addr);
+  boost::asio::awaitable<Answer<MxRecord>> mx(std::string name) override;
+  boost::asio::awaitable<Answer<boost::asio::ip::address>> a(std::string name) override;
+  boost::asio::awaitable<Answer<boost::asio::ip::address>> aaaa(std::string name) override;
+  boost::asio::awaitable<Answer<std::string>> txt(std::string name) override;
+  boost::asio::awaitable<Answer<std::string>> ptr(boost::asio::ip::address addr) override;
+  boost::asio::awaitable<Answer<TlsaRecord>> tlsa(std::string name) override;
 
-  void cancel_all() { resolver_.cancel_all(); }
   Cache& cache() { return cache_; }
 
  private:
-  Resolver& resolver_;
+  Lookup& upstream_;
   const base::Clock& clock_;
   Cache cache_;
 };

@@ -190,6 +190,28 @@ struct PtrParser {
   }
 };
 
+// c-ares 1.18 has no TLSA parser, so the raw answer section is read by wire.cpp.
+struct TlsaParser {
+  using Record = TlsaRecord;
+  static constexpr RecordType kType = RecordType::Tlsa;
+
+  Answer<TlsaRecord> operator()(std::span<const unsigned char> msg) const {
+    std::optional<std::vector<TlsaRecord>> records = tlsa_records(msg);
+    Answer<TlsaRecord> a;
+    if (!records) {
+      a.ec = Error::BadResponse;
+      return a;
+    }
+    if (records->empty()) {
+      // Only a CNAME chain came back, as c-ares' own parsers report with ARES_ENODATA.
+      return failure<TlsaRecord>(ARES_ENODATA, msg);
+    }
+    a.records = std::move(*records);
+    a.ttl = answer_ttl(msg).value_or(0);
+    return a;
+  }
+};
+
 // The part of a Query that c-ares and the cancellation slot see, whatever its handler type. All
 // of it runs on the Resolver's thread.
 class QueryBase {
@@ -374,6 +396,10 @@ asio::awaitable<Answer<std::string>> Resolver::txt(std::string name) {
 
 asio::awaitable<Answer<std::string>> Resolver::ptr(asio::ip::address addr) {
   return lookup(channel_, reverse_name(addr), PtrParser{addr});
+}
+
+asio::awaitable<Answer<TlsaRecord>> Resolver::tlsa(std::string name) {
+  return lookup(channel_, std::move(name), TlsaParser{});
 }
 
 void Resolver::cancel_all() { channel_->cancel_all(); }

@@ -1,6 +1,6 @@
-// Resolver: asynchronous MX, A, AAAA, TXT and PTR lookups through c-ares, driven by the Asio event
-// loop (no blocking call, no thread per lookup). Queries are absolute: no search domain is ever
-// appended, since mail domains are fully qualified (RFC 5321 §2.3.5).
+// Resolver: the dns::Lookup that asks the network — MX, A, AAAA, TXT, PTR and TLSA through c-ares,
+// driven by the Asio event loop (no blocking call, no thread per lookup). Queries are absolute: no
+// search domain is ever appended, since mail domains are fully qualified (RFC 5321 §2.3.5).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -13,6 +13,7 @@
 
 #include "lib/dns/answer.hpp"
 #include "lib/dns/error.hpp"
+#include "lib/dns/lookup.hpp"
 
 namespace hk::dns {
 
@@ -23,7 +24,7 @@ class Channel;
 // Use one Resolver per io_context, from coroutines running on that io_context's thread. Awaiting
 // a lookup supports per-operation cancellation (terminal, partial or total): the coroutine
 // resumes at once with Error::Cancelled and the late answer from c-ares is dropped.
-class Resolver {
+class Resolver final : public Lookup {
  public:
   struct Options {
     // "127.0.0.1:5353", "[::1]:53", "192.0.2.1" (port 53); empty: the servers of
@@ -38,18 +39,19 @@ class Resolver {
   // Throws std::runtime_error when c-ares cannot start or a server is malformed.
   Resolver(boost::asio::any_io_executor ex, Options opts);
   // Pending lookups complete with Error::Cancelled.
-  ~Resolver();
+  ~Resolver() override;
   Resolver(const Resolver&) = delete;
   Resolver& operator=(const Resolver&) = delete;
   Resolver(Resolver&&) = delete;
   Resolver& operator=(Resolver&&) = delete;
 
-  boost::asio::awaitable<Answer<MxRecord>> mx(std::string name);
-  boost::asio::awaitable<Answer<boost::asio::ip::address>> a(std::string name);     // IPv4
-  boost::asio::awaitable<Answer<boost::asio::ip::address>> aaaa(std::string name);  // IPv6
-  // One string per TXT record: the record's character-strings joined (RFC 7208 §3.3).
-  boost::asio::awaitable<Answer<std::string>> txt(std::string name);
-  boost::asio::awaitable<Answer<std::string>> ptr(boost::asio::ip::address addr);
+  boost::asio::awaitable<Answer<MxRecord>> mx(std::string name) override;
+  boost::asio::awaitable<Answer<boost::asio::ip::address>> a(std::string name) override;
+  boost::asio::awaitable<Answer<boost::asio::ip::address>> aaaa(std::string name) override;
+  boost::asio::awaitable<Answer<std::string>> txt(std::string name) override;
+  boost::asio::awaitable<Answer<std::string>> ptr(boost::asio::ip::address addr) override;
+  // c-ares 1.18 has no TLSA parser: the raw response goes through tlsa_records() (wire.hpp).
+  boost::asio::awaitable<Answer<TlsaRecord>> tlsa(std::string name) override;
 
   // Completes every pending lookup with Error::Cancelled; for shutdown.
   void cancel_all();

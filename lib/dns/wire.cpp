@@ -1,5 +1,6 @@
-// Reading TTLs from a raw DNS response, and reverse names. SECURITY: parses network input; each
-// read checks the remaining length first and a malformed message yields nullopt, never a crash.
+// Reading TTLs and TLSA records from a raw DNS response, and reverse names. SECURITY: parses
+// network input; each read checks the remaining length first and a malformed message yields
+// nullopt, never a crash.
 #include "lib/dns/wire.hpp"
 
 #include <algorithm>
@@ -13,6 +14,9 @@ constexpr std::size_t kRrFixedSize = 10;       // TYPE, CLASS, TTL, RDLENGTH: RF
 constexpr std::size_t kQuestionFixedSize = 4;  // QTYPE, QCLASS: RFC 1035 §4.1.2
 constexpr std::uint16_t kTypeSoa = 6;          // RFC 1035 §3.2.2
 constexpr std::size_t kSoaFixedSize = 20;      // SERIAL .. MINIMUM: RFC 1035 §3.3.13
+constexpr std::uint16_t kClassIn = 1;          // RFC 1035 §3.2.4
+// Certificate usage, selector and matching type: one octet each (RFC 6698 §2.1).
+constexpr std::size_t kTlsaFixedSize = 3;
 
 // A cursor over the message that refuses to read past its end.
 class Reader {
@@ -106,6 +110,7 @@ std::optional<Counts> skip_to_answers(Reader& r) {
 
 struct Rr {
   std::uint16_t type = 0;
+  std::uint16_t klass = 0;
   std::uint32_t ttl = 0;
   std::size_t rdata = 0;  // offset of RDATA in the message
   std::uint16_t rdlength = 0;
@@ -123,7 +128,7 @@ std::optional<Rr> read_rr(Reader& r) {
   if (!type || !klass || !ttl || !rdlength) {
     return std::nullopt;
   }
-  Rr rr{*type, clamp_ttl(*ttl), r.pos(), *rdlength};
+  Rr rr{*type, *klass, clamp_ttl(*ttl), r.pos(), *rdlength};
   if (!r.skip(*rdlength)) {
     return std::nullopt;
   }
@@ -182,6 +187,37 @@ std::optional<std::uint32_t> negative_ttl(std::span<const unsigned char> msg) no
     return std::min(rr->ttl, clamp_ttl(*minimum));
   }
   return std::nullopt;
+}
+
+std::optional<std::vector<TlsaRecord>> tlsa_records(std::span<const unsigned char> msg) {
+  Reader r(msg);
+  auto counts = skip_to_answers(r);
+  if (!counts) {
+    return std::nullopt;
+  }
+  std::vector<TlsaRecord> out;
+  for (int i = 0; i < counts->an; ++i) {
+    auto rr = read_rr(r);
+    if (!rr) {
+      return std::nullopt;
+    }
+    if (rr->type != static_cast<std::uint16_t>(RecordType::Tlsa) || rr->klass != kClassIn) {
+      continue;
+    }
+    if (rr->rdlength < kTlsaFixedSize) {
+      return std::nullopt;
+    }
+    // read_rr() has checked that the RDATA lies inside the message.
+    auto rdata = msg.subspan(rr->rdata, rr->rdlength);
+    TlsaRecord t;
+    t.usage = rdata[0];
+    t.selector = rdata[1];
+    t.matching_type = rdata[2];
+    auto data = rdata.subspan(kTlsaFixedSize);
+    t.data.assign(data.begin(), data.end());
+    out.push_back(std::move(t));
+  }
+  return out;
 }
 
 std::string reverse_name(const boost::asio::ip::address& addr) {

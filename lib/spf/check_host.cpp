@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "lib/base/quote.hpp"
+#include "lib/dns/error.hpp"
 #include "lib/spf/macro.hpp"
 #include "lib/spf/record.hpp"
 
@@ -25,7 +26,7 @@ constexpr int kMaxVoidLookups = 2;
 constexpr std::size_t kMaxNamesPerMechanism = 10;
 
 struct Eval {
-  Dns& dns;
+  dns::Lookup& dns;
   asio::ip::address ip;
   std::string sender;
   std::string helo;
@@ -137,7 +138,8 @@ Outcome make(Result r, std::string problem) {
   return o;
 }
 
-asio::awaitable<dns::Answer<asio::ip::address>> addresses(Dns& dns, std::string name, bool v4) {
+asio::awaitable<dns::Answer<asio::ip::address>> addresses(dns::Lookup& dns, std::string name,
+                                                          bool v4) {
   if (v4) {
     co_return co_await dns.a(std::move(name));
   }
@@ -457,7 +459,7 @@ std::string_view to_string(Result r) {
   return "permerror";
 }
 
-asio::awaitable<Outcome> check_host(Dns& dns, asio::ip::address ip, std::string domain,
+asio::awaitable<Outcome> check_host(dns::Lookup& dns, asio::ip::address ip, std::string domain,
                                     std::string sender, std::string helo, std::string receiver) {
   if (ip.is_v6() && ip.to_v6().is_v4_mapped()) {
     // Treat IPv4-mapped IPv6 clients as IPv4 (§5: the IP address family of the connection).

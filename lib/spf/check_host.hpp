@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "lib/spf/dns.hpp"
+#include "lib/dns/lookup.hpp"
 
 namespace hk::spf {
 
@@ -26,8 +26,10 @@ struct Outcome {
 
 // §4.1: `ip` is the client, `domain` the domain to check (that of MAIL FROM, or HELO),
 // `sender` the full MAIL FROM ("postmaster@<helo>" when it is empty), `helo` the HELO/EHLO
-// name, `receiver` this host's name for the %{r} macro. Never throws on remote input.
-boost::asio::awaitable<Outcome> check_host(Dns& dns, boost::asio::ip::address ip,
+// name, `receiver` this host's name for the %{r} macro. Never throws on remote input. `dns` answers
+// the TXT, A, AAAA, MX and PTR queries: NxDomain and NoData are "void" answers (§4.6.4), the
+// other dns::Errors are the DNS errors of §4.4 and §5 (a temperror, except in a PTR lookup).
+boost::asio::awaitable<Outcome> check_host(dns::Lookup& dns, boost::asio::ip::address ip,
                                            std::string domain, std::string sender, std::string helo,
                                            std::string receiver = "unknown");
 

@@ -16,9 +16,12 @@
 #include <memory>
 #include <thread>
 
+#include "lib/base/clock.hpp"
 #include "lib/dkim/auth_results.hpp"
 #include "lib/dkim/keys.hpp"
 #include "lib/dkim/signer.hpp"
+#include "lib/dns/caching_resolver.hpp"
+#include "lib/dns/resolver.hpp"
 #include "tests/unit/dns/run.hpp"
 #include "tests/unit/dns/test_servers.hpp"
 
@@ -69,7 +72,7 @@ bool tcp_accepts(unsigned short port) {
   return ok;
 }
 
-// dnsmasq answering only for "test" with the DKIM keys of the tests.
+// dnsmasq answering only for "test" with the DKIM keys of the tests, kept 300 s by a cache.
 class KeyServer {
  public:
   KeyServer() {
@@ -88,6 +91,7 @@ class KeyServer {
           "--listen-address=127.0.0.1",
           "--bind-interfaces",
           "--local=/test/",
+          "--local-ttl=300",
           txt_arg("sel._domainkey.example.test", dns_txt_value(rsa_key())),
           txt_arg("ed._domainkey.example.test", dns_txt_value(ed_key())),
           // Two TXT records at the key name: only the DKIM one is the key.
@@ -234,6 +238,28 @@ TEST(VerifyDns, VerifyWithKeyIndex) {
   }
   // The one-key form still verifies the first signature it can.
   EXPECT_EQ(verify_with_key(two, dns_txt_value(rsa_key())).result, "pass");
+}
+
+// The daemon fetches keys through the CachingResolver it shares with SPF and delivery: a key
+// fetched once still verifies while its TTL lasts, after the DNS server has gone.
+TEST(VerifyDns, KeysThroughTheCache) {
+  std::optional<KeyServer> server(std::in_place);
+  ASSERT_NE(server->port(), 0) << "dnsmasq did not start";
+  const std::string message = signed_with({rsa_key()});
+  asio::io_context io;
+  dns::Resolver resolver(io.get_executor(), dns::test::options(server->server(), 500ms, 1));
+  base::ManualClock clock(base::TimePoint() + 1000000s);
+  dns::CachingResolver cached(resolver, clock);
+  for (const char* want : {"pass", "pass", "temperror"}) {
+    SCOPED_TRACE(want);
+    auto results = dns::test::run(io, verify_message(cached, message), 10s);
+    ASSERT_TRUE(results.has_value());
+    ASSERT_EQ(results->size(), 1u);
+    EXPECT_EQ((*results)[0].result, want) << (*results)[0].detail;
+    server.reset();
+    clock.advance(150s);  // the second lookup is within the key's 300 s, the third past them
+  }
+  dns::test::drain(io, 10ms);
 }
 
 TEST(VerifyDns, DeadServerIsTemperror) {

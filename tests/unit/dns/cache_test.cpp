@@ -80,6 +80,25 @@ TEST(CacheTest, KeyIgnoresCaseAndTrailingDotButNotType) {
   EXPECT_FALSE(cache.get<std::string>(RecordType::A, "mx1.example.test", kStart));
 }
 
+TEST(CacheTest, KeepsTlsaApartFromTxtAtTheSameName) {
+  Cache cache;
+  Answer<TlsaRecord> tlsa;
+  tlsa.records = {{3, 1, 1, std::vector<unsigned char>(32, 0xAB)}};
+  tlsa.ttl = 300;
+  Answer<std::string> txt;
+  txt.records = {"hello"};
+  txt.ttl = 300;
+  cache.put(RecordType::Tlsa, "_25._tcp.mx.test", tlsa, kStart);
+  cache.put(RecordType::Txt, "_25._tcp.mx.test", txt, kStart);
+  auto hit = cache.get<TlsaRecord>(RecordType::Tlsa, "_25._TCP.mx.test", kStart + 100s);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(hit->records, tlsa.records);
+  EXPECT_EQ(hit->ttl, 200U);
+  EXPECT_FALSE(cache.get<TlsaRecord>(RecordType::Txt, "_25._tcp.mx.test", kStart));
+  EXPECT_EQ(cache.get<std::string>(RecordType::Txt, "_25._tcp.mx.test", kStart)->records,
+            txt.records);
+}
+
 TEST(CacheTest, WhatIsKept) {
   struct Case {
     const char* name;

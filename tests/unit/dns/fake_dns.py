@@ -10,6 +10,8 @@ Binds 127.0.0.1 on a free port, prints "PORT <n>" on stdout, answers until kille
   negttl.test        NXDOMAIN with SOA (TTL 900, MINIMUM 600): negative TTL 600 (RFC 2308 §5)
   nodata.test        NOERROR, no answer, SOA (TTL 60, MINIMUM 3600): negative TTL 60
   garbage.test       a header announcing one answer that is not there
+  shorttlsa.test     TLSA -> one TLSA record of 2 octets, shorter than its fixed fields
+  cnametlsa.test     TLSA -> only a CNAME to elsewhere.test, and an SOA (TTL 45, MINIMUM 90)
   silent.test        never answered
   anything else      NXDOMAIN without SOA
 """
@@ -20,7 +22,7 @@ import struct
 import sys
 import time
 
-T_MX, T_TXT, T_SOA = 15, 16, 6
+T_MX, T_TXT, T_SOA, T_CNAME, T_TLSA = 15, 16, 6, 5, 52
 
 
 def encode_name(name):
@@ -77,6 +79,11 @@ def answer(msg):
         authority = [soa(900, 600)]
     elif name == "nodata.test":
         authority = [soa(60, 3600)]
+    elif name == "shorttlsa.test" and qtype == T_TLSA:
+        answers = [rr(T_TLSA, 300, b"\x03\x01")]
+    elif name == "cnametlsa.test" and qtype == T_TLSA:
+        answers = [rr(T_CNAME, 300, encode_name("elsewhere.test"))]
+        authority = [soa(45, 90)]
     elif name == "garbage.test":
         header = struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0)
         return header + question

@@ -77,6 +77,26 @@ TEST_F(DnsmasqTest, NullMx) {
   EXPECT_EQ(mx_plan(*a), MxPlan::NullMx);
 }
 
+// c-ares 1.18 has no TLSA parser: a raw query and wire.cpp's parser (RFC 6698 §2.1).
+TEST_F(DnsmasqTest, Tlsa) {
+  auto a = run(io_, resolver_->tlsa("_25._tcp.mx1.example.test"));
+  ASSERT_TRUE(a);
+  ASSERT_FALSE(a->ec) << a->ec.message();
+  std::vector<TlsaRecord> got = a->records;
+  std::sort(got.begin(), got.end(),
+            [](const TlsaRecord& x, const TlsaRecord& y) { return x.usage < y.usage; });
+  EXPECT_EQ(got, (std::vector<TlsaRecord>{{2, 0, 2, std::vector<unsigned char>(64, 0xBB)},
+                                          {3, 1, 1, std::vector<unsigned char>(32, 0xAA)}}));
+  EXPECT_EQ(a->ttl, 300U);
+
+  auto nodata = run(io_, resolver_->tlsa("mx1.example.test"));
+  ASSERT_TRUE(nodata);
+  EXPECT_EQ(nodata->ec, Error::NoData) << nodata->ec.message();
+  auto nx = run(io_, resolver_->tlsa("_25._tcp.nx.example.test"));
+  ASSERT_TRUE(nx);
+  EXPECT_EQ(nx->ec, Error::NxDomain) << nx->ec.message();
+}
+
 TEST_F(DnsmasqTest, AbsoluteNameWithTrailingDot) {
   auto a = run(io_, resolver_->mx("EXAMPLE.test."));
   ASSERT_TRUE(a);
@@ -321,6 +341,22 @@ TEST_F(FakeDnsTest, ErrorsAndTtls) {
   ASSERT_TRUE(txt);
   EXPECT_EQ(txt->records, std::vector<std::string>{"hello"});
   EXPECT_EQ(txt->ttl, 77U);
+}
+
+TEST_F(FakeDnsTest, TlsaErrors) {
+  // A TLSA RDATA shorter than its three fixed octets is a broken answer, not an empty one.
+  auto short_rdata = run(io_, resolver_->tlsa("shorttlsa.test"));
+  ASSERT_TRUE(short_rdata);
+  EXPECT_EQ(short_rdata->ec, Error::BadResponse) << short_rdata->ec.message();
+  EXPECT_EQ(short_rdata->ttl, 0U);
+  // Only a CNAME came back: NODATA, kept for the SOA's negative TTL (RFC 2308 §5).
+  auto cname_only = run(io_, resolver_->tlsa("cnametlsa.test"));
+  ASSERT_TRUE(cname_only);
+  EXPECT_EQ(cname_only->ec, Error::NoData) << cname_only->ec.message();
+  EXPECT_EQ(cname_only->ttl, 45U);
+  auto servfail = run(io_, resolver_->tlsa("servfail.test"));
+  ASSERT_TRUE(servfail);
+  EXPECT_EQ(servfail->ec, Error::ServFail);
 }
 
 TEST_F(FakeDnsTest, ServfailIsNotCached) {

@@ -98,6 +98,10 @@ std::vector<std::string> dnsmasq_args(unsigned short port) {
       "--ptr-record=22.0.0.127.in-addr.arpa,one.example.test",
       "--ptr-record=22.0.0.127.in-addr.arpa,two.example.test",
       "--mx-host=nullmx.example.test,.,0",
+      // TLSA (RFC 6698 §2.1) for SMTP on mx1 (RFC 7672 §2.2): DANE-EE SPKI SHA-256, and DANE-TA
+      // whole-certificate SHA-512.
+      "--dns-rr=_25._tcp.mx1.example.test,52,030101" + std::string(64, 'a'),
+      "--dns-rr=_25._tcp.mx1.example.test,52,020002" + std::string(128, 'b'),
   };
 }
 

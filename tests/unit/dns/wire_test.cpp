@@ -1,9 +1,10 @@
-// wire.hpp: TTLs read from raw responses, on well-formed, truncated and random messages; and
-// reverse names.
+// wire.hpp: TTLs and TLSA records read from raw responses, on well-formed, truncated and random
+// messages; and reverse names.
 #include "lib/dns/wire.hpp"
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <random>
 #include <string_view>
 #include <vector>
@@ -36,8 +37,8 @@ class Msg {
   }
   // Question for `qname` at offset 12, so that answers can point back to it.
   Msg& question(std::string_view qname, unsigned type) { return name(qname).u16(type).u16(1); }
-  Msg& rr_header(unsigned type, std::uint32_t ttl, unsigned rdlength) {
-    return pointer(12).u16(type).u16(1).u32(ttl).u16(rdlength);
+  Msg& rr_header(unsigned type, std::uint32_t ttl, unsigned rdlength, unsigned klass = 1) {
+    return pointer(12).u16(type).u16(klass).u32(ttl).u16(rdlength);
   }
   Msg& mx(std::uint32_t ttl, unsigned pref, std::string_view host) {
     rr_header(15, ttl, 2 + static_cast<unsigned>(host.size()) + 2);
@@ -49,6 +50,17 @@ class Msg {
     rr_header(6, ttl, 2 + 11 + 20);
     pointer(12).name("host.test");
     return u32(1).u32(3600).u32(600).u32(86400).u32(minimum);
+  }
+  Msg& cname(std::uint32_t ttl, std::string_view target) {
+    rr_header(5, ttl, static_cast<unsigned>(target.size()) + 2);
+    return name(target);
+  }
+  Msg& tlsa(std::uint32_t ttl, unsigned usage, unsigned selector, unsigned matching,
+            const std::vector<unsigned char>& data, unsigned klass = 1) {
+    rr_header(52, ttl, 3 + static_cast<unsigned>(data.size()), klass);
+    u8(usage).u8(selector).u8(matching);
+    b_.insert(b_.end(), data.begin(), data.end());
+    return *this;
   }
   const std::vector<unsigned char>& bytes() const { return b_; }
 
@@ -67,6 +79,20 @@ std::vector<unsigned char> two_mx() {
 
 std::vector<unsigned char> nxdomain_with_soa(std::uint32_t ttl, std::uint32_t minimum) {
   return Msg().header(3, 1, 0, 1).question("nx.test", 15).soa(ttl, minimum).bytes();
+}
+
+const std::vector<unsigned char> kSha256(32, 0xAB);
+const std::vector<unsigned char> kSha512(64, 0xCD);
+
+// Two TLSA records for SMTP on port 25 (RFC 7672 §2.2), reached through a CNAME.
+std::vector<unsigned char> two_tlsa() {
+  return Msg()
+      .header(0, 1, 3, 0)
+      .question("_25._tcp.mx.test", 52)
+      .cname(600, "_25._tcp.other.test")
+      .tlsa(300, 3, 1, 1, kSha256)
+      .tlsa(200, 2, 0, 2, kSha512)
+      .bytes();
 }
 
 TEST(WireTest, AnswerTtlIsTheSmallest) { EXPECT_EQ(answer_ttl(two_mx()), 120U); }
@@ -110,6 +136,53 @@ TEST(WireTest, TruncatedMessagesAreRejected) {
   }
 }
 
+TEST(WireTest, TlsaRecordsInOrderPastTheCname) {
+  auto got = tlsa_records(two_tlsa());
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, (std::vector<TlsaRecord>{{3, 1, 1, kSha256}, {2, 0, 2, kSha512}}));
+  EXPECT_EQ(answer_ttl(two_tlsa()), 200U);
+}
+
+TEST(WireTest, TlsaRecordFields) {
+  struct Case {
+    const char* name;
+    std::vector<unsigned char> msg;
+    std::optional<std::vector<TlsaRecord>> want;
+  };
+  auto one = [](unsigned rdlength, std::vector<unsigned char> rdata, unsigned klass = 1) {
+    Msg m;
+    m.header(0, 1, 1, 0).question("_25._tcp.mx.test", 52).rr_header(52, 60, rdlength, klass);
+    for (unsigned char c : rdata) {
+      m.u8(c);
+    }
+    return m.bytes();
+  };
+  const Case cases[] = {
+      // Values outside RFC 6698's registries are reported as sent; judging them is DANE's job.
+      {"unassigned values", one(4, {255, 254, 253, 7}),
+       std::vector<TlsaRecord>{{255, 254, 253, {7}}}},
+      {"empty association data", one(3, {3, 1, 1}), std::vector<TlsaRecord>{{3, 1, 1, {}}}},
+      {"rdata shorter than the fixed fields", one(2, {3, 1}), std::nullopt},
+      {"no rdata", one(0, {}), std::nullopt},
+      {"rdlength past the end", one(5, {3, 1, 1}), std::nullopt},
+      {"class CH is not ours", one(4, {3, 1, 1, 9}, 3), std::vector<TlsaRecord>{}},
+      {"no answer (NODATA)", Msg().header(0, 1, 0, 0).question("a.test", 52).bytes(),
+       std::vector<TlsaRecord>{}},
+      {"other types only", two_mx(), std::vector<TlsaRecord>{}},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(tlsa_records(c.msg), c.want) << c.name;
+  }
+}
+
+TEST(WireTest, TruncatedTlsaIsRejected) {
+  auto full = two_tlsa();
+  ASSERT_TRUE(tlsa_records(full));
+  for (std::size_t n = 0; n < full.size(); ++n) {
+    EXPECT_EQ(tlsa_records(std::span<const unsigned char>(full.data(), n)), std::nullopt) << n;
+  }
+}
+
 TEST(WireTest, BadLabelTypesAndPointerLoopsDoNotHang) {
   // 0x40 and 0x80 label types are reserved; a pointer to itself ends the name when skipping.
   auto reserved = Msg().header(0, 1, 0, 0).u8(0x40).u8(0).u16(15).u16(1).bytes();
@@ -122,7 +195,7 @@ TEST(WireTest, RandomBytesNeverCrash) {
   std::mt19937 rng(7);
   std::uniform_int_distribution<int> byte(0, 255);
   std::uniform_int_distribution<std::size_t> size(0, 600);
-  auto base = two_mx();
+  const std::vector<unsigned char> bases[] = {two_mx(), two_tlsa()};
   for (int i = 0; i < 20000; ++i) {
     std::vector<unsigned char> m;
     if (i % 2 == 0) {
@@ -131,7 +204,7 @@ TEST(WireTest, RandomBytesNeverCrash) {
         c = static_cast<unsigned char>(byte(rng));
       }
     } else {
-      m = base;  // a valid message with a few octets flipped
+      m = bases[i % 4 / 2];  // a valid message with a few octets flipped
       for (int k = 0; k < 3; ++k) {
         m[std::uniform_int_distribution<std::size_t>(0, m.size() - 1)(rng)] =
             static_cast<unsigned char>(byte(rng));
@@ -139,6 +212,7 @@ TEST(WireTest, RandomBytesNeverCrash) {
     }
     (void)answer_ttl(m);
     (void)negative_ttl(m);
+    (void)tlsa_records(m);
   }
 }
 

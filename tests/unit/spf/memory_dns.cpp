@@ -4,6 +4,9 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "lib/dns/error.hpp"
+#include "lib/dns/wire.hpp"
+
 namespace hk::spf::test {
 
 namespace asio = boost::asio;
@@ -100,25 +103,16 @@ asio::awaitable<dns::Answer<dns::MxRecord>> MemoryDns::mx(std::string name) {
 }
 
 asio::awaitable<dns::Answer<std::string>> MemoryDns::ptr(asio::ip::address addr) {
-  std::string name;
-  if (addr.is_v4()) {
-    auto b = addr.to_v4().to_bytes();
-    for (int i = 3; i >= 0; --i) {
-      name += std::to_string(b[static_cast<std::size_t>(i)]) + ".";
-    }
-    name += "in-addr.arpa";
-  } else {
-    static constexpr char kHex[] = "0123456789abcdef";
-    auto b = addr.to_v6().to_bytes();
-    for (int i = 15; i >= 0; --i) {
-      name += kHex[b[static_cast<std::size_t>(i)] & 0xf];
-      name += '.';
-      name += kHex[b[static_cast<std::size_t>(i)] >> 4];
-      name += '.';
-    }
-    name += "ip6.arpa";
+  co_return lookup(dns::reverse_name(addr), "PTR");
+}
+
+asio::awaitable<dns::Answer<dns::TlsaRecord>> MemoryDns::tlsa(std::string name) {
+  dns::Answer<dns::TlsaRecord> out;
+  out.ec = lookup(std::move(name), "TLSA").ec;
+  if (!out.ec) {
+    out.ec = dns::Error::Failed;  // TLSA entries are not modelled, see the header
   }
-  co_return lookup(std::move(name), "PTR");
+  co_return out;
 }
 
 }  // namespace hk::spf::test
