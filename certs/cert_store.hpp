@@ -15,13 +15,15 @@
 #include <string>
 #include <vector>
 
+#include "lib/base/tls_version.hpp"
+
 namespace hk::certs {
 
 struct CertsError : std::runtime_error {
   using runtime_error::runtime_error;
 };
 
-enum class MinTls { V1_2, V1_3 };
+using base::MinTls;  // read from tls.min_version by hk_config
 
 // What one folder holds, for logs, `hikyaku-util` and expiry warnings.
 struct CertInfo {

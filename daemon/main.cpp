@@ -28,19 +28,6 @@ int usage_error(const std::string& why) {
   return 2;
 }
 
-hk::base::LogLevel parse_level(const std::string& s) {
-  if (s == "debug") {
-    return hk::base::LogLevel::Debug;
-  }
-  if (s == "warn") {
-    return hk::base::LogLevel::Warn;
-  }
-  if (s == "error") {
-    return hk::base::LogLevel::Error;
-  }
-  return hk::base::LogLevel::Info;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -83,7 +70,7 @@ int main(int argc, char** argv) {
     printf("%s: ok\n", cfg.file.c_str());
     return 0;
   }
-  hk::base::set_log_level(parse_level(cfg.log_level));
+  hk::base::set_log_level(cfg.log_level);
   try {
     hk::server::Server server(std::move(cfg));
     server.run();

@@ -58,9 +58,8 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
                              ": " + ec.message());
   }
   domains_ = std::make_unique<domains::DomainsWatcher>(cfg_.domains_dir());
-  certs_ = std::make_unique<certs::CertStore>(
-      cfg_.certs_dir(), cfg_.hostname,
-      cfg_.tls.min_version == "1.3" ? certs::MinTls::V1_3 : certs::MinTls::V1_2);
+  certs_ =
+      std::make_unique<certs::CertStore>(cfg_.certs_dir(), cfg_.hostname, cfg_.tls.min_version);
   certs_->load();
   dkim_keys_ = std::make_unique<dkim::DkimKeyring>(cfg_.domains_dir());
   dkim_signer_ = std::make_unique<dkim::DkimSigner>();

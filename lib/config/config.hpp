@@ -1,5 +1,7 @@
 // The daemon's configuration: CONFIG_DIR/hikyaku.toml read into plain structs, with defaults, and
 // every error naming file:line:key. Also the effective configuration printed back as TOML.
+// The keys themselves are listed once, in lib/config/keys.hpp; the defaults are written only here,
+// as the member initialisers of Config.
 #pragma once
 
 #include <chrono>
@@ -11,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/base/log.hpp"
+#include "lib/base/tls_version.hpp"
 #include "lib/config/values.hpp"
 
 namespace hk::config {
@@ -72,7 +76,7 @@ struct Config {
   } limits;
 
   struct Tls {
-    std::string min_version = "1.2";  // "1.2" | "1.3"
+    base::MinTls min_version = base::MinTls::V1_2;  // written "1.2" | "1.3"
     bool operator==(const Tls&) const = default;
   } tls;
 
@@ -107,8 +111,8 @@ struct Config {
     bool operator==(const Delivery&) const = default;
   } delivery;
 
-  std::vector<Relay> relays;       // [[relay]]; empty = deliver directly to MX hosts
-  std::string log_level = "info";  // debug|info|warn|error
+  std::vector<Relay> relays;  // [[relay]]; empty = deliver directly to MX hosts
+  base::LogLevel log_level = base::LogLevel::Info;  // written "debug" | "info" | "warn" | "error"
 
   std::filesystem::path certs_dir() const { return config_dir / "certs"; }
   std::filesystem::path domains_dir() const { return config_dir / "domains"; }
@@ -117,6 +121,16 @@ struct Config {
 
   bool operator==(const Config&) const = default;
 };
+
+// A key hikyaku.toml may hold: section "" is the top level, "relay" the [[relay]] tables.
+struct KeyName {
+  std::string section;
+  std::string name;
+  auto operator<=>(const KeyName&) const = default;
+};
+
+// Every key, in the order of deploy/hikyaku.toml, [[relay]]'s last.
+const std::vector<KeyName>& known_keys();
 
 // Reads config_dir/hikyaku.toml (config_dir made absolute first). Throws ConfigError.
 Config load_config(const std::filesystem::path& config_dir);

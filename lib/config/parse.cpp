@@ -1,11 +1,15 @@
-// Reads hikyaku.toml into Config: types, ranges, unknown keys and ${ENV} expansion, each error
-// naming file:line:key. SECURITY: the file may hold relay passwords; they are only read here.
+// Reads hikyaku.toml into Config by the table in keys.hpp: types, ranges, unknown keys and ${ENV}
+// expansion, each error naming file:line:key. SECURITY: the file may hold relay passwords; they are
+// only read here.
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
+#include <optional>
 
 #include "lib/base/files.hpp"
 #include "lib/config/config.hpp"
+#include "lib/config/keys.hpp"
 #include "lib/config/toml_reader.hpp"
 
 namespace hk::config {
@@ -14,8 +18,6 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-constexpr uint64_t kKiB = 1024;
 
 std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
@@ -41,187 +43,209 @@ bool is_fqdn_or_localhost(const std::string& name) {
   return is_domain_name(name) && (name.find('.') != std::string::npos || name == "localhost");
 }
 
-void read_listen(const TomlReader& r, const toml::node& node, Config::Listen& listen) {
-  const TomlSection s(r, r.table(node, "listen", "[listen]"), "listen",
-                      {"smtp", "submission", "submission_tls", "metrics"});
-  // Two listeners on one address and port cannot both bind; port 0 picks a fresh port each time.
-  std::map<std::string, std::string> seen;
-  const auto endpoints = [&](std::string_view name, std::vector<Endpoint>& out) {
-    s.with(name, [&](const toml::node& n, const std::string& key) {
-      out.clear();
-      r.each(n, key, [&](const toml::node& e, const std::string& k) {
-        Endpoint ep;
-        try {
-          ep = parse_endpoint(r.string(e, k));
-        } catch (const std::invalid_argument& err) {
-          r.fail(e, k, err.what());
-        }
-        if (ep.port != 0) {
-          const auto [it, fresh] = seen.emplace(ep.str(), k);
-          if (!fresh) {
-            r.fail(e, k, "duplicate endpoint " + ep.str() + ", also in " + it->second);
-          }
-        }
-        out.push_back(ep);
-      });
-    });
-  };
-  endpoints("smtp", listen.smtp);
-  endpoints("submission", listen.submission);
-  endpoints("submission_tls", listen.submission_tls);
-  endpoints("metrics", listen.metrics);
-}
-
-void read_limits(const TomlReader& r, const toml::node& node, Config::Limits& l) {
-  const TomlSection s(r, r.table(node, "limits", "[limits]"), "limits",
-                      {"max_message_size", "max_recipients", "max_connections",
-                       "max_connections_per_ip", "max_auth_failures", "max_received_headers",
-                       "command_timeout", "data_timeout", "connection_timeout"});
-  // RFC 5321 §4.5.3.1.7: a server must accept messages of at least 64K octets.
-  s.with("max_message_size", [&](const toml::node& n, const std::string& k) {
-    l.max_message_size = r.size(n, k, 64 * kKiB, 2 * kKiB * kKiB * kKiB);
-  });
-  // RFC 5321 §4.5.3.1.8 asks for at least 100 recipients; a smaller limit is the admin's choice.
-  s.with("max_recipients", [&](const toml::node& n, const std::string& k) {
-    l.max_recipients = static_cast<size_t>(r.integer(n, k, 1, 10000));
-  });
-  s.with("max_connections", [&](const toml::node& n, const std::string& k) {
-    l.max_connections = static_cast<size_t>(r.integer(n, k, 1, 1'000'000));
-  });
-  s.with("max_connections_per_ip", [&](const toml::node& n, const std::string& k) {
-    l.max_connections_per_ip = static_cast<size_t>(r.integer(n, k, 1, 1'000'000));
-  });
-  s.with("max_auth_failures", [&](const toml::node& n, const std::string& k) {
-    l.max_auth_failures = static_cast<size_t>(r.integer(n, k, 1, 100));
-  });
-  // RFC 5321 §6.3: loops are detected by counting Received fields against a large threshold.
-  s.with("max_received_headers", [&](const toml::node& n, const std::string& k) {
-    l.max_received_headers = static_cast<int>(r.integer(n, k, 1, 1000));
-  });
-  // RFC 5321 §4.5.3.2: the server's command timeout SHOULD be at least 5 minutes, but tests and
-  // hostile networks want shorter ones, so only sanity bounds are enforced.
-  s.with("command_timeout", [&](const toml::node& n, const std::string& k) {
-    l.command_timeout = r.duration_s(n, k, seconds(1), std::chrono::hours(24));
-  });
-  s.with("data_timeout", [&](const toml::node& n, const std::string& k) {
-    l.data_timeout = r.duration_s(n, k, seconds(1), std::chrono::hours(24));
-  });
-  s.with("connection_timeout", [&](const toml::node& n, const std::string& k) {
-    l.connection_timeout = r.duration_s(n, k, seconds(1), std::chrono::hours(7 * 24));
-  });
-}
-
-void read_queue(const TomlReader& r, const toml::node& node, Config::Queue& q) {
-  const TomlSection s(r, r.table(node, "queue", "[queue]"), "queue",
-                      {"lifetime", "retry", "delay_warning", "max_concurrent_deliveries"});
-  s.with("lifetime", [&](const toml::node& n, const std::string& k) {
-    q.lifetime = r.duration_s(n, k, seconds(1), std::chrono::hours(30 * 24));
-  });
-  s.with("retry", [&](const toml::node& n, const std::string& k) {
-    q.retry.clear();
-    r.each(n, k, [&](const toml::node& e, const std::string& ek) {
-      q.retry.push_back(r.duration_s(e, ek, seconds(1), std::chrono::hours(24)));
-    });
-    if (q.retry.empty()) {
-      r.fail(n, k, "must list at least one interval");
+// The names in `section` of the table ("" = the top level). The top level also allows the names of
+// the sections themselves.
+std::vector<std::string_view> names_in(std::string_view section) {
+  std::vector<std::string_view> out;
+  for (const KeyName& k : known_keys()) {
+    if (k.section == section) {
+      out.push_back(k.name);
+    } else if (section.empty() &&
+               std::find(out.begin(), out.end(), std::string_view(k.section)) == out.end()) {
+      out.push_back(k.section);
     }
-  });
-  s.with("delay_warning", [&](const toml::node& n, const std::string& k) {
-    q.delay_warning = r.duration_s(n, k, seconds(0), std::chrono::hours(30 * 24));
-  });
-  s.with("max_concurrent_deliveries", [&](const toml::node& n, const std::string& k) {
-    q.max_concurrent_deliveries = static_cast<size_t>(r.integer(n, k, 1, 10000));
-  });
-}
-
-void read_dns(const TomlReader& r, const toml::node& node, Config::Dns& d) {
-  const TomlSection s(r, r.table(node, "dns", "[dns]"), "dns", {"servers", "timeout", "attempts"});
-  s.with("servers", [&](const toml::node& n, const std::string& k) {
-    d.servers.clear();
-    r.each(n, k, [&](const toml::node& e, const std::string& ek) {
-      try {
-        d.servers.push_back(parse_endpoint(r.string(e, ek), 53));
-      } catch (const std::invalid_argument& err) {
-        r.fail(e, ek, err.what());
-      }
-      if (d.servers.back().port == 0) {
-        r.fail(e, ek, "port must be between 1 and 65535");
-      }
-    });
-  });
-  s.with("timeout", [&](const toml::node& n, const std::string& k) {
-    d.timeout = r.duration(n, k, milliseconds(1), milliseconds(60'000), true);
-  });
-  s.with("attempts", [&](const toml::node& n, const std::string& k) {
-    d.attempts = static_cast<int>(r.integer(n, k, 1, 10));
-  });
-}
-
-Relay read_relay(const TomlReader& r, const toml::node& node, const std::string& prefix) {
-  const toml::table& t = r.table(node, prefix, "[[relay]]");
-  const TomlSection s(r, t, prefix, {"host", "port", "tls", "username", "password", "domains"});
-  Relay relay;
-  bool port_written = false;
-  s.with("host", [&](const toml::node& n, const std::string& k) {
-    relay.host = ascii_lower(r.string(n, k));
-    boost::system::error_code ec;
-    boost::asio::ip::make_address(relay.host, ec);
-    if (ec && !is_domain_name(relay.host)) {
-      r.fail(n, k, "not a valid host name or IP address: " + in_quotes(relay.host));
-    }
-  });
-  if (relay.host.empty()) {
-    r.fail(t.source(), s.key("host"), "required");
   }
-  s.with("tls", [&](const toml::node& n, const std::string& k) {
-    const std::string v = r.string(n, k);
-    if (v == "starttls") {
-      relay.tls = RelayTls::StartTls;
-    } else if (v == "implicit") {
-      relay.tls = RelayTls::Implicit;
-    } else if (v == "none") {
-      relay.tls = RelayTls::None;
-    } else {
-      r.fail(n, k, "must be \"starttls\", \"implicit\" or \"none\", got " + in_quotes(v));
+  return out;
+}
+
+// "\"a\", \"b\" or \"c\"".
+template <class E>
+std::string one_of(const keys::Choice<E>& choice) {
+  std::string out;
+  for (size_t i = 0; i < choice.names.size(); ++i) {
+    out += i == 0 ? "" : i + 1 == choice.names.size() ? " or " : ", ";
+    out += in_quotes(choice.names[i].text);
+  }
+  return out;
+}
+
+// Reads one value of each kind of the table into its member. One per parse: the listeners are
+// checked against each other.
+class ValueReader {
+ public:
+  ValueReader(const TomlReader& r, fs::path config_dir)
+      : r_(r), config_dir_(std::move(config_dir)) {}
+
+  void read(const keys::Flag&, const toml::node& n, const std::string& k, bool& out) const {
+    out = r_.boolean(n, k);
+  }
+
+  template <class T>
+  void read(const keys::Count& c, const toml::node& n, const std::string& k, T& out) const {
+    out = static_cast<T>(r_.integer(n, k, c.min, c.max));
+  }
+
+  void read(const keys::Size& s, const toml::node& n, const std::string& k, uint64_t& out) const {
+    out = r_.size(n, k, s.min, s.max);
+  }
+
+  // Without the unit "ms" every duration is a whole number of seconds, so the cast is exact.
+  void read(const keys::Duration& d, const toml::node& n, const std::string& k,
+            seconds& out) const {
+    out = std::chrono::duration_cast<seconds>(r_.duration(n, k, d.min, d.max));
+  }
+  void read(const keys::Duration& d, const toml::node& n, const std::string& k,
+            milliseconds& out) const {
+    out = r_.duration(n, k, d.min, d.max, true);
+  }
+
+  void read(const keys::Durations& d, const toml::node& n, const std::string& k,
+            std::vector<seconds>& out) const {
+    out.clear();
+    r_.each(n, k, [&](const toml::node& e, const std::string& ek) {
+      read(keys::Duration{d.min, d.max}, e, ek, out.emplace_back());
+    });
+    if (out.empty()) {
+      r_.fail(n, k, "must list at least one interval");
     }
-  });
-  s.with("port", [&](const toml::node& n, const std::string& k) {
-    relay.port = static_cast<uint16_t>(r.integer(n, k, 1, 65535));
-    port_written = true;
-  });
-  if (!port_written) {
+  }
+
+  void read(const keys::Text&, const toml::node& n, const std::string& k, std::string& out) const {
+    out = r_.string(n, k);
+  }
+  void read(const keys::Secret&, const toml::node& n, const std::string& k,
+            std::string& out) const {
+    out = r_.string(n, k);
+  }
+
+  void read(const keys::HostName&, const toml::node& n, const std::string& k,
+            std::string& out) const {
+    out = ascii_lower(r_.string(n, k));
+    if (!is_fqdn_or_localhost(out)) {
+      r_.fail(
+          n, k,
+          "must be a fully qualified domain name such as mx.example.com, got " + in_quotes(out));
+    }
+  }
+
+  void read(const keys::HostOrIp&, const toml::node& n, const std::string& k,
+            std::string& out) const {
+    out = ascii_lower(r_.string(n, k));
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(out, ec);
+    if (ec && !is_domain_name(out)) {
+      r_.fail(n, k, "not a valid host name or IP address: " + in_quotes(out));
+    }
+  }
+
+  void read(const keys::Dir&, const toml::node& n, const std::string& k, fs::path& out) const {
+    const fs::path p = r_.string(n, k);
+    if (p.empty()) {
+      r_.fail(n, k, "must not be empty");
+    }
+    out = clean_path(p.is_relative() ? config_dir_ / p : p);
+  }
+
+  void read(const keys::Networks&, const toml::node& n, const std::string& k,
+            std::vector<Cidr>& out) const {
+    out.clear();
+    r_.each(n, k, [&](const toml::node& e, const std::string& ek) {
+      try {
+        out.push_back(parse_cidr(r_.string(e, ek)));
+      } catch (const std::invalid_argument& err) {
+        r_.fail(e, ek, err.what());
+      }
+    });
+  }
+
+  void read(const keys::Domains&, const toml::node& n, const std::string& k,
+            std::vector<std::string>& out) const {
+    out = r_.domains(n, k);
+  }
+
+  void read(const keys::Listeners&, const toml::node& n, const std::string& k,
+            std::vector<Endpoint>& out) {
+    out.clear();
+    r_.each(n, k, [&](const toml::node& e, const std::string& ek) {
+      const Endpoint ep = endpoint(e, ek, std::nullopt);
+      // Two listeners on one address and port cannot both bind; port 0 picks a fresh port each
+      // time.
+      if (ep.port != 0) {
+        const auto [it, fresh] = listening_.emplace(ep.str(), ek);
+        if (!fresh) {
+          r_.fail(e, ek, "duplicate endpoint " + ep.str() + ", also in " + it->second);
+        }
+      }
+      out.push_back(ep);
+    });
+  }
+
+  void read(const keys::Servers& s, const toml::node& n, const std::string& k,
+            std::vector<Endpoint>& out) const {
+    out.clear();
+    r_.each(n, k, [&](const toml::node& e, const std::string& ek) {
+      out.push_back(endpoint(e, ek, s.default_port));
+      if (out.back().port == 0) {
+        r_.fail(e, ek, "port must be between 1 and 65535");
+      }
+    });
+  }
+
+  template <class E>
+  void read(const keys::Choice<E>& c, const toml::node& n, const std::string& k, E& out) const {
+    const std::string v = r_.string(n, k);
+    for (const keys::Named<E>& named : c.names) {
+      if (v == named.text) {
+        out = named.value;
+        return;
+      }
+    }
+    r_.fail(n, k, "must be " + one_of(c) + ", got " + in_quotes(v));
+  }
+
+ private:
+  Endpoint endpoint(const toml::node& n, const std::string& k,
+                    std::optional<uint16_t> default_port) const {
+    try {
+      return parse_endpoint(r_.string(n, k), default_port);
+    } catch (const std::invalid_argument& err) {
+      r_.fail(n, k, err.what());
+    }
+  }
+
+  const TomlReader& r_;
+  fs::path config_dir_;
+  std::map<std::string, std::string> listening_;  // "address:port" → the key that listens there
+};
+
+Relay read_relay(const TomlReader& r, ValueReader& values, const toml::node& node,
+                 const std::string& prefix) {
+  const toml::table& t = r.table(node, prefix, "[[relay]]");
+  r.check_keys(t, prefix, names_in("relay"));
+  Relay relay;
+  keys::for_each_relay_key(
+      relay, [&](std::string_view, std::string_view name, auto& value, const auto& kind) {
+        if (const toml::node* n = t.get(name)) {
+          values.read(kind, *n, prefix + "." + std::string(name), value);
+        }
+      });
+  if (relay.host.empty()) {
+    r.fail(t.source(), prefix + ".host", "required");
+  }
+  if (!t.contains("port")) {
     // The registered ports: submission (RFC 6409), submissions (RFC 8314 §7.3), smtp.
     relay.port = relay.tls == RelayTls::StartTls ? 587 : relay.tls == RelayTls::Implicit ? 465 : 25;
   }
-  s.with("username",
-         [&](const toml::node& n, const std::string& k) { relay.username = r.string(n, k); });
-  s.with("password", [&](const toml::node& n, const std::string& k) {
-    relay.password = r.string(n, k);
-    if (!relay.password.empty() && relay.username.empty()) {
-      r.fail(n, k, "set without a username");
-    }
-  });
-  if (!relay.username.empty() && relay.password.empty()) {
-    r.fail(t.get("username")->source(), s.key("password"), "required when username is set");
+  if (!relay.password.empty() && relay.username.empty()) {
+    r.fail(*t.get("password"), prefix + ".password", "set without a username");
   }
-  s.with("domains",
-         [&](const toml::node& n, const std::string& k) { relay.domains = r.domains(n, k); });
+  if (!relay.username.empty() && relay.password.empty()) {
+    r.fail(*t.get("username"), prefix + ".password", "required when username is set");
+  }
   return relay;
 }
 
 }  // namespace
-
-std::string_view to_string(RelayTls tls) {
-  switch (tls) {
-    case RelayTls::StartTls:
-      return "starttls";
-    case RelayTls::Implicit:
-      return "implicit";
-    case RelayTls::None:
-      return "none";
-  }
-  return "starttls";
-}
 
 Config parse_config(std::string_view toml_text, const std::filesystem::path& file_for_errors,
                     const std::filesystem::path& config_dir) {
@@ -232,23 +256,31 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& fil
   } catch (const toml::parse_error& e) {
     r.fail(e.source(), "", e.description());
   }
+  r.check_keys(root, "", names_in(""));
 
   Config cfg;
   cfg.config_dir = config_dir;
   cfg.file = file_for_errors;
-  const TomlSection s(r, root, "",
-                      {"hostname", "data_dir", "trusted_networks", "trusted_sender_domains",
-                       "allow_plain_auth_from_trusted", "log_level", "listen", "limits", "tls",
-                       "queue", "dns", "spf", "delivery", "relay"});
-
-  s.with("hostname", [&](const toml::node& n, const std::string& k) {
-    cfg.hostname = ascii_lower(r.string(n, k));
-    if (!is_fqdn_or_localhost(cfg.hostname)) {
-      r.fail(n, k,
-             "must be a fully qualified domain name such as mx.example.com, got " +
-                 in_quotes(cfg.hostname));
-    }
-  });
+  ValueReader values(r, config_dir);
+  // Each section is checked (a table, no unknown keys) when the table reaches its first key.
+  std::string_view open_section;
+  const toml::table* table = &root;
+  keys::for_each_key(
+      cfg, [&](std::string_view section, std::string_view name, auto& value, const auto& kind) {
+        if (section != open_section) {
+          open_section = section;
+          table = section.empty() ? &root : nullptr;
+          if (const toml::node* n = section.empty() ? nullptr : root.get(section)) {
+            table = &r.table(*n, section, "[" + std::string(section) + "]");
+            r.check_keys(*table, section, names_in(section));
+          }
+        }
+        if (const toml::node* n = table != nullptr ? table->get(name) : nullptr) {
+          const std::string key =
+              section.empty() ? std::string(name) : std::string(section) + "." + std::string(name);
+          values.read(kind, *n, key, value);
+        }
+      });
   if (cfg.hostname.empty()) {
     // The machine's own name may be a single label ("vm"); that is its business, so only the
     // syntax is checked.
@@ -259,70 +291,14 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& fil
                  " is not a valid domain name; set hostname");
     }
   }
-  s.with("data_dir", [&](const toml::node& n, const std::string& k) {
-    fs::path p = r.string(n, k);
-    if (p.empty()) {
-      r.fail(n, k, "must not be empty");
+  if (const toml::node* n = root.get("relay")) {
+    if (n->is_table()) {
+      r.fail(*n, "relay", "must be an array of tables: write [[relay]], not [relay]");
     }
-    cfg.data_dir = clean_path(p.is_relative() ? config_dir / p : p);
-  });
-  s.with("trusted_networks", [&](const toml::node& n, const std::string& k) {
-    cfg.trusted_networks.clear();
-    r.each(n, k, [&](const toml::node& e, const std::string& ek) {
-      try {
-        cfg.trusted_networks.push_back(parse_cidr(r.string(e, ek)));
-      } catch (const std::invalid_argument& err) {
-        r.fail(e, ek, err.what());
-      }
+    r.each(*n, "relay", [&](const toml::node& e, const std::string& ek) {
+      cfg.relays.push_back(read_relay(r, values, e, ek));
     });
-  });
-  s.with("trusted_sender_domains", [&](const toml::node& n, const std::string& k) {
-    cfg.trusted_sender_domains = r.domains(n, k);
-  });
-  s.with("allow_plain_auth_from_trusted", [&](const toml::node& n, const std::string& k) {
-    cfg.allow_plain_auth_from_trusted = r.boolean(n, k);
-  });
-  s.with("log_level", [&](const toml::node& n, const std::string& k) {
-    cfg.log_level = r.string(n, k);
-    if (cfg.log_level != "debug" && cfg.log_level != "info" && cfg.log_level != "warn" &&
-        cfg.log_level != "error") {
-      r.fail(n, k,
-             "must be \"debug\", \"info\", \"warn\" or \"error\", got " + in_quotes(cfg.log_level));
-    }
-  });
-  s.with("listen", [&](const toml::node& n, const std::string&) { read_listen(r, n, cfg.listen); });
-  s.with("limits", [&](const toml::node& n, const std::string&) { read_limits(r, n, cfg.limits); });
-  s.with("tls", [&](const toml::node& n, const std::string&) {
-    const TomlSection t(r, r.table(n, "tls", "[tls]"), "tls", {"min_version"});
-    t.with("min_version", [&](const toml::node& v, const std::string& k) {
-      cfg.tls.min_version = r.string(v, k);
-      if (cfg.tls.min_version != "1.2" && cfg.tls.min_version != "1.3") {
-        r.fail(v, k, "must be \"1.2\" or \"1.3\", got " + in_quotes(cfg.tls.min_version));
-      }
-    });
-  });
-  s.with("queue", [&](const toml::node& n, const std::string&) { read_queue(r, n, cfg.queue); });
-  s.with("dns", [&](const toml::node& n, const std::string&) { read_dns(r, n, cfg.dns); });
-  s.with("spf", [&](const toml::node& n, const std::string&) {
-    const TomlSection t(r, r.table(n, "spf", "[spf]"), "spf", {"reject_fail"});
-    t.with("reject_fail", [&](const toml::node& v, const std::string& k) {
-      cfg.spf.reject_fail = r.boolean(v, k);
-    });
-  });
-  s.with("delivery", [&](const toml::node& n, const std::string&) {
-    const TomlSection t(r, r.table(n, "delivery", "[delivery]"), "delivery", {"mta_sts"});
-    t.with("mta_sts", [&](const toml::node& v, const std::string& k) {
-      cfg.delivery.mta_sts = r.boolean(v, k);
-    });
-  });
-  s.with("relay", [&](const toml::node& n, const std::string& k) {
-    if (n.is_table()) {
-      r.fail(n, k, "must be an array of tables: write [[relay]], not [relay]");
-    }
-    r.each(n, k, [&](const toml::node& e, const std::string& ek) {
-      cfg.relays.push_back(read_relay(r, e, ek));
-    });
-  });
+  }
   return cfg;
 }
 

@@ -1,9 +1,11 @@
-// The effective configuration printed as TOML in the order of the example file, for
-// `hikyaku-util print-config`. Passwords are masked; everything else parses back unchanged.
+// The effective configuration printed as TOML by the table in keys.hpp (so in the order of the
+// example file), for `hikyaku-util print-config`. Passwords are masked; everything else parses back
+// unchanged.
 #include <cstdio>
 #include <sstream>
 
 #include "lib/config/config.hpp"
+#include "lib/config/keys.hpp"
 
 namespace hk::config {
 namespace {
@@ -61,77 +63,80 @@ std::string endpoints(const std::vector<Endpoint>& items) {
   return list(items, [](const Endpoint& e) { return e.str(); });
 }
 
-std::string boolean(bool b) { return b ? "true" : "false"; }
+// The value of each kind as TOML text.
+std::string value(const keys::Flag&, bool b) { return b ? "true" : "false"; }
+template <class T>
+std::string value(const keys::Count&, T n) {
+  return std::to_string(n);
+}
+std::string value(const keys::Size&, uint64_t bytes) { return quote(format_size(bytes)); }
+template <class D>
+std::string value(const keys::Duration&, D d) {
+  return quote(format_duration(d));
+}
+std::string value(const keys::Durations&, const std::vector<std::chrono::seconds>& ds) {
+  return list(ds, [](std::chrono::seconds d) { return format_duration(d); });
+}
+std::string value(const keys::Text&, const std::string& s) { return quote(s); }
+std::string value(const keys::HostName&, const std::string& s) { return quote(s); }
+std::string value(const keys::HostOrIp&, const std::string& s) { return quote(s); }
+std::string value(const keys::Dir&, const std::filesystem::path& p) { return quote(p.string()); }
+std::string value(const keys::Networks&, const std::vector<Cidr>& nets) {
+  return list(nets, [](const Cidr& c) { return c.str(); });
+}
+std::string value(const keys::Domains&, const std::vector<std::string>& names) {
+  return strings(names);
+}
+std::string value(const keys::Listeners&, const std::vector<Endpoint>& eps) {
+  return endpoints(eps);
+}
+std::string value(const keys::Servers&, const std::vector<Endpoint>& eps) { return endpoints(eps); }
+template <class E>
+std::string value(const keys::Choice<E>& c, E v) {
+  return quote(keys::name_of(c, v));
+}
+
+// The line for one key: `name = value` unless the kind says otherwise below.
+template <class K, class T>
+std::string line(std::string_view name, const K& kind, const T& v) {
+  return std::string(name) + " = " + value(kind, v) + "\n";
+}
+
+std::string line(std::string_view name, const keys::HostName& kind, const std::string& host) {
+  if (host.find('.') == std::string::npos && host != "localhost") {
+    // Only the machine's own name may be a single label (a written one must be fully
+    // qualified), so leave it to the default again.
+    return "# " + std::string(name) + " = " + value(kind, host) + "  # the system host name\n";
+  }
+  return std::string(name) + " = " + value(kind, host) + "\n";
+}
+
+// An empty string and no key read back the same, so an empty one is left out.
+std::string line(std::string_view name, const keys::Text& kind, const std::string& s) {
+  return s.empty() ? "" : std::string(name) + " = " + value(kind, s) + "\n";
+}
+std::string line(std::string_view name, const keys::Secret&, const std::string& s) {
+  return s.empty() ? "" : std::string(name) + " = \"***\"\n";
+}
 
 }  // namespace
 
 std::string to_toml(const Config& cfg) {
   std::ostringstream o;
   o << "# Effective configuration read from " << cfg.file.string() << "\n";
-  if (cfg.hostname.find('.') == std::string::npos && cfg.hostname != "localhost") {
-    // Only the machine's own name may be a single label (a written one must be fully
-    // qualified), so leave it to the default again.
-    o << "# hostname = " << quote(cfg.hostname) << "  # the system host name\n";
-  } else {
-    o << "hostname = " << quote(cfg.hostname) << "\n";
-  }
-  o << "data_dir = " << quote(cfg.data_dir.string()) << "\n";
-  o << "trusted_networks = " << list(cfg.trusted_networks, [](const Cidr& c) { return c.str(); })
-    << "\n";
-  o << "trusted_sender_domains = " << strings(cfg.trusted_sender_domains) << "\n";
-  o << "allow_plain_auth_from_trusted = " << boolean(cfg.allow_plain_auth_from_trusted) << "\n";
-  o << "log_level = " << quote(cfg.log_level) << "\n";
-
-  o << "\n[listen]\n";
-  o << "smtp = " << endpoints(cfg.listen.smtp) << "\n";
-  o << "submission = " << endpoints(cfg.listen.submission) << "\n";
-  o << "submission_tls = " << endpoints(cfg.listen.submission_tls) << "\n";
-  o << "metrics = " << endpoints(cfg.listen.metrics) << "\n";
-
-  const Config::Limits& l = cfg.limits;
-  o << "\n[limits]\n";
-  o << "max_message_size = " << quote(format_size(l.max_message_size)) << "\n";
-  o << "max_recipients = " << l.max_recipients << "\n";
-  o << "max_connections = " << l.max_connections << "\n";
-  o << "max_connections_per_ip = " << l.max_connections_per_ip << "\n";
-  o << "max_auth_failures = " << l.max_auth_failures << "\n";
-  o << "max_received_headers = " << l.max_received_headers << "\n";
-  o << "command_timeout = " << quote(format_duration(l.command_timeout)) << "\n";
-  o << "data_timeout = " << quote(format_duration(l.data_timeout)) << "\n";
-  o << "connection_timeout = " << quote(format_duration(l.connection_timeout)) << "\n";
-
-  o << "\n[tls]\n";
-  o << "min_version = " << quote(cfg.tls.min_version) << "\n";
-
-  const Config::Queue& q = cfg.queue;
-  o << "\n[queue]\n";
-  o << "lifetime = " << quote(format_duration(q.lifetime)) << "\n";
-  o << "retry = " << list(q.retry, [](std::chrono::seconds d) { return format_duration(d); })
-    << "\n";
-  o << "delay_warning = " << quote(format_duration(q.delay_warning)) << "\n";
-  o << "max_concurrent_deliveries = " << q.max_concurrent_deliveries << "\n";
-
-  o << "\n[dns]\n";
-  o << "servers = " << endpoints(cfg.dns.servers) << "\n";
-  o << "timeout = " << quote(format_duration(cfg.dns.timeout)) << "\n";
-  o << "attempts = " << cfg.dns.attempts << "\n";
-
-  o << "\n[spf]\n";
-  o << "reject_fail = " << boolean(cfg.spf.reject_fail) << "\n";
-
-  o << "\n[delivery]\n";
-  o << "mta_sts = " << boolean(cfg.delivery.mta_sts) << "\n";
-
+  std::string_view open_section;
+  keys::for_each_key(cfg, [&](std::string_view section, std::string_view name, const auto& member,
+                              const auto& kind) {
+    if (section != open_section) {
+      open_section = section;
+      o << "\n[" << section << "]\n";
+    }
+    o << line(name, kind, member);
+  });
   for (const Relay& relay : cfg.relays) {
     o << "\n[[relay]]\n";
-    o << "host = " << quote(relay.host) << "\n";
-    o << "port = " << relay.port << "\n";
-    o << "tls = " << quote(to_string(relay.tls)) << "\n";
-    if (!relay.username.empty()) {
-      o << "username = " << quote(relay.username) << "\n";
-      o << "password = " << quote(relay.password.empty() ? "" : "***") << "\n";
-    }
-    o << "domains = " << strings(relay.domains) << "\n";
+    keys::for_each_relay_key(relay, [&](std::string_view, std::string_view name, const auto& member,
+                                        const auto& kind) { o << line(name, kind, member); });
   }
   return o.str();
 }

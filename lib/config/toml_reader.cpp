@@ -153,11 +153,6 @@ milliseconds TomlReader::duration(const toml::node& n, std::string_view key, mil
   return v;
 }
 
-seconds TomlReader::duration_s(const toml::node& n, std::string_view key, seconds min,
-                               seconds max) const {
-  return std::chrono::duration_cast<seconds>(duration(n, key, min, max));
-}
-
 std::string TomlReader::domain(const toml::node& n, std::string_view key) const {
   std::string d = ascii_lower(string(n, key));
   if (!is_domain_name(d)) {
@@ -181,12 +176,13 @@ const toml::table& TomlReader::table(const toml::node& n, std::string_view key,
   return *t;
 }
 
-TomlSection::TomlSection(const TomlReader& r, const toml::table& t, std::string prefix,
-                         std::initializer_list<std::string_view> known)
-    : t_(t), prefix_(std::move(prefix)) {
-  for (auto&& [k, v] : t_) {
+void TomlReader::check_keys(const toml::table& t, std::string_view prefix,
+                            const std::vector<std::string_view>& known) const {
+  for (auto&& [k, v] : t) {
     if (std::find(known.begin(), known.end(), k.str()) == known.end()) {
-      r.fail(k.source(), key(k.str()), "unknown key");
+      fail(k.source(),
+           prefix.empty() ? std::string(k.str()) : std::string(prefix) + "." + std::string(k.str()),
+           "unknown key");
     }
   }
 }

@@ -1,12 +1,11 @@
-// TOML nodes to values for parse.cpp: type and range checks, ${ENV} expansion, and errors of the
-// form "FILE:LINE: KEY: message" (ConfigError). Internal to hk_config.
+// TOML nodes to values for parse.cpp: type and range checks, unknown keys, ${ENV} expansion, and
+// errors of the form "FILE:LINE: KEY: message" (ConfigError). Internal to hk_config.
 #pragma once
 
 #include <toml++/toml.h>
 
 #include <chrono>
 #include <cstdint>
-#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,14 +38,17 @@ class TomlReader {
   std::chrono::milliseconds duration(const toml::node& n, std::string_view key,
                                      std::chrono::milliseconds min, std::chrono::milliseconds max,
                                      bool allow_ms = false) const;
-  std::chrono::seconds duration_s(const toml::node& n, std::string_view key,
-                                  std::chrono::seconds min, std::chrono::seconds max) const;
   // A domain name, lower-cased.
   std::string domain(const toml::node& n, std::string_view key) const;
   std::vector<std::string> domains(const toml::node& n, std::string_view key) const;
   // `header` is how the table is written, for the message: "[limits]", "[[relay]]".
   const toml::table& table(const toml::node& n, std::string_view key,
                            std::string_view header) const;
+
+  // Fails on the first key of `t` (toml++ keeps them sorted) that is not in `known`, naming it
+  // "prefix.key" ("key" at the top level, where `prefix` is empty).
+  void check_keys(const toml::table& t, std::string_view prefix,
+                  const std::vector<std::string_view>& known) const;
 
   // Calls f(element, "key[i]") for each element of an array.
   template <class F>
@@ -63,32 +65,6 @@ class TomlReader {
 
  private:
   std::string file_;
-};
-
-// One TOML table and the dotted name it is known by in messages ("limits", "relay[0]"). Creating
-// it rejects any key not in `known`.
-class TomlSection {
- public:
-  TomlSection(const TomlReader& r, const toml::table& t, std::string prefix,
-              std::initializer_list<std::string_view> known);
-
-  std::string key(std::string_view k) const {
-    return prefix_.empty() ? std::string(k) : prefix_ + "." + std::string(k);
-  }
-
-  // Calls f(node, "prefix.k") when the key is present.
-  template <class F>
-  void with(std::string_view k, F&& f) const {
-    if (const toml::node* n = t_.get(k)) {
-      f(*n, key(k));
-    }
-  }
-
-  const toml::table& table() const { return t_; }
-
- private:
-  const toml::table& t_;
-  std::string prefix_;
 };
 
 }  // namespace hk::config

@@ -76,7 +76,7 @@ TEST(ParseConfig, EmptyFileGivesDefaults) {
   EXPECT_EQ(c.limits.command_timeout, 5min);
   EXPECT_EQ(c.limits.data_timeout, 10min);
   EXPECT_EQ(c.limits.connection_timeout, 1h);
-  EXPECT_EQ(c.tls.min_version, "1.2");
+  EXPECT_EQ(c.tls.min_version, base::MinTls::V1_2);
   EXPECT_EQ(c.queue.lifetime, 5 * 24h);
   EXPECT_EQ(c.queue.retry, (std::vector<std::chrono::seconds>{5min, 15min, 30min, 1h, 2h, 4h}));
   EXPECT_EQ(c.queue.delay_warning, 4h);
@@ -87,7 +87,7 @@ TEST(ParseConfig, EmptyFileGivesDefaults) {
   EXPECT_FALSE(c.spf.reject_fail);
   EXPECT_TRUE(c.delivery.mta_sts);
   EXPECT_TRUE(c.relays.empty());
-  EXPECT_EQ(c.log_level, "info");
+  EXPECT_EQ(c.log_level, base::LogLevel::Info);
   EXPECT_EQ(c.certs_dir(), "/etc/hikyaku/certs");
   EXPECT_EQ(c.domains_dir(), "/etc/hikyaku/domains");
   EXPECT_EQ(c.queue_dir(), "/var/lib/hikyaku/queue");
@@ -157,7 +157,7 @@ TEST(ParseConfig, EveryKey) {
   EXPECT_EQ(c.trusted_networks[1].str(), "192.168.0.0/16");
   EXPECT_EQ(c.trusted_sender_domains, std::vector<std::string>{"app.example.test"});
   EXPECT_TRUE(c.allow_plain_auth_from_trusted);
-  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_EQ(c.log_level, base::LogLevel::Debug);
   ASSERT_EQ(c.listen.smtp.size(), 2u);  // port 0 twice is no conflict: each gets a free port
   EXPECT_EQ(c.listen.smtp[1].str(), "[::1]:0");
   EXPECT_EQ(c.listen.submission.size(), 1u);
@@ -172,7 +172,7 @@ TEST(ParseConfig, EveryKey) {
   EXPECT_EQ(c.limits.command_timeout, 30s);
   EXPECT_EQ(c.limits.data_timeout, 90s);
   EXPECT_EQ(c.limits.connection_timeout, 2h);
-  EXPECT_EQ(c.tls.min_version, "1.3");
+  EXPECT_EQ(c.tls.min_version, base::MinTls::V1_3);
   EXPECT_EQ(c.queue.lifetime, 24h);
   EXPECT_EQ(c.queue.retry, (std::vector<std::chrono::seconds>{1s, 2s}));
   EXPECT_EQ(c.queue.delay_warning, 0s);

@@ -1,0 +1,151 @@
+// Every key of hikyaku.toml in one table: its section, its name, the Config member it sets and the
+// kind of value it holds. parse.cpp reads by this table, print.cpp prints by it, known_keys() lists
+// it and a unit test holds deploy/hikyaku.toml to it. Internal to hk_config.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "lib/config/config.hpp"
+
+namespace hk::config::keys {
+
+using namespace std::chrono_literals;
+
+inline constexpr uint64_t kKiB = 1024;
+inline constexpr uint64_t kGiB = kKiB * kKiB * kKiB;
+
+// The kinds of value. Each is plain data (a range, a list of names): parse.cpp has one read() and
+// print.cpp one value() per kind, so a kind that either of them lacks does not compile.
+struct Flag {};  // true or false
+struct Count {   // an integer within [min, max]
+  int64_t min, max;
+};
+struct Size {  // "50MiB", "10MB" or an integer number of bytes, within [min, max]
+  uint64_t min, max;
+};
+// "1h30m" or an integer number of seconds, within [min, max]; "500ms" only where the member holds
+// milliseconds.
+struct Duration {
+  std::chrono::milliseconds min, max;
+};
+struct Durations {  // a list of at least one Duration
+  std::chrono::milliseconds min, max;
+};
+struct Text {};       // any string; left out of print-config when empty
+struct Secret {};     // as Text, but printed as "***"
+struct HostName {};   // this server's name: a fully qualified domain name or "localhost"
+struct HostOrIp {};   // a domain name or an IP address, lower-cased
+struct Dir {};        // a folder; a relative one is taken from CONFIG_DIR
+struct Networks {};   // a list of CIDR networks ("10.0.0.0/8")
+struct Domains {};    // a list of domain names, lower-cased
+struct Listeners {};  // a list of "address:port"; no endpoint twice among all listeners
+struct Servers {      // a list of "address[:port]", the port not 0
+  uint16_t default_port;
+};
+
+// One of a few names, stored as an enum: the text is interpreted here and nowhere else.
+template <class E>
+struct Named {
+  std::string_view text;
+  E value;
+};
+template <class E>
+struct Choice {
+  std::span<const Named<E>> names;
+};
+template <class E, size_t N>
+Choice(const Named<E> (&)[N]) -> Choice<E>;
+
+inline constexpr Named<base::LogLevel> kLogLevels[] = {
+    {"debug", base::LogLevel::Debug},
+    {"info", base::LogLevel::Info},
+    {"warn", base::LogLevel::Warn},
+    {"error", base::LogLevel::Error},
+};
+inline constexpr Named<base::MinTls> kTlsVersions[] = {
+    {"1.2", base::MinTls::V1_2},
+    {"1.3", base::MinTls::V1_3},
+};
+inline constexpr Named<RelayTls> kRelayTls[] = {
+    {"starttls", RelayTls::StartTls},
+    {"implicit", RelayTls::Implicit},
+    {"none", RelayTls::None},
+};
+
+// The name of `value`; every enumerator has one, checked by the unit tests.
+template <class E>
+constexpr std::string_view name_of(const Choice<E>& choice, E value) {
+  for (const Named<E>& n : choice.names) {
+    if (n.value == value) {
+      return n.text;
+    }
+  }
+  return "";
+}
+
+// The table: row(section, name, member, kind) once per key, in the order of deploy/hikyaku.toml.
+// Section "" is the top level. C is Config (to read into) or const Config (to print). Defaults are
+// not here: they are Config's member initialisers, the one place they are written.
+template <class C, class Row>
+void for_each_key(C& c, Row&& row) {
+  row("", "hostname", c.hostname, HostName{});  // when not written: the system's host name
+  row("", "data_dir", c.data_dir, Dir{});
+  row("", "trusted_networks", c.trusted_networks, Networks{});
+  row("", "trusted_sender_domains", c.trusted_sender_domains, Domains{});
+  row("", "allow_plain_auth_from_trusted", c.allow_plain_auth_from_trusted, Flag{});
+  row("", "log_level", c.log_level, Choice{kLogLevels});
+
+  row("listen", "smtp", c.listen.smtp, Listeners{});
+  row("listen", "submission", c.listen.submission, Listeners{});
+  row("listen", "submission_tls", c.listen.submission_tls, Listeners{});
+  row("listen", "metrics", c.listen.metrics, Listeners{});
+
+  // RFC 1870 SIZE; RFC 5321 §4.5.3.1.7: a server must accept messages of at least 64K octets.
+  row("limits", "max_message_size", c.limits.max_message_size, Size{64 * kKiB, 2 * kGiB});
+  // RFC 5321 §4.5.3.1.8 asks for at least 100 recipients; a smaller limit is the admin's choice.
+  row("limits", "max_recipients", c.limits.max_recipients, Count{1, 10'000});
+  row("limits", "max_connections", c.limits.max_connections, Count{1, 1'000'000});
+  row("limits", "max_connections_per_ip", c.limits.max_connections_per_ip, Count{1, 1'000'000});
+  row("limits", "max_auth_failures", c.limits.max_auth_failures, Count{1, 100});
+  // RFC 5321 §6.3: loops are detected by counting Received fields against a large threshold.
+  row("limits", "max_received_headers", c.limits.max_received_headers, Count{1, 1000});
+  // RFC 5321 §4.5.3.2: the server's timeouts SHOULD be at least 5 (commands) and 10 (DATA)
+  // minutes, but tests and hostile networks want shorter ones, so only sanity bounds apply.
+  row("limits", "command_timeout", c.limits.command_timeout, Duration{1s, 24h});
+  row("limits", "data_timeout", c.limits.data_timeout, Duration{1s, 24h});
+  row("limits", "connection_timeout", c.limits.connection_timeout, Duration{1s, 7 * 24h});
+
+  row("tls", "min_version", c.tls.min_version, Choice{kTlsVersions});
+
+  // RFC 5321 §4.5.4.1: give up after 4-5 days; 30 days is the sanity bound.
+  row("queue", "lifetime", c.queue.lifetime, Duration{1s, 30 * 24h});
+  row("queue", "retry", c.queue.retry, Durations{1s, 24h});
+  row("queue", "delay_warning", c.queue.delay_warning, Duration{0s, 30 * 24h});  // 0 = off
+  row("queue", "max_concurrent_deliveries", c.queue.max_concurrent_deliveries, Count{1, 10'000});
+
+  row("dns", "servers", c.dns.servers, Servers{53});
+  row("dns", "timeout", c.dns.timeout, Duration{1ms, 60s});
+  row("dns", "attempts", c.dns.attempts, Count{1, 10});
+
+  row("spf", "reject_fail", c.spf.reject_fail, Flag{});
+
+  row("delivery", "mta_sts", c.delivery.mta_sts, Flag{});
+}
+
+// The small table of one [[relay]]; R is Relay or const Relay. parse.cpp adds what spans keys:
+// host is required, the port's default follows tls, and username and password go together.
+template <class R, class Row>
+void for_each_relay_key(R& relay, Row&& row) {
+  row("relay", "host", relay.host, HostOrIp{});
+  row("relay", "port", relay.port, Count{1, 65535});
+  row("relay", "tls", relay.tls, Choice{kRelayTls});
+  row("relay", "username", relay.username, Text{});
+  row("relay", "password", relay.password, Secret{});
+  row("relay", "domains", relay.domains, Domains{});
+}
+
+}  // namespace hk::config::keys
