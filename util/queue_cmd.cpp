@@ -2,11 +2,10 @@
 // directly (format: docs/queue-format.md); queue flush asks the running daemon through its control
 // socket (daemon/server/control.hpp).
 //
-// The folder is read without a QueueStore on purpose: constructing one cleans tmp/ and leftover
-// state files, which would pull files from under a running daemon's writes. Everything here only
-// reads, except `queue delete`, which unlinks in the store's order (.msg first, then .state).
-#include <fcntl.h>
-#include <sys/stat.h>
+// The folder is read through QueueView, the same passive reader the daemon's QueueStore uses, and
+// never through a QueueStore: constructing one cleans tmp/ and leftover state files, which would
+// pull files from under a running daemon's writes. Everything here only reads, except
+// `queue delete`, which unlinks in the store's order (.msg first, then .state).
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,8 +24,10 @@
 #include "lib/base/files.hpp"
 #include "lib/config/config.hpp"
 #include "lib/control/client.hpp"
+#include "lib/queue/delivery_result.hpp"
 #include "lib/queue/envelope.hpp"
 #include "lib/queue/queue_file.hpp"
+#include "lib/queue/queue_view.hpp"
 #include "util/args.hpp"
 #include "util/command.hpp"
 
@@ -35,12 +36,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using queue::Envelope;
+using queue::QueueView;
 using queue::RcptState;
 using queue::Recipient;
 using std::chrono::system_clock;
 
-// A header block larger than this is corrupt (the store refuses the same).
-constexpr size_t kMaxHeader = 16 * 1024 * 1024;
 constexpr std::chrono::seconds kFlushTimeout{10};
 
 std::error_code errno_code() { return {errno, std::generic_category()}; }
@@ -66,75 +66,6 @@ std::string parse_id(const std::string& text) {
   return text;
 }
 
-fs::path msg_path(const fs::path& dir, const std::string& id) { return dir / (id + ".msg"); }
-fs::path state_path(const fs::path& dir, const std::string& id) { return dir / (id + ".state"); }
-
-// The IDs of complete messages, oldest first (IDs sort by creation time).
-std::error_code list_ids(const fs::path& dir, std::vector<std::string>& ids) {
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    std::string name = it->path().filename().string();
-    if (name.size() > 4 && name.ends_with(".msg")) {
-      name.resize(name.size() - 4);
-      if (queue::valid_id(name)) {
-        ids.push_back(std::move(name));
-      }
-    }
-  }
-  std::sort(ids.begin(), ids.end());
-  return ec;
-}
-
-// Reads the envelope of `id` (header block + state sidecar, never the message bytes) and the
-// message size (the file size less the header block).
-std::error_code load_envelope(const fs::path& dir, const std::string& id, Envelope& env,
-                              uint64_t& size) {
-  int fd = ::open(msg_path(dir, id).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return errno_code();
-  }
-  struct stat st {};
-  std::string header;
-  size_t end = std::string::npos;
-  std::error_code ec;
-  if (::fstat(fd, &st) != 0) {
-    ec = errno_code();
-  }
-  char buf[8192];
-  while (!ec && end == std::string::npos) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      ec = errno_code();
-    } else if (n == 0 || header.size() > kMaxHeader) {
-      ec = std::make_error_code(std::errc::bad_message);
-    } else {
-      header.append(buf, static_cast<size_t>(n));
-      end = queue::header_end(header);
-    }
-  }
-  ::close(fd);
-  if (ec) {
-    return ec;
-  }
-  header.resize(end);
-  if ((ec = queue::parse_header(header, env))) {
-    return ec;
-  }
-  if (env.id != id) {
-    return std::make_error_code(std::errc::bad_message);
-  }
-  size = static_cast<uint64_t>(st.st_size) - end;
-  std::string state;
-  ec = base::read_file(state_path(dir, id), state);
-  if (ec == std::errc::no_such_file_or_directory) {
-    return {};
-  }
-  return ec ? ec : queue::apply_state(state, env);
-}
-
 // What a remote server or client wrote (a reply, a HELO name, a header) may hold terminal escape
 // sequences: controls other than tab are shown as \xNN.
 std::string printable(std::string_view v) {
@@ -151,6 +82,11 @@ std::string printable(std::string_view v) {
     }
   }
   return out;
+}
+
+// The last reply in its one-line form, as the state sidecar keeps it: "451 4.7.1 try later".
+std::string last_reply(const Recipient& r) {
+  return queue::reply_line(r.last_code, r.last_enhanced, r.last_text);
 }
 
 std::string_view state_name(RcptState s) {
@@ -279,7 +215,7 @@ void print_json(const Envelope& env, uint64_t size, system_clock::time_point now
               << ", \"local\": " << (r.local ? "true" : "false")
               << ", \"state\": " << json(state_name(r.state)) << ", \"attempts\": " << r.attempts
               << ", \"next_attempt\": " << unix_seconds(r.next_attempt)
-              << ", \"last_reply\": " << json(r.last_reply) << "}";
+              << ", \"last_reply\": " << json(last_reply(r)) << "}";
   }
   std::cout << "]}";
 }
@@ -293,11 +229,11 @@ int queue_list(const Context& ctx, const std::vector<std::string>& words) {
   if (!data) {
     return kExitFailure;
   }
-  fs::path dir = *data / "queue";
+  QueueView view(*data / "queue");
   std::vector<std::string> ids;
-  if (std::error_code ec = list_ids(dir, ids)) {
-    std::cerr << "hikyaku-util: cannot read the queue " << dir.string() << ": " << ec.message()
-              << "\n";
+  if (std::error_code ec = view.list(ids)) {
+    std::cerr << "hikyaku-util: cannot read the queue " << view.dir().string() << ": "
+              << ec.message() << "\n";
     return kExitFailure;
   }
   bool as_json = args.has("json");
@@ -310,23 +246,23 @@ int queue_list(const Context& ctx, const std::vector<std::string>& words) {
   // One envelope in memory at a time, so that a queue of any size lists in constant memory.
   for (const std::string& id : ids) {
     Envelope env;
-    uint64_t size = 0;
-    std::error_code ec = load_envelope(dir, id, env, size);
+    queue::MessageSizes sizes;
+    std::error_code ec = view.load_envelope(id, env, &sizes);
     if (ec == std::errc::no_such_file_or_directory) {
       continue;  // delivered or deleted since the directory was read
     }
     if (ec) {
-      std::cerr << "hikyaku-util: " << msg_path(dir, id).string() << ": unreadable ("
+      std::cerr << "hikyaku-util: " << view.message_path(id).string() << ": unreadable ("
                 << ec.message() << ")\n";
       all_read = false;
       continue;
     }
     if (as_json) {
       std::cout << (shown ? ",\n " : "\n ");
-      print_json(env, size, now);
+      print_json(env, sizes.message, now);
     } else {
       std::cout << id << "  " << span(std::chrono::floor<std::chrono::seconds>(now - env.created))
-                << "  " << size << "  " << sender(env) << " ";
+                << "  " << sizes.message << "  " << sender(env) << " ";
       for (size_t i = 0; i < env.rcpts.size(); ++i) {
         std::cout << (i ? ", " : " ") << rcpt_summary(env.rcpts[i], now);
       }
@@ -366,20 +302,17 @@ int queue_show(const Context& ctx, const std::vector<std::string>& words) {
   if (!data) {
     return kExitFailure;
   }
-  fs::path dir = *data / "queue";
+  QueueView view(*data / "queue");
   Envelope env;
-  uint64_t size = 0;
-  std::error_code ec = load_envelope(dir, id, env, size);
+  std::string message;
+  std::error_code ec = view.load(id, env, message);
   if (ec == std::errc::no_such_file_or_directory) {
-    std::cerr << "hikyaku-util: no message " << id << " in the queue " << dir.string() << "\n";
+    std::cerr << "hikyaku-util: no message " << id << " in the queue " << view.dir().string()
+              << "\n";
     return kExitFailure;
   }
-  std::string file;
-  if (!ec) {
-    ec = base::read_file(msg_path(dir, id), file);
-  }
   if (ec) {
-    std::cerr << "hikyaku-util: " << msg_path(dir, id).string() << ": " << ec.message() << "\n";
+    std::cerr << "hikyaku-util: " << view.message_path(id).string() << ": " << ec.message() << "\n";
     return kExitFailure;
   }
   system_clock::time_point now = system_clock::now();
@@ -387,7 +320,7 @@ int queue_show(const Context& ctx, const std::vector<std::string>& words) {
   std::cout << "id:         " << env.id << "\n"
             << "created:    " << utc_time(env.created) << " (" << span(age) << " ago)\n"
             << "from:       " << sender(env) << "\n"
-            << "size:       " << size << " bytes\n"
+            << "size:       " << message.size() << " bytes\n"
             << "client-ip:  " << printable(env.client_ip) << "\n"
             << "helo:       " << printable(env.helo) << "\n"
             << "auth-user:  " << (env.auth_user.empty() ? "-" : printable(env.auth_user)) << "\n"
@@ -410,19 +343,19 @@ int queue_show(const Context& ctx, const std::vector<std::string>& words) {
     if (r.original != r.address) {
       std::cout << "    as given: " << printable(r.original) << "\n";
     }
-    if (!r.last_reply.empty()) {
-      std::cout << "    last reply: " << printable(r.last_reply) << "\n";
+    if (std::string reply = last_reply(r); !reply.empty()) {
+      std::cout << "    last reply: " << printable(reply) << "\n";
     }
   }
-  std::string_view message = std::string_view(file).substr(queue::header_end(file));
+  std::string_view shown = message;
   if (!args.has("body")) {
     // RFC 5322 §2.1: the header section ends at the first empty line.
-    size_t blank = message.starts_with("\r\n") ? 0 : message.find("\r\n\r\n");
-    message = message.substr(0, blank == std::string_view::npos ? message.size() : blank + 2);
+    size_t blank = shown.starts_with("\r\n") ? 0 : shown.find("\r\n\r\n");
+    shown = shown.substr(0, blank == std::string_view::npos ? shown.size() : blank + 2);
   }
   std::cout << "\n";
   // --body is for reading or piping the message as it is; the headers alone are shown safely.
-  print_lines(message, args.has("body"));
+  print_lines(shown, args.has("body"));
   return kExitOk;
 }
 
@@ -436,16 +369,18 @@ int queue_flush(const Context& ctx, const std::vector<std::string>& words) {
   if (!data) {
     return kExitFailure;
   }
-  fs::path dir = *data / "queue";
+  QueueView view(*data / "queue");
   if (!id.empty()) {
     std::error_code ec;
-    bool queued = fs::exists(msg_path(dir, id), ec);
+    bool queued = fs::exists(view.message_path(id), ec);
     if (ec) {
-      std::cerr << "hikyaku-util: " << msg_path(dir, id).string() << ": " << ec.message() << "\n";
+      std::cerr << "hikyaku-util: " << view.message_path(id).string() << ": " << ec.message()
+                << "\n";
       return kExitFailure;
     }
     if (!queued) {
-      std::cerr << "hikyaku-util: no message " << id << " in the queue " << dir.string() << "\n";
+      std::cerr << "hikyaku-util: no message " << id << " in the queue " << view.dir().string()
+                << "\n";
       return kExitFailure;
     }
   }
@@ -473,24 +408,26 @@ int queue_delete(const Context& ctx, const std::vector<std::string>& words) {
   if (!data) {
     return kExitFailure;
   }
-  fs::path dir = *data / "queue";
+  // The view only names the files; removing them is this command's own job.
+  QueueView view(*data / "queue");
   // The message first, as the store does: a crash in between leaves an orphan .state, which the
   // daemon removes at startup, never a message with stale delivery state.
-  if (::unlink(msg_path(dir, id).c_str()) != 0) {
+  if (::unlink(view.message_path(id).c_str()) != 0) {
     std::error_code ec = errno_code();
     if (ec == std::errc::no_such_file_or_directory) {
-      std::cerr << "hikyaku-util: no message " << id << " in the queue " << dir.string() << "\n";
+      std::cerr << "hikyaku-util: no message " << id << " in the queue " << view.dir().string()
+                << "\n";
     } else {
-      std::cerr << "hikyaku-util: cannot delete " << msg_path(dir, id).string() << ": "
+      std::cerr << "hikyaku-util: cannot delete " << view.message_path(id).string() << ": "
                 << ec.message() << "\n";
     }
     return kExitFailure;
   }
-  if (::unlink(state_path(dir, id).c_str()) != 0 && errno != ENOENT) {
-    std::cerr << "hikyaku-util: warning: " << state_path(dir, id).string() << ": "
+  if (::unlink(view.state_path(id).c_str()) != 0 && errno != ENOENT) {
+    std::cerr << "hikyaku-util: warning: " << view.state_path(id).string() << ": "
               << errno_code().message() << " (removed at the next start of hikyaku)\n";
   }
-  base::fsync_dir(dir);
+  base::fsync_dir(view.dir());
   std::cout << "deleted " << id << "\n";
   std::cerr << "note: if hikyaku is delivering " << id
             << " right now, that attempt completes; the message is gone from the next one on\n";

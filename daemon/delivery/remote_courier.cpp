@@ -90,7 +90,7 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::deliver(
     std::string domain = domain_of(rcpts[i]->address);
     groups[relay_for(domain) != nullptr ? "relay:" + domain : domain].push_back(i);
   }
-  std::vector<DeliveryResult> results(rcpts.size(), {Status::Transient, "not attempted"});
+  std::vector<DeliveryResult> results(rcpts.size(), {Status::Transient, 0, "", "not attempted"});
   for (const auto& [key, index] : groups) {
     std::vector<std::string> to;
     for (size_t i : index) {
@@ -156,7 +156,7 @@ asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
     if (ec) {
       error = fresh.client->failure();
       base::log_info() << "delivery peer=" << addr.to_string() << " name=" << opts.tls_name
-                       << " result=connect-failed error=" << base::log_quote(error.reply);
+                       << " result=connect-failed error=" << base::log_quote(error.line());
       if (error.status == Status::Permanent) {
         co_return std::nullopt;  // e.g. AUTH refused: the same at every address
       }
@@ -190,14 +190,14 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
   switch (targets.plan) {
     case dns::MxPlan::NullMx:
       // RFC 7505 §3: a null MX says the domain accepts no mail.
-      co_return all(to.size(), {Status::Permanent,
-                                "556 5.1.10 " + domain + " does not accept mail (null MX)"});
+      co_return all(to.size(),
+                    {Status::Permanent, 556, "5.1.10", domain + " does not accept mail (null MX)"});
     case dns::MxPlan::PermanentError:
-      co_return all(to.size(), {Status::Permanent,
-                                "550 5.1.2 " + domain + ": " + answer.ec.message() + " (DNS)"});
+      co_return all(to.size(), {Status::Permanent, 550, "5.1.2",
+                                domain + ": " + answer.ec.message() + " (DNS)"});
     case dns::MxPlan::TransientError:
-      co_return all(to.size(), {Status::Transient, "451 4.4.3 " + domain + ": MX lookup failed: " +
-                                                       answer.ec.message()});
+      co_return all(to.size(), {Status::Transient, 451, "4.4.3",
+                                domain + ": MX lookup failed: " + answer.ec.message()});
     case dns::MxPlan::UseMx:
     case dns::MxPlan::ImplicitMx:
       break;
@@ -208,7 +208,7 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
   std::optional<sts::CachedPolicy> policy = co_await sts_policy(env, domain);
   const bool enforce = policy && policy->policy.mode == sts::Mode::Enforce;
   const bool testing = policy && policy->policy.mode == sts::Mode::Testing;
-  DeliveryResult error{Status::Transient, "451 4.4.4 no address for any MX of " + domain};
+  DeliveryResult error{Status::Transient, 451, "4.4.4", "no address for any MX of " + domain};
   for (const std::string& host : targets.hosts) {
     if (policy && !sts::mx_allowed(policy->policy, host)) {
       base::log_info() << "id=" << env.id << " domain=" << domain
@@ -217,8 +217,8 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
                        << (enforce ? " result=skipped" : " result=would-fail")
                        << " reason=mx-not-in-policy";
       if (enforce) {
-        error = {Status::Transient,
-                 "451 4.7.5 MTA-STS: MX host " + host + " does not match the policy of " + domain};
+        error = {Status::Transient, 451, "4.7.5",
+                 "MTA-STS: MX host " + host + " does not match the policy of " + domain};
         continue;
       }
     }
@@ -246,9 +246,9 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
   if (enforce) {
     // No MX host matched the policy and completed verified TLS: the mail waits (RFC 8461 §5:
     // "MUST NOT deliver"), with the last failure for the queue's log and the DSN.
-    co_return all(to.size(), {Status::Transient,
-                              "451 4.7.5 MTA-STS: no MX host with a valid certificate (policy " +
-                                  policy->id + " of " + domain + "; last: " + error.reply + ")"});
+    co_return all(to.size(), {Status::Transient, 451, "4.7.5",
+                              "MTA-STS: no MX host with a valid certificate (policy " + policy->id +
+                                  " of " + domain + "; last: " + error.line() + ")"});
   }
   // Every MX failed before a transaction: try again later (RFC 5321 §4.5.4.1).
   if (error.status == Status::Permanent) {
@@ -278,7 +278,7 @@ asio::awaitable<std::optional<sts::CachedPolicy>> RemoteCourier::sts_policy(
 asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_relay(
     const queue::Envelope& env, const std::vector<std::string>& to, const std::string& message) {
   const std::string domain = domain_of(to.front());
-  DeliveryResult error{Status::Transient, "451 4.4.1 no relay reachable"};
+  DeliveryResult error{Status::Transient, 451, "4.4.1", "no relay reachable"};
   // Relays are tried in their configured order (failover); those limited to other domains are
   // skipped.
   for (const auto& relay : opts_.relays) {
@@ -288,7 +288,7 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_relay(
     }
     std::vector<asio::ip::address> addrs = co_await addresses(relay.host);
     if (addrs.empty()) {
-      error = {Status::Transient, "451 4.4.3 relay " + relay.host + " has no address"};
+      error = {Status::Transient, 451, "4.4.3", "relay " + relay.host + " has no address"};
       continue;
     }
     ClientOptions opts = client_options(relay.host);

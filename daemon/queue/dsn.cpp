@@ -8,6 +8,8 @@
 #include <random>
 #include <utility>
 
+#include "lib/queue/delivery_result.hpp"
+
 namespace hk::queue {
 namespace {
 
@@ -33,59 +35,6 @@ bool is_ascii(std::string_view s) {
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
-
-// The codes at the start of a reply such as "550 5.1.1 no such user" (RFC 5321 §4.2, RFC 3463
-// §2). basic is 0 and enhanced empty when absent.
-struct ReplyCodes {
-  int basic = 0;
-  std::string enhanced;
-};
-
-// Reads "d.ddd.ddd" at the front of `s`: class, subject and detail of 1 to 3 digits each
-// (RFC 3463 §2), followed by the end or a space.
-std::string parse_enhanced(std::string_view s) {
-  if (s.size() < 5 || (s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.') {
-    return {};
-  }
-  size_t i = 2;
-  for (int part = 0; part < 2; ++part) {
-    size_t digits = 0;
-    while (i < s.size() && is_digit(s[i]) && digits < 3) {
-      ++i;
-      ++digits;
-    }
-    if (digits == 0) {
-      return {};
-    }
-    if (part == 0) {
-      if (i >= s.size() || s[i] != '.') {
-        return {};
-      }
-      ++i;
-    }
-  }
-  if (i < s.size() && s[i] != ' ') {
-    return {};
-  }
-  return std::string(s.substr(0, i));
-}
-
-ReplyCodes parse_reply(std::string_view reply) {
-  ReplyCodes out;
-  std::string_view rest = reply;
-  if (reply.size() >= 3 && reply[0] >= '2' && reply[0] <= '5' && is_digit(reply[1]) &&
-      is_digit(reply[2]) && (reply.size() == 3 || reply[3] == ' ' || reply[3] == '-')) {
-    out.basic = (reply[0] - '0') * 100 + (reply[1] - '0') * 10 + (reply[2] - '0');
-    rest = reply.size() > 3 ? reply.substr(4) : std::string_view();
-  }
-  std::string enhanced = parse_enhanced(rest);
-  // RFC 3463 §2 / RFC 2034 §4: the class of the enhanced code repeats the basic code's first
-  // digit; a reply where they disagree has no usable enhanced code.
-  if (!enhanced.empty() && (out.basic == 0 || enhanced[0] - '0' == out.basic / 100)) {
-    out.enhanced = std::move(enhanced);
-  }
-  return out;
-}
 
 // Untrusted text for a header field or a line of the explanation: controls (CR and LF
 // included) become spaces, runs of spaces collapse, non-ASCII octets become '?' (reply texts
@@ -316,9 +265,8 @@ struct RcptReport {
   const Recipient* r;
   std::string address;   // final
   std::string original;  // as given in RCPT TO; empty when the same as `address`
-  ReplyCodes codes;
-  bool expired;       // failed because its queue lifetime ran out
-  std::string reply;  // cleaned last reply
+  bool expired;          // failed because its queue lifetime ran out
+  std::string reply;     // cleaned last reply, in its one-line form
 };
 
 // What every part of one DSN depends on.
@@ -342,15 +290,12 @@ Report make_report(const DsnInput& in) {
   // global report.
   rep.global = rep.global || !is_ascii(in.env.from);
   for (const Recipient* r : in.rcpts) {
-    RcptReport rr{r,
-                  clean_address(r->address),
-                  clean_address(r->original),
-                  parse_reply(r->last_reply),
-                  false,
-                  clean_text(r->last_reply, kMaxReplyText)};
+    RcptReport rr{
+        r, clean_address(r->address), clean_address(r->original), false,
+        clean_text(reply_line(r->last_code, r->last_enhanced, r->last_text), kMaxReplyText)};
     // Permanent failures carry a 5xx (DeliveryResult's convention); any other failed recipient
     // was given up at the end of its queue lifetime.
-    rr.expired = rep.failed && rr.codes.basic / 100 != 5;
+    rr.expired = rep.failed && r->last_code / 100 != 5;
     if (rr.original == rr.address) {
       rr.original.clear();
     }
@@ -427,7 +372,7 @@ Part delivery_status(const Report& rep) {
       // RFC 3464 §2.3.6: "smtp" for a reply from an SMTP server; our own error texts have no
       // code and take an extension type.
       p.body += field(std::string("Diagnostic-Code: ") +
-                      (rr.codes.basic != 0 ? "smtp; " : "X-Hikyaku; ") + rr.reply);
+                      (rr.r->last_code != 0 ? "smtp; " : "X-Hikyaku; ") + rr.reply);
     }
     if (rr.r->attempts > 0) {
       // The report is made right after the attempt that decided it.
@@ -501,13 +446,14 @@ std::string make_token(std::string_view queue_id) {
 }  // namespace
 
 std::string dsn_status(const Recipient& r, bool expired) {
-  ReplyCodes codes = parse_reply(r.last_reply);
-  int cls = codes.basic / 100;
+  int cls = r.last_code / 100;
   if (expired && cls != 5) {
     return "4.4.7";  // RFC 3463 §3.5: delivery time expired
   }
-  if (!codes.enhanced.empty()) {
-    return codes.enhanced;
+  // RFC 3463 §2: the enhanced code's class repeats the reply code's first digit. The SMTP client
+  // keeps only such codes; the check guards against a courier that does not.
+  if (!r.last_enhanced.empty() && (cls == 0 || r.last_enhanced[0] - '0' == cls)) {
+    return r.last_enhanced;
   }
   if (cls == 5) {
     return "5.0.0";  // RFC 3463 §3.1: other or undefined status, permanent

@@ -15,19 +15,19 @@ MaildirCourier::MaildirCourier(boost::asio::thread_pool& pool, std::filesystem::
 DeliveryResult MaildirCourier::result_for(std::error_code ec) {
   using Status = DeliveryResult::Status;
   if (!ec) {
-    return {Status::Delivered, "250 2.0.0 delivered to maildir"};
+    return {Status::Delivered, 250, "2.0.0", "delivered to maildir"};
   }
   // Enhanced codes per RFC 3463: 5.1.1 bad mailbox, 4.2.2 mailbox full, 4.3.1 system full.
   if (ec == std::errc::invalid_argument) {
-    return {Status::Permanent, "550 5.1.1 mailbox name not usable"};
+    return {Status::Permanent, 550, "5.1.1", "mailbox name not usable"};
   }
   if (ec.value() == EDQUOT && ec.category() == std::generic_category()) {
-    return {Status::Transient, "452 4.2.2 mailbox over quota"};
+    return {Status::Transient, 452, "4.2.2", "mailbox over quota"};
   }
   if (ec == std::errc::no_space_on_device) {
-    return {Status::Transient, "452 4.3.1 insufficient system storage"};
+    return {Status::Transient, 452, "4.3.1", "insufficient system storage"};
   }
-  return {Status::Transient, "451 4.3.0 local delivery failed: " + ec.message()};
+  return {Status::Transient, 451, "4.3.0", "local delivery failed: " + ec.message()};
 }
 
 boost::asio::awaitable<std::vector<DeliveryResult>> MaildirCourier::deliver(

@@ -15,7 +15,6 @@
 namespace hk::queue {
 
 namespace asio = boost::asio;
-using std::chrono::system_clock;
 
 namespace {
 
@@ -23,14 +22,10 @@ namespace {
 // only one chunk of envelopes in memory and lets the I/O thread run in between.
 constexpr size_t kRecoverChunk = 256;
 
-// The SMTP code a reply starts with, for the log line; "-" for our own texts without one.
-std::string_view reply_code(std::string_view reply) {
-  if (reply.size() >= 3 &&
-      std::all_of(reply.begin(), reply.begin() + 3, [](char c) { return c >= '0' && c <= '9'; })) {
-    return reply.substr(0, 3);
-  }
-  return "-";
-}
+// The longest the runner sleeps before it reads the clock again. Due times are points on the
+// wall clock (they are stored as Unix seconds), while the timer counts elapsed time, so a step of
+// the system clock (NTP, an administrator) is noticed within this time.
+constexpr std::chrono::seconds kMaxSleep{60};
 
 std::vector<const Recipient*> pointers(const Envelope& env, const std::vector<size_t>& index) {
   std::vector<const Recipient*> out;
@@ -49,25 +44,26 @@ bool finished(const Envelope& env) {
 }  // namespace
 
 Queue::Queue(asio::any_io_executor ex, asio::thread_pool& pool, QueueStore& store, Options options,
-             Courier& local, Courier* remote)
+             Courier& local, Courier* remote, const base::Clock& clock)
     : ex_(std::move(ex)),
       pool_(pool),
       store_(store),
       options_(std::move(options)),
       local_(local),
       remote_(remote),
+      clock_(clock),
       timer_(ex_),
       rng_(std::random_device{}()) {
   options_.max_concurrent = std::max<size_t>(options_.max_concurrent, 1);
 }
 
 void Queue::enqueued(Envelope env) {
-  asio::post(ex_, [this, id = std::move(env.id)] { schedule(id, system_clock::now(), false); });
+  asio::post(ex_, [this, id = std::move(env.id)] { schedule(id, clock_.now(), false); });
 }
 
 void Queue::flush(const std::string& id) {
   asio::post(ex_, [this, id] {
-    TimePoint now = system_clock::now();
+    TimePoint now = clock_.now();
     if (!id.empty()) {
       schedule(id, now, true);
       return;
@@ -88,6 +84,10 @@ void Queue::stop() {
     stopping_ = true;
     timer_.cancel();
   });
+}
+
+void Queue::wake_for_test() {
+  asio::post(ex_, [this] { timer_.cancel(); });
 }
 
 void Queue::schedule(const std::string& id, TimePoint due, bool force) {
@@ -116,17 +116,23 @@ asio::awaitable<void> Queue::run() {
     } else {
       launch_due();
     }
-    TimePoint wake = TimePoint::max();
+    // Sleep until the earliest due time, and at most kMaxSleep; with nothing waiting or every
+    // slot in flight, until something is scheduled or finishes (both cancel the timer).
+    std::chrono::steady_clock::duration sleep = kMaxSleep;
     if (!stopping_ && in_flight_ < options_.max_concurrent && !heap_.empty()) {
-      wake = heap_.top().first;
+      TimePoint now = clock_.now();
+      TimePoint wake = heap_.top().first;
+      if (wake < now + kMaxSleep) {
+        sleep = std::max(wake - now, TimePoint::duration::zero());
+      }
     }
-    timer_.expires_at(wake);
+    timer_.expires_after(sleep);
     co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }
 
 void Queue::launch_due() {
-  TimePoint now = system_clock::now();
+  TimePoint now = clock_.now();
   while (in_flight_ < options_.max_concurrent && !heap_.empty()) {
     const HeapItem& top = heap_.top();
     auto it = slots_.find(top.second);
@@ -153,7 +159,7 @@ void Queue::launch_due() {
                        } catch (...) {
                          base::log_error() << "id=" << id << " attempt_failed error=unknown";
                        }
-                       next = hk::queue::next_attempt(system_clock::now(), 1, options_.retry,
+                       next = hk::queue::next_attempt(clock_.now(), 1, options_.retry,
                                                       std::uniform_real_distribution<>()(rng_));
                      }
                      finish(id, next);
@@ -172,7 +178,7 @@ void Queue::finish(const std::string& id, std::optional<TimePoint> next) {
   slot.in_flight = false;
   if (slot.rerun) {
     slot.rerun = false;
-    next = system_clock::now();
+    next = clock_.now();
   }
   if (!next) {
     slots_.erase(it);
@@ -199,11 +205,11 @@ asio::awaitable<std::optional<TimePoint>> Queue::attempt(std::string id, bool fo
   if (ec) {
     base::log_error() << "id=" << id
                       << " queue_read_failed error=" << base::log_quote(ec.message());
-    co_return hk::queue::next_attempt(system_clock::now(), 1, options_.retry,
+    co_return hk::queue::next_attempt(clock_.now(), 1, options_.retry,
                                       std::uniform_real_distribution<>()(rng_));
   }
 
-  TimePoint now = system_clock::now();
+  TimePoint now = clock_.now();
   // Every pending recipient is tried on a flush, and at the delay warning time, so that the
   // warning reports a fresh attempt (see warning_due()).
   std::optional<TimePoint> warn_at = warning_due(env);
@@ -234,12 +240,12 @@ asio::awaitable<std::optional<TimePoint>> Queue::attempt(std::string id, bool fo
   if (!local_due.empty()) {
     std::vector<DeliveryResult> results =
         co_await local_.deliver(env, pointers(env, local_due), message);
-    record(env, local_due, results, system_clock::now(), failed);
+    record(env, local_due, results, clock_.now(), failed);
   }
   if (!remote_due.empty()) {
     std::vector<DeliveryResult> results =
         co_await remote_->deliver(env, pointers(env, remote_due), message);
-    record(env, remote_due, results, system_clock::now(), failed);
+    record(env, remote_due, results, clock_.now(), failed);
   }
   if (local_due.empty() && remote_due.empty()) {
     if (finished(env)) {
@@ -269,7 +275,7 @@ asio::awaitable<std::optional<TimePoint>> Queue::attempt(std::string id, bool fo
     co_return std::nullopt;
   }
   // Recorded in the same state write as the attempt, before the hook runs (see DelayedHook).
-  std::vector<const Recipient*> delayed = take_warning(env, system_clock::now());
+  std::vector<const Recipient*> delayed = take_warning(env, clock_.now());
   ec = co_await base::offload(pool_, [this, &env] { return store_.save_state(env); });
   if (ec) {
     // The attempt happened; only its record is lost, so a crash now would repeat it.
@@ -296,12 +302,14 @@ void Queue::record(Envelope& env, const std::vector<size_t>& index,
   TimePoint expiry = env.created + options_.lifetime;
   for (size_t k = 0; k < index.size(); ++k) {
     Recipient& r = env.rcpts[index[k]];
-    DeliveryResult res = k < results.size()
-                             ? results[k]
-                             : DeliveryResult{DeliveryResult::Status::Transient,
-                                              "451 4.3.0 no result from the courier"};
+    // RFC 3463 §3.4: 4.3.0, other or undefined mail system status.
+    DeliveryResult res = k < results.size() ? results[k]
+                                            : DeliveryResult{DeliveryResult::Status::Transient, 451,
+                                                             "4.3.0", "no result from the courier"};
     r.attempts += 1;
-    r.last_reply = res.reply;
+    r.last_code = res.code;
+    r.last_enhanced = res.enhanced;
+    r.last_text = res.text;
     const char* outcome = "deferred";
     bool expired = false;
     switch (res.status) {
@@ -332,8 +340,10 @@ void Queue::record(Envelope& env, const std::vector<size_t>& index,
       failed.push_back(&r);
     }
     auto log = base::log_info();
+    // "-" for our own error texts, which have no reply code.
     log << "id=" << env.id << " to=" << base::log_quote(r.address) << " result=" << outcome
-        << " code=" << reply_code(res.reply) << " attempts=" << r.attempts;
+        << " code=" << (res.code != 0 ? std::to_string(res.code) : std::string("-"))
+        << " attempts=" << r.attempts;
     if (expired) {
       log << " reason=expired";
     }
@@ -341,7 +351,7 @@ void Queue::record(Envelope& env, const std::vector<size_t>& index,
       log << " next_in=" << std::chrono::ceil<std::chrono::seconds>(r.next_attempt - now).count()
           << "s";
     }
-    log << " reply=" << base::log_quote(res.reply);
+    log << " reply=" << base::log_quote(res.line());
   }
 }
 

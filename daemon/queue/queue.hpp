@@ -8,7 +8,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/system_timer.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstddef>
@@ -24,6 +24,7 @@
 
 #include "daemon/queue/courier.hpp"
 #include "daemon/queue/queue_store.hpp"
+#include "lib/base/clock.hpp"
 #include "lib/queue/envelope.hpp"
 
 namespace hk::queue {
@@ -63,9 +64,11 @@ class Queue {
 
   // All state lives on `ex`, which must be single-threaded (the I/O thread's io_context or a
   // strand); the public functions below may be called from any thread. `remote` may be nullptr
-  // until remote delivery exists: remote recipients then stay pending (logged once).
+  // until remote delivery exists: remote recipients then stay pending (logged once). Every time
+  // decision (when an attempt is due, the next retry, expiry, the delay warning) reads `clock`,
+  // which must outlive the queue: the daemon's SystemClock, or a test's ManualClock.
   Queue(boost::asio::any_io_executor ex, boost::asio::thread_pool& pool, QueueStore& store,
-        Options options, Courier& local, Courier* remote);
+        Options options, Courier& local, Courier* remote, const base::Clock& clock);
   Queue(const Queue&) = delete;
   Queue& operator=(const Queue&) = delete;
 
@@ -80,10 +83,19 @@ class Queue {
   // Retry now, ignoring the schedule: one message, or every message when `id` is empty.
   void flush(const std::string& id = "");
   void stop();
+  // The runner sleeps until the next due time as the clock tells it, reading the clock again at
+  // least once a minute; a test that advances a ManualClock calls this to have the new time seen
+  // at once.
+  void wake_for_test();
 
-  // Messages known to the scheduler (waiting or in flight), for metrics and tests; call it on
-  // the queue's executor.
+  // The clock of every time decision, for those that act on the queue's behalf (the DSN's date
+  // and the DSN's own created time).
+  const base::Clock& clock() const { return clock_; }
+
+  // Messages known to the scheduler (waiting or in flight), and attempts running now, for
+  // metrics and tests; call them on the queue's executor.
   size_t size() const { return slots_.size(); }
+  size_t in_flight() const { return in_flight_; }
 
  private:
   struct Slot {
@@ -112,8 +124,9 @@ class Queue {
   Options options_;
   Courier& local_;
   Courier* remote_;
+  const base::Clock& clock_;
 
-  boost::asio::system_timer timer_;
+  boost::asio::steady_timer timer_;
   std::unordered_map<std::string, Slot> slots_;
   // Earliest first; entries whose time no longer matches their slot are stale and skipped.
   std::priority_queue<HeapItem, std::vector<HeapItem>, std::greater<>> heap_;

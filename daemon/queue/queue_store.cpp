@@ -33,63 +33,8 @@ namespace {
 constexpr size_t kMaxBatch = 128;
 // fdatasyncs in flight at once for one batch (see write_batch).
 constexpr size_t kSyncThreads = 8;
-// A header block larger than this is corrupt (it would take ~200,000 recipients).
-constexpr size_t kMaxHeader = 16 * 1024 * 1024;
-
-constexpr std::string_view kMsgSuffix = ".msg";
-constexpr std::string_view kStateSuffix = ".state";
 
 std::error_code errno_code() { return {errno, std::generic_category()}; }
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-// Reads `path` up to the end of the header block (not the message bytes).
-std::error_code read_header(const fs::path& path, std::string& out) {
-  base::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    return errno_code();
-  }
-  out.clear();
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return errno_code();
-    }
-    if (n == 0) {
-      return std::make_error_code(std::errc::bad_message);  // no end of header
-    }
-    // The "\n\n" may straddle two reads: search from one byte before the new data.
-    size_t from = out.empty() ? 0 : out.size() - 1;
-    out.append(buf, static_cast<size_t>(n));
-    size_t end = header_end(std::string_view(out).substr(from));
-    if (end != std::string_view::npos) {
-      out.resize(from + end);
-      return {};
-    }
-    if (out.size() > kMaxHeader) {
-      return std::make_error_code(std::errc::bad_message);
-    }
-  }
-}
-
-// Applies <id>.state when it exists.
-std::error_code load_state(const fs::path& path, Envelope& env) {
-  std::string state;
-  std::error_code ec = base::read_file(path, state);
-  if (ec == std::errc::no_such_file_or_directory) {
-    return {};
-  }
-  if (ec) {
-    return ec;
-  }
-  return apply_state(state, env);
-}
 
 void make_private_dir(const fs::path& p) {
   if (fs::is_directory(p)) {
@@ -159,6 +104,7 @@ struct QueueStore::Job {
 QueueStore::QueueStore(fs::path queue_dir)
     : dir_(std::move(queue_dir)),
       tmp_dir_(dir_ / "tmp"),
+      view_(dir_),
       sync_pool_(kSyncThreads),
       ops_(std::make_shared<FileOps>()) {
   make_private_dir(dir_);
@@ -458,7 +404,7 @@ void QueueStore::clean_at_startup() {
     std::string name = e.path().filename().string();
     bool stale_tmp = name.find(".tmp.") != std::string::npos;  // interrupted write_file_atomic
     bool orphan_state = false;
-    if (ends_with(name, kStateSuffix)) {
+    if (name.ends_with(kStateSuffix)) {
       std::string id = name.substr(0, name.size() - kStateSuffix.size());
       orphan_state = valid_id(id) && !fs::exists(message_path(id));  // interrupted remove()
     }
@@ -475,74 +421,31 @@ void QueueStore::clean_at_startup() {
 
 std::vector<std::string> QueueStore::list() const {
   std::vector<std::string> ids;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
-    std::string name = it->path().filename().string();
-    if (!ends_with(name, kMsgSuffix)) {
-      continue;
-    }
-    name.resize(name.size() - kMsgSuffix.size());
-    if (valid_id(name)) {
-      ids.push_back(std::move(name));
-    }
-  }
-  if (ec) {
+  if (std::error_code ec = view_.list(ids)) {
     base::log_error() << "queue: cannot list " << base::log_quote(dir_.string())
                       << " error=" << base::log_quote(ec.message());
   }
-  std::sort(ids.begin(), ids.end());
   return ids;
 }
 
 std::error_code QueueStore::load_envelope(const std::string& id, Envelope& env) const {
-  if (!valid_id(id)) {
-    return std::make_error_code(std::errc::invalid_argument);
-  }
-  std::string header;
-  if (std::error_code ec = read_header(message_path(id), header)) {
-    return ec;
-  }
-  if (std::error_code ec = parse_header(header, env)) {
-    return ec;
-  }
-  if (env.id != id) {
-    return std::make_error_code(std::errc::bad_message);
-  }
-  return load_state(dir_ / (id + std::string(kStateSuffix)), env);
+  return view_.load_envelope(id, env);
 }
 
 std::error_code QueueStore::read_message(const std::string& id, std::string& message) const {
   Envelope env;
-  return load(id, env, message);
+  return view_.load(id, env, message);
 }
 
 std::error_code QueueStore::load(const std::string& id, Envelope& env, std::string& message) const {
-  if (!valid_id(id)) {
-    return std::make_error_code(std::errc::invalid_argument);
-  }
-  if (std::error_code ec = base::read_file(message_path(id), message)) {
-    return ec;
-  }
-  size_t end = header_end(message);
-  if (end == std::string::npos) {
-    return std::make_error_code(std::errc::bad_message);
-  }
-  if (std::error_code ec = parse_header(std::string_view(message).substr(0, end), env)) {
-    return ec;
-  }
-  if (env.id != id) {
-    return std::make_error_code(std::errc::bad_message);
-  }
-  message.erase(0, end);
-  return load_state(dir_ / (id + std::string(kStateSuffix)), env);
+  return view_.load(id, env, message);
 }
 
 std::error_code QueueStore::save_state(const Envelope& env) {
   if (!valid_id(env.id)) {
     return std::make_error_code(std::errc::invalid_argument);
   }
-  return base::write_file_atomic(dir_ / (env.id + std::string(kStateSuffix)), encode_state(env),
-                                 0600);
+  return base::write_file_atomic(view_.state_path(env.id), encode_state(env), 0600);
 }
 
 std::error_code QueueStore::remove(const std::string& id) {
@@ -552,7 +455,7 @@ std::error_code QueueStore::remove(const std::string& id) {
   // The message first: a crash between the two unlinks leaves an orphan .state, which startup
   // removes, rather than a message whose delivered recipients would be delivered again.
   std::error_code ec = unlink_path(message_path(id));
-  std::error_code state_ec = unlink_path(dir_ / (id + std::string(kStateSuffix)));
+  std::error_code state_ec = unlink_path(view_.state_path(id));
   if (state_ec == std::errc::no_such_file_or_directory) {
     state_ec.clear();
   }
@@ -562,9 +465,7 @@ std::error_code QueueStore::remove(const std::string& id) {
   return ec ? ec : state_ec;
 }
 
-fs::path QueueStore::message_path(const std::string& id) const {
-  return dir_ / (id + std::string(kMsgSuffix));
-}
+fs::path QueueStore::message_path(const std::string& id) const { return view_.message_path(id); }
 
 PutStats QueueStore::put_stats() const {
   std::lock_guard lock(mutex_);

@@ -2,7 +2,7 @@
 // puts are written with group commit by one writer thread (which fans each batch's fdatasyncs out
 // to a few sync threads) and acknowledged only once durable.
 //
-// On-disk format, version 1 (also in docs/queue-format.md):
+// On-disk format, version 1 (also in docs/queue-format.md; read by lib/queue/queue_view.hpp):
 //
 //   <queue_dir>/tmp/<ID>      a message being written; never read; emptied at startup
 //   <queue_dir>/<ID>.msg      a complete message, fsynced together with its directory entry
@@ -38,6 +38,9 @@
 //   rcpt: 1 pending 3 1718003600 carol@example.com 451%204.7.1%20try%20later
 //          ^index ^state ^attempts ^next attempt (unix s) ^address (checked) ^last reply
 //
+// The last reply is the one-line form "code enhanced text" (reply_line()); the reader splits it
+// back into Recipient::last_code, last_enhanced and last_text.
+//
 // Unknown keys in the sidecar are skipped too, so older versions read newer sidecars.
 //
 // A message is visible only when complete: tmp/<ID> is created with O_EXCL, written, fdatasync'd,
@@ -61,6 +64,7 @@
 
 #include "daemon/queue/file_ops.hpp"
 #include "lib/queue/envelope.hpp"
+#include "lib/queue/queue_view.hpp"
 
 namespace hk::queue {
 
@@ -98,8 +102,9 @@ class QueueStore {
                                                         const std::filesystem::path& mail_dir,
                                                         const std::string& hostname);
 
-  // Blocking helpers, safe from any thread (startup, delivery via the pool, hikyaku-util).
-  std::vector<std::string> list() const;  // ids of complete messages, oldest first
+  // Blocking helpers, safe from any thread (startup, delivery via the pool). Reading goes through
+  // the same QueueView as hikyaku-util's, so that the format has one reader.
+  std::vector<std::string> list() const;  // ids of complete messages, oldest first; errors logged
   // Reads only the header block, then applies <id>.state.
   std::error_code load_envelope(const std::string& id, Envelope& env) const;
   // The bytes after the header block.
@@ -110,6 +115,7 @@ class QueueStore {
   std::error_code remove(const std::string& id);    // unlink .msg and .state, fsync the directory
   std::filesystem::path message_path(const std::string& id) const;
   const std::filesystem::path& dir() const { return dir_; }
+  const QueueView& view() const { return view_; }
 
   PutStats put_stats() const;
 
@@ -126,6 +132,7 @@ class QueueStore {
 
   std::filesystem::path dir_;
   std::filesystem::path tmp_dir_;
+  QueueView view_;
   // Runs a batch's fdatasyncs concurrently (see write_batch).
   boost::asio::thread_pool sync_pool_;
 

@@ -1,6 +1,7 @@
 // DSN generation and queueing: bounces and delay warnings.
 #include "daemon/server/bounce.hpp"
 
+#include <chrono>
 #include <ctime>
 
 #include "daemon/queue/dsn.hpp"
@@ -36,8 +37,9 @@ boost::asio::awaitable<void> send_dsn(BounceDeps deps, queue::Envelope env,
   for (const auto& r : rcpts) {
     reported.push_back(&r);
   }
-  queue::DsnInput in{
-      env, reported, original, deps.hostname, "postmaster@" + deps.hostname, std::time(nullptr)};
+  // The queue's clock, which decided the failure or the delay, also dates the report.
+  std::time_t now = std::chrono::system_clock::to_time_t(deps.queue->clock().now());
+  queue::DsnInput in{env, reported, original, deps.hostname, "postmaster@" + deps.hostname, now};
   in.kind = job.kind;
   in.retry_until = job.retry_until;
   std::optional<queue::Dsn> dsn = queue::make_dsn(in);

@@ -118,7 +118,7 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
         [](std::exception_ptr e) { log_spawn_error(e, "delay-warning"); });
   };
   queue_ = std::make_unique<queue::Queue>(io_.get_executor(), pool_, *store_, opts, *local_courier_,
-                                          remote_courier_.get());
+                                          remote_courier_.get(), clock_);
 
   // hikyaku-util queue flush talks to the running daemon through this socket.
   control_ = std::make_unique<ControlServer>(

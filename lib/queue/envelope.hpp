@@ -19,7 +19,11 @@ struct Recipient {
   RcptState state = RcptState::Pending;
   int attempts = 0;
   TimePoint next_attempt{};  // the epoch means "now": never tried yet
-  std::string last_reply;    // the remote's last reply or our error text
+  // The last attempt's reply in DeliveryResult's parts: code (0 when none), enhanced code and
+  // text. reply_line() makes the one-line form; all empty before the first attempt.
+  int last_code = 0;
+  std::string last_enhanced;
+  std::string last_text;
 };
 
 struct Envelope {

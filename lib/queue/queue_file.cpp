@@ -4,7 +4,10 @@
 #include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <utility>
 #include <vector>
+
+#include "lib/queue/delivery_result.hpp"
 
 namespace hk::queue {
 namespace {
@@ -295,7 +298,8 @@ std::string encode_state(const Envelope& env) {
     v += ' ';
     v += escape_value(r.address);
     v += ' ';
-    v += escape_value(r.last_reply);
+    // The reply keeps the one-line form that every version reads; apply_state() splits it.
+    v += escape_value(reply_line(r.last_code, r.last_enhanced, r.last_text));
     add_line(out, "rcpt", v);
   }
   return out;
@@ -328,10 +332,15 @@ std::error_code apply_state(std::string_view state, Envelope& env) {
     }
     Recipient& r = rcpts[static_cast<size_t>(index)];
     std::string address;
+    std::string reply;
     if (!parse_state_name(f[1], r.state) || !unescape_value(f[4], address) ||
-        address != r.address || !unescape_value(f[5], r.last_reply)) {
+        address != r.address || !unescape_value(f[5], reply)) {
       return false;
     }
+    ReplyParts parts = split_reply_line(reply);
+    r.last_code = parts.code;
+    r.last_enhanced = std::move(parts.enhanced);
+    r.last_text = std::move(parts.text);
     r.attempts = static_cast<int>(attempts);
     r.next_attempt = from_unix(next);
     return true;

@@ -40,8 +40,8 @@ std::error_code parse_header(std::string_view header, Envelope& env);
 
 // The state sidecar: magic line, a `delay-warned:` line (unix seconds) once the sender was told
 // that the message is delayed, then one `rcpt:` line per recipient with its index, state,
-// attempts, next attempt (unix seconds), address (checked on load) and last reply. Unknown keys
-// are skipped on read.
+// attempts, next attempt (unix seconds), address (checked on load) and last reply in its one-line
+// form (reply_line(), split again by split_reply_line() on read). Unknown keys are skipped on read.
 std::string encode_state(const Envelope& env);
 
 // Applies a state sidecar to an envelope parsed from its message file. Returns

@@ -22,15 +22,15 @@ constexpr std::chrono::seconds kQuitTimeout{10};
 }  // namespace
 
 std::string reply_text(const smtp::Reply& reply) {
-  std::string out = std::to_string(reply.code);
-  if (!reply.enhanced.empty()) {
-    out += ' ';
-    out += reply.enhanced;
-  }
+  return reply_result(Status::Transient, reply).line();
+}
+
+queue::DeliveryResult reply_result(Status status, const smtp::Reply& reply) {
+  queue::DeliveryResult out{status, reply.code, reply.enhanced, ""};
   for (const std::string& line : reply.lines) {
     if (!line.empty()) {
-      out += ' ';
-      out += line;
+      out.text += out.text.empty() ? "" : " ";
+      out.text += line;
     }
   }
   return out;
@@ -64,7 +64,15 @@ void SmtpClient::step(std::string name, bool ok, std::string detail) {
 
 boost::system::error_code SmtpClient::fail(Status status, std::string text,
                                            boost::system::error_code errc) {
-  failure_ = {status, std::move(text)};
+  failure_ = {status, 0, "", std::move(text)};
+  failure_ec_ = errc;
+  ready_ = false;
+  return errc;
+}
+
+boost::system::error_code SmtpClient::fail(Status status, const smtp::Reply& reply,
+                                           boost::system::error_code errc) {
+  failure_ = reply_result(status, reply);
   failure_ec_ = errc;
   ready_ = false;
   return errc;
@@ -89,7 +97,7 @@ asio::awaitable<std::optional<smtp::Reply>> SmtpClient::command(const std::strin
 
 asio::awaitable<boost::system::error_code> SmtpClient::connect(const asio::ip::tcp::endpoint& ep) {
   steps_.clear();
-  failure_ = {Status::Transient, ""};
+  failure_ = {};
   failure_ec_.clear();
   ready_ = false;
   boost::system::error_code ec = co_await stream_.connect(ep, opts_.connect_timeout);
@@ -121,7 +129,7 @@ asio::awaitable<bool> SmtpClient::setup() {
   if (greeting->code != 220) {
     // RFC 5321 §3.1: 554 means no SMTP service here; the client sends QUIT. Another MX may serve.
     step("greeting", false, reply_text(*greeting));
-    fail(Status::Transient, reply_text(*greeting), ClientErrc::Rejected);
+    fail(Status::Transient, *greeting, ClientErrc::Rejected);
     co_return false;
   }
   step("greeting", true, reply_text(*greeting));
@@ -146,7 +154,7 @@ asio::awaitable<bool> SmtpClient::setup() {
     if (r->code != 220) {
       step("starttls", false, reply_text(*r));
       if (opts_.tls == TlsMode::Required) {
-        fail(Status::Transient, reply_text(*r), ClientErrc::TlsUnavailable);
+        fail(Status::Transient, *r, ClientErrc::TlsUnavailable);
         co_return false;
       }
       // Opportunistic: the server declined and the session goes on in plaintext (RFC 3207 §4).
@@ -212,7 +220,7 @@ asio::awaitable<bool> SmtpClient::hello() {
     }
   }
   step(name, false, reply_text(*r));
-  fail(Status::Transient, reply_text(*r), ClientErrc::Rejected);
+  fail(Status::Transient, *r, ClientErrc::Rejected);
   co_return false;
 }
 
@@ -306,8 +314,7 @@ asio::awaitable<bool> SmtpClient::authenticate() {
   }
   step("auth", false, mech + ": " + reply_text(*r));
   // RFC 4954 §6: 535 credentials invalid is permanent; 454 is a temporary failure.
-  fail(r->code / 100 == 5 ? Status::Permanent : Status::Transient, reply_text(*r),
-       ClientErrc::AuthFailed);
+  fail(r->code / 100 == 5 ? Status::Permanent : Status::Transient, *r, ClientErrc::AuthFailed);
   co_return false;
 }
 
@@ -339,8 +346,8 @@ asio::awaitable<TransactionResult> deliver_once(asio::any_io_executor ex, const 
     out.tls_version = client.tls_version();
     out.peer = client.peer();
     queue::DeliveryResult failed = client.failure();
-    if (failed.reply.empty()) {
-      failed = {Status::Transient, "cannot set up an SMTP session with " + client.peer()};
+    if (failed.code == 0 && failed.text.empty()) {
+      failed = {Status::Transient, 0, "", "cannot set up an SMTP session with " + client.peer()};
     }
     out.rcpts.assign(rcpts.size(), failed);
     co_return out;

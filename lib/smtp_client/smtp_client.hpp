@@ -87,7 +87,7 @@ class SmtpClient {
   const smtp::EhloInfo& ehlo() const { return ehlo_; }
   // Why the last connect() or send() failed as a whole, e.g. "connection refused by 192.0.2.1:25"
   // or "535 5.7.8 Authentication credentials invalid"; empty when nothing failed.
-  std::string last_error() const { return failure_.reply; }
+  std::string last_error() const { return failure_.line(); }
   // The same with its class: Permanent only for a 5xx answer to AUTH.
   const queue::DeliveryResult& failure() const { return failure_; }
   TlsResult tls() const { return tls_; }
@@ -113,6 +113,9 @@ class SmtpClient {
   // Records a whole-session failure, closes the connection, and returns `errc`.
   boost::system::error_code fail(queue::DeliveryResult::Status status, std::string text,
                                  boost::system::error_code errc);
+  // The same for a failure the server's `reply` tells.
+  boost::system::error_code fail(queue::DeliveryResult::Status status, const smtp::Reply& reply,
+                                 boost::system::error_code errc);
   void step(std::string name, bool ok, std::string detail);
 
   ClientOptions opts_;
@@ -122,7 +125,7 @@ class SmtpClient {
   bool ready_ = false;      // connected and between transactions
   bool need_rset_ = false;  // a transaction stopped midway
   TlsResult tls_ = TlsResult::Plain;
-  queue::DeliveryResult failure_{queue::DeliveryResult::Status::Transient, ""};
+  queue::DeliveryResult failure_;  // Transient, no code, no text: nothing failed
   boost::system::error_code failure_ec_;
   std::vector<ProbeStep> steps_;
 };
@@ -137,6 +140,8 @@ std::shared_ptr<boost::asio::ssl::context> make_client_tls_context(const std::st
 // The reply as one line of text for logs and DSNs: "550 5.1.1 no such user", lines joined by
 // spaces.
 std::string reply_text(const smtp::Reply& reply);
+// The reply as a result of `status`: its code, enhanced code and text lines joined by spaces.
+queue::DeliveryResult reply_result(queue::DeliveryResult::Status status, const smtp::Reply& reply);
 
 // connect + send + quit; a failed connect gives every recipient failure() as its result.
 boost::asio::awaitable<TransactionResult> deliver_once(boost::asio::any_io_executor ex,

@@ -27,7 +27,7 @@ queue::DeliveryResult from_reply(const smtp::Reply& r) {
   Status s = r.code / 100 == 2   ? Status::Delivered
              : r.code / 100 == 5 ? Status::Permanent
                                  : Status::Transient;
-  return {s, reply_text(r)};
+  return reply_result(s, r);
 }
 
 // An address we may put between "<" and ">" without changing the command's meaning.
@@ -51,24 +51,24 @@ std::optional<queue::DeliveryResult> refuse_locally(const smtp::EhloInfo& ehlo,
                                                     const std::string& from, size_t size,
                                                     bool smtputf8, bool eightbit) {
   if (!safe_path(from)) {
-    return queue::DeliveryResult{Status::Permanent, "501 5.1.7 invalid sender address"};
+    return queue::DeliveryResult{Status::Permanent, 501, "5.1.7", "invalid sender address"};
   }
   if (smtputf8 && !ehlo.smtputf8) {
     // RFC 6531 §3.4: without the extension the message cannot be sent (5.6.7, RFC 6531 §3.6.2 /
     // RFC 6533 §3.4.2); hikyaku attempts no downgrade.
-    return queue::DeliveryResult{
-        Status::Permanent, "554 5.6.7 SMTPUTF8 is required, but " + peer + " does not offer it"};
+    return queue::DeliveryResult{Status::Permanent, 554, "5.6.7",
+                                 "SMTPUTF8 is required, but " + peer + " does not offer it"};
   }
   if (eightbit && !ehlo.eightbitmime) {
     // RFC 6152 §3: convert to 7 bit or return the message; hikyaku does not convert.
-    return queue::DeliveryResult{
-        Status::Permanent, "554 5.6.3 8BITMIME is required, but " + peer + " does not offer it"};
+    return queue::DeliveryResult{Status::Permanent, 554, "5.6.3",
+                                 "8BITMIME is required, but " + peer + " does not offer it"};
   }
   if (ehlo.size && *ehlo.size > 0 && size > *ehlo.size) {
     // RFC 1870 §6.1: a message larger than the advertised fixed limit is not sent.
     return queue::DeliveryResult{
-        Status::Permanent,
-        "552 5.3.4 message size " + std::to_string(size) + " exceeds the fixed limit of " + peer};
+        Status::Permanent, 552, "5.3.4",
+        "message size " + std::to_string(size) + " exceeds the fixed limit of " + peer};
   }
   return std::nullopt;
 }
@@ -102,16 +102,20 @@ asio::awaitable<TransactionResult> SmtpClient::send(const std::string& from,
   std::vector<std::optional<queue::DeliveryResult>> decided(rcpts.size());
   const bool not_ready = !ready_ || !stream_.is_open();
   if (not_ready) {
-    std::string text =
-        !failure_.reply.empty() ? failure_.reply : "not connected to " + stream_.peer();
-    decide_open(decided, {Status::Transient, text});
+    queue::DeliveryResult why = failure_;
+    why.status = Status::Transient;
+    if (why.code == 0 && why.text.empty()) {
+      why.text = "not connected to " + stream_.peer();
+    }
+    decide_open(decided, why);
   } else if (auto refused =
                  refuse_locally(ehlo_, stream_.peer(), from, message.size(), smtputf8, eightbit)) {
     decide_open(decided, *refused);
   }
   for (size_t i = 0; i < rcpts.size(); ++i) {
     if (!decided[i] && !safe_path(rcpts[i])) {
-      decided[i] = queue::DeliveryResult{Status::Permanent, "501 5.1.3 invalid recipient address"};
+      decided[i] =
+          queue::DeliveryResult{Status::Permanent, 501, "5.1.3", "invalid recipient address"};
     }
   }
   std::vector<Command> cmds;
@@ -143,10 +147,12 @@ asio::awaitable<TransactionResult> SmtpClient::send(const std::string& from,
   if (need_rset_) {
     std::optional<smtp::Reply> r = co_await command("RSET", "RSET reply");
     if (!r || r->code / 100 != 2) {
-      std::string text = r ? reply_text(*r) : stream_.error();
+      queue::DeliveryResult rset =
+          r ? reply_result(Status::Transient, *r)
+            : queue::DeliveryResult{Status::Transient, 0, "", stream_.error()};
       stream_.close();
       ready_ = false;
-      decide_open(decided, {Status::Transient, text});
+      decide_open(decided, rset);
       cmds.clear();
     } else {
       need_rset_ = false;
@@ -256,15 +262,16 @@ asio::awaitable<TransactionResult> SmtpClient::send(const std::string& from,
     stream_.close();
     ready_ = false;
   } else if (lost || !stream_.is_open()) {
-    failure_ = {Status::Transient, stream_.error().empty()
-                                       ? "connection to " + stream_.peer() + " lost"
-                                       : stream_.error()};
+    failure_ = {
+        Status::Transient, 0, "",
+        stream_.error().empty() ? "connection to " + stream_.peer() + " lost" : stream_.error()};
     decide_open(decided, failure_);
     ready_ = false;
   }
   out.failed_before_rcpt = (closing || lost || !stream_.is_open()) && n_accepted == 0;
   // Recipients still open were accepted but the transaction never reached DATA.
-  decide_open(decided, {Status::Transient, "transaction with " + stream_.peer() + " ended early"});
+  decide_open(decided,
+              {Status::Transient, 0, "", "transaction with " + stream_.peer() + " ended early"});
   for (auto& d : decided) {
     out.rcpts.push_back(std::move(*d));
   }

@@ -178,7 +178,7 @@ size_t connects(const FakeMx& mx) {
 void expect_delivered(const std::vector<DeliveryResult>& r, size_t n) {
   ASSERT_EQ(r.size(), n);
   for (const DeliveryResult& d : r) {
-    EXPECT_EQ(d.status, Status::Delivered) << d.reply;
+    EXPECT_EQ(d.status, Status::Delivered) << d.line();
   }
 }
 
@@ -349,7 +349,7 @@ TEST(RemoteCourierReuse, TransactionCapOpensNewConnection) {
   for (int i = 1; i <= 101; ++i) {
     auto r = h.deliver("m" + std::to_string(i), {"n" + std::to_string(i) + "@far.test"});
     ASSERT_EQ(r.size(), 1u);
-    ASSERT_EQ(r[0].status, Status::Delivered) << i << ": " << r[0].reply;
+    ASSERT_EQ(r[0].status, Status::Delivered) << i << ": " << r[0].line();
   }
   auto stored = mx.messages();
   ASSERT_EQ(stored.size(), 101u);

@@ -115,8 +115,8 @@ TEST(SmtpClient, PlainDelivery) {
   TransactionResult r = deliver(options(), mx.endpoint(), m);
   ASSERT_EQ(r.rcpts.size(), 2u);
   for (const auto& d : r.rcpts) {
-    EXPECT_EQ(d.status, Status::Delivered) << d.reply;
-    EXPECT_TRUE(starts_with(d.reply, "250 2.0.0 OK queued")) << d.reply;
+    EXPECT_EQ(d.status, Status::Delivered) << d.line();
+    EXPECT_TRUE(starts_with(d.line(), "250 2.0.0 OK queued")) << d.line();
   }
   EXPECT_EQ(r.tls, TlsResult::Plain);
   EXPECT_EQ(r.peer, "127.0.0.1:" + std::to_string(mx.endpoint().port()));
@@ -146,16 +146,20 @@ TEST(SmtpClient, MixedRecipientResults) {
     Mail m;
     m.rcpts = {"ok@mx.test", "reject@mx.test", "later@mx.test", "ok2@mx.test"};
     Outcome o = drive(options(), mx.endpoint(), {m});
-    ASSERT_FALSE(o.connect) << o.failure.reply;
+    ASSERT_FALSE(o.connect) << o.failure.line();
     EXPECT_EQ(o.ehlo.pipelining, pipelining);
     ASSERT_EQ(o.sent.size(), 1u);
     const auto& r = o.sent[0].rcpts;
     ASSERT_EQ(r.size(), 4u);
     EXPECT_EQ(r[0].status, Status::Delivered);
     EXPECT_EQ(r[1].status, Status::Permanent);
-    EXPECT_EQ(r[1].reply, "550 5.1.1 no such user");
+    EXPECT_EQ(r[1].line(), "550 5.1.1 no such user");
+    // The reply's parts travel separately; line() only joins them for the log.
+    EXPECT_EQ(r[1].code, 550);
+    EXPECT_EQ(r[1].enhanced, "5.1.1");
+    EXPECT_EQ(r[1].text, "no such user");
     EXPECT_EQ(r[2].status, Status::Transient);
-    EXPECT_EQ(r[2].reply, "451 4.2.0 try again later");
+    EXPECT_EQ(r[2].line(), "451 4.2.0 try again later");
     EXPECT_EQ(r[3].status, Status::Delivered);
     auto stored = mx.messages();
     ASSERT_EQ(stored.size(), 1u);
@@ -181,12 +185,12 @@ TEST(SmtpClient, AllRecipientsRefusedThenNextTransaction) {
     Mail good;
     good.rcpts = {"fine@mx.test"};
     Outcome o = drive(options(), mx.endpoint(), {bad, good});
-    ASSERT_FALSE(o.connect) << o.failure.reply;
+    ASSERT_FALSE(o.connect) << o.failure.line();
     ASSERT_EQ(o.sent.size(), 2u);
     EXPECT_EQ(o.sent[0].rcpts[0].status, Status::Permanent);
     EXPECT_EQ(o.sent[0].rcpts[1].status, Status::Transient);
     ASSERT_EQ(o.sent[1].rcpts.size(), 1u);
-    EXPECT_EQ(o.sent[1].rcpts[0].status, Status::Delivered) << o.sent[1].rcpts[0].reply;
+    EXPECT_EQ(o.sent[1].rcpts[0].status, Status::Delivered) << o.sent[1].rcpts[0].line();
     auto stored = mx.messages();
     ASSERT_EQ(stored.size(), 1u);
     EXPECT_EQ(stored[0].values("rcpt"), std::vector<std::string>{"fine@mx.test"});
@@ -203,9 +207,9 @@ TEST(SmtpClient, DataRefused) {
   TransactionResult r = deliver(options(), mx.endpoint(), m);
   ASSERT_EQ(r.rcpts.size(), 3u);
   EXPECT_EQ(r.rcpts[0].status, Status::Permanent);
-  EXPECT_EQ(r.rcpts[0].reply, "554 5.6.0 content rejected");
-  EXPECT_EQ(r.rcpts[1].reply, "550 5.1.1 no such user");
-  EXPECT_EQ(r.rcpts[2].reply, "554 5.6.0 content rejected");
+  EXPECT_EQ(r.rcpts[0].line(), "554 5.6.0 content rejected");
+  EXPECT_EQ(r.rcpts[1].line(), "550 5.1.1 no such user");
+  EXPECT_EQ(r.rcpts[2].line(), "554 5.6.0 content rejected");
   EXPECT_TRUE(mx.messages().empty());
 }
 
@@ -239,7 +243,7 @@ TEST(SmtpClient, DotStuffingAndLineEndings) {
   m.message = "Subject: dots\r\n\r\n.hidden\r\n..two\r\n.\r\nbare lf\nend";
   TransactionResult r = deliver(options(), mx.endpoint(), m);
   ASSERT_EQ(r.rcpts.size(), 1u);
-  EXPECT_EQ(r.rcpts[0].status, Status::Delivered) << r.rcpts[0].reply;
+  EXPECT_EQ(r.rcpts[0].status, Status::Delivered) << r.rcpts[0].line();
   auto stored = mx.messages();
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_EQ(stored[0].data, "Subject: dots\r\n\r\n.hidden\r\n..two\r\n.\r\nbare lf\r\nend\r\n");
@@ -257,7 +261,7 @@ TEST(SmtpClient, LargeMessage) {
   }
   TransactionResult r = deliver(options(), mx.endpoint(), m);
   ASSERT_EQ(r.rcpts.size(), 1u);
-  EXPECT_EQ(r.rcpts[0].status, Status::Delivered) << r.rcpts[0].reply;
+  EXPECT_EQ(r.rcpts[0].status, Status::Delivered) << r.rcpts[0].line();
   auto stored = mx.messages();
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_EQ(stored[0].data, m.message);
@@ -304,7 +308,7 @@ TEST(SmtpClient, StartTls) {
     TransactionResult r = deliver(o, mx.endpoint());
     ASSERT_EQ(r.rcpts.size(), 1u);
     if (c.delivered) {
-      EXPECT_EQ(r.rcpts[0].status, Status::Delivered) << r.rcpts[0].reply;
+      EXPECT_EQ(r.rcpts[0].status, Status::Delivered) << r.rcpts[0].line();
       EXPECT_EQ(r.tls, c.tls);
       EXPECT_EQ(r.tls_version.empty(), c.tls == TlsResult::Plain);
       auto stored = mx.messages();
@@ -313,7 +317,7 @@ TEST(SmtpClient, StartTls) {
                 std::vector<std::string>{c.tls == TlsResult::Plain ? "no" : "yes"});
     } else {
       EXPECT_EQ(r.rcpts[0].status, Status::Transient);
-      EXPECT_TRUE(contains(r.rcpts[0].reply, "not verified")) << r.rcpts[0].reply;
+      EXPECT_TRUE(contains(r.rcpts[0].line(), "not verified")) << r.rcpts[0].line();
       EXPECT_TRUE(mx.messages().empty());
     }
   }
@@ -329,7 +333,7 @@ TEST(SmtpClient, TlsRequiredButNotOffered) {
   TransactionResult r = deliver(o, mx.endpoint());
   ASSERT_EQ(r.rcpts.size(), 1u);
   EXPECT_EQ(r.rcpts[0].status, Status::Transient);
-  EXPECT_TRUE(contains(r.rcpts[0].reply, "does not offer STARTTLS")) << r.rcpts[0].reply;
+  EXPECT_TRUE(contains(r.rcpts[0].line(), "does not offer STARTTLS")) << r.rcpts[0].line();
   EXPECT_TRUE(mx.messages().empty());
 }
 
@@ -344,7 +348,7 @@ TEST(SmtpClient, ImplicitTls) {
   o.ca_file = test::test_cert().cert;
   TransactionResult r = deliver(o, mx.endpoint());
   ASSERT_EQ(r.rcpts.size(), 1u);
-  EXPECT_EQ(r.rcpts[0].status, Status::Delivered) << r.rcpts[0].reply;
+  EXPECT_EQ(r.rcpts[0].status, Status::Delivered) << r.rcpts[0].line();
   EXPECT_EQ(r.tls, TlsResult::Verified);
   ASSERT_EQ(mx.messages().size(), 1u);
   EXPECT_EQ(mx.messages()[0].values("tls"), std::vector<std::string>{"yes"});
@@ -359,7 +363,7 @@ TEST(SmtpClient, ImplicitTlsAgainstPlainServer) {
   TransactionResult r = deliver(o, mx.endpoint());
   ASSERT_EQ(r.rcpts.size(), 1u);
   EXPECT_EQ(r.rcpts[0].status, Status::Transient);
-  EXPECT_TRUE(contains(r.rcpts[0].reply, "TLS handshake")) << r.rcpts[0].reply;
+  EXPECT_TRUE(contains(r.rcpts[0].line(), "TLS handshake")) << r.rcpts[0].line();
 }
 
 struct AuthCase {
@@ -405,8 +409,8 @@ TEST(SmtpClient, Auth) {
     o.password = c.password;
     TransactionResult r = deliver(o, mx.endpoint());
     ASSERT_EQ(r.rcpts.size(), 1u);
-    EXPECT_EQ(r.rcpts[0].status, c.status) << r.rcpts[0].reply;
-    EXPECT_TRUE(starts_with(r.rcpts[0].reply, c.reply_start)) << r.rcpts[0].reply;
+    EXPECT_EQ(r.rcpts[0].status, c.status) << r.rcpts[0].line();
+    EXPECT_TRUE(starts_with(r.rcpts[0].line(), c.reply_start)) << r.rcpts[0].line();
     auto stored = mx.messages();
     EXPECT_EQ(stored.size(), c.status == Status::Delivered ? 1u : 0u);
     if (!stored.empty()) {
@@ -445,10 +449,10 @@ TEST(SmtpClient, Extensions) {
     }
     TransactionResult r = deliver(options(), mx.endpoint(), m);
     ASSERT_EQ(r.rcpts.size(), 1u);
-    EXPECT_EQ(r.rcpts[0].status, c.status) << r.rcpts[0].reply;
+    EXPECT_EQ(r.rcpts[0].status, c.status) << r.rcpts[0].line();
     auto stored = mx.messages();
     if (c.status != Status::Delivered) {
-      EXPECT_TRUE(starts_with(r.rcpts[0].reply, "554 5.6.7")) << r.rcpts[0].reply;
+      EXPECT_TRUE(starts_with(r.rcpts[0].line(), "554 5.6.7")) << r.rcpts[0].line();
       EXPECT_TRUE(stored.empty());
       continue;
     }
@@ -473,7 +477,9 @@ TEST(SmtpClient, ConnectionRefused) {
   ASSERT_EQ(r.rcpts.size(), 2u);
   for (const auto& d : r.rcpts) {
     EXPECT_EQ(d.status, Status::Transient);
-    EXPECT_EQ(d.reply, "connection refused by 127.0.0.1:" + std::to_string(ep.port()));
+    EXPECT_EQ(d.line(), "connection refused by 127.0.0.1:" + std::to_string(ep.port()));
+    EXPECT_EQ(d.code, 0);  // our own text: no reply code
+    EXPECT_EQ(d.enhanced, "");
   }
 }
 
@@ -489,8 +495,8 @@ TEST(SmtpClient, SilentServerTimesOut) {
   ASSERT_TRUE(r.has_value());
   ASSERT_EQ(r->rcpts.size(), 1u);
   EXPECT_EQ(r->rcpts[0].status, Status::Transient);
-  EXPECT_TRUE(starts_with(r->rcpts[0].reply, "timeout waiting for greeting from 127.0.0.1:"))
-      << r->rcpts[0].reply;
+  EXPECT_TRUE(starts_with(r->rcpts[0].line(), "timeout waiting for greeting from 127.0.0.1:"))
+      << r->rcpts[0].line();
   EXPECT_GE(took, 900ms);
   EXPECT_LT(took, 4s);
 }
@@ -515,8 +521,8 @@ TEST(SmtpClient, FinalReplyTimesOut) {
   ASSERT_TRUE(r.has_value());
   ASSERT_EQ(r->rcpts.size(), 1u);
   EXPECT_EQ(r->rcpts[0].status, Status::Transient);
-  EXPECT_TRUE(starts_with(r->rcpts[0].reply, "timeout waiting for final DATA reply from"))
-      << r->rcpts[0].reply;
+  EXPECT_TRUE(starts_with(r->rcpts[0].line(), "timeout waiting for final DATA reply from"))
+      << r->rcpts[0].line();
   ASSERT_EQ(server.received().size(), 5u);
   EXPECT_EQ(server.received()[0], "EHLO client.test\r\n");
   EXPECT_EQ(server.received()[1], "MAIL FROM:<sender@example.org>\r\n");
@@ -592,8 +598,8 @@ TEST(SmtpClient, MisbehavingServers) {
     ASSERT_TRUE(r.has_value());
     EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
     ASSERT_EQ(r->rcpts.size(), 1u);
-    EXPECT_EQ(r->rcpts[0].status, Status::Transient) << r->rcpts[0].reply;
-    EXPECT_TRUE(starts_with(r->rcpts[0].reply, c.reply_start)) << r->rcpts[0].reply;
+    EXPECT_EQ(r->rcpts[0].status, Status::Transient) << r->rcpts[0].line();
+    EXPECT_TRUE(starts_with(r->rcpts[0].line(), c.reply_start)) << r->rcpts[0].line();
   }
 }
 
@@ -615,11 +621,11 @@ TEST(SmtpClient, OddFramingAndHeloFallback) {
   Mail eight;
   eight.eightbit = true;
   Outcome o = drive(io, options(), server.endpoint(), {eight});
-  EXPECT_FALSE(o.connect) << o.failure.reply;
+  EXPECT_FALSE(o.connect) << o.failure.line();
   ASSERT_EQ(o.sent.size(), 1u);
   // HELO means no extensions: an 8-bit message is refused here rather than sent (RFC 6152 §3).
   EXPECT_EQ(o.sent[0].rcpts[0].status, Status::Permanent);
-  EXPECT_TRUE(starts_with(o.sent[0].rcpts[0].reply, "554 5.6.3")) << o.sent[0].rcpts[0].reply;
+  EXPECT_TRUE(starts_with(o.sent[0].rcpts[0].line(), "554 5.6.3")) << o.sent[0].rcpts[0].line();
   ASSERT_EQ(server.received().size(), 3u);
   EXPECT_EQ(server.received()[0], "EHLO client.test\r\n");
   EXPECT_EQ(server.received()[1], "HELO client.test\r\n");

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/queue/delivery_result.hpp"
 #include "tests/unit/queue/test_util.hpp"
 
 namespace hk::queue {
@@ -28,6 +29,8 @@ const std::string kOriginal =
     "\r\n"
     "The body line.\r\n";
 
+// A recipient whose last reply is `reply` in its one-line form, split into its parts as the state
+// sidecar's reader does ("550 5.1.1 no" → 550, "5.1.1", "no").
 Recipient rcpt(std::string address, std::string reply, RcptState state = RcptState::Failed,
                std::string original = "", int attempts = 1) {
   Recipient r;
@@ -35,7 +38,10 @@ Recipient rcpt(std::string address, std::string reply, RcptState state = RcptSta
   r.original = original.empty() ? r.address : std::move(original);
   r.state = state;
   r.attempts = attempts;
-  r.last_reply = std::move(reply);
+  ReplyParts parts = split_reply_line(reply);
+  r.last_code = parts.code;
+  r.last_enhanced = std::move(parts.enhanced);
+  r.last_text = std::move(parts.text);
   return r;
 }
 
@@ -235,7 +241,6 @@ TEST(DsnStatus, Table) {
   };
   const std::vector<Case> cases = {
       {"550 5.1.1 no such user", RcptState::Failed, false, "5.1.1"},
-      {"550-5.1.1 no such user", RcptState::Failed, false, "5.1.1"},
       {"552 5.3.4 message too big", RcptState::Failed, false, "5.3.4"},
       {"554 5.7.123 policy", RcptState::Failed, false, "5.7.123"},
       {"550 no such user", RcptState::Failed, false, "5.0.0"},
@@ -258,6 +263,31 @@ TEST(DsnStatus, Table) {
   for (const Case& c : cases) {
     EXPECT_EQ(dsn_status(rcpt("bob@example.net", c.reply, c.state), c.expired), c.want)
         << c.reply << " expired=" << c.expired;
+  }
+}
+
+// The status straight from the parts, as a courier hands them over: an enhanced code is used only
+// when its class agrees with the reply code (RFC 3463 §2).
+TEST(DsnStatus, FromParts) {
+  struct Case {
+    int code;
+    std::string enhanced;
+    bool expired;
+    std::string want;
+  };
+  const std::vector<Case> cases = {
+      {550, "5.1.1", false, "5.1.1"}, {550, "4.1.1", false, "5.0.0"},
+      {451, "5.1.1", false, "4.0.0"}, {451, "4.7.1", true, "4.4.7"},
+      {0, "5.2.2", false, "5.2.2"},   {0, "", true, "4.4.7"},
+      {554, "", true, "5.0.0"},
+  };
+  for (const Case& c : cases) {
+    Recipient r;
+    r.state = RcptState::Failed;
+    r.last_code = c.code;
+    r.last_enhanced = c.enhanced;
+    r.last_text = "text";
+    EXPECT_EQ(dsn_status(r, c.expired), c.want) << c.code << " " << c.enhanced;
   }
 }
 

@@ -116,20 +116,23 @@ TEST(MaildirCourier, ResultMapping) {
   struct Case {
     std::error_code ec;
     Status status;
-    std::string code;
+    int code;
+    std::string enhanced;
   };
   const std::vector<Case> cases = {
-      {{}, Status::Delivered, "250"},
-      {std::make_error_code(std::errc::invalid_argument), Status::Permanent, "550"},
-      {std::make_error_code(std::errc::no_space_on_device), Status::Transient, "452"},
-      {std::error_code(EDQUOT, std::generic_category()), Status::Transient, "452"},
-      {std::make_error_code(std::errc::io_error), Status::Transient, "451"},
-      {std::make_error_code(std::errc::permission_denied), Status::Transient, "451"},
+      {{}, Status::Delivered, 250, "2.0.0"},
+      {std::make_error_code(std::errc::invalid_argument), Status::Permanent, 550, "5.1.1"},
+      {std::make_error_code(std::errc::no_space_on_device), Status::Transient, 452, "4.3.1"},
+      {std::error_code(EDQUOT, std::generic_category()), Status::Transient, 452, "4.2.2"},
+      {std::make_error_code(std::errc::io_error), Status::Transient, 451, "4.3.0"},
+      {std::make_error_code(std::errc::permission_denied), Status::Transient, 451, "4.3.0"},
   };
   for (const Case& c : cases) {
     DeliveryResult r = MaildirCourier::result_for(c.ec);
     EXPECT_EQ(r.status, c.status) << c.ec.message();
-    EXPECT_EQ(r.reply.substr(0, 3), c.code) << r.reply;
+    EXPECT_EQ(r.code, c.code) << r.line();
+    EXPECT_EQ(r.enhanced, c.enhanced) << r.line();
+    EXPECT_FALSE(r.text.empty()) << r.line();
   }
 }
 

@@ -156,15 +156,21 @@ TEST(QueueFile, StateRoundTrip) {
   Envelope env = odd_envelope();
   env.rcpts[0].state = RcptState::Delivered;
   env.rcpts[0].attempts = 1;
-  env.rcpts[0].last_reply = "250 2.0.0 ok";
+  env.rcpts[0].last_code = 250;
+  env.rcpts[0].last_enhanced = "2.0.0";
+  env.rcpts[0].last_text = "ok";
   env.rcpts[1].state = RcptState::Pending;
   env.rcpts[1].attempts = 3;
   env.rcpts[1].next_attempt = TimePoint(seconds(1718003600));
-  env.rcpts[1].last_reply = "451 4.7.1 try\r\nlater";
+  env.rcpts[1].last_code = 451;
+  env.rcpts[1].last_enhanced = "4.7.1";
+  env.rcpts[1].last_text = "try\r\nlater";
   env.rcpts[2].state = RcptState::Failed;
   env.rcpts[2].attempts = 7;
-  env.rcpts[2].last_reply = "";
+  env.rcpts[2].last_text = "connection refused by 192.0.2.1:25";  // ours: no codes
   std::string state = encode_state(env);
+  // The reply is stored in its one-line form, as before the parts were kept apart.
+  EXPECT_NE(state.find(" 451%204.7.1%20try%0D%0Alater\n"), std::string::npos) << state;
 
   Envelope back;
   ASSERT_FALSE(parse_header(encode_header(env), back));
@@ -173,8 +179,38 @@ TEST(QueueFile, StateRoundTrip) {
     EXPECT_EQ(back.rcpts[i].state, env.rcpts[i].state) << i;
     EXPECT_EQ(back.rcpts[i].attempts, env.rcpts[i].attempts) << i;
     EXPECT_EQ(back.rcpts[i].next_attempt, env.rcpts[i].next_attempt) << i;
-    EXPECT_EQ(back.rcpts[i].last_reply, env.rcpts[i].last_reply) << i;
+    EXPECT_EQ(back.rcpts[i].last_code, env.rcpts[i].last_code) << i;
+    EXPECT_EQ(back.rcpts[i].last_enhanced, env.rcpts[i].last_enhanced) << i;
+    EXPECT_EQ(back.rcpts[i].last_text, env.rcpts[i].last_text) << i;
   }
+  EXPECT_EQ(encode_state(back), state);
+}
+
+// A sidecar as versions before the split wrote it (reply lines made by the SMTP client, the
+// Maildir courier and the runner) reads into the parts, and is written back byte for byte, so
+// that older and newer versions can take turns on one queue.
+TEST(QueueFile, StateInTheFormerFormatReadsIntoParts) {
+  const std::string former =
+      "hikyaku-state 1\n"
+      "delay-warned: 1718014400\n"
+      "rcpt: 0 delivered 1 0 bob@example.net 250%202.0.0%20delivered%20to%20maildir\n"
+      "rcpt: 1 pending 3 1718003600 \xe7\x94\xb0\xe4\xb8\xad@example.jp "
+      "451%204.7.1%20greylisted,%20see%20you\n"
+      "rcpt: 2 failed 7 0 %20 connection%20refused%20by%20192.0.2.1:25\n";
+  Envelope env;
+  ASSERT_FALSE(parse_header(encode_header(odd_envelope()), env));
+  env.rcpts[2].address = " ";
+  ASSERT_FALSE(apply_state(former, env));
+  EXPECT_EQ(env.rcpts[0].last_code, 250);
+  EXPECT_EQ(env.rcpts[0].last_enhanced, "2.0.0");
+  EXPECT_EQ(env.rcpts[0].last_text, "delivered to maildir");
+  EXPECT_EQ(env.rcpts[1].last_code, 451);
+  EXPECT_EQ(env.rcpts[1].last_enhanced, "4.7.1");
+  EXPECT_EQ(env.rcpts[1].last_text, "greylisted, see you");
+  EXPECT_EQ(env.rcpts[2].last_code, 0);
+  EXPECT_EQ(env.rcpts[2].last_enhanced, "");
+  EXPECT_EQ(env.rcpts[2].last_text, "connection refused by 192.0.2.1:25");
+  EXPECT_EQ(encode_state(env), former);
 }
 
 TEST(QueueFile, StateKeepsDelayWarned) {

@@ -1,5 +1,6 @@
 // Tests for the Queue runner with a fake Courier: retries, permanent failures, expiry, flush,
 // recovery after a restart, remote recipients without a remote courier, and the delay warning.
+// Time is a ManualClock that the tests advance: no test waits for a retry in real time.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,6 +16,8 @@
 #include <vector>
 
 #include "daemon/queue/queue.hpp"
+#include "lib/base/clock.hpp"
+#include "lib/queue/delivery_result.hpp"
 #include "tests/unit/queue/test_util.hpp"
 
 namespace hk::queue {
@@ -49,9 +52,9 @@ class FakeCourier final : public Courier {
     std::vector<DeliveryResult> out;
     for (const Recipient* r : rcpts) {
       addresses.push_back(r->address);
-      out.push_back({s, s == Status::Delivered   ? "250 2.0.0 ok"
-                        : s == Status::Transient ? "451 4.4.1 try later"
-                                                 : "550 5.1.1 no such user"});
+      out.push_back(s == Status::Delivered   ? DeliveryResult{s, 250, "2.0.0", "ok"}
+                    : s == Status::Transient ? DeliveryResult{s, 451, "4.4.1", "try later"}
+                                             : DeliveryResult{s, 550, "5.1.1", "no such user"});
     }
     co_return out;
   }
@@ -68,10 +71,16 @@ class FakeCourier final : public Courier {
   std::vector<Status> script_;
 };
 
-Envelope make_envelope(std::vector<bool> local) {
+// The one-line form of a recipient's last reply, as logs and hooks show it.
+std::string last_reply(const Recipient& r) {
+  return reply_line(r.last_code, r.last_enhanced, r.last_text);
+}
+
+// Queued at `now`, which is a whole second, as the store keeps it.
+Envelope make_envelope(TimePoint now, std::vector<bool> local) {
   Envelope env;
   env.id = QueueStore::new_id();
-  env.created = std::chrono::time_point_cast<seconds>(std::chrono::system_clock::now());
+  env.created = std::chrono::time_point_cast<seconds>(now);
   env.from = "alice@example.org";
   for (size_t i = 0; i < local.size(); ++i) {
     Recipient r;
@@ -104,25 +113,73 @@ struct Fixture {
   asio::io_context io;
   asio::thread_pool pool{2};
   std::unique_ptr<QueueStore> store = std::make_unique<QueueStore>(tmp.path() / "queue");
+  // Far from the real time on purpose: a decision taken on the system clock would show.
+  base::ManualClock clock{TimePoint(seconds(1718000000))};
 
   Queue::Options options(std::vector<seconds> retry = {seconds(1)},
                          seconds lifetime = seconds(3600)) {
     return Queue::Options{std::move(retry), lifetime, 4, nullptr};
   }
 
+  Envelope envelope(std::vector<bool> local) { return make_envelope(clock.now(), local); }
+
   void put(const Envelope& env) { ASSERT_FALSE(run_sync(io, store->put(env, kMessage))); }
 
-  // Runs the queue until `cond` holds (or 10 s pass), then stops it and waits for run() to end.
-  bool run_until(Queue& q, std::function<bool()> cond) {
-    bool stopped = false;
-    asio::co_spawn(io, q.run(), [&](std::exception_ptr) { stopped = true; });
-    bool ok = run_sync(io, wait_for(std::move(cond), std::chrono::seconds(10)));
-    q.stop();
-    run_sync(io, wait_for([&] { return stopped; }, std::chrono::seconds(10)));
-    EXPECT_TRUE(stopped);
-    return ok;
+  // Drives the io_context until `cond` holds (or 10 s pass); returns whether it held.
+  bool until(std::function<bool()> cond) {
+    return run_sync(io, wait_for(std::move(cond), std::chrono::seconds(10)));
   }
+
+  // Drives the io_context for a moment of real time: long enough for an attempt that is due to
+  // start, so that one that is not due can be seen not to start.
+  void idle() {
+    auto never = [] { return false; };
+    run_sync(io, wait_for(never, std::chrono::milliseconds(50)));
+  }
+
+  // Moves the clock on and lets the runner see it.
+  void advance(Queue& q, seconds d) {
+    clock.advance(d);
+    q.wake_for_test();
+  }
+
+  // Advances the clock by `d` and waits for the attempt that this makes due (the next retry or
+  // the expiry) to finish.
+  bool next_attempt(Queue& q, const FakeCourier& courier, seconds d) {
+    size_t before = courier.calls;
+    advance(q, d);
+    return until([&] { return courier.calls > before && q.in_flight() == 0; });
+  }
+
+  // Runs the queue until `cond` holds (or 10 s pass), then stops it and waits for run() to end.
+  bool run_until(Queue& q, std::function<bool()> cond);
 };
+
+// Runs q.run() on the fixture's io_context while in scope (the fixture's waits drive it); stops
+// the queue and waits for run() to return when it goes out of scope, also after a failed ASSERT.
+class Running {
+ public:
+  Running(Fixture& f, Queue& q) : f_(f), q_(q) {
+    asio::co_spawn(f_.io, q_.run(), [this](std::exception_ptr) { stopped_ = true; });
+  }
+  Running(const Running&) = delete;
+  Running& operator=(const Running&) = delete;
+  ~Running() {
+    q_.stop();
+    f_.until([this] { return stopped_; });
+    EXPECT_TRUE(stopped_);
+  }
+
+ private:
+  Fixture& f_;
+  Queue& q_;
+  bool stopped_ = false;
+};
+
+bool Fixture::run_until(Queue& q, std::function<bool()> cond) {
+  Running running(*this, q);
+  return until(std::move(cond));
+}
 
 bool fs_exists_state(const Fixture& f, const std::string& id) {
   return std::filesystem::exists(f.tmp.path() / "queue" / (id + ".state"));
@@ -131,39 +188,44 @@ bool fs_exists_state(const Fixture& f, const std::string& id) {
 TEST(QueueRunner, TransientThenDelivered) {
   Fixture f;
   FakeCourier local({Status::Transient, Status::Delivered});
-  Queue q(f.io.get_executor(), f.pool, *f.store, f.options(), local, nullptr);
-  Envelope env = make_envelope({true});
+  Queue q(f.io.get_executor(), f.pool, *f.store, f.options({seconds(10)}), local, nullptr, f.clock);
+  Envelope env = f.envelope({true});
   f.put(env);
   q.enqueued(env);
-
-  auto start = std::chrono::steady_clock::now();
-  ASSERT_TRUE(f.run_until(q, [&] { return local.calls == 2 && f.store->list().empty(); }));
-  auto took = std::chrono::steady_clock::now() - start;
-  // The retry waited for the 1 s schedule (±10 % jitter), not less.
-  EXPECT_GE(took, std::chrono::milliseconds(850));
-  EXPECT_LT(took, std::chrono::seconds(5));
+  Running running(f, q);
+  ASSERT_TRUE(f.until([&] { return local.calls == 1 && q.in_flight() == 0; }));
+  // The retry waits for the 10 s schedule (±10 % jitter), not less.
+  f.advance(q, seconds(8));
+  f.idle();
+  EXPECT_EQ(local.calls, 1u);
+  f.advance(q, seconds(4));
+  ASSERT_TRUE(f.until([&] { return local.calls == 2 && q.size() == 0; }));
+  EXPECT_TRUE(f.store->list().empty());
   EXPECT_EQ(local.ids, (std::vector<std::string>{env.id, env.id}));
   EXPECT_EQ(local.last_message, kMessage);
-  EXPECT_EQ(q.size(), 0u);
 }
 
 TEST(QueueRunner, StateIsSavedBetweenAttempts) {
   Fixture f;
   FakeCourier local({Status::Transient});
-  Queue q(f.io.get_executor(), f.pool, *f.store, f.options({seconds(3600)}), local, nullptr);
-  Envelope env = make_envelope({true, true});
+  Queue q(f.io.get_executor(), f.pool, *f.store, f.options({seconds(3600)}), local, nullptr,
+          f.clock);
+  Envelope env = f.envelope({true, true});
   f.put(env);
   q.enqueued(env);
   ASSERT_TRUE(f.run_until(q, [&] { return local.calls == 1 && fs_exists_state(f, env.id); }));
   Envelope loaded;
   ASSERT_FALSE(f.store->load_envelope(env.id, loaded));
-  auto now = std::chrono::system_clock::now();
+  auto now = f.clock.now();
   for (const Recipient& r : loaded.rcpts) {
     EXPECT_EQ(r.state, RcptState::Pending);
     EXPECT_EQ(r.attempts, 1);
-    EXPECT_EQ(r.last_reply, "451 4.4.1 try later");
-    EXPECT_GT(r.next_attempt, now + seconds(3000));
-    EXPECT_LT(r.next_attempt, now + seconds(4000));
+    EXPECT_EQ(r.last_code, 451);
+    EXPECT_EQ(r.last_enhanced, "4.4.1");
+    EXPECT_EQ(r.last_text, "try later");
+    // An hour on the clock, ±10 % jitter; the sidecar keeps whole seconds.
+    EXPECT_GE(r.next_attempt, now + seconds(3239));
+    EXPECT_LE(r.next_attempt, now + seconds(3960));
   }
   EXPECT_EQ(q.size(), 1u);  // still scheduled, an hour from now
 }
@@ -177,12 +239,12 @@ TEST(QueueRunner, PermanentFailureCallsHookAndRemoves) {
   opts.on_failed = [&](const Envelope& env, const std::vector<const Recipient*>& rcpts,
                        std::string_view message) {
     for (const Recipient* r : rcpts) {
-      failed.push_back(env.id + " " + r->address + " " + r->last_reply);
+      failed.push_back(env.id + " " + r->address + " " + last_reply(*r));
     }
     bytes = message;  // the message is removed from the store next: the hook gets the bytes
   };
-  Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, nullptr);
-  Envelope env = make_envelope({true});
+  Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, nullptr, f.clock);
+  Envelope env = f.envelope({true});
   f.put(env);
   q.enqueued(env);
   ASSERT_TRUE(f.run_until(q, [&] { return f.store->list().empty(); }));
@@ -198,8 +260,8 @@ TEST(QueueRunner, ExpiredTransientFails) {
   Queue::Options opts = f.options({seconds(1)}, seconds(60));
   opts.on_failed = [&](const Envelope&, const std::vector<const Recipient*>& rcpts,
                        std::string_view) { hook_calls += static_cast<int>(rcpts.size()); };
-  Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, nullptr);
-  Envelope env = make_envelope({true, true});
+  Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, nullptr, f.clock);
+  Envelope env = f.envelope({true, true});
   env.created -= seconds(120);  // older than its lifetime
   f.put(env);
   q.enqueued(env);
@@ -208,11 +270,40 @@ TEST(QueueRunner, ExpiredTransientFails) {
   EXPECT_EQ(hook_calls, 2);
 }
 
+// However long the retry table's delay, the last attempt falls at the end of the lifetime, and
+// a transient failure then is final.
+TEST(QueueRunner, LastRetryFallsAtExpiry) {
+  Fixture f;
+  FakeCourier local({Status::Transient});
+  int hook_calls = 0;
+  Queue::Options opts = f.options({seconds(3600)}, seconds(60));
+  opts.on_failed = [&](const Envelope&, const std::vector<const Recipient*>& rcpts,
+                       std::string_view) { hook_calls += static_cast<int>(rcpts.size()); };
+  Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, nullptr, f.clock);
+  Envelope env = f.envelope({true});
+  f.put(env);
+  q.enqueued(env);
+  Running running(f, q);
+  ASSERT_TRUE(f.until([&] { return local.calls == 1 && q.in_flight() == 0; }));
+  Envelope loaded;
+  ASSERT_FALSE(f.store->load_envelope(env.id, loaded));
+  EXPECT_EQ(loaded.rcpts[0].next_attempt, env.created + seconds(60));
+  f.advance(q, seconds(59));
+  f.idle();
+  EXPECT_EQ(local.calls, 1u);
+  EXPECT_EQ(hook_calls, 0);
+  f.advance(q, seconds(1));
+  ASSERT_TRUE(f.until([&] { return f.store->list().empty() && q.size() == 0; }));
+  EXPECT_EQ(local.calls, 2u);
+  EXPECT_EQ(hook_calls, 1);
+}
+
 TEST(QueueRunner, FlushRetriesNow) {
   Fixture f;
   FakeCourier local({Status::Transient, Status::Delivered});
-  Queue q(f.io.get_executor(), f.pool, *f.store, f.options({seconds(3600)}), local, nullptr);
-  Envelope env = make_envelope({true});
+  Queue q(f.io.get_executor(), f.pool, *f.store, f.options({seconds(3600)}), local, nullptr,
+          f.clock);
+  Envelope env = f.envelope({true});
   f.put(env);
   q.enqueued(env);
   bool flushed = false;
@@ -229,8 +320,8 @@ TEST(QueueRunner, FlushRetriesNow) {
 TEST(QueueRunner, RemoteRecipientsWaitWithoutRemoteCourier) {
   Fixture f;
   FakeCourier local({Status::Delivered});
-  Queue q(f.io.get_executor(), f.pool, *f.store, f.options(), local, nullptr);
-  Envelope env = make_envelope({true, false});
+  Queue q(f.io.get_executor(), f.pool, *f.store, f.options(), local, nullptr, f.clock);
+  Envelope env = f.envelope({true, false});
   f.put(env);
   q.enqueued(env);
   ASSERT_TRUE(f.run_until(q, [&] { return local.calls == 1 && fs_exists_state(f, env.id); }));
@@ -247,8 +338,8 @@ TEST(QueueRunner, RemoteCourierGetsRemoteRecipients) {
   Fixture f;
   FakeCourier local({Status::Delivered});
   FakeCourier remote({Status::Delivered});
-  Queue q(f.io.get_executor(), f.pool, *f.store, f.options(), local, &remote);
-  Envelope env = make_envelope({false, true, false});
+  Queue q(f.io.get_executor(), f.pool, *f.store, f.options(), local, &remote, f.clock);
+  Envelope env = f.envelope({false, true, false});
   f.put(env);
   q.enqueued(env);
   ASSERT_TRUE(f.run_until(q, [&] { return f.store->list().empty(); }));
@@ -258,14 +349,14 @@ TEST(QueueRunner, RemoteCourierGetsRemoteRecipients) {
 
 TEST(QueueRunner, RecoverAfterReopen) {
   Fixture f;
-  Envelope due = make_envelope({true});
-  Envelope later = make_envelope({true});
-  Envelope finished = make_envelope({true});
+  Envelope due = f.envelope({true});
+  Envelope later = f.envelope({true});
+  Envelope finished = f.envelope({true});
   f.put(due);
   f.put(later);
   f.put(finished);
   later.rcpts[0].attempts = 2;
-  later.rcpts[0].next_attempt = std::chrono::system_clock::now() + seconds(3600);
+  later.rcpts[0].next_attempt = f.clock.now() + seconds(3600);
   ASSERT_FALSE(f.store->save_state(later));
   finished.rcpts[0].state = RcptState::Delivered;  // done, but the crash came before remove()
   ASSERT_FALSE(f.store->save_state(finished));
@@ -273,7 +364,7 @@ TEST(QueueRunner, RecoverAfterReopen) {
   // "Restart": a new store on the same folder, a new runner.
   f.store = std::make_unique<QueueStore>(f.tmp.path() / "queue");
   FakeCourier local({Status::Delivered});
-  Queue q(f.io.get_executor(), f.pool, *f.store, f.options(), local, nullptr);
+  Queue q(f.io.get_executor(), f.pool, *f.store, f.options(), local, nullptr, f.clock);
   run_sync(f.io, test::done(q.recover()));
   EXPECT_EQ(q.size(), 2u);
   ASSERT_TRUE(f.run_until(q, [&] { return local.calls == 1 && f.store->list().size() == 1; }));
@@ -286,9 +377,9 @@ TEST(QueueRunner, ManyMessagesRespectConcurrency) {
   Fixture f;
   FakeCourier local({Status::Delivered});
   local.delay = std::chrono::milliseconds(20);
-  Queue q(f.io.get_executor(), f.pool, *f.store, f.options(), local, nullptr);  // 4 at once
+  Queue q(f.io.get_executor(), f.pool, *f.store, f.options(), local, nullptr, f.clock);  // 4
   for (int i = 0; i < 50; ++i) {
-    Envelope env = make_envelope({true});
+    Envelope env = f.envelope({true});
     f.put(env);
   }
   run_sync(f.io, test::done(q.recover()));
@@ -299,8 +390,8 @@ TEST(QueueRunner, ManyMessagesRespectConcurrency) {
   EXPECT_EQ(q.size(), 0u);
 }
 
-// --- The delay warning. Time is faked by backdating `created`: the runner measures a message's
-// age from it, as it would after hours in the queue. ---
+// --- The delay warning. A message's age is the clock's time since `created`: backdating
+// `created` puts it hours into the queue, and advancing the clock lets the hours pass. ---
 
 // Records every call of the delay warning hook.
 struct Warnings {
@@ -320,7 +411,7 @@ struct Warnings {
       Call c{env.id, {}, {}, retry_until};
       for (const Recipient* r : pending) {
         c.addresses.push_back(r->address);
-        c.replies.push_back(r->last_reply);
+        c.replies.push_back(last_reply(*r));
       }
       calls.push_back(std::move(c));
     };
@@ -340,13 +431,17 @@ TEST(QueueDelayWarning, SentOnceForPendingRecipientsOnly) {
   FakeCourier remote({Status::Transient});
   Warnings warnings;
   Queue::Options opts = warnings.attach(f.options({seconds(1)}, seconds(3600)), seconds(5));
-  Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, &remote);
-  Envelope env = make_envelope({true, false, false});
+  Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, &remote, f.clock);
+  Envelope env = f.envelope({true, false, false});
   env.created -= seconds(10);  // queued 10 s ago: past the 5 s warning time
   f.put(env);
   q.enqueued(env);
+  Running running(f, q);
   // Three attempts: the warning follows the first, and the two retries do not repeat it.
-  ASSERT_TRUE(f.run_until(q, [&] { return remote.calls >= 3; }));
+  ASSERT_TRUE(f.until([&] { return remote.calls == 1 && q.in_flight() == 0; }));
+  ASSERT_TRUE(f.next_attempt(q, remote, seconds(2)));
+  ASSERT_TRUE(f.next_attempt(q, remote, seconds(2)));
+  EXPECT_EQ(remote.calls, 3u);
   ASSERT_EQ(warnings.calls.size(), 1u);
   const Warnings::Call& w = warnings.calls[0];
   EXPECT_EQ(w.id, env.id);
@@ -354,7 +449,7 @@ TEST(QueueDelayWarning, SentOnceForPendingRecipientsOnly) {
   EXPECT_EQ(w.addresses, (std::vector<std::string>{"rcpt1@example.net", "rcpt2@example.net"}));
   EXPECT_EQ(w.replies, (std::vector<std::string>{"451 4.4.1 try later", "451 4.4.1 try later"}));
   EXPECT_EQ(w.retry_until, env.created + seconds(3600));
-  EXPECT_NE(warned_at(f, env.id), TimePoint{});  // recorded in the state sidecar
+  EXPECT_EQ(warned_at(f, env.id), env.created + seconds(10));  // recorded in the state sidecar
   EXPECT_EQ(f.store->list(), std::vector<std::string>{env.id});
 }
 
@@ -365,16 +460,19 @@ TEST(QueueDelayWarning, WarningTimeIsAnAttemptTime) {
   FakeCourier local({Status::Transient});
   Warnings warnings;
   Queue::Options opts = warnings.attach(f.options({seconds(3600)}, seconds(7200)), seconds(3));
-  Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, nullptr);
-  Envelope env = make_envelope({true});
+  Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, nullptr, f.clock);
+  Envelope env = f.envelope({true});
   env.created -= seconds(1);  // warning due 2 s from now, next retry in an hour
   f.put(env);
   q.enqueued(env);
-  auto start = std::chrono::steady_clock::now();
-  ASSERT_TRUE(f.run_until(q, [&] { return !warnings.calls.empty(); }));
-  auto took = std::chrono::steady_clock::now() - start;
-  EXPECT_GE(took, std::chrono::milliseconds(900));  // not before the warning time
-  EXPECT_LT(took, std::chrono::seconds(8));
+  Running running(f, q);
+  ASSERT_TRUE(f.until([&] { return local.calls == 1 && q.in_flight() == 0; }));
+  f.advance(q, seconds(1));
+  f.idle();
+  EXPECT_TRUE(warnings.calls.empty());  // not before the warning time
+  EXPECT_EQ(local.calls, 1u);
+  f.advance(q, seconds(1));
+  ASSERT_TRUE(f.until([&] { return !warnings.calls.empty() && q.in_flight() == 0; }));
   EXPECT_EQ(local.calls, 2u);  // the first attempt, then one at the warning time
   ASSERT_EQ(warnings.calls.size(), 1u);
   EXPECT_EQ(warnings.calls[0].addresses, std::vector<std::string>{"rcpt0@example.net"});
@@ -398,6 +496,7 @@ TEST(QueueDelayWarning, NotSentWhenOffOrForNullSender) {
       {"past lifetime", seconds(5), seconds(2), "alice@example.org", seconds(1)},
   };
   for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
     Fixture f;
     FakeCourier local({Status::Transient});
     Warnings warnings;
@@ -405,21 +504,26 @@ TEST(QueueDelayWarning, NotSentWhenOffOrForNullSender) {
     Queue::Options opts = warnings.attach(f.options({seconds(1)}, c.lifetime), c.delay_warning);
     opts.on_failed = [&](const Envelope&, const std::vector<const Recipient*>& rcpts,
                          std::string_view) { failed += static_cast<int>(rcpts.size()); };
-    Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, nullptr);
-    Envelope env = make_envelope({true});
+    Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, nullptr, f.clock);
+    Envelope env = f.envelope({true});
     env.from = c.from;
     env.created -= c.age;
     f.put(env);
     q.enqueued(env);
     bool expires = c.lifetime < seconds(60);
-    ASSERT_TRUE(f.run_until(q, [&] {
-      return expires ? f.store->list().empty() : local.calls >= 3;
-    })) << c.name;
-    EXPECT_TRUE(warnings.calls.empty()) << c.name;
+    auto done = [&] { return expires ? f.store->list().empty() : local.calls >= 3; };
+    Running running(f, q);
+    ASSERT_TRUE(f.until([&] { return local.calls == 1 && q.in_flight() == 0; }));
+    // A retry every 2 s of the clock, until the message bounces or has had three attempts.
+    for (int step = 0; step < 5 && !done(); ++step) {
+      ASSERT_TRUE(f.next_attempt(q, local, seconds(2)));
+    }
+    ASSERT_TRUE(done());
+    EXPECT_TRUE(warnings.calls.empty());
     if (expires) {
-      EXPECT_EQ(failed, 1) << c.name;  // bounced at the end of its lifetime
+      EXPECT_EQ(failed, 1);  // bounced at the end of its lifetime
     } else {
-      EXPECT_EQ(warned_at(f, env.id), TimePoint{}) << c.name;
+      EXPECT_EQ(warned_at(f, env.id), TimePoint{});
     }
   }
 }
@@ -427,8 +531,7 @@ TEST(QueueDelayWarning, NotSentWhenOffOrForNullSender) {
 TEST(QueueDelayWarning, NotSentWhenDeliveredInTime) {
   struct Case {
     std::string name;
-    seconds age;    // when queued; `created` is whole seconds, so the warning (at 3 s) is due
-                    // more than 2 s - age from now
+    seconds age;    // when queued; the warning (at 3 s) is due 3 s - age from now
     seconds retry;  // after the first attempt, which defers
   };
   // Delivered on the retry, before the warning time; and delivered by the attempt made at the
@@ -436,32 +539,37 @@ TEST(QueueDelayWarning, NotSentWhenDeliveredInTime) {
   const std::vector<Case> cases = {{"before", seconds(0), seconds(1)},
                                    {"at the warning time", seconds(1), seconds(3600)}};
   for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
     Fixture f;
     FakeCourier local({Status::Transient, Status::Delivered});
     Warnings warnings;
     Queue::Options opts = warnings.attach(f.options({c.retry}, seconds(7200)), seconds(3));
-    Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, nullptr);
-    Envelope env = make_envelope({true});
+    Queue q(f.io.get_executor(), f.pool, *f.store, opts, local, nullptr, f.clock);
+    Envelope env = f.envelope({true});
     env.created -= c.age;
     f.put(env);
     q.enqueued(env);
-    ASSERT_TRUE(f.run_until(q, [&] { return f.store->list().empty(); })) << c.name;
-    EXPECT_EQ(local.calls, 2u) << c.name;
-    EXPECT_TRUE(warnings.calls.empty()) << c.name;
-    EXPECT_EQ(q.size(), 0u) << c.name;
+    Running running(f, q);
+    ASSERT_TRUE(f.until([&] { return local.calls == 1 && q.in_flight() == 0; }));
+    ASSERT_TRUE(f.next_attempt(q, local, seconds(2)));
+    EXPECT_TRUE(f.store->list().empty());
+    EXPECT_EQ(local.calls, 2u);
+    EXPECT_TRUE(warnings.calls.empty());
+    EXPECT_EQ(q.size(), 0u);
   }
 }
 
 TEST(QueueDelayWarning, NotSentAgainAfterRestart) {
   Fixture f;
-  Envelope env = make_envelope({true});
+  Envelope env = f.envelope({true});
   env.created -= seconds(10);
   f.put(env);
   {
     FakeCourier local({Status::Transient});
     Warnings warnings;
     Queue q(f.io.get_executor(), f.pool, *f.store,
-            warnings.attach(f.options({seconds(1)}, seconds(3600)), seconds(5)), local, nullptr);
+            warnings.attach(f.options({seconds(1)}, seconds(3600)), seconds(5)), local, nullptr,
+            f.clock);
     q.enqueued(env);
     ASSERT_TRUE(f.run_until(q, [&] { return !warnings.calls.empty(); }));
     EXPECT_EQ(warnings.calls.size(), 1u);
@@ -474,10 +582,14 @@ TEST(QueueDelayWarning, NotSentAgainAfterRestart) {
   FakeCourier local({Status::Transient});
   Warnings warnings;
   Queue q(f.io.get_executor(), f.pool, *f.store,
-          warnings.attach(f.options({seconds(1)}, seconds(3600)), seconds(5)), local, nullptr);
+          warnings.attach(f.options({seconds(1)}, seconds(3600)), seconds(5)), local, nullptr,
+          f.clock);
   run_sync(f.io, test::done(q.recover()));
   EXPECT_EQ(q.size(), 1u);
-  ASSERT_TRUE(f.run_until(q, [&] { return local.calls >= 2; }));
+  Running running(f, q);
+  ASSERT_TRUE(f.next_attempt(q, local, seconds(2)));
+  ASSERT_TRUE(f.next_attempt(q, local, seconds(2)));
+  EXPECT_GE(local.calls, 2u);
   EXPECT_TRUE(warnings.calls.empty());
   EXPECT_EQ(warned_at(f, env.id), first);  // kept by every later state write
 }
@@ -485,24 +597,28 @@ TEST(QueueDelayWarning, NotSentAgainAfterRestart) {
 // A message found past its warning time at startup (the daemon was down) is warned about at once.
 TEST(QueueDelayWarning, RecoveredMessageIsWarnedPromptly) {
   Fixture f;
-  Envelope env = make_envelope({true});
+  Envelope env = f.envelope({true});
   env.created -= seconds(100);
   f.put(env);
   env.rcpts[0].attempts = 4;
-  env.rcpts[0].last_reply = "451 4.4.1 try later";
-  env.rcpts[0].next_attempt = std::chrono::system_clock::now() + seconds(3600);
+  env.rcpts[0].last_code = 451;
+  env.rcpts[0].last_enhanced = "4.4.1";
+  env.rcpts[0].last_text = "try later";
+  env.rcpts[0].next_attempt = f.clock.now() + seconds(3600);
   ASSERT_FALSE(f.store->save_state(env));
 
   f.store = std::make_unique<QueueStore>(f.tmp.path() / "queue");
   FakeCourier local({Status::Transient});
   Warnings warnings;
   Queue q(f.io.get_executor(), f.pool, *f.store,
-          warnings.attach(f.options({seconds(3600)}, seconds(7200)), seconds(60)), local, nullptr);
+          warnings.attach(f.options({seconds(3600)}, seconds(7200)), seconds(60)), local, nullptr,
+          f.clock);
   run_sync(f.io, test::done(q.recover()));
   ASSERT_TRUE(f.run_until(q, [&] { return !warnings.calls.empty(); }));
   EXPECT_EQ(local.calls, 1u);
   ASSERT_EQ(warnings.calls.size(), 1u);
   EXPECT_EQ(warnings.calls[0].addresses, std::vector<std::string>{"rcpt0@example.net"});
+  EXPECT_EQ(warnings.calls[0].replies, std::vector<std::string>{"451 4.4.1 try later"});
 }
 
 }  // namespace

@@ -165,10 +165,14 @@ TEST(QueueStore, StateSidecar) {
 
   loaded.rcpts[0].state = RcptState::Delivered;
   loaded.rcpts[0].attempts = 1;
-  loaded.rcpts[0].last_reply = "250 2.0.0 ok";
+  loaded.rcpts[0].last_code = 250;
+  loaded.rcpts[0].last_enhanced = "2.0.0";
+  loaded.rcpts[0].last_text = "ok";
   loaded.rcpts[1].attempts = 2;
   loaded.rcpts[1].next_attempt = TimePoint(seconds(1718009999));
-  loaded.rcpts[1].last_reply = "451 4.7.1 greylisted\r\nsee you";
+  loaded.rcpts[1].last_code = 451;
+  loaded.rcpts[1].last_enhanced = "4.7.1";
+  loaded.rcpts[1].last_text = "greylisted\r\nsee you";
   ASSERT_FALSE(store.save_state(loaded));
   struct stat st {};
   ASSERT_EQ(::stat((tmp.path() / "queue" / (env.id + ".state")).c_str(), &st), 0);
@@ -177,11 +181,15 @@ TEST(QueueStore, StateSidecar) {
   Envelope again;
   ASSERT_FALSE(store.load_envelope(env.id, again));
   EXPECT_EQ(again.rcpts[0].state, RcptState::Delivered);
-  EXPECT_EQ(again.rcpts[0].last_reply, "250 2.0.0 ok");
+  EXPECT_EQ(again.rcpts[0].last_code, 250);
+  EXPECT_EQ(again.rcpts[0].last_enhanced, "2.0.0");
+  EXPECT_EQ(again.rcpts[0].last_text, "ok");
   EXPECT_EQ(again.rcpts[1].state, RcptState::Pending);
   EXPECT_EQ(again.rcpts[1].attempts, 2);
   EXPECT_EQ(again.rcpts[1].next_attempt, TimePoint(seconds(1718009999)));
-  EXPECT_EQ(again.rcpts[1].last_reply, "451 4.7.1 greylisted\r\nsee you");
+  EXPECT_EQ(again.rcpts[1].last_code, 451);
+  EXPECT_EQ(again.rcpts[1].last_enhanced, "4.7.1");
+  EXPECT_EQ(again.rcpts[1].last_text, "greylisted\r\nsee you");
 
   // The message file itself is never rewritten by state changes.
   std::string msg;
