@@ -97,10 +97,16 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::deliver(
       to.push_back(rcpts[i]->address);
     }
     std::vector<DeliveryResult> got;
-    if (key.rfind("relay:", 0) == 0) {
+    bool relay = key.rfind("relay:", 0) == 0;
+    auto start = std::chrono::steady_clock::now();
+    if (relay) {
       got = co_await by_relay(env, to, message);
     } else {
       got = co_await by_mx(env, key, to, message);
+    }
+    if (opts_.metrics != nullptr) {
+      (relay ? opts_.metrics->relay : opts_.metrics->mx)
+          .record(got, std::chrono::steady_clock::now() - start);
     }
     for (size_t k = 0; k < index.size() && k < got.size(); ++k) {
       results[index[k]] = std::move(got[k]);

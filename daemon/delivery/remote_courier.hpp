@@ -16,6 +16,7 @@
 #include "daemon/delivery/connection_cache.hpp"
 #include "daemon/delivery/mta_sts.hpp"
 #include "daemon/queue/courier.hpp"
+#include "daemon/queue/delivery_metrics.hpp"
 #include "lib/base/clock.hpp"
 #include "lib/config/config.hpp"
 #include "lib/smtp_client/smtp_client.hpp"
@@ -52,6 +53,7 @@ struct RemoteOptions {
   std::filesystem::path mta_sts_dir;
   uint16_t mta_sts_port = 443;  // other ports only for tests
   std::chrono::seconds mta_sts_timeout{60};
+  const queue::DeliveryMetrics* metrics = nullptr;  // when given, every transaction is counted
 };
 
 class RemoteCourier final : public queue::Courier {

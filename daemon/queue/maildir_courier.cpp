@@ -2,6 +2,7 @@
 #include "daemon/queue/maildir_courier.hpp"
 
 #include <cerrno>
+#include <chrono>
 
 #include "daemon/queue/maildir.hpp"
 #include "lib/base/offload.hpp"
@@ -9,8 +10,11 @@
 namespace hk::queue {
 
 MaildirCourier::MaildirCourier(boost::asio::thread_pool& pool, std::filesystem::path mail_dir,
-                               std::string hostname)
-    : pool_(pool), mail_dir_(std::move(mail_dir)), hostname_(std::move(hostname)) {}
+                               std::string hostname, const TransportMetrics* metrics)
+    : pool_(pool),
+      mail_dir_(std::move(mail_dir)),
+      hostname_(std::move(hostname)),
+      metrics_(metrics) {}
 
 DeliveryResult MaildirCourier::result_for(std::error_code ec) {
   using Status = DeliveryResult::Status;
@@ -34,7 +38,8 @@ boost::asio::awaitable<std::vector<DeliveryResult>> MaildirCourier::deliver(
     const Envelope& env, const std::vector<const Recipient*>& rcpts, const std::string& message) {
   // One trip to the pool for all recipients; the references stay valid because this coroutine
   // is suspended until the work is done.
-  co_return co_await base::offload(pool_, [this, &env, &rcpts, &message] {
+  auto start = std::chrono::steady_clock::now();
+  std::vector<DeliveryResult> done = co_await base::offload(pool_, [this, &env, &rcpts, &message] {
     std::vector<DeliveryResult> results;
     results.reserve(rcpts.size());
     for (const Recipient* r : rcpts) {
@@ -43,6 +48,10 @@ boost::asio::awaitable<std::vector<DeliveryResult>> MaildirCourier::deliver(
     }
     return results;
   });
+  if (metrics_ != nullptr) {
+    metrics_->record(done, std::chrono::steady_clock::now() - start);
+  }
+  co_return done;
 }
 
 }  // namespace hk::queue

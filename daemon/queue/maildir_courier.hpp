@@ -8,14 +8,16 @@
 #include <system_error>
 
 #include "daemon/queue/courier.hpp"
+#include "daemon/queue/delivery_metrics.hpp"
 
 namespace hk::queue {
 
 class MaildirCourier final : public Courier {
  public:
-  // `mail_dir` is DATA_DIR/mail; `hostname` goes into the Maildir file names.
+  // `mail_dir` is DATA_DIR/mail; `hostname` goes into the Maildir file names. Each delivery is
+  // counted in `metrics` when given.
   MaildirCourier(boost::asio::thread_pool& pool, std::filesystem::path mail_dir,
-                 std::string hostname);
+                 std::string hostname, const TransportMetrics* metrics = nullptr);
 
   boost::asio::awaitable<std::vector<DeliveryResult>> deliver(
       const Envelope& env, const std::vector<const Recipient*>& rcpts,
@@ -28,6 +30,7 @@ class MaildirCourier final : public Courier {
   boost::asio::thread_pool& pool_;
   std::filesystem::path mail_dir_;
   std::string hostname_;
+  const TransportMetrics* metrics_;
 };
 
 }  // namespace hk::queue

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
 
+#include "daemon/queue/delivery_metrics.hpp"
 #include "daemon/queue/schedule.hpp"
 #include "lib/base/log.hpp"
 #include "lib/base/offload.hpp"
@@ -316,6 +317,9 @@ void Queue::record(Envelope& env, const std::vector<size_t>& index,
       case DeliveryResult::Status::Delivered:
         r.state = RcptState::Delivered;
         outcome = "delivered";
+        if (options_.metrics != nullptr) {
+          options_.metrics->delay.observe(now - env.created);
+        }
         break;
       case DeliveryResult::Status::Permanent:
         r.state = RcptState::Failed;
@@ -326,6 +330,9 @@ void Queue::record(Envelope& env, const std::vector<size_t>& index,
           r.state = RcptState::Failed;
           outcome = "failed";
           expired = true;
+          if (options_.metrics != nullptr) {
+            options_.metrics->expired.inc();
+          }
         } else {
           // The last retry falls at the expiry time at the latest, so a message always gets a
           // final attempt at the end of its lifetime rather than failing unattempted.

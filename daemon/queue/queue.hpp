@@ -29,6 +29,8 @@
 
 namespace hk::queue {
 
+struct DeliveryMetrics;
+
 class Queue {
  public:
   // Called with the recipients that have just failed for good (permanent reply or expiry),
@@ -60,6 +62,7 @@ class Queue {
     // comes first) or without on_delayed.
     std::chrono::seconds delay_warning{0};
     DelayedHook on_delayed = nullptr;
+    const DeliveryMetrics* metrics = nullptr;  // expired recipients, delay to delivery
   };
 
   // All state lives on `ex`, which must be single-threaded (the I/O thread's io_context or a

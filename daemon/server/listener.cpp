@@ -8,9 +8,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <stdexcept>
 
+#include "daemon/server/server_metrics.hpp"
 #include "lib/base/log.hpp"
 #include "lib/config/config.hpp"
-#include "lib/metrics/metrics.hpp"
 
 namespace hk::server {
 
@@ -92,15 +92,15 @@ asio::awaitable<void> Listener::accept_loop() {
     }
     Connection conn(std::move(sock));
     asio::ip::address ip = conn.remote_address();
-    deps_.metrics->inc(std::string("hikyaku_connections_total{port=\"") + port_name(kind_) + "\"}");
+    deps_.metrics->connections_on(kind_).inc();
     if (counts_.total >= limits.max_connections) {
-      deps_.metrics->inc("hikyaku_rejected_total{reason=\"connections\"}");
+      deps_.metrics->rejected_connections.inc();
       conn.abort("421 4.3.2 " + deps_.cfg->hostname + " Too many connections, try later\r\n");
       continue;
     }
     size_t& mine = counts_.per_ip[ip];
     if (mine >= limits.max_connections_per_ip) {
-      deps_.metrics->inc("hikyaku_rejected_total{reason=\"connections-per-ip\"}");
+      deps_.metrics->rejected_connections_per_ip.inc();
       conn.abort("421 4.7.0 " + deps_.cfg->hostname +
                  " Too many connections from your address\r\n");
       continue;
@@ -126,7 +126,7 @@ asio::awaitable<void> Listener::accept_loop() {
           } catch (...) {
             base::log_error() << "session client=" << ip.to_string() << " result=internal-error";
           }
-          metrics->inc("hikyaku_session_errors_total");
+          metrics->session_errors.inc();
         });
   }
 }

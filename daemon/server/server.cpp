@@ -1,4 +1,4 @@
-// Server wiring, signals, periodic reload and the metrics endpoint.
+// Server wiring, signals, periodic reload and the metrics endpoints.
 #include "daemon/server/server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -7,7 +7,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <filesystem>
 
 #include "certs/cert_store.hpp"
@@ -64,7 +63,8 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
   dkim_keys_ = std::make_unique<dkim::DkimKeyring>(cfg_.domains_dir());
   dkim_signer_ = std::make_unique<dkim::DkimSigner>();
   store_ = std::make_unique<queue::QueueStore>(cfg_.queue_dir());
-  local_courier_ = std::make_unique<queue::MaildirCourier>(pool_, cfg_.mail_dir(), cfg_.hostname);
+  local_courier_ = std::make_unique<queue::MaildirCourier>(pool_, cfg_.mail_dir(), cfg_.hostname,
+                                                           &delivery_metrics_.maildir);
   dns::Resolver::Options dns_opts;
   for (const auto& ep : cfg_.dns.servers) {
     dns_opts.servers.push_back(ep.str());
@@ -83,12 +83,14 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
   remote.relays = cfg_.relays;
   remote.mta_sts = cfg_.delivery.mta_sts;
   remote.mta_sts_dir = cfg_.data_dir / "mta-sts";
+  remote.metrics = &delivery_metrics_;
   remote_courier_ = std::make_unique<delivery::RemoteCourier>(io_.get_executor(), *dns_,
                                                               std::move(remote), client_tls);
   queue::Queue::Options opts;
   opts.retry = cfg_.queue.retry;
   opts.lifetime = cfg_.queue.lifetime;
   opts.max_concurrent = cfg_.queue.max_concurrent_deliveries;
+  opts.metrics = &delivery_metrics_;
   // The DSN hook runs on the I/O thread and must not block: the bounce is its own coroutine.
   opts.on_failed = [this](const queue::Envelope& env,
                           const std::vector<const queue::Recipient*>& failed,
@@ -154,13 +156,15 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
   add(cfg_.listen.smtp, Port::Smtp);
   add(cfg_.listen.submission, Port::Submission);
   add(cfg_.listen.submission_tls, Port::SubmissionTls);
+  // The gauges are sampled when the page is built, on the I/O thread that owns what they count.
+  auto scrape = [this] {
+    metrics_.queue_size.set(static_cast<int64_t>(queue_->size()));
+    metrics_.connections.set(static_cast<int64_t>(counts_.total));
+    return registry_.render();
+  };
   for (const auto& ep : cfg_.listen.metrics) {
-    tcp::endpoint tep(asio::ip::make_address(ep.host), ep.port);
-    tcp::acceptor& a = metrics_acceptors_.emplace_back(io_.get_executor());
-    a.open(tep.protocol());
-    a.set_option(tcp::acceptor::reuse_address(true));
-    a.bind(tep);
-    a.listen();
+    metrics_endpoints_.push_back(
+        std::make_unique<metrics::Endpoint>(io_.get_executor(), ep.host, ep.port, scrape));
   }
 }
 
@@ -176,11 +180,10 @@ void Server::run() {
     asio::co_spawn(io_, l->accept_loop(),
                    [](std::exception_ptr e) { log_spawn_error(e, "listener"); });
   }
-  for (auto& a : metrics_acceptors_) {
-    base::log_info() << "listening metrics=" << a.local_endpoint().address().to_string() << ":"
-                     << a.local_endpoint().port();
-    asio::co_spawn(io_, metrics_loop(a),
-                   [](std::exception_ptr e) { log_spawn_error(e, "metrics"); });
+  for (auto& m : metrics_endpoints_) {
+    base::log_info() << "listening metrics=" << m->local_endpoint().address().to_string() << ":"
+                     << m->local_endpoint().port();
+    asio::co_spawn(io_, m->run(), [](std::exception_ptr e) { log_spawn_error(e, "metrics"); });
   }
   base::log_info() << "listening control=" << control_->path().string();
   asio::co_spawn(io_, control_->run(), [](std::exception_ptr e) { log_spawn_error(e, "control"); });
@@ -202,9 +205,8 @@ void Server::stop() {
   for (auto& l : listeners_) {
     l->close();
   }
-  boost::system::error_code ec;
-  for (auto& a : metrics_acceptors_) {
-    a.close(ec);
+  for (auto& m : metrics_endpoints_) {
+    m->close();
   }
   control_->close();
   queue_->stop();
@@ -235,21 +237,21 @@ void Server::reload(bool forced) {
   auto cr = forced ? certs_->reload() : certs_->reload_if_changed();
   if (!cr.error.empty()) {
     base::log_error() << "reload what=certs result=kept-old error=" << base::log_quote(cr.error);
-    metrics_.inc("hikyaku_reload_errors_total{what=\"certs\"}");
+    metrics_.reload_errors_certs.inc();
   } else if (cr.changed) {
     base::log_info() << "reload what=certs result=ok";
   }
   auto kr = dkim_keys_->reload_if_changed();
   if (!kr.error.empty()) {
     base::log_error() << "reload what=dkim result=kept-old error=" << base::log_quote(kr.error);
-    metrics_.inc("hikyaku_reload_errors_total{what=\"dkim\"}");
+    metrics_.reload_errors_dkim.inc();
   } else if (kr.changed) {
     base::log_info() << "reload what=dkim result=ok";
   }
   auto dr = domains_->reload_if_changed();
   if (!dr.error.empty()) {
     base::log_error() << "reload what=domains result=kept-old error=" << base::log_quote(dr.error);
-    metrics_.inc("hikyaku_reload_errors_total{what=\"domains\"}");
+    metrics_.reload_errors_domains.inc();
   } else if (dr.reloaded) {
     base::log_info() << "reload what=domains result=ok";
   }
@@ -264,36 +266,6 @@ asio::awaitable<void> Server::reload_loop() {
       co_return;
     }
     reload(false);
-  }
-}
-
-asio::awaitable<void> Server::metrics_loop(tcp::acceptor& acceptor) {
-  for (;;) {
-    auto [ec, sock] = co_await acceptor.async_accept(kTuple);
-    if (ec) {
-      co_return;
-    }
-    // One request per connection, answered whatever it asked: the exposition is the only page.
-    std::array<char, 1024> buf;
-    asio::steady_timer t(io_, std::chrono::seconds(2));
-    t.async_wait([&sock](const boost::system::error_code& e) {
-      if (!e) {
-        boost::system::error_code ignored;
-        sock.close(ignored);
-      }
-    });
-    co_await sock.async_read_some(asio::buffer(buf), kTuple);
-    t.cancel();
-    metrics_.set("hikyaku_queue_size", static_cast<int64_t>(queue_->size()));
-    metrics_.set("hikyaku_connections", static_cast<int64_t>(counts_.total));
-    std::string body = metrics_.render();
-    std::string resp =
-        "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
-        "Content-Length: " +
-        std::to_string(body.size()) + "\r\n\r\n" + body;
-    co_await asio::async_write(sock, asio::buffer(resp), kTuple);
-    boost::system::error_code ignored;
-    sock.close(ignored);
   }
 }
 

@@ -8,10 +8,13 @@
 #include <memory>
 #include <vector>
 
+#include "daemon/queue/delivery_metrics.hpp"
 #include "daemon/server/listener.hpp"
+#include "daemon/server/server_metrics.hpp"
 #include "lib/base/clock.hpp"
 #include "lib/config/config.hpp"
-#include "lib/metrics/metrics.hpp"
+#include "lib/metrics/endpoint.hpp"
+#include "lib/metrics/registry.hpp"
 
 namespace hk::domains {
 class DomainsWatcher;
@@ -52,14 +55,16 @@ class Server {
  private:
   boost::asio::awaitable<void> signals();
   boost::asio::awaitable<void> reload_loop();
-  boost::asio::awaitable<void> metrics_loop(boost::asio::ip::tcp::acceptor& acceptor);
   void reload(bool forced);
   void stop();
 
   config::Config cfg_;
   boost::asio::io_context io_{1};
   boost::asio::thread_pool pool_{2};
-  Metrics metrics_;
+  // Registered before anything that updates them; the handles live as long as the Server.
+  metrics::Registry registry_;
+  queue::DeliveryMetrics delivery_metrics_ = queue::register_delivery_metrics(registry_);
+  ServerMetrics metrics_ = register_server_metrics(registry_, delivery_metrics_);
   ConnectionCounts counts_;
   std::unique_ptr<domains::DomainsWatcher> domains_;
   std::unique_ptr<certs::CertStore> certs_;
@@ -74,7 +79,7 @@ class Server {
   std::unique_ptr<queue::Queue> queue_;
   std::unique_ptr<ControlServer> control_;  // after queue_: destroyed first
   std::vector<std::unique_ptr<Listener>> listeners_;
-  std::vector<boost::asio::ip::tcp::acceptor> metrics_acceptors_;
+  std::vector<std::unique_ptr<metrics::Endpoint>> metrics_endpoints_;
   bool stopping_ = false;
 };
 

@@ -18,6 +18,7 @@
 #include "daemon/queue/queue_store.hpp"
 #include "daemon/server/message_checks.hpp"
 #include "daemon/server/received.hpp"
+#include "daemon/server/server_metrics.hpp"
 #include "domains/domains.hpp"
 #include "domains/watcher.hpp"
 #include "lib/base/log.hpp"
@@ -27,7 +28,6 @@
 #include "lib/dkim/keyring.hpp"
 #include "lib/dkim/signer.hpp"
 #include "lib/dkim/verify_dns.hpp"
-#include "lib/metrics/metrics.hpp"
 #include "lib/smtp/auth.hpp"
 #include "lib/smtp/command.hpp"
 #include "lib/smtp/data_reader.hpp"
@@ -160,9 +160,7 @@ class Session {
       phase_ = Phase::Greeted;
     }
   }
-  void reject(const char* reason) {
-    deps_.metrics->inc(std::string("hikyaku_rejected_total{reason=\"") + reason + "\"}");
-  }
+  void reject(metrics::Counter& reason) { reason.inc(); }
 
   Connection& conn_;
   Deps deps_;
@@ -264,7 +262,7 @@ void Session::on_timer(const boost::system::error_code& ec) {
   // RFC 5321 §4.5.3.2: the server may close after its timeout; tell the client why. Closing the
   // socket ends the read the session is waiting in.
   base::log_info() << "session client=" << client_ip_ << " result=timeout";
-  deps_.metrics->inc("hikyaku_session_timeouts_total");
+  deps_.metrics->session_timeouts.inc();
   conn_.abort("421 4.4.2 " + cfg_.hostname + " Timeout exceeded, closing connection\r\n");
 }
 
@@ -282,7 +280,7 @@ asio::awaitable<void> Session::run() {
     if (ec) {
       base::log_info() << "session client=" << client_ip_
                        << " result=tls-failed error=" << base::log_quote(ec.message());
-      deps_.metrics->inc("hikyaku_tls_handshake_failures_total");
+      deps_.metrics->tls_handshake_failures.inc();
       co_return;
     }
   }
@@ -411,7 +409,7 @@ Reply Session::on_mail(const smtp::Command& cmd) {
     return error(Reply(503, "5.5.1", "Nested MAIL command"));
   }
   if (needs_auth()) {
-    reject("auth-required");
+    reject(deps_.metrics->rejected_auth_required);
     return error(Reply(530, "5.7.0", "Authentication required"));  // RFC 4954 §6
   }
   auto parsed = smtp::parse_mail_from(cmd.arg, kExtensions);
@@ -420,7 +418,7 @@ Reply Session::on_mail(const smtp::Command& cmd) {
   }
   smtp::MailFrom& m = parsed.value;
   if (m.size && *m.size > cfg_.limits.max_message_size) {
-    reject("size");
+    reject(deps_.metrics->rejected_size);
     // RFC 1870 §6.1: the declared size already exceeds the fixed maximum.
     return Reply(552, "5.3.4", "Message size exceeds fixed maximum message size");
   }
@@ -431,7 +429,7 @@ Reply Session::on_mail(const smtp::Command& cmd) {
   if (!auth_user_.empty()) {
     auto doms = deps_.domains->current();
     if (m.from.is_null() || !doms->may_send_as(auth_user_, m.from.local, m.from.domain)) {
-      reject("sender");
+      reject(deps_.metrics->rejected_sender);
       base::log_info() << "session client=" << client_ip_ << " auth=" << auth_user_
                        << " from=" << base::log_quote(sender) << " result=rejected reason=sender";
       return error(
@@ -443,7 +441,7 @@ Reply Session::on_mail(const smtp::Command& cmd) {
       ok = ok || d == m.from.domain;
     }
     if (!ok) {
-      reject("sender");
+      reject(deps_.metrics->rejected_sender);
       return error(Reply(553, "5.7.1", "Sender domain not allowed from this network"));
     }
   }
@@ -462,7 +460,7 @@ Reply Session::on_rcpt(const smtp::Command& cmd) {
   }
   smtp::Address to = parsed.value.to;
   if (rcpt_count_ >= cfg_.limits.max_recipients) {
-    reject("recipients");
+    reject(deps_.metrics->rejected_recipients);
     return Reply(452, "4.5.3", "Too many recipients");  // RFC 5321 §4.5.3.1.10
   }
   if (to.utf8 && !(mail_ && mail_->smtputf8)) {
@@ -470,7 +468,7 @@ Reply Session::on_rcpt(const smtp::Command& cmd) {
   }
   if (to.literal) {
     // Address literals would let anyone aim us at an arbitrary host: never accepted.
-    reject("relay");
+    reject(deps_.metrics->rejected_relay);
     return error(Reply(550, "5.7.1", "Address literals are not accepted"));
   }
   auto doms = deps_.domains->current();
@@ -493,7 +491,7 @@ Reply Session::on_rcpt(const smtp::Command& cmd) {
       return Reply(451, "4.3.0", "Local configuration error resolving recipient");
     }
     if (res.targets.empty()) {
-      reject("unknown-user");
+      reject(deps_.metrics->rejected_unknown_user);
       return error(Reply(550, "5.1.1", "No such user here"));
     }
     for (const auto& t : res.targets) {
@@ -511,7 +509,7 @@ Reply Session::on_rcpt(const smtp::Command& cmd) {
     }
   } else {
     if (!may_relay()) {
-      reject("relay");
+      reject(deps_.metrics->rejected_relay);
       base::log_info() << "session client=" << client_ip_ << " rcpt=" << base::log_quote(original)
                        << " result=rejected reason=relay";
       return error(Reply(550, "5.7.1", "Relaying denied"));
@@ -562,7 +560,9 @@ asio::awaitable<Reply> Session::on_data() {
   }
   touch(cfg_.limits.command_timeout);
   if (reader.error() != smtp::DataReader::Error::None) {
-    reject(reader.error() == smtp::DataReader::Error::TooBig ? "size" : "bare-line-ending");
+    reject(reader.error() == smtp::DataReader::Error::TooBig
+               ? deps_.metrics->rejected_size
+               : deps_.metrics->rejected_bare_line_ending);
     reset_transaction();
     co_return smtp::reply_for(reader.error());
   }
@@ -574,7 +574,7 @@ asio::awaitable<Reply> Session::on_data() {
 
 asio::awaitable<Reply> Session::store(std::string body, int hops) {
   if (hops >= cfg_.limits.max_received_headers) {
-    reject("loop");
+    reject(deps_.metrics->rejected_loop);
     co_return Reply(554, "5.4.6", "Too many hops, mail loop suspected");  // RFC 5321 §6.3
   }
   const bool submission = may_relay();
@@ -585,7 +585,7 @@ asio::awaitable<Reply> Session::store(std::string body, int hops) {
       std::string local = at == std::string::npos ? addr : addr.substr(0, at);
       std::string domain = at == std::string::npos ? "" : addr.substr(at + 1);
       if (!doms->may_send_as(auth_user_, local, domain)) {
-        reject("from-header");
+        reject(deps_.metrics->rejected_from_header);
         co_return Reply(550, "5.7.1",
                         "From: header address <" + addr + "> not allowed for user " + auth_user_);
       }
@@ -646,8 +646,7 @@ asio::awaitable<Reply> Session::store(std::string body, int hops) {
         base::log_error() << "id=" << env.id << " dkim=error domain=" << domain
                           << " error=" << base::log_quote(e);
       }
-      deps_.metrics->inc(headers.empty() ? "hikyaku_dkim_total{result=\"error\"}"
-                                         : "hikyaku_dkim_total{result=\"signed\"}");
+      (headers.empty() ? deps_.metrics->dkim_error : deps_.metrics->dkim_signed).inc();
       message.insert(0, headers);
     }
   }
@@ -674,13 +673,13 @@ asio::awaitable<Reply> Session::store(std::string body, int hops) {
   if (ec) {
     base::log_error() << "id=" << env.id << " client=" << client_ip_
                       << " result=queue-error error=" << base::log_quote(ec.message());
-    deps_.metrics->inc("hikyaku_queue_write_errors_total");
+    deps_.metrics->queue_write_errors.inc();
     co_return Reply(451, "4.3.0", "Temporary failure storing the message, try again later");
   }
-  deps_.metrics->inc("hikyaku_accepted_total");
-  deps_.metrics->inc("hikyaku_accepted_bytes_total", message.size());
+  deps_.metrics->accepted.inc();
+  deps_.metrics->accepted_bytes.inc(message.size());
   if (delivered) {
-    deps_.metrics->inc("hikyaku_delivered_total{via=\"maildir\"}", env.rcpts.size());
+    deps_.metrics->delivered_maildir.inc(env.rcpts.size());
   }
   {
     auto line = base::log_info();
@@ -709,13 +708,12 @@ asio::awaitable<Reply> Session::check_spf() {
   std::string sender = mail_->from.is_null() ? "" : mail_->from.str();
   spf::Outcome o = co_await spf::check_host(*deps_.dns, conn_.remote_address(), domain, sender,
                                             helo_, cfg_.hostname);
-  deps_.metrics->inc(std::string("hikyaku_spf_total{result=\"") +
-                     std::string(spf::to_string(o.result)) + "\"}");
+  deps_.metrics->spf(o.result).inc();
   base::log_info() << "session client=" << client_ip_ << " from=<" << sender
                    << "> spf=" << spf::to_string(o.result)
                    << " mechanism=" << base::log_quote(o.mechanism);
   if (o.result == spf::Result::Fail && cfg_.spf.reject_fail) {
-    reject("spf");
+    reject(deps_.metrics->rejected_spf);
     reset_transaction();
     // RFC 7372 §3.2: 5.7.23, SPF validation failed; the domain's explanation when it has one.
     std::string why = o.explanation.empty() ? "SPF check failed for " + domain : o.explanation;
@@ -747,11 +745,11 @@ asio::awaitable<std::optional<Reply>> Session::on_starttls(const smtp::Command& 
   if (ec) {
     base::log_info() << "session client=" << client_ip_
                      << " result=tls-failed error=" << base::log_quote(ec.message());
-    deps_.metrics->inc("hikyaku_tls_handshake_failures_total");
+    deps_.metrics->tls_handshake_failures.inc();
     conn_.close();
     co_return std::nullopt;
   }
-  deps_.metrics->inc("hikyaku_tls_sessions_total");
+  deps_.metrics->tls_sessions.inc();
   // RFC 3207 §4.2: forget everything learned before TLS; the client starts over with EHLO.
   reset_transaction();
   phase_ = Phase::Connected;
@@ -849,12 +847,12 @@ asio::awaitable<Reply> Session::on_auth(const smtp::Command& cmd) {
   std::optional<std::string> user = co_await base::offload(*deps_.pool, std::move(check));
   if (user) {
     auth_user_ = *user;
-    deps_.metrics->inc("hikyaku_auth_total{result=\"ok\"}");
+    deps_.metrics->auth_ok.inc();
     base::log_info() << "session client=" << client_ip_ << " auth=" << auth_user_
                      << " result=authenticated";
     co_return Reply(235, "2.7.0", "Authentication successful");
   }
-  deps_.metrics->inc("hikyaku_auth_total{result=\"failed\"}");
+  deps_.metrics->auth_failed.inc();
   base::log_info() << "session client=" << client_ip_ << " user=" << base::log_quote(username)
                    << " result=auth-failed";
   if (static_cast<size_t>(++auth_failures_) >= cfg_.limits.max_auth_failures) {

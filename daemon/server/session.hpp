@@ -35,7 +35,7 @@ class DkimSigner;
 
 namespace hk::server {
 
-class Metrics;
+struct ServerMetrics;
 
 // Which listener accepted the connection; it decides what the session offers and requires.
 enum class Port {
@@ -53,7 +53,7 @@ struct Deps {
   queue::QueueStore* store = nullptr;
   queue::Queue* queue = nullptr;
   boost::asio::thread_pool* pool = nullptr;
-  Metrics* metrics = nullptr;
+  const ServerMetrics* metrics = nullptr;
   dns::Lookup* dns = nullptr;  // SPF and DKIM-key lookups for unauthenticated mail on port 25
   const dkim::DkimKeyring* dkim_keys = nullptr;  // signing keys of the local domains
   const dkim::DkimSigner* dkim_signer = nullptr;

@@ -1,10 +1,10 @@
-// HttpsGet: one bounded HTTPS GET for MTA-STS policies (RFC 8461 §3.3).
+// HttpsGet: one bounded HTTPS GET for MTA-STS policies (RFC 8461 §3.3); Boost.Beast writes the
+// request and parses the response over the TLS stream.
 #include "lib/http/https_get.hpp"
 
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -13,11 +13,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
-#include <cctype>
-#include <charconv>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
 #include <memory>
-#include <optional>
 #include <string_view>
 #include <variant>
 
@@ -27,6 +30,8 @@ namespace hk::delivery {
 namespace {
 
 namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
 using namespace boost::asio::experimental::awaitable_operators;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
@@ -34,73 +39,49 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 // The status line and header fields of a policy response are short; 16 KiB is generous.
 constexpr std::size_t kMaxHeader = 16 * 1024;
-constexpr std::size_t kReadChunk = 4096;
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) { return base::trim(s, " \t\r"); }
-
-struct Head {
-  int status = 0;
-  std::optional<std::size_t> content_length;
-  std::string content_type;
-  bool chunked_or_encoded = false;
-};
-
-// Parses the status line and header fields (RFC 9112 §4, §5); an error text, or empty.
-std::string parse_head(std::string_view head, Head& out) {
-  size_t eol = head.find("\r\n");
-  std::string_view status_line = head.substr(0, eol);
-  // "HTTP/1.1 200 OK": the version, one space, three digits, then a space or the end.
-  if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." || status_line[8] != ' ' ||
-      (status_line.size() > 12 && status_line[12] != ' ')) {
-    return "malformed status line";
-  }
-  std::string_view code = status_line.substr(9, 3);
-  auto [p, ec] = std::from_chars(code.data(), code.data() + code.size(), out.status);
-  if (ec != std::errc() || p != code.data() + code.size() || out.status < 100) {
-    return "malformed status line";
-  }
-  std::string_view rest = eol == std::string_view::npos ? std::string_view() : head.substr(eol + 2);
-  while (!rest.empty()) {
-    size_t e = rest.find("\r\n");
-    std::string_view line = rest.substr(0, e);
-    rest = e == std::string_view::npos ? std::string_view() : rest.substr(e + 2);
-    if (line.empty()) {
-      continue;
-    }
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) {
-      return "malformed header field";
-    }
-    std::string name = lower(line.substr(0, colon));
-    std::string_view value = trim(line.substr(colon + 1));
-    if (name == "content-length") {
-      std::size_t n = 0;
-      auto [q, lec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (lec != std::errc() || q != value.data() + value.size() || value.empty() ||
-          (out.content_length && *out.content_length != n)) {
-        return "malformed Content-Length";
-      }
-      out.content_length = n;
-    } else if (name == "content-type") {
-      out.content_type = std::string(value);
-    } else if (name == "transfer-encoding" || name == "content-encoding") {
-      // We asked in HTTP/1.0 and offered no encoding: neither may come back (RFC 9112 §6.1).
-      out.chunked_or_encoded = true;
-    }
-  }
-  return "";
+std::string_view trim(beast::string_view s) {
+  return base::trim(std::string_view(s.data(), s.size()), " \t");
 }
 
 bool is_text_plain(std::string_view content_type) {
-  std::string_view media = trim(content_type.substr(0, content_type.find(';')));
-  return lower(media) == "text/plain";
+  return beast::iequals(trim(content_type.substr(0, content_type.find(';'))), "text/plain");
+}
+
+// Why a response from `peer` could not be read, for the log. `header_done` tells a cut body
+// from a cut header; `end_known` whether the body's end is marked (Content-Length or chunked)
+// rather than being the end of the connection.
+std::string read_error(const boost::system::error_code& ec, bool header_done, bool end_known,
+                       const std::string& peer) {
+  if (ec == http::error::header_limit) {
+    return "response header too large from " + peer;
+  }
+  if (ec == http::error::bad_version || ec == http::error::bad_status ||
+      ec == http::error::bad_reason) {
+    return "malformed status line from " + peer;
+  }
+  if (ec == http::error::bad_field || ec == http::error::bad_value ||
+      ec == http::error::bad_line_ending || ec == http::error::bad_obs_fold) {
+    return "malformed header field from " + peer;
+  }
+  if (ec == http::error::bad_content_length) {
+    return "malformed Content-Length from " + peer;
+  }
+  if (ec == http::error::bad_transfer_encoding || ec == http::error::bad_chunk ||
+      ec == http::error::bad_chunk_extension) {
+    return "malformed chunked body from " + peer;
+  }
+  bool closed = ec == http::error::end_of_stream || ec == http::error::partial_message ||
+                ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+  if (closed && !header_done) {
+    return "connection closed by " + peer + " before a complete response";
+  }
+  // A missing close_notify (stream_truncated) is harmless when the body's end is marked; when
+  // the body runs to the end of the connection it is the only sign of a cut, so it fails.
+  if (closed && end_known) {
+    return "response truncated by " + peer;
+  }
+  return "reading from " + peer + ": " + ec.message();
 }
 
 // One connection to one address; the watchdog closes the socket at the deadline, which also
@@ -170,85 +151,72 @@ class Attempt {
       co_return failed("certificate of " + peer_ + " not verified for " + req_.host);
     }
     reached_ = true;
-    // HTTP/1.0 so that the answer is never chunked; "Connection: close" as §3.3 asks.
-    std::string request = "GET " + req_.path + " HTTP/1.0\r\nHost: " + req_.host +
-                          "\r\nConnection: close\r\nAccept: text/plain\r\n"
-                          "User-Agent: hikyaku\r\n\r\n";
-    auto [wec, wn] = co_await asio::async_write(tls_, asio::buffer(request), kTuple);
+
+    // HTTP/1.1 (RFC 9112) with "Connection: close": one request per connection, so the body
+    // ends at Content-Length, at the last chunk or at the close. No content coding is accepted
+    // (RFC 9110 §12.5.3: "identity" alone).
+    http::request<http::empty_body> request(http::verb::get, req_.path, 11);
+    request.set(http::field::host, req_.host);
+    request.set(http::field::connection, "close");
+    request.set(http::field::accept, "text/plain");
+    request.set(http::field::accept_encoding, "identity");
+    request.set(http::field::user_agent, "hikyaku");
+    auto [wec, wn] = co_await http::async_write(tls_, request, kTuple);
     if (wec) {
       co_return failed("cannot send request to " + peer_ + ": " + wec.message());
     }
-    std::string in;
-    std::optional<Head> head;
-    std::size_t body_start = 0;
-    bool eof = false;
-    for (;;) {
-      if (!head) {
-        size_t end = in.find("\r\n\r\n");
-        if (end != std::string::npos) {
-          head.emplace();
-          std::string err = parse_head(std::string_view(in).substr(0, end), *head);
-          if (!err.empty()) {
-            co_return failed(err + " from " + peer_);
-          }
-          body_start = end + 4;
-          if (head->status != 200) {
-            // §3.3: only a 200 counts, and redirects are never followed.
-            std::string why = "HTTP status " + std::to_string(head->status) + " from " + peer_;
-            if (head->status / 100 == 3) {
-              why += " (redirects are not followed, RFC 8461 §3.3)";
-            }
-            HttpsResult r = failed(why);
-            r.status = head->status;
-            co_return r;
-          }
-          if (head->chunked_or_encoded) {
-            co_return failed("unexpected transfer or content encoding from " + peer_);
-          }
-          if (head->content_length && *head->content_length > req_.max_body) {
-            co_return failed("policy larger than " + std::to_string(req_.max_body) +
-                             " bytes from " + peer_);
-          }
-        } else if (in.size() > kMaxHeader) {
-          co_return failed("response header too large from " + peer_);
-        }
+
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.header_limit(kMaxHeader);
+    // The status is judged before the size, so a large error page reads as its status: no body
+    // limit until the header is in.
+    parser.body_limit(boost::none);
+    auto [rec, rn] = co_await http::async_read_header(tls_, buffer, parser, kTuple);
+    if (rec) {
+      co_return failed(read_error(rec, false, false, peer_));
+    }
+    const http::response<http::string_body>& res = parser.get();
+    if (res.version() != 10 && res.version() != 11) {
+      co_return failed("malformed status line from " + peer_);
+    }
+    int status = static_cast<int>(res.result_int());
+    if (status != 200) {
+      // §3.3: only a 200 counts, and redirects are never followed.
+      std::string why = "HTTP status " + std::to_string(status) + " from " + peer_;
+      if (status / 100 == 3) {
+        why += " (redirects are not followed, RFC 8461 §3.3)";
       }
-      if (head) {
-        std::size_t have = in.size() - body_start;
-        if (have > req_.max_body) {
-          co_return failed("policy larger than " + std::to_string(req_.max_body) + " bytes from " +
-                           peer_);
-        }
-        if (head->content_length && have >= *head->content_length) {
-          in.resize(body_start + *head->content_length);
-          break;
-        }
-        if (eof) {
-          if (head->content_length) {
-            co_return failed("response truncated by " + peer_);
-          }
-          break;
-        }
-      } else if (eof) {
-        co_return failed("connection closed by " + peer_ + " before a complete response");
-      }
-      std::size_t old = in.size();
-      in.resize(old + kReadChunk);
-      auto [rec, n] =
-          co_await tls_.async_read_some(asio::buffer(in.data() + old, kReadChunk), kTuple);
-      in.resize(old + n);
-      if (rec == asio::error::eof) {
-        eof = true;  // a clean close_notify
-      } else if (rec == asio::ssl::error::stream_truncated && head && head->content_length) {
-        eof = true;  // a missing close_notify is harmless when the length is known
-      } else if (rec) {
-        co_return failed("reading from " + peer_ + ": " + rec.message());
-      }
+      HttpsResult r = failed(why);
+      r.status = status;
+      co_return r;
+    }
+    // The parser decodes "chunked" (RFC 9112 §7.1); any other transfer coding, or a content
+    // coding we did not offer, would leave bytes that are not the policy.
+    auto te = res.find(http::field::transfer_encoding);
+    auto ce = res.find(http::field::content_encoding);
+    if ((te != res.end() && !beast::iequals(trim(te->value()), "chunked")) ||
+        (ce != res.end() && !beast::iequals(trim(ce->value()), "identity"))) {
+      co_return failed("unexpected transfer or content encoding from " + peer_);
+    }
+    if (parser.content_length() && *parser.content_length() > req_.max_body) {
+      co_return failed("policy larger than " + std::to_string(req_.max_body) + " bytes from " +
+                       peer_);
+    }
+    parser.body_limit(req_.max_body);
+    auto [bec, bn] = co_await http::async_read(tls_, buffer, parser, kTuple);
+    if (bec == http::error::body_limit) {
+      co_return failed("policy larger than " + std::to_string(req_.max_body) + " bytes from " +
+                       peer_);
+    }
+    if (bec) {
+      bool end_known = parser.content_length().has_value() || parser.chunked();
+      co_return failed(read_error(bec, true, end_known, peer_));
     }
     HttpsResult r;
-    r.status = head->status;
-    r.content_type = head->content_type;
-    r.body = in.substr(body_start);
+    r.status = status;
+    r.content_type = std::string(trim(res[http::field::content_type]));
+    r.body = std::move(parser.get().body());
     boost::system::error_code ignored;
     sock_.close(ignored);
     if (!is_text_plain(r.content_type)) {

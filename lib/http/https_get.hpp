@@ -1,6 +1,7 @@
 // HttpsGet: the smallest HTTPS client that fetches an MTA-STS policy (RFC 8461 §3.3) — one GET
-// over TLS with SNI and a verified certificate, HTTP/1.0 with "Connection: close", only a 200
-// accepted, never a redirect, the body bounded and the whole fetch under one deadline.
+// over TLS with SNI and a verified certificate, HTTP/1.1 with "Connection: close" (Boost.Beast's
+// parser: header limit, body limit, chunked transfer coding), only a 200 accepted, never a
+// redirect, the body bounded and the whole fetch under one deadline.
 // SECURITY: the server is untrusted: every read is bounded, the certificate must verify for the
 // host name, and a response that is not a plain 200 with a body within the limit is a failure.
 #pragma once

@@ -26,4 +26,10 @@ check "sender rules for authenticated users" dialog "$D/sender-rules.smtp" "$TLS
 check "authenticated relay queued for the remote recipient" wait_for 1 queue_count
 check "metrics count relay rejections" \
   bash -c "curl -sf http://127.0.0.1:$METRICS_PORT/metrics | grep -q 'hikyaku_rejected_total{reason=\"relay\"}'"
+check "metrics page passes promtool" \
+  bash -c "curl -sf http://127.0.0.1:$METRICS_PORT/metrics | promtool check metrics"
+check "metrics endpoint: 404 elsewhere, 405 for POST" \
+  bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code} ' http://127.0.0.1:$METRICS_PORT/ \
+                 --next -s -o /dev/null -w '%{http_code}' -X POST \
+                 http://127.0.0.1:$METRICS_PORT/metrics)\" = '404 405' ]"
 finish

@@ -118,6 +118,46 @@ TEST_F(HttpsGetTest, RefusesOversizeBodyWithoutLength) {
   EXPECT_NE(r.error.find("larger than 65536"), std::string::npos) << r.error;
 }
 
+TEST_F(HttpsGetTest, DecodesAChunkedBody) {
+  test::PolicyServer srv(flags({"--chunked"}));
+  ASSERT_TRUE(srv.started());
+  HttpsResult r = get(srv.port());
+  EXPECT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.body, kPolicy);
+}
+
+TEST_F(HttpsGetTest, RefusesOversizeChunkedBody) {
+  test::PolicyServer srv(flags({"--chunked", "--big", "70000"}));
+  ASSERT_TRUE(srv.started());
+  HttpsResult r = get(srv.port());
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("larger than 65536"), std::string::npos) << r.error;
+}
+
+TEST_F(HttpsGetTest, RefusesAContentCoding) {
+  test::PolicyServer srv(flags({"--content-encoding", "gzip"}));
+  ASSERT_TRUE(srv.started());
+  HttpsResult r = get(srv.port());
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("unexpected transfer or content encoding"), std::string::npos) << r.error;
+}
+
+TEST_F(HttpsGetTest, RefusesOversizeHeader) {
+  test::PolicyServer srv(flags({"--big-header", "20000"}));
+  ASSERT_TRUE(srv.started());
+  HttpsResult r = get(srv.port());
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("response header too large"), std::string::npos) << r.error;
+}
+
+TEST_F(HttpsGetTest, RefusesATruncatedBody) {
+  test::PolicyServer srv(flags({"--truncate"}));
+  ASSERT_TRUE(srv.started());
+  HttpsResult r = get(srv.port());
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("response truncated"), std::string::npos) << r.error;
+}
+
 TEST_F(HttpsGetTest, RefusesOtherMediaType) {
   test::PolicyServer srv(flags({"--content-type", "text/html"}));
   ASSERT_TRUE(srv.started());

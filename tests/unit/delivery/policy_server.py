@@ -3,7 +3,9 @@
 
 Serves --policy (a file), or --policy-dir/<Host> (the Host field without a port), at every path with --status and --content-type, or misbehaves as asked:
 --redirect (a 301 to another host), --big N (a body of N bytes), --hang (never answers),
---no-length (no Content-Length; the body ends with the connection). Prints the bound port on
+--no-length (no Content-Length; the body ends with the connection), --chunked (HTTP/1.1 with
+Transfer-Encoding: chunked), --content-encoding X, --big-header N (a header field of N bytes),
+--truncate (a Content-Length past the body sent). Prints the bound port on
 stdout, one line, then serves until --lifetime seconds have passed. Requests are logged to
 --log (one "GET path host" line each) when given.
 """
@@ -30,11 +32,18 @@ def main():
     p.add_argument("--big", type=int, default=0)
     p.add_argument("--hang", action="store_true")
     p.add_argument("--no-length", action="store_true")
+    p.add_argument("--chunked", action="store_true")
+    p.add_argument("--content-encoding")
+    p.add_argument("--big-header", type=int, default=0)
+    p.add_argument("--truncate", action="store_true")
     p.add_argument("--log")
     p.add_argument("--lifetime", type=float, default=20.0)
     args = p.parse_args()
 
     class Handler(http.server.BaseHTTPRequestHandler):
+        # Chunked transfer coding exists only in HTTP/1.1 (RFC 9112 §7.1).
+        protocol_version = "HTTP/1.1" if args.chunked else "HTTP/1.0"
+
         def log_message(self, *a):
             pass
 
@@ -68,7 +77,23 @@ def main():
                 body = b""
             self.send_response(args.status)
             self.send_header("Content-Type", args.content_type)
-            if not args.no_length:
+            if args.content_encoding:
+                self.send_header("Content-Encoding", args.content_encoding)
+            if args.big_header:
+                self.send_header("X-Filler", "a" * args.big_header)
+            if args.chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+                self.send_header("Connection", "close")
+                self.close_connection = True
+                self.end_headers()
+                for i in range(0, len(body), 1000):
+                    part = body[i:i + 1000]
+                    self.wfile.write(b"%x;ext=1\r\n%s\r\n" % (len(part), part))
+                self.wfile.write(b"0\r\n\r\n")
+                return
+            if args.truncate:
+                self.send_header("Content-Length", str(len(body) + 100))
+            elif not args.no_length:
                 self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
