@@ -45,10 +45,10 @@ TEST(DeliveryMetrics, RegistersEveryTransportAtZero) {
 TEST(DeliveryMetrics, RecordCountsEachRecipientAndTheAttemptOnce) {
   metrics::Registry reg;
   DeliveryMetrics m = register_delivery_metrics(reg);
-  m.mx.record({{Status::Delivered, "250"},
-               {Status::Delivered, "250"},
-               {Status::Transient, "451"},
-               {Status::Permanent, "550"}},
+  m.mx.record({{Status::Delivered, 250, "", ""},
+               {Status::Delivered, 250, "", ""},
+               {Status::Transient, 451, "", ""},
+               {Status::Permanent, 550, "", ""}},
               1500ms);
   EXPECT_EQ(m.mx.delivered.value(), 2u);
   EXPECT_EQ(m.mx.deferred.value(), 1u);
@@ -101,7 +101,7 @@ class FixedCourier final : public Courier {
                                                        const std::vector<const Recipient*>& rcpts,
                                                        const std::string&) override {
     ++calls;
-    co_return std::vector<DeliveryResult>(rcpts.size(), {status_, "4xx/2xx fixed"});
+    co_return std::vector<DeliveryResult>(rcpts.size(), DeliveryResult{status_, 0, "", "fixed"});
   }
   int calls = 0;
 
@@ -136,7 +136,8 @@ TEST(DeliveryMetrics, QueueObservesTheDelayOfEachDelivery) {
   FixedCourier local(Status::Delivered);
   Queue::Options opts{{std::chrono::seconds(1)}, std::chrono::seconds(3600), 4, nullptr};
   opts.metrics = &m;
-  Queue q(io.get_executor(), pool, store, opts, local, nullptr);
+  base::SystemClock clock;
+  Queue q(io.get_executor(), pool, store, opts, local, nullptr, clock);
   Envelope env = local_envelope({"bob", "carol"});
   ASSERT_FALSE(test::run_sync(io, store.put(env, "Subject: t\r\n\r\nhi\r\n")));
   q.enqueued(env);
@@ -161,7 +162,8 @@ TEST(DeliveryMetrics, QueueCountsRecipientsThatExpire) {
   // A lifetime already over: the first transient failure is the last.
   Queue::Options opts{{std::chrono::seconds(1)}, std::chrono::seconds(60), 4, nullptr};
   opts.metrics = &m;
-  Queue q(io.get_executor(), pool, store, opts, local, nullptr);
+  base::SystemClock clock;
+  Queue q(io.get_executor(), pool, store, opts, local, nullptr, clock);
   Envelope env = local_envelope({"bob"});
   ASSERT_FALSE(test::run_sync(io, store.put(env, "Subject: t\r\n\r\nhi\r\n")));
   q.enqueued(env);
