@@ -56,7 +56,9 @@ void log_line(LogLevel level, std::string_view line) {
 
 std::string log_quote(std::string_view v) {
   bool plain = !v.empty();
-  for (unsigned char c : v) {
+  for (char ch : v) {
+    // Compared as octets, so that bytes >= 0x80 (UTF-8) count as printable.
+    auto c = static_cast<unsigned char>(ch);
     if (c <= ' ' || c == '"' || c == '\\' || c == 0x7f) {
       plain = false;
       break;
@@ -66,7 +68,8 @@ std::string log_quote(std::string_view v) {
     return std::string(v);
   }
   std::string out = "\"";
-  for (unsigned char c : v) {
+  for (char ch : v) {
+    auto c = static_cast<unsigned char>(ch);
     if (c == '"' || c == '\\') {
       out += '\\';
       out += static_cast<char>(c);

@@ -145,8 +145,9 @@ std::vector<Field> split_fields(std::string_view message, std::string_view& body
     }
     if (is_wsp(message[pos]) && !fields.empty()) {
       Field& last = fields.back();
-      last.text =
-          std::string_view(last.text.data(), message.data() + content_end - last.text.data());
+      // The field being continued starts inside `message`, before `pos`.
+      size_t start = static_cast<size_t>(last.text.data() - message.data());
+      last.text = message.substr(start, content_end - start);
     } else {
       Field field;
       field.text = message.substr(pos, content_end - pos);

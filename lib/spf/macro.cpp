@@ -94,7 +94,9 @@ std::string letter_value(char letter, const MacroContext& ctx) {
 // URL-escapes what is not an unreserved character (§7.3, RFC 3986 §2.3).
 std::string url_escape(const std::string& s) {
   std::string out;
-  for (unsigned char c : s) {
+  for (char ch : s) {
+    // <cctype> and "%02X" want the octet's value, not a possibly negative char.
+    auto c = static_cast<unsigned char>(ch);
     if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
       out += static_cast<char>(c);
     } else {
