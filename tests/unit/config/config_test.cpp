@@ -7,10 +7,10 @@
 #include <toml++/toml.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <set>
 
 #include "lib/base/files.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hk::config {
 namespace {
@@ -409,23 +409,8 @@ TEST(ToToml, MasksPasswordsAndEscapes) {
   EXPECT_EQ(back.relays.at(0).username, "u$er\"\\\n");
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "hk_config_test.XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 TEST(LoadConfig, MissingFile) {
-  TempDir dir;
+  hk::test::TempDir dir;
   try {
     load_config(dir.path());
     FAIL() << "no error";
@@ -436,9 +421,9 @@ TEST(LoadConfig, MissingFile) {
 }
 
 TEST(LoadConfig, ReadsFileAndResolvesPaths) {
-  TempDir dir;
-  std::ofstream(dir.path() / "hikyaku.toml")
-      << "hostname = \"mx.example.test\"\ndata_dir = \"data\"\n[limits]\nmax_recipients = 0\n";
+  hk::test::TempDir dir;
+  dir.write("hikyaku.toml",
+            "hostname = \"mx.example.test\"\ndata_dir = \"data\"\n[limits]\nmax_recipients = 0\n");
   try {
     load_config(dir.path());
     FAIL() << "no error";
@@ -447,8 +432,7 @@ TEST(LoadConfig, ReadsFileAndResolvesPaths) {
                                          ":4: limits.max_recipients: must be between 1 and "
                                          "10000, got 0");
   }
-  std::ofstream(dir.path() / "hikyaku.toml")
-      << "hostname = \"mx.example.test\"\ndata_dir = \"data\"\n";
+  dir.write("hikyaku.toml", "hostname = \"mx.example.test\"\ndata_dir = \"data\"\n");
   // A relative config dir is made absolute, so data_dir does not depend on a later chdir.
   const fs::path old_cwd = fs::current_path();
   fs::current_path(dir.path().parent_path());

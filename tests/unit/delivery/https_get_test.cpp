@@ -5,12 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "lib/smtp_client/smtp_client.hpp"
 #include "test_support.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hk::delivery {
 namespace {
@@ -25,7 +25,7 @@ class HttpsGetTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_FALSE(test::test_cert().cert.empty());
-    std::ofstream(dir_.path() / "policy.txt") << kPolicy;
+    dir_.write("policy.txt", kPolicy);
     std::string error;
     ctx_ = make_client_tls_context(test::test_cert().cert, error);
     ASSERT_TRUE(ctx_) << error;
@@ -54,7 +54,7 @@ class HttpsGetTest : public ::testing::Test {
     return r ? *r : HttpsResult{};
   }
 
-  test::TempDir dir_;
+  hk::test::TempDir dir_;
   asio::io_context io_;
   std::shared_ptr<asio::ssl::context> ctx_;
 };

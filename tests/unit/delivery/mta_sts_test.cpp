@@ -18,6 +18,7 @@
 #include "lib/dns/resolver.hpp"
 #include "lib/smtp_client/smtp_client.hpp"
 #include "test_support.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hk::delivery {
 namespace {
@@ -55,7 +56,7 @@ class MtaStsTest : public ::testing::Test {
   }
 
   void serve(const std::string& policy) {
-    std::ofstream(dir_.path() / "policy.txt", std::ios::trunc) << policy;
+    dir_.write("policy.txt", policy);
     if (!server_) {
       server_ = std::make_unique<test::PolicyServer>(std::vector<std::string>{
           "--cert", cert_.cert, "--key", cert_.key, "--policy",
@@ -105,7 +106,7 @@ class MtaStsTest : public ::testing::Test {
     return r ? *r : std::nullopt;
   }
 
-  test::TempDir dir_;
+  hk::test::TempDir dir_;
   test::TestCert cert_;
   asio::io_context io_;
   base::ManualClock clock_{base::TimePoint(1700000000s)};
@@ -224,8 +225,7 @@ TEST_F(MtaStsTest, InvalidPolicyIsNoPolicy) {
 }
 
 TEST_F(MtaStsTest, CorruptCacheFileIsIgnored) {
-  fs::create_directories(dir_.path() / "mta-sts");
-  std::ofstream(dir_.path() / "mta-sts" / kDomain) << "hikyaku-mta-sts 1\nid x\n";
+  dir_.write(fs::path("mta-sts") / kDomain, "hikyaku-mta-sts 1\nid x\n");
   dns("");
   restart();
   EXPECT_FALSE(policy());

@@ -17,7 +17,6 @@
 #include <boost/asio/write.hpp>
 #include <cstdlib>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <thread>
 
@@ -167,20 +166,8 @@ asio::awaitable<void> serve(tcp::acceptor acceptor, std::vector<std::vector<Step
 
 }  // namespace
 
-TempDir::TempDir() {
-  std::random_device rd;
-  path_ = std::filesystem::temp_directory_path() /
-          ("hk-delivery-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 const TestCert& test_cert() {
-  static TempDir dir;
+  static hk::test::TempDir dir;
   static TestCert cert = [] {
     TestCert c{(dir.path() / "cert.pem").string(), (dir.path() / "key.pem").string()};
     int rc = run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",

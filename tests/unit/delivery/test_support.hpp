@@ -1,6 +1,6 @@
-// Test support for hk_delivery: a scratch directory, a self-signed certificate made with the
-// openssl CLI, the fake_mx.py aiosmtpd server as a child process, a scripted raw TCP server on
-// the test's own io_context, and a bounded way to run a coroutine to completion.
+// Test support for hk_delivery: a self-signed certificate made with the openssl CLI, the
+// fake_mx.py aiosmtpd server as a child process, a scripted raw TCP server on the test's own
+// io_context, and a bounded way to run a coroutine to completion.
 #pragma once
 
 #include <sys/types.h>
@@ -18,22 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.hpp"
+
 namespace hk::delivery::test {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // A self-signed certificate for "mx.test" and 127.0.0.1, made once per test binary; it is its
 // own CA file.
@@ -69,7 +59,7 @@ class FakeMx {
   std::vector<std::string> sessions() const;
 
  private:
-  TempDir dir_;
+  hk::test::TempDir dir_;
   pid_t pid_ = -1;
   uint16_t port_ = 0;
 };

@@ -3,36 +3,17 @@
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
+
+#include "tests/support/temp_dir.hpp"
 
 namespace hk::dkim {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "hk_dkim_XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-void write(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path) << text;
-}
+using hk::test::TempDir;
 
 // The quoted character-strings of a zone-file line, unquoted.
 std::vector<std::string> quoted_strings(const std::string& record) {
@@ -60,7 +41,7 @@ TEST_P(KeygenTest, GenerateLoadRoundTrip) {
   TempDir dir;
   std::string pem = generate_key_pem(c.algo);
   EXPECT_TRUE(pem.starts_with("-----BEGIN PRIVATE KEY-----\n")) << pem.substr(0, 40);
-  write(dir.path() / "example.org" / "dkim" / "sel1.pem", pem);
+  dir.write("example.org/dkim/sel1.pem", pem);
 
   DkimKey key = load_key(dir.path() / "example.org" / "dkim" / "sel1.pem", "example.org");
   EXPECT_EQ(key.domain, "example.org");
@@ -125,7 +106,7 @@ TEST(LoadKey, ErrorsNameTheFile) {
   for (const Case& c : {Case{"missing.pem", ""}, Case{"garbage.pem", "not a key\n"}}) {
     fs::path file = dir.path() / c.name;
     if (!c.content.empty()) {
-      write(file, c.content);
+      dir.write(c.name, c.content);
     }
     try {
       load_key(file, "example.org");
@@ -138,10 +119,9 @@ TEST(LoadKey, ErrorsNameTheFile) {
 
 TEST(LoadDomainKeys, AllPemFilesSorted) {
   TempDir dir;
-  fs::path dkim = dir.path() / "example.org" / "dkim";
-  write(dkim / "zeta.pem", generate_key_pem(DkimAlgo::Ed25519));
-  write(dkim / "alpha.pem", generate_key_pem(DkimAlgo::Ed25519));
-  write(dkim / "notes.txt", "ignored");
+  dir.write("example.org/dkim/zeta.pem", generate_key_pem(DkimAlgo::Ed25519));
+  dir.write("example.org/dkim/alpha.pem", generate_key_pem(DkimAlgo::Ed25519));
+  dir.write("example.org/dkim/notes.txt", "ignored");
   std::vector<DkimKey> keys = load_domain_keys(dir.path(), "example.org");
   ASSERT_EQ(keys.size(), 2u);
   EXPECT_EQ(keys[0].selector, "alpha");
@@ -153,9 +133,9 @@ TEST(DefaultSelector, DateAndSuffixes) {
   TempDir dir;
   std::time_t t = 1795392000;  // 2026-11-23 UTC
   EXPECT_EQ(default_selector(t, dir.path()), "hk202611");
-  write(dir.path() / "hk202611.pem", "x");
+  dir.write("hk202611.pem", "x");
   EXPECT_EQ(default_selector(t, dir.path()), "hk202611b");
-  write(dir.path() / "hk202611b.pem", "x");
+  dir.write("hk202611b.pem", "x");
   EXPECT_EQ(default_selector(t, dir.path()), "hk202611c");
 }
 

@@ -1,13 +1,9 @@
 // Tests for DkimSigner and verify_with_key, cross-checked with dkimpy as an independent verifier.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <random>
 #include <thread>
@@ -15,6 +11,8 @@
 #include "lib/dkim/keys.hpp"
 #include "lib/dkim/signer.hpp"
 #include "lib/dkim/verify.hpp"
+#include "tests/support/child.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/unit/dkim/opendkim_reference.hpp"
 
 namespace hk::dkim {
@@ -33,14 +31,11 @@ const DkimKey& test_key(DkimAlgo algo) {
   static std::map<DkimAlgo, DkimKey> keys;
   auto it = keys.find(algo);
   if (it == keys.end()) {
-    std::string pattern = (fs::temp_directory_path() / "hk_dkim_sign_XXXXXX").string();
-    fs::path dir = mkdtemp(pattern.data());
-    fs::path file = dir / "example.org" / "dkim" / (std::string(algo_name(algo)) + ".pem");
-    fs::create_directories(file.parent_path());
+    hk::test::TempDir dir;
     test_pems()[algo] = generate_key_pem(algo);
-    std::ofstream(file) << test_pems()[algo];
+    fs::path file =
+        dir.write("example.org/dkim/" + std::string(algo_name(algo)) + ".pem", test_pems()[algo]);
     it = keys.emplace(algo, load_key(file, "example.org")).first;
-    fs::remove_all(dir);
   }
   return it->second;
 }
@@ -93,18 +88,9 @@ std::string sign_or_fail(const std::string& message, const DkimKey& key) {
 
 // Runs dkimpy on `message` with `record` as the DNS answer; true when it verifies.
 bool dkimpy_verifies(const std::string& message, const std::string& record) {
-  std::string pattern = (fs::temp_directory_path() / "hk_dkim_msg_XXXXXX").string();
-  int fd = mkstemp(pattern.data());
-  if (fd < 0) {
-    return false;
-  }
-  close(fd);
-  std::ofstream(pattern, std::ios::binary) << message;
-  std::string command = std::string("/usr/bin/python3 ") + HK_DKIMPY_VERIFY + " '" + record +
-                        "' < " + pattern + " > /dev/null";
-  int status = std::system(command.c_str());
-  fs::remove(pattern);
-  return status == 0;
+  hk::test::TempDir dir;
+  fs::path file = dir.write("message.eml", message);
+  return hk::test::run_command({"/usr/bin/python3", HK_DKIMPY_VERIFY, record}, file) == 0;
 }
 
 struct Algo {

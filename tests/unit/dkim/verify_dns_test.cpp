@@ -2,19 +2,14 @@
 // for the pure parts: signature tag parsing, key record choice, Authentication-Results output.
 #include "lib/dkim/verify_dns.hpp"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <memory>
-#include <thread>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "lib/base/clock.hpp"
 #include "lib/dkim/auth_results.hpp"
@@ -22,8 +17,11 @@
 #include "lib/dkim/signer.hpp"
 #include "lib/dns/caching_resolver.hpp"
 #include "lib/dns/resolver.hpp"
-#include "tests/unit/dns/run.hpp"
-#include "tests/unit/dns/test_servers.hpp"
+#include "tests/support/dns_servers.hpp"
+#include "tests/support/ports.hpp"
+#include "tests/support/run.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/unit/dns/options.hpp"
 
 namespace hk::dkim {
 namespace {
@@ -37,12 +35,9 @@ const DkimKey& test_key(const std::string& selector, DkimAlgo algo) {
   static std::map<std::string, DkimKey> keys;
   auto it = keys.find(selector);
   if (it == keys.end()) {
-    std::string pattern = (fs::temp_directory_path() / "hk_dkim_vdns_XXXXXX").string();
-    fs::path dir = mkdtemp(pattern.data());
-    fs::path file = dir / (selector + ".pem");
-    std::ofstream(file) << generate_key_pem(algo);
+    hk::test::TempDir dir;
+    fs::path file = dir.write(selector + ".pem", generate_key_pem(algo));
     it = keys.emplace(selector, load_key(file, "example.test")).first;
-    fs::remove_all(dir);
   }
   return it->second;
 }
@@ -61,66 +56,18 @@ std::string txt_arg(const std::string& name, const std::string& value) {
   return arg;
 }
 
-bool tcp_accepts(unsigned short port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
-  ::close(fd);
-  return ok;
+// The DKIM keys of the tests, for dnsmasq to serve under "test" with TTL 300 s.
+std::vector<std::string> key_records() {
+  return {
+      txt_arg("sel._domainkey.example.test", dns_txt_value(rsa_key())),
+      txt_arg("ed._domainkey.example.test", dns_txt_value(ed_key())),
+      // Two TXT records at the key name: only the DKIM one is the key.
+      txt_arg("two._domainkey.example.test", "some unrelated text"),
+      txt_arg("two._domainkey.example.test", dns_txt_value(rsa_key())),
+      // A TXT record that is not a key.
+      txt_arg("nokey._domainkey.example.test", "hello"),
+  };
 }
-
-// dnsmasq answering only for "test" with the DKIM keys of the tests, kept 300 s by a cache.
-class KeyServer {
- public:
-  KeyServer() {
-    for (int attempt = 0; attempt < 3 && port_ == 0; ++attempt) {
-      unsigned short port = dns::test::free_port();
-      std::vector<std::string> argv = {
-          "/usr/sbin/dnsmasq",
-          "--keep-in-foreground",
-          "--conf-file=/dev/null",
-          "--no-resolv",
-          "--no-hosts",
-          "--no-poll",
-          "--pid-file",
-          "--log-facility=/dev/null",
-          "--port=" + std::to_string(port),
-          "--listen-address=127.0.0.1",
-          "--bind-interfaces",
-          "--local=/test/",
-          "--local-ttl=300",
-          txt_arg("sel._domainkey.example.test", dns_txt_value(rsa_key())),
-          txt_arg("ed._domainkey.example.test", dns_txt_value(ed_key())),
-          // Two TXT records at the key name: only the DKIM one is the key.
-          txt_arg("two._domainkey.example.test", "some unrelated text"),
-          txt_arg("two._domainkey.example.test", dns_txt_value(rsa_key())),
-          // A TXT record that is not a key.
-          txt_arg("nokey._domainkey.example.test", "hello"),
-      };
-      child_ = std::make_unique<dns::test::Child>(argv, false);
-      for (auto deadline = std::chrono::steady_clock::now() + 5s;
-           std::chrono::steady_clock::now() < deadline && child_->running();) {
-        if (tcp_accepts(port)) {
-          port_ = port;
-          break;
-        }
-        std::this_thread::sleep_for(20ms);
-      }
-      if (port_ == 0) {
-        child_.reset();
-      }
-    }
-  }
-  std::string server() const { return "127.0.0.1:" + std::to_string(port_); }
-  unsigned short port() const { return port_; }
-
- private:
-  std::unique_ptr<dns::test::Child> child_;
-  unsigned short port_ = 0;
-};
 
 const std::string kMessage =
     "From: Alice <alice@example.test>\r\n"
@@ -153,8 +100,8 @@ std::optional<std::vector<DkimVerifyResult>> verify(const std::string& server,
                                                     asio::thread_pool* pool = nullptr) {
   asio::io_context io;
   dns::Resolver resolver(io.get_executor(), dns::test::options(server, timeout, 1));
-  auto out = dns::test::run(io, verify_message(resolver, message, max_signatures, pool), 10s);
-  dns::test::drain(io, 10ms);
+  auto out = hk::test::run(io, verify_message(resolver, message, max_signatures, pool), 10s);
+  hk::test::drain(io, 10ms);
   return out;
 }
 
@@ -172,7 +119,7 @@ struct LiveCase {
 };
 
 TEST(VerifyDns, LiveTable) {
-  KeyServer server;
+  dns::test::Dnsmasq server(key_records());
   ASSERT_NE(server.port(), 0) << "dnsmasq did not start";
   std::string tampered = signed_with({rsa_key()});
   tampered.replace(tampered.find("Hello Bob."), 10, "Hello Eve.");
@@ -243,7 +190,7 @@ TEST(VerifyDns, VerifyWithKeyIndex) {
 // The daemon fetches keys through the CachingResolver it shares with SPF and delivery: a key
 // fetched once still verifies while its TTL lasts, after the DNS server has gone.
 TEST(VerifyDns, KeysThroughTheCache) {
-  std::optional<KeyServer> server(std::in_place);
+  std::optional<dns::test::Dnsmasq> server(std::in_place, key_records());
   ASSERT_NE(server->port(), 0) << "dnsmasq did not start";
   const std::string message = signed_with({rsa_key()});
   asio::io_context io;
@@ -252,20 +199,20 @@ TEST(VerifyDns, KeysThroughTheCache) {
   dns::CachingResolver cached(resolver, clock);
   for (const char* want : {"pass", "pass", "temperror"}) {
     SCOPED_TRACE(want);
-    auto results = dns::test::run(io, verify_message(cached, message), 10s);
+    auto results = hk::test::run(io, verify_message(cached, message), 10s);
     ASSERT_TRUE(results.has_value());
     ASSERT_EQ(results->size(), 1u);
     EXPECT_EQ((*results)[0].result, want) << (*results)[0].detail;
     server.reset();
     clock.advance(150s);  // the second lookup is within the key's 300 s, the third past them
   }
-  dns::test::drain(io, 10ms);
+  hk::test::drain(io, 10ms);
 }
 
 TEST(VerifyDns, DeadServerIsTemperror) {
   std::string message = signed_with({rsa_key()});
   // Nothing listens on this port: ICMP port unreachable.
-  std::string closed = "127.0.0.1:" + std::to_string(dns::test::free_port());
+  std::string closed = "127.0.0.1:" + std::to_string(hk::test::free_port());
   // A socket that never answers: timeout.
   dns::test::SilentServer silent;
   for (const std::string& server : {closed, silent.server()}) {

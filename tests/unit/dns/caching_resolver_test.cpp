@@ -10,7 +10,7 @@
 #include <variant>
 
 #include "lib/dns/error.hpp"
-#include "run.hpp"
+#include "tests/support/run.hpp"
 
 namespace hk::dns {
 namespace {
@@ -100,7 +100,7 @@ void expect_kept_for_ttl(ScriptedLookup& upstream, RecordType type,
   asio::io_context io;
   base::ManualClock clock(kStart);
   CachingResolver cached(upstream, clock);
-  auto first = test::run(io, (cached.*method)(arg));
+  auto first = hk::test::run(io, (cached.*method)(arg));
   ASSERT_TRUE(first);
   EXPECT_FALSE(first->ec) << first->ec.message();
   EXPECT_EQ(first->records, want);
@@ -108,7 +108,7 @@ void expect_kept_for_ttl(ScriptedLookup& upstream, RecordType type,
   EXPECT_EQ(upstream.calls(type), 1);
 
   clock.advance(59s);
-  auto second = test::run(io, (cached.*method)(arg));
+  auto second = hk::test::run(io, (cached.*method)(arg));
   ASSERT_TRUE(second);
   EXPECT_FALSE(second->ec);
   EXPECT_EQ(second->records, want);
@@ -116,7 +116,7 @@ void expect_kept_for_ttl(ScriptedLookup& upstream, RecordType type,
   EXPECT_EQ(upstream.calls(type), 1);
 
   clock.advance(1s);
-  auto third = test::run(io, (cached.*method)(arg));
+  auto third = hk::test::run(io, (cached.*method)(arg));
   ASSERT_TRUE(third);
   EXPECT_EQ(third->records, want);
   EXPECT_EQ(upstream.calls(type), 2);
@@ -152,7 +152,7 @@ TEST(CachingResolverTest, PtrIsKeptUnderTheReverseName) {
   asio::io_context io;
   base::ManualClock clock(kStart);
   CachingResolver cached(up, clock);
-  ASSERT_TRUE(test::run(io, cached.ptr(make_address("192.0.2.1"))));
+  ASSERT_TRUE(hk::test::run(io, cached.ptr(make_address("192.0.2.1"))));
   EXPECT_TRUE(cached.cache().get<std::string>(RecordType::Ptr, "1.2.0.192.in-addr.arpa", kStart));
 }
 
@@ -178,7 +178,7 @@ TEST(CachingResolverTest, NegativeAnswersOnlyWithTtlFailuresNever) {
     base::ManualClock clock(kStart);
     CachingResolver cached(up, clock);
     for (int i = 0; i < 2; ++i) {
-      auto got = test::run(io, cached.mx("example.test"));
+      auto got = hk::test::run(io, cached.mx("example.test"));
       ASSERT_TRUE(got) << c.name;
       EXPECT_EQ(got->ec, c.answer.ec) << c.name;
     }
@@ -193,8 +193,8 @@ TEST(CachingResolverTest, TypesAtOneNameAreKeptApart) {
   asio::io_context io;
   base::ManualClock clock(kStart);
   CachingResolver cached(up, clock);
-  ASSERT_TRUE(test::run(io, cached.a("h.test")));
-  auto v6 = test::run(io, cached.aaaa("h.test"));
+  ASSERT_TRUE(hk::test::run(io, cached.a("h.test")));
+  auto v6 = hk::test::run(io, cached.aaaa("h.test"));
   ASSERT_TRUE(v6);
   EXPECT_EQ(v6->records, std::vector<address>{make_address("2001:db8::1")});
   EXPECT_EQ(up.calls(RecordType::Aaaa), 1);

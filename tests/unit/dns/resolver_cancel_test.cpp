@@ -11,8 +11,10 @@
 
 #include "lib/dns/mx.hpp"
 #include "lib/dns/resolver.hpp"
-#include "run.hpp"
-#include "test_servers.hpp"
+#include "options.hpp"
+#include "tests/support/dns_servers.hpp"
+#include "tests/support/ports.hpp"
+#include "tests/support/run.hpp"
 
 namespace hk::dns {
 namespace {
@@ -21,9 +23,9 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using namespace asio::experimental::awaitable_operators;
 using Clock = std::chrono::steady_clock;
-using test::drain;
+using hk::test::drain;
+using hk::test::run;
 using test::options;
-using test::run;
 
 TEST(ResolverTest, TimeoutIsBounded) {
   test::SilentServer silent;
@@ -40,7 +42,7 @@ TEST(ResolverTest, TimeoutIsBounded) {
 }
 
 TEST(ResolverTest, ClosedPortIsUnreachable) {
-  unsigned short port = test::free_port();  // nothing listens there
+  unsigned short port = hk::test::free_port();  // nothing listens there
   asio::io_context io;
   Resolver resolver(io.get_executor(), options("127.0.0.1:" + std::to_string(port), 500ms, 1));
   auto start = Clock::now();
@@ -74,7 +76,7 @@ TEST(ResolverTest, FailsOverToTheNextServer) {
   ASSERT_NE(dnsmasq.port(), 0);
   asio::io_context io;
   Resolver::Options o = options(dnsmasq.server(), 1000ms, 2);
-  o.servers.insert(o.servers.begin(), "127.0.0.1:" + std::to_string(test::free_port()));
+  o.servers.insert(o.servers.begin(), "127.0.0.1:" + std::to_string(hk::test::free_port()));
   Resolver resolver(io.get_executor(), o);
   auto a = run(io, resolver.mx("example.test"));
   ASSERT_TRUE(a);

@@ -14,8 +14,9 @@
 
 #include "lib/dns/caching_resolver.hpp"
 #include "lib/dns/mx.hpp"
-#include "run.hpp"
-#include "test_servers.hpp"
+#include "options.hpp"
+#include "tests/support/dns_servers.hpp"
+#include "tests/support/run.hpp"
 
 namespace hk::dns {
 namespace {
@@ -24,8 +25,8 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using asio::ip::address;
 using asio::ip::make_address;
+using hk::test::run;
 using test::options;
-using test::run;
 
 template <class T>
 std::vector<T> sorted(std::vector<T> v) {

@@ -2,13 +2,29 @@
 // resolution, authentication and sender tests.
 #pragma once
 
+#include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "domains/domains.hpp"
-#include "temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hk::domains::test {
+
+// The tests' TempDir, except that a "users" file it writes gets mode 0600, as UserDb wants of
+// it (it warns otherwise).
+class TempDir : public hk::test::TempDir {
+ public:
+  std::filesystem::path write(const std::filesystem::path& relative, std::string_view text) const {
+    std::filesystem::path p = hk::test::TempDir::write(relative, text);
+    if (p.filename() == "users") {
+      std::filesystem::permissions(
+          p, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    }
+    return p;
+  }
+};
 
 // A users file whose every user has the password "<name>-pw" (cheap scrypt parameters).
 inline std::string users_file(const std::vector<std::string>& names) {

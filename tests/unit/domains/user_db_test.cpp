@@ -6,7 +6,7 @@
 
 #include "domains/domains_error.hpp"
 #include "lib/base/files.hpp"
-#include "temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hk::domains {
 namespace {
@@ -20,7 +20,7 @@ std::string read(const std::filesystem::path& p) {
 }
 
 TEST(UserDb, SaveLoadRoundTrip) {
-  test::TempDir dir;
+  hk::test::TempDir dir;
   UserDb db;
   db.set("alice", "alice-pw", kFast);
   db.set("John.Smith", "john-pw", kFast);
@@ -47,7 +47,7 @@ TEST(UserDb, SaveLoadRoundTrip) {
 }
 
 TEST(UserDb, FileModeIs0600WhateverTheUmask) {
-  test::TempDir dir;
+  hk::test::TempDir dir;
   mode_t old = ::umask(0);
   UserDb db;
   db.set("alice", "pw", kFast);
@@ -129,7 +129,7 @@ TEST(UserDb, BadLinesNameFileAndLine) {
 }
 
 TEST(UserDb, LoadMissingFileNamesIt) {
-  test::TempDir dir;
+  hk::test::TempDir dir;
   try {
     UserDb::load(dir.path() / "users");
     ADD_FAILURE();

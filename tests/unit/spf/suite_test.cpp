@@ -2,7 +2,6 @@
 // check_host() over MemoryDns.
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <fstream>
 #include <memory>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "lib/spf/check_host.hpp"
+#include "tests/support/run.hpp"
 #include "tests/unit/spf/memory_dns.hpp"
 
 namespace hk::spf::test {
@@ -93,18 +93,11 @@ std::vector<Doc> load_suite() {
 
 Outcome run(MemoryDns& dns, const SuiteTest& t) {
   asio::io_context io;
-  std::optional<Outcome> result;
   std::string domain = t.mailfrom.empty() ? t.helo : t.mailfrom.substr(t.mailfrom.rfind('@') + 1);
   boost::system::error_code ec;
   auto ip = asio::ip::make_address(t.host, ec);
-  auto aw = check_host(dns, ip, domain, t.mailfrom, t.helo, "localhost");
-  auto done = [&result](std::exception_ptr e, Outcome o) {
-    if (!e) {
-      result = std::move(o);
-    }
-  };
-  asio::co_spawn(io, std::move(aw), done);
-  io.run();
+  std::optional<Outcome> result =
+      hk::test::run(io, check_host(dns, ip, domain, t.mailfrom, t.helo, "localhost"));
   if (!result) {
     Outcome o;
     o.result = Result::PermError;
