@@ -254,7 +254,7 @@ void Server::reload(bool forced) {
   if (!dr.error.empty()) {
     base::log_error() << "reload what=domains result=kept-old error=" << base::log_quote(dr.error);
     metrics_.inc("hikyaku_reload_errors_total{what=\"domains\"}");
-  } else if (dr.reloaded) {
+  } else if (dr.changed) {
     base::log_info() << "reload what=domains result=ok";
   }
 }
