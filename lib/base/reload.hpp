@@ -53,7 +53,8 @@ struct ReloadResult {
 };
 
 // One value built from files, kept in service across reloads. T may be const. Thread-safe:
-// current() from any thread; reloads are serialised among themselves.
+// current() from any thread; reloads are serialised among themselves. An owner that hands it
+// functions capturing `this` must itself be neither copyable nor movable.
 template <class T>
 class Reloadable {
  public:
