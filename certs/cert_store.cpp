@@ -1,10 +1,7 @@
 // CertStore: loading the certificate folders, SNI selection, reload on change.
 #include "certs/cert_store.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <optional>
 #include <utility>
 
@@ -75,23 +72,6 @@ Listing list_folders(const fs::path& dir) {
   return out;
 }
 
-void stamp_file(std::string& out, const fs::path& path) {
-  out += path.string();
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    out += " errno=" + std::to_string(errno) + '\n';
-    return;
-  }
-  for (long long v :
-       {static_cast<long long>(st.st_dev), static_cast<long long>(st.st_ino),
-        static_cast<long long>(st.st_size), static_cast<long long>(st.st_mtim.tv_sec),
-        static_cast<long long>(st.st_mtim.tv_nsec), static_cast<long long>(st.st_ctim.tv_sec),
-        static_cast<long long>(st.st_ctim.tv_nsec)}) {
-    out += ' ' + std::to_string(v);
-  }
-  out += '\n';
-}
-
 }  // namespace
 
 // One generation of identities. context() hands out aliases of the shared_ptr that owns it, so
@@ -113,27 +93,44 @@ struct CertStore::Snapshot {
 };
 
 CertStore::CertStore(std::filesystem::path certs_dir, std::string default_name, MinTls min)
-    : dir_(std::move(certs_dir)), default_name_(std::move(default_name)), min_(min) {}
+    : dir_(std::move(certs_dir)),
+      default_name_(std::move(default_name)),
+      min_(min),
+      snapshot_([this] { return fingerprint(); },
+                [this](const std::shared_ptr<Snapshot>& previous) { return build(previous); }) {}
 
 CertStore::~CertStore() = default;
 
-std::string CertStore::fingerprint() const {
+// The two files of every folder: a folder that comes or goes adds or drops its two paths. A
+// listing failure other than a missing dir is stamped through the dir itself, so that fixing it
+// (a chmod changes the ctime) is a change.
+base::Fingerprint CertStore::fingerprint() const {
+  base::Fingerprint stamp;
   Listing listing = list_folders(dir_);
-  std::string stamp = listing.error;
+  if (!listing.error.empty()) {
+    stamp.add_file(dir_);
+  }
   for (const fs::path& folder : listing.folders) {
-    stamp_file(stamp, folder / kFullchainFile);
-    stamp_file(stamp, folder / kPrivkeyFile);
+    stamp.add_file(folder / kFullchainFile);
+    stamp.add_file(folder / kPrivkeyFile);
   }
   return stamp;
 }
 
-std::shared_ptr<CertStore::Snapshot> CertStore::build() const {
+std::shared_ptr<CertStore::Snapshot> CertStore::build(
+    const std::shared_ptr<Snapshot>& previous) const {
   Listing listing = list_folders(dir_);
   if (!listing.error.empty()) {
     throw CertsError(listing.error);
   }
   if (listing.folders.empty()) {
-    return nullptr;
+    if (!previous) {
+      return nullptr;
+    }
+    // Most likely a deploy hook in the middle of swapping folders; taking TLS away from a
+    // running server would be worse than serving the previous certificates.
+    throw CertsError("certs dir " + dir_.string() +
+                     " holds no certificate folder; keeping the previous certificates");
   }
   auto snap = std::make_shared<Snapshot>();
   for (const fs::path& folder : listing.folders) {
@@ -154,25 +151,12 @@ std::shared_ptr<CertStore::Snapshot> CertStore::build() const {
   return snap;
 }
 
-void CertStore::load() {
-  std::lock_guard reload_lock(reload_mutex_);
-  stamp_ = fingerprint();
-  std::shared_ptr<Snapshot> next = build();
-  std::lock_guard lock(mutex_);
-  snapshot_.swap(next);
-}
+void CertStore::load() { snapshot_.load(); }
 
-bool CertStore::has_tls() const {
-  std::lock_guard lock(mutex_);
-  return snapshot_ != nullptr;
-}
+bool CertStore::has_tls() const { return snapshot_.current() != nullptr; }
 
 std::shared_ptr<boost::asio::ssl::context> CertStore::context() const {
-  std::shared_ptr<Snapshot> snap;
-  {
-    std::lock_guard lock(mutex_);
-    snap = snapshot_;
-  }
+  std::shared_ptr<Snapshot> snap = snapshot_.current();
   if (!snap) {
     return nullptr;
   }
@@ -180,49 +164,12 @@ std::shared_ptr<boost::asio::ssl::context> CertStore::context() const {
   return {std::move(snap), server};
 }
 
-ReloadResult CertStore::reload_if_changed() {
-  std::lock_guard reload_lock(reload_mutex_);
-  std::string stamp = fingerprint();
-  if (stamp == stamp_) {
-    return {};
-  }
-  stamp_ = std::move(stamp);
-  return reload_locked();
-}
+ReloadResult CertStore::reload_if_changed() { return snapshot_.reload_if_changed(); }
 
-ReloadResult CertStore::reload() {
-  std::lock_guard reload_lock(reload_mutex_);
-  stamp_ = fingerprint();
-  return reload_locked();
-}
-
-ReloadResult CertStore::reload_locked() {
-  std::shared_ptr<Snapshot> next;
-  try {
-    next = build();
-  } catch (const std::exception& e) {
-    return {false, e.what()};
-  }
-  std::lock_guard lock(mutex_);
-  if (!next) {
-    if (!snapshot_) {
-      return {};
-    }
-    // Most likely a deploy hook in the middle of swapping folders; taking TLS away from a
-    // running server would be worse than serving the previous certificates.
-    return {false, "certs dir " + dir_.string() +
-                       " holds no certificate folder; keeping the previous certificates"};
-  }
-  snapshot_.swap(next);
-  return {true, {}};
-}
+ReloadResult CertStore::reload() { return snapshot_.reload(); }
 
 std::vector<CertInfo> CertStore::info() const {
-  std::shared_ptr<Snapshot> snap;
-  {
-    std::lock_guard lock(mutex_);
-    snap = snapshot_;
-  }
+  std::shared_ptr<Snapshot> snap = snapshot_.current();
   std::vector<CertInfo> out;
   if (!snap) {
     return out;

@@ -10,11 +10,11 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "lib/base/reload.hpp"
 #include "lib/base/tls_version.hpp"
 
 namespace hk::certs {
@@ -36,10 +36,7 @@ struct CertInfo {
 // The outcome of a reload: `changed` when a new set of identities is now in service; `error`
 // (names the folder, the file and the OpenSSL reason) when the attempt failed and the previous
 // identities stay in service.
-struct ReloadResult {
-  bool changed = false;
-  std::string error;
-};
+using ReloadResult = base::ReloadResult;
 
 class CertStore {
  public:
@@ -65,8 +62,8 @@ class CertStore {
   std::shared_ptr<boost::asio::ssl::context> context() const;
 
   // Re-reads the folders if a fullchain.pem or privkey.pem changed (stat through symlinks:
-  // device, inode, size, mtime, ctime) or a folder came or went. Reports a failed attempt once
-  // and retries only when the files change again.
+  // device, inode, size, mode, mtime, ctime) or a folder came or went. Reports a failed attempt
+  // once and retries only when the files change again.
   ReloadResult reload_if_changed();
   // Re-reads unconditionally (SIGHUP).
   ReloadResult reload();
@@ -76,17 +73,14 @@ class CertStore {
  private:
   struct Snapshot;
 
-  std::shared_ptr<Snapshot> build() const;  // throws CertsError; null when there is no folder
-  std::string fingerprint() const;
-  ReloadResult reload_locked();
+  base::Fingerprint fingerprint() const;
+  // Throws CertsError; null when there is no folder and nothing in service.
+  std::shared_ptr<Snapshot> build(const std::shared_ptr<Snapshot>& previous) const;
 
-  std::filesystem::path dir_;
-  std::string default_name_;
-  MinTls min_;
-  std::string stamp_;  // fingerprint() at the last attempt; reload side only
-  std::mutex reload_mutex_;
-  mutable std::mutex mutex_;
-  std::shared_ptr<Snapshot> snapshot_;  // guarded by mutex_; null when there is no identity
+  const std::filesystem::path dir_;
+  const std::string default_name_;
+  const MinTls min_;
+  base::Reloadable<Snapshot> snapshot_;  // null when there is no identity
 };
 
 }  // namespace hk::certs

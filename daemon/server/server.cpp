@@ -252,7 +252,7 @@ void Server::reload(bool forced) {
   if (!dr.error.empty()) {
     base::log_error() << "reload what=domains result=kept-old error=" << base::log_quote(dr.error);
     metrics_.reload_errors_domains.inc();
-  } else if (dr.reloaded) {
+  } else if (dr.changed) {
     base::log_info() << "reload what=domains result=ok";
   }
 }

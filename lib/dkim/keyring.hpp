@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "lib/base/reload.hpp"
 #include "lib/dkim/keys.hpp"
 
 namespace hk::dkim {
@@ -18,22 +18,20 @@ using Keys = std::map<std::string, std::vector<DkimKey>>;  // domain -> keys, so
 class DkimKeyring {
  public:
   explicit DkimKeyring(std::filesystem::path domains_dir);  // throws on a broken key file
-  struct ReloadResult {
-    bool changed = false;
-    std::string error;
-  };
-  ReloadResult reload_if_changed();
-  std::shared_ptr<const Keys> current() const;
+  DkimKeyring(const DkimKeyring&) = delete;
+  DkimKeyring& operator=(const DkimKeyring&) = delete;
+
+  // Cheap when no key file changed (stat(2) of each); a broken state is reported once.
+  base::ReloadResult reload_if_changed() { return keys_.reload_if_changed(); }
+  // The keys in service. Thread-safe; the set stays valid while the caller holds it.
+  std::shared_ptr<const Keys> current() const { return keys_.current(); }
 
  private:
-  std::string fingerprint() const;  // names, sizes and mtimes of every key file
+  base::Fingerprint fingerprint() const;  // every domain's dkim/*.pem
   std::shared_ptr<const Keys> load() const;
 
-  std::filesystem::path dir_;
-  mutable std::mutex mu_;
-  std::shared_ptr<const Keys> keys_;
-  std::string fingerprint_;
-  std::string failed_fingerprint_;  // a broken state is reported once
+  const std::filesystem::path dir_;
+  base::Reloadable<const Keys> keys_;
 };
 
 }  // namespace hk::dkim

@@ -293,7 +293,7 @@ class Query final : public QueryBase {
     auto slot = asio::get_associated_cancellation_slot(*owned->handler_);
     Query* q = owned.release();  // owned through its references from here on
     if (slot.is_connected()) {
-      slot.template emplace<CancelRequest>(q);
+      slot.template emplace<CancelRequest>(CancelRequest{q});  // clang 14: no T(aggregate) init
     }
     if (name.find('\0') != std::string::npos) {
       on_answer(q, ARES_EBADNAME, 0, nullptr, 0);  // c-ares would read up to the NUL

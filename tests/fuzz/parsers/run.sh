@@ -1,8 +1,9 @@
 #!/bin/sh
 # Builds the libFuzzer targets for parsers outside lib/smtp — DKIM relaxed canonicalization
-# and the MTA-STS policy/TXT/cache parsers — with clang++-14 (no CMake) and runs each for N
-# seconds. Usage: tests/fuzz/parsers/run.sh [seconds-per-target, default 20]
-# Needs: clang-14, libclang-rt-14-dev (libFuzzer runtime), libssl-dev.
+# and the MTA-STS policy/TXT/cache parsers — through CMake (HK_FUZZ=ON with clang++-14, in
+# $BUILD, default build-fuzz) and runs each for N seconds over its committed seeds.
+# Usage: tests/fuzz/parsers/run.sh [seconds-per-target, default 20]
+# Needs: clang-14, libclang-rt-14-dev (libFuzzer runtime) and the normal build's -dev packages.
 # New corpus entries go to $OUT/corpus/<target>; the committed seeds are only read. Crashes are
 # left in $OUT/artifacts/<target>/ and make the script exit non-zero.
 set -eu
@@ -10,26 +11,15 @@ set -eu
 SECONDS_PER_TARGET=${1:-20}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
+BUILD=${BUILD:-$ROOT/build-fuzz}
 OUT=${OUT:-$ROOT/build-fuzz-parsers}
-CXX=${CXX:-clang++-14}
-
-FLAGS="-std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-  -fno-sanitize-recover=undefined -I$ROOT"
-
-mkdir -p "$OUT/obj"
-$CXX $FLAGS -fsanitize=fuzzer-no-link -c "$ROOT/lib/dkim/signer.cpp" -o "$OUT/obj/signer.o"
-$CXX $FLAGS -fsanitize=fuzzer-no-link -c "$ROOT/lib/mta_sts/mta_sts_policy.cpp" \
-  -o "$OUT/obj/mta_sts_policy.o"
+TARGETS="dkim_canon mta_sts_policy"
 
 . "$HERE/../common.sh"
+# shellcheck disable=SC2086 # one word per target
+build_fuzzers $TARGETS
 status=0
-for t in dkim_canon mta_sts_policy; do
-  case $t in
-    dkim_canon) objs="$OUT/obj/signer.o" libs="-lcrypto" ;;
-    mta_sts_policy) objs="$OUT/obj/mta_sts_policy.o" libs="" ;;
-  esac
-  # shellcheck disable=SC2086 # one word per object and library
-  $CXX $FLAGS -fsanitize=fuzzer "$HERE/${t}_fuzz.cpp" $objs $libs -o "$OUT/${t}_fuzz"
-  run_fuzzer "$t" "$OUT/${t}_fuzz" "$HERE/corpus/$t"
+for t in $TARGETS; do
+  run_fuzzer "$t" "$HERE/corpus/$t"
 done
 exit $status

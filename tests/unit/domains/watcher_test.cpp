@@ -20,14 +20,14 @@ TEST(DomainsWatcher, ReloadsOnlyOnChangeAndKeepsOldOnError) {
 
   // Nothing changed: same snapshot.
   ReloadResult r = watcher.reload_if_changed();
-  EXPECT_FALSE(r.reloaded);
+  EXPECT_FALSE(r.changed);
   EXPECT_EQ(r.error, "");
   EXPECT_EQ(watcher.current(), first);
 
   // A new user.
   dir.write("domains/example.com/users", users_file({"alice", "bob"}));
   r = watcher.reload_if_changed();
-  EXPECT_TRUE(r.reloaded);
+  EXPECT_TRUE(r.changed);
   EXPECT_EQ(r.error, "");
   auto second = watcher.current();
   EXPECT_NE(second, first);
@@ -37,38 +37,38 @@ TEST(DomainsWatcher, ReloadsOnlyOnChangeAndKeepsOldOnError) {
   // A broken aliases file: error once, old snapshot stays.
   dir.write("domains/example.com/aliases", "sales: alice\nbroken line\n");
   r = watcher.reload_if_changed();
-  EXPECT_FALSE(r.reloaded);
+  EXPECT_FALSE(r.changed);
   EXPECT_NE(r.error.find("aliases:2: expected"), std::string::npos) << r.error;
   EXPECT_EQ(watcher.current(), second);
   r = watcher.reload_if_changed();
-  EXPECT_FALSE(r.reloaded);
+  EXPECT_FALSE(r.changed);
   EXPECT_EQ(r.error, "");  // reported once, not at every poll
   EXPECT_EQ(watcher.current(), second);
 
   // Fixed: reloads.
   dir.write("domains/example.com/aliases", "sales: alice, bob\n");
   r = watcher.reload_if_changed();
-  EXPECT_TRUE(r.reloaded) << r.error;
+  EXPECT_TRUE(r.changed) << r.error;
   EXPECT_EQ(watcher.current()->resolve("sales", "example.com").targets.size(), 2u);
 
   // A new domain folder, then a new domain.toml, then a removed folder.
   std::filesystem::create_directories(dir.path() / "domains/example.org");
   r = watcher.reload_if_changed();
-  EXPECT_TRUE(r.reloaded);
+  EXPECT_TRUE(r.changed);
   EXPECT_TRUE(watcher.current()->is_local("example.org"));
   dir.write("domains/example.org/domain.toml", "send_as = \"any\"\n");
   r = watcher.reload_if_changed();
-  EXPECT_TRUE(r.reloaded);
+  EXPECT_TRUE(r.changed);
   EXPECT_EQ(watcher.current()->sender_policy("example.org")->send_as, SendAs::Any);
   std::filesystem::remove_all(dir.path() / "domains/example.org");
   r = watcher.reload_if_changed();
-  EXPECT_TRUE(r.reloaded);
+  EXPECT_TRUE(r.changed);
   EXPECT_FALSE(watcher.current()->is_local("example.org"));
 
   // A removed file counts too.
   std::filesystem::remove(dir.path() / "domains/example.com/aliases");
   r = watcher.reload_if_changed();
-  EXPECT_TRUE(r.reloaded);
+  EXPECT_TRUE(r.changed);
   EXPECT_TRUE(watcher.current()->resolve("sales", "example.com").targets.empty());
 }
 
@@ -77,7 +77,7 @@ TEST(DomainsWatcher, ForcedReloadAndReplacementByRename) {
   dir.write("domains/example.com/users", users_file({"alice"}));
   DomainsWatcher watcher(dir.path() / "domains");
   auto first = watcher.current();
-  EXPECT_TRUE(watcher.reload().reloaded);
+  EXPECT_TRUE(watcher.reload().changed);
   EXPECT_NE(watcher.current(), first);
 
   // An atomic replacement of the same size (new inode) is a change.
@@ -88,7 +88,7 @@ TEST(DomainsWatcher, ForcedReloadAndReplacementByRename) {
   ASSERT_EQ(before.size(), after.size());
   db.save(dir.path() / "domains/example.com/users");
   auto r = watcher.reload_if_changed();
-  EXPECT_TRUE(r.reloaded) << r.error;
+  EXPECT_TRUE(r.changed) << r.error;
   EXPECT_TRUE(watcher.current()->users("example.com")->contains("alicf"));
 }
 
@@ -102,9 +102,9 @@ TEST(DomainsWatcher, DomainsFolderAppearing) {
   test::TempDir dir;
   DomainsWatcher watcher(dir.path() / "domains");
   EXPECT_TRUE(watcher.current()->domain_names().empty());
-  EXPECT_FALSE(watcher.reload_if_changed().reloaded);
+  EXPECT_FALSE(watcher.reload_if_changed().changed);
   dir.write("domains/example.com/users", users_file({"alice"}));
-  EXPECT_TRUE(watcher.reload_if_changed().reloaded);
+  EXPECT_TRUE(watcher.reload_if_changed().changed);
   EXPECT_TRUE(watcher.current()->is_local("example.com"));
 }
 
