@@ -10,13 +10,13 @@
 #include <string>
 
 #include "lib/base/files.hpp"
-#include "tests/unit/domains/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hk::base {
 namespace {
 
 namespace fs = std::filesystem;
-using domains::test::TempDir;
+using test::TempDir;
 
 Fingerprint stamp(const std::vector<fs::path>& files) {
   Fingerprint out;

@@ -8,13 +8,13 @@
 #include <stdexcept>
 #include <string>
 
-#include "tests/unit/domains/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hk::dkim {
 namespace {
 
 namespace fs = std::filesystem;
-using domains::test::TempDir;
+using test::TempDir;
 
 std::vector<std::string> selectors(const Keys& keys, const std::string& domain) {
   std::vector<std::string> out;
