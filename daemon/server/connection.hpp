@@ -1,6 +1,7 @@
 // Connection: one client's TCP socket, upgraded in place to TLS by STARTTLS or at accept (port
-// 465). Plain connections hold no TLS state and no read buffer of their own, so that idle
-// connections stay cheap (the idle-connection benchmark counts every byte here).
+// 465); the Transport the daemon's sessions run over. Plain connections hold no TLS state and no
+// read buffer of their own, so that idle connections stay cheap (the idle-connection benchmark
+// counts every byte here).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -12,36 +13,34 @@
 #include <string_view>
 #include <system_error>
 
+#include "daemon/server/transport.hpp"
+
 namespace hk::server {
 
-namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-class Connection {
+class Connection final : public Transport {
  public:
   explicit Connection(tcp::socket sock);
   Connection(Connection&&) noexcept = default;
   Connection& operator=(Connection&&) noexcept = default;
-  ~Connection();
+  ~Connection() override;
 
-  // Waits for input and returns what arrived; empty with `ec` set on EOF, error or close().
-  // The returned view is valid until the next call on any connection of this thread.
-  asio::awaitable<std::string_view> read_some(boost::system::error_code& ec);
-  asio::awaitable<boost::system::error_code> write(std::string_view data);
-  // Performs the server side of a TLS handshake over the socket (STARTTLS or implicit TLS).
-  // `ctx` is kept alive for the life of the connection, so a certificate reload never pulls it
-  // away.
-  asio::awaitable<boost::system::error_code> start_tls(std::shared_ptr<asio::ssl::context> ctx);
-  // Best-effort, non-blocking write of a last reply (used by the timeout watchdog), then close.
-  void abort(std::string_view last_words);
-  void close();
+  // The returned view is valid until the next read on any connection of this thread: plain
+  // reads share one buffer per thread (see connection.cpp).
+  asio::awaitable<std::string_view> read_some(boost::system::error_code& ec) override;
+  asio::awaitable<boost::system::error_code> write(std::string_view data) override;
+  asio::awaitable<boost::system::error_code> start_tls(
+      std::shared_ptr<asio::ssl::context> ctx) override;
+  void abort(std::string_view last_words) override;
+  void close() override;
 
-  bool tls() const { return tls_ != nullptr; }
-  std::string tls_version();  // "TLSv1.3"; empty when plain
-  std::string tls_cipher();
+  bool tls() const override { return tls_ != nullptr; }
+  std::string tls_version() override;
+  std::string tls_cipher() override;
   std::string sni();  // the name the client asked for, if any
-  const asio::ip::address& remote_address() const { return remote_; }
-  asio::any_io_executor executor() { return sock_.get_executor(); }
+  const asio::ip::address& remote_address() const override { return remote_; }
+  asio::any_io_executor executor() override { return sock_.get_executor(); }
 
  private:
   using TlsStream = asio::ssl::stream<tcp::socket>;

@@ -112,7 +112,8 @@ asio::awaitable<void> Listener::accept_loop() {
     }
     ConnectionSlot slot(&counts_.total, &mine);
     asio::co_spawn(
-        acceptor_.get_executor(), serve(std::move(conn), deps_, kind_, std::move(slot)),
+        acceptor_.get_executor(),
+        serve(std::make_unique<Connection>(std::move(conn)), deps_, kind_, std::move(slot)),
         [metrics = deps_.metrics, ip](std::exception_ptr e) {
           if (!e) {
             return;

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "daemon/server/connection.hpp"
 #include "daemon/server/session.hpp"
 
 namespace hk::server {

@@ -8,8 +8,9 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <memory>
 
-#include "daemon/server/connection.hpp"
+#include "daemon/server/transport.hpp"
 
 namespace hk::config {
 struct Config;
@@ -43,7 +44,17 @@ enum class Port {
   Submission,     // 587: STARTTLS then AUTH required (RFC 6409)
   SubmissionTls,  // 465: TLS from the first byte (RFC 8314), AUTH required
 };
-const char* port_name(Port p);
+inline const char* port_name(Port p) {
+  switch (p) {
+    case Port::Smtp:
+      return "smtp";
+    case Port::Submission:
+      return "submission";
+    case Port::SubmissionTls:
+      return "submission_tls";
+  }
+  return "?";
+}
 
 // What a session needs from the daemon; all owned by the Server and outliving every session.
 struct Deps {
@@ -83,8 +94,10 @@ class ConnectionSlot {
   size_t* per_ip_ = nullptr;
 };
 
-// Runs one session to its end. Nothing the client does makes it throw; what escapes is a bug,
-// and the caller logs it.
-boost::asio::awaitable<void> serve(Connection conn, Deps deps, Port port, ConnectionSlot slot);
+// Runs one session over `transport` (the daemon's Connection; an in-memory stream in tests) to its
+// end, then gives back `slot`. Nothing the client does makes it throw; what escapes is a bug, and
+// the caller logs it.
+boost::asio::awaitable<void> serve(std::unique_ptr<Transport> transport, Deps deps, Port port,
+                                   ConnectionSlot slot = {});
 
 }  // namespace hk::server

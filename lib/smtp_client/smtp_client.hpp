@@ -110,6 +110,18 @@ class SmtpClient {
                                                              std::string_view what,
                                                              bool secret = false);
   boost::asio::awaitable<bool> send_body(const std::string& message);
+  // send()'s steps (smtp_transaction.cpp), in the order they run.
+  struct Progress;
+  void decide_before_sending(Progress& p, bool not_ready, const std::string& from,
+                             const std::vector<std::string>& rcpts, size_t size, bool smtputf8,
+                             bool eightbit) const;
+  boost::asio::awaitable<void> reset_if_needed(Progress& p);
+  boost::asio::awaitable<void> exchange(Progress& p);
+  void on_mail_reply(Progress& p, const smtp::Reply& r);
+  void on_rcpt_reply(Progress& p, size_t rcpt, const smtp::Reply& r);
+  boost::asio::awaitable<void> on_data_reply(Progress& p, const std::string& message);
+  void on_final_reply(Progress& p, const smtp::Reply& r, bool delivered);
+  TransactionResult finish(Progress& p, TransactionResult out);
   // Records a whole-session failure, closes the connection, and returns `errc`.
   boost::system::error_code fail(queue::DeliveryResult::Status status, std::string text,
                                  boost::system::error_code errc);

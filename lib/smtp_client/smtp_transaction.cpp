@@ -1,5 +1,7 @@
 // SmtpClient::send(): one mail transaction — MAIL, RCPT per recipient, DATA (pipelined when
-// the server offers PIPELINING), the message, and a result per recipient.
+// the server offers PIPELINING), the message, and a result per recipient. send() reads as the
+// steps: what is decided before anything is sent, the batch of commands, then one function per
+// reply it handles.
 #include <algorithm>
 #include <optional>
 #include <utility>
@@ -89,41 +91,18 @@ const char* reply_what(Kind k) {
   return k == Kind::Mail ? "MAIL reply" : k == Kind::Rcpt ? "RCPT reply" : "DATA reply";
 }
 
-}  // namespace
-
-asio::awaitable<TransactionResult> SmtpClient::send(const std::string& from,
-                                                    const std::vector<std::string>& rcpts,
-                                                    const std::string& message, bool smtputf8,
-                                                    bool eightbit) {
-  TransactionResult out;
-  out.tls = tls_;
-  out.tls_version = stream_.tls_version();
-  out.peer = stream_.peer();
-  std::vector<std::optional<queue::DeliveryResult>> decided(rcpts.size());
-  const bool not_ready = !ready_ || !stream_.is_open();
-  if (not_ready) {
-    queue::DeliveryResult why = failure_;
-    why.status = Status::Transient;
-    if (why.code == 0 && why.text.empty()) {
-      why.text = "not connected to " + stream_.peer();
-    }
-    decide_open(decided, why);
-  } else if (auto refused =
-                 refuse_locally(ehlo_, stream_.peer(), from, message.size(), smtputf8, eightbit)) {
-    decide_open(decided, *refused);
-  }
-  for (size_t i = 0; i < rcpts.size(); ++i) {
-    if (!decided[i] && !safe_path(rcpts[i])) {
-      decided[i] =
-          queue::DeliveryResult{Status::Permanent, 501, "5.1.3", "invalid recipient address"};
-    }
-  }
+// The first part of the batch (RFC 2920 §3.1): MAIL with its parameters, then RCPT for every
+// recipient not decided yet. send() adds DATA when there is at least one RCPT.
+std::vector<Command> mail_and_rcpts(
+    const smtp::EhloInfo& ehlo, const std::string& from, const std::vector<std::string>& rcpts,
+    const std::vector<std::optional<queue::DeliveryResult>>& decided, size_t size, bool smtputf8,
+    bool eightbit) {
   std::vector<Command> cmds;
   std::string mail = "MAIL FROM:<" + from + ">";
-  if (ehlo_.size) {
-    mail += " SIZE=" + std::to_string(message.size());  // RFC 1870 §3
+  if (ehlo.size) {
+    mail += " SIZE=" + std::to_string(size);  // RFC 1870 §3
   }
-  if ((eightbit || smtputf8) && ehlo_.eightbitmime) {
+  if ((eightbit || smtputf8) && ehlo.eightbitmime) {
     mail += " BODY=8BITMIME";  // RFC 6152 §2; SMTPUTF8 content is 8-bit too (RFC 6531 §3.1)
   }
   if (smtputf8) {
@@ -135,147 +114,237 @@ asio::awaitable<TransactionResult> SmtpClient::send(const std::string& from,
       cmds.push_back({Kind::Rcpt, i, "RCPT TO:<" + rcpts[i] + ">\r\n"});
     }
   }
-  if (cmds.size() == 1) {
+  return cmds;
+}
+
+}  // namespace
+
+// One send()'s progress: a result per recipient as soon as it is known, the commands and what
+// the server has answered so far.
+struct SmtpClient::Progress {
+  explicit Progress(size_t n) : decided(n) {}
+  std::vector<std::optional<queue::DeliveryResult>> decided;
+  std::vector<Command> cmds;  // MAIL, RCPT per open recipient, DATA
+  bool mail_ok = false;
+  size_t n_accepted = 0;
+  bool lost = false;  // the connection failed midway
+  std::optional<smtp::Reply> data_reply;
+  std::optional<smtp::Reply> closing;  // a 421: the server is going away (RFC 5321 §3.8)
+};
+
+asio::awaitable<TransactionResult> SmtpClient::send(const std::string& from,
+                                                    const std::vector<std::string>& rcpts,
+                                                    const std::string& message, bool smtputf8,
+                                                    bool eightbit) {
+  TransactionResult out;
+  out.tls = tls_;
+  out.tls_version = stream_.tls_version();
+  out.peer = stream_.peer();
+  Progress p(rcpts.size());
+  const bool not_ready = !ready_ || !stream_.is_open();
+  decide_before_sending(p, not_ready, from, rcpts, message.size(), smtputf8, eightbit);
+  p.cmds = mail_and_rcpts(ehlo_, from, rcpts, p.decided, message.size(), smtputf8, eightbit);
+  if (p.cmds.size() == 1) {
     out.failed_before_rcpt = not_ready;
     for (size_t i = 0; i < rcpts.size(); ++i) {
-      out.rcpts.push_back(std::move(*decided[i]));
+      out.rcpts.push_back(std::move(*p.decided[i]));
     }
     co_return out;
   }
-  cmds.push_back({Kind::Data, 0, "DATA\r\n"});
-
-  if (need_rset_) {
-    std::optional<smtp::Reply> r = co_await command("RSET", "RSET reply");
-    if (!r || r->code / 100 != 2) {
-      queue::DeliveryResult rset =
-          r ? reply_result(Status::Transient, *r)
-            : queue::DeliveryResult{Status::Transient, 0, "", stream_.error()};
-      stream_.close();
-      ready_ = false;
-      decide_open(decided, rset);
-      cmds.clear();
-    } else {
-      need_rset_ = false;
-    }
-  }
-
-  // Commands go out in batches (the whole transaction with PIPELINING, RFC 2920 §3.1; one at a
-  // time without), and the replies are read back in order (RFC 2920 §3.2).
-  const bool pipelining = ehlo_.pipelining;
-  bool mail_ok = false;
-  size_t n_accepted = 0;
-  size_t sent = 0, answered = 0;
-  bool lost = false;
-  std::optional<smtp::Reply> data_reply;
-  std::optional<smtp::Reply> closing;  // a 421: the server is going away (RFC 5321 §3.8)
-  if (!cmds.empty()) {
+  p.cmds.push_back({Kind::Data, 0, "DATA\r\n"});
+  co_await reset_if_needed(p);
+  if (!p.cmds.empty()) {
     need_rset_ = true;  // until the transaction completes
   }
-  while (answered < cmds.size()) {
+  co_await exchange(p);
+  if (p.data_reply && !p.closing && !p.lost) {
+    co_await on_data_reply(p, message);
+  }
+  co_return finish(p, std::move(out));
+}
+
+// What is decided before a command is sent: a client that is not connected, a message the
+// server cannot take (refuse_locally), and addresses that cannot be written into a command.
+void SmtpClient::decide_before_sending(Progress& p, bool not_ready, const std::string& from,
+                                       const std::vector<std::string>& rcpts, size_t size,
+                                       bool smtputf8, bool eightbit) const {
+  if (not_ready) {
+    queue::DeliveryResult why = failure_;
+    why.status = Status::Transient;
+    if (why.code == 0 && why.text.empty()) {
+      why.text = "not connected to " + stream_.peer();
+    }
+    decide_open(p.decided, why);
+  } else if (auto refused = refuse_locally(ehlo_, stream_.peer(), from, size, smtputf8, eightbit)) {
+    decide_open(p.decided, *refused);
+  }
+  for (size_t i = 0; i < rcpts.size(); ++i) {
+    if (!p.decided[i] && !safe_path(rcpts[i])) {
+      p.decided[i] =
+          queue::DeliveryResult{Status::Permanent, 501, "5.1.3", "invalid recipient address"};
+    }
+  }
+}
+
+// RFC 5321 §4.1.1.5: a transaction that stopped midway is reset before the next one; if the
+// reset fails, the connection is given up and nothing is sent.
+asio::awaitable<void> SmtpClient::reset_if_needed(Progress& p) {
+  if (!need_rset_) {
+    co_return;
+  }
+  std::optional<smtp::Reply> r = co_await command("RSET", "RSET reply");
+  if (!r || r->code / 100 != 2) {
+    queue::DeliveryResult rset =
+        r ? reply_result(Status::Transient, *r)
+          : queue::DeliveryResult{Status::Transient, 0, "", stream_.error()};
+    stream_.close();
+    ready_ = false;
+    decide_open(p.decided, rset);
+    p.cmds.clear();
+  } else {
+    need_rset_ = false;
+  }
+}
+
+// Commands go out in batches (the whole transaction with PIPELINING, RFC 2920 §3.1; one at a
+// time without), and the replies are read back in order (RFC 2920 §3.2), each handed to its
+// handler; the reply to DATA ends the exchange.
+asio::awaitable<void> SmtpClient::exchange(Progress& p) {
+  const bool pipelining = ehlo_.pipelining;
+  size_t sent = 0, answered = 0;
+  while (answered < p.cmds.size()) {
     if (sent == answered) {
-      const Command& next = cmds[sent];
+      const Command& next = p.cmds[sent];
       // Without pipelining, stop as soon as the transaction cannot succeed.
-      if ((next.kind != Kind::Mail && !mail_ok) || (next.kind == Kind::Data && n_accepted == 0)) {
+      if ((next.kind != Kind::Mail && !p.mail_ok) ||
+          (next.kind == Kind::Data && p.n_accepted == 0)) {
         break;
       }
-      size_t end = pipelining ? std::min(cmds.size(), sent + kPipelineBatch) : sent + 1;
+      size_t end = pipelining ? std::min(p.cmds.size(), sent + kPipelineBatch) : sent + 1;
       std::string batch;
       for (size_t k = sent; k < end; ++k) {
-        batch += cmds[k].line;
+        batch += p.cmds[k].line;
       }
       base::log_debug() << "smtp-client peer=" << stream_.peer()
                         << " send=" << base::log_quote(batch);
-      if (!co_await stream_.write(batch, opts_.command_timeout, command_what(next.kind))) {
-        lost = true;
+      bool written = co_await stream_.write(batch, opts_.command_timeout, command_what(next.kind));
+      if (!written) {
+        p.lost = true;
         break;
       }
       sent = end;
     }
-    const Command& c = cmds[answered];
+    const Command& c = p.cmds[answered];
     // RFC 5321 §4.5.3.2.2-4: 5 minutes for MAIL and RCPT, 2 for DATA; one setting covers them.
     std::optional<smtp::Reply> r =
         co_await stream_.read_reply(opts_.command_timeout, reply_what(c.kind));
     if (!r) {
-      lost = true;
+      p.lost = true;
       break;
     }
     ++answered;
     base::log_debug() << "smtp-client peer=" << stream_.peer()
                       << " reply=" << base::log_quote(reply_text(*r));
-    bool positive = r->code / 100 == 2;
-    if (c.kind == Kind::Mail) {
-      mail_ok = positive;
-      if (!mail_ok) {
-        decide_open(decided, from_reply(*r));
-      }
-    } else if (c.kind == Kind::Rcpt) {
-      if (mail_ok && positive) {
-        ++n_accepted;
-      } else if (mail_ok) {
-        decided[c.rcpt] = from_reply(*r);
-      }
-    } else {
-      data_reply = std::move(r);
+    if (c.kind == Kind::Data) {
+      p.data_reply = std::move(r);
       break;
+    }
+    if (c.kind == Kind::Mail) {
+      on_mail_reply(p, *r);
+    } else {
+      on_rcpt_reply(p, c.rcpt, *r);
     }
     if (r->code == 421) {
-      closing = std::move(r);
+      p.closing = std::move(r);
       break;
     }
   }
+}
 
-  if (data_reply && !closing && !lost) {
-    if (data_reply->code == 354) {
-      bool deliver = mail_ok && n_accepted > 0;
-      // RFC 2920 §3.1: a pipelined DATA accepted although no recipient was must still be ended,
-      // with nothing in it.
-      bool written = deliver ? co_await send_body(message)
-                             : co_await stream_.write(".\r\n", opts_.data_timeout, "end of data");
-      std::optional<smtp::Reply> final_reply;
-      if (written) {
-        // RFC 5321 §4.5.3.2.6: 10 minutes for the reply to the final dot.
-        final_reply = co_await stream_.read_reply(opts_.data_timeout, "final DATA reply");
-      }
-      if (!final_reply) {
-        lost = true;
-      } else {
-        base::log_debug() << "smtp-client peer=" << stream_.peer()
-                          << " reply=" << base::log_quote(reply_text(*final_reply));
-        need_rset_ = false;
-        if (deliver) {
-          decide_open(decided, from_reply(*final_reply));
-        }
-        if (final_reply->code == 421) {
-          closing = std::move(final_reply);
-        }
-      }
-    } else {
-      if (data_reply->code == 421) {
-        closing = data_reply;
-      }
-      decide_open(decided, from_reply(*data_reply));  // only accepted recipients are still open
-    }
+// A refused MAIL decides every open recipient.
+void SmtpClient::on_mail_reply(Progress& p, const smtp::Reply& r) {
+  p.mail_ok = r.code / 100 == 2;
+  if (!p.mail_ok) {
+    decide_open(p.decided, from_reply(r));
   }
-  if (closing) {
-    decide_open(decided, from_reply(*closing));
-    failure_ = from_reply(*closing);
+}
+
+// A refused RCPT decides its recipient; an accepted one waits for the end of the data.
+void SmtpClient::on_rcpt_reply(Progress& p, size_t rcpt, const smtp::Reply& r) {
+  if (p.mail_ok && r.code / 100 == 2) {
+    ++p.n_accepted;
+  } else if (p.mail_ok) {
+    p.decided[rcpt] = from_reply(r);
+  }
+}
+
+// 354: the message (or, when no recipient was accepted, nothing) and the final dot; anything
+// else decides the recipients still open.
+asio::awaitable<void> SmtpClient::on_data_reply(Progress& p, const std::string& message) {
+  const smtp::Reply& data = *p.data_reply;
+  if (data.code != 354) {
+    if (data.code == 421) {
+      p.closing = data;
+    }
+    decide_open(p.decided, from_reply(data));  // only accepted recipients are still open
+    co_return;
+  }
+  bool deliver = p.mail_ok && p.n_accepted > 0;
+  // RFC 2920 §3.1: a pipelined DATA accepted although no recipient was must still be ended,
+  // with nothing in it.
+  bool written = false;
+  if (deliver) {
+    written = co_await send_body(message);
+  } else {
+    written = co_await stream_.write(".\r\n", opts_.data_timeout, "end of data");
+  }
+  std::optional<smtp::Reply> final_reply;
+  if (written) {
+    // RFC 5321 §4.5.3.2.6: 10 minutes for the reply to the final dot.
+    final_reply = co_await stream_.read_reply(opts_.data_timeout, "final DATA reply");
+  }
+  if (!final_reply) {
+    p.lost = true;
+    co_return;
+  }
+  on_final_reply(p, *final_reply, deliver);
+}
+
+// The reply to the final dot decides every accepted recipient (RFC 5321 §4.1.1.4).
+void SmtpClient::on_final_reply(Progress& p, const smtp::Reply& r, bool delivered) {
+  base::log_debug() << "smtp-client peer=" << stream_.peer()
+                    << " reply=" << base::log_quote(reply_text(r));
+  need_rset_ = false;
+  if (delivered) {
+    decide_open(p.decided, from_reply(r));
+  }
+  if (r.code == 421) {
+    p.closing = r;
+  }
+}
+
+// A 421 or a lost connection ends the session; whatever is still open gets its result.
+TransactionResult SmtpClient::finish(Progress& p, TransactionResult out) {
+  if (p.closing) {
+    decide_open(p.decided, from_reply(*p.closing));
+    failure_ = from_reply(*p.closing);
     stream_.close();
     ready_ = false;
-  } else if (lost || !stream_.is_open()) {
+  } else if (p.lost || !stream_.is_open()) {
     failure_ = {
         Status::Transient, 0, "",
         stream_.error().empty() ? "connection to " + stream_.peer() + " lost" : stream_.error()};
-    decide_open(decided, failure_);
+    decide_open(p.decided, failure_);
     ready_ = false;
   }
-  out.failed_before_rcpt = (closing || lost || !stream_.is_open()) && n_accepted == 0;
+  out.failed_before_rcpt = (p.closing || p.lost || !stream_.is_open()) && p.n_accepted == 0;
   // Recipients still open were accepted but the transaction never reached DATA.
-  decide_open(decided,
+  decide_open(p.decided,
               {Status::Transient, 0, "", "transaction with " + stream_.peer() + " ended early"});
-  for (auto& d : decided) {
+  for (auto& d : p.decided) {
     out.rcpts.push_back(std::move(*d));
   }
-  co_return out;
+  return out;
 }
 
 asio::awaitable<bool> SmtpClient::send_body(const std::string& message) {
