@@ -1,22 +1,12 @@
 // Host name matching for SNI (RFC 6125 §6.4).
 #include "certs/names.hpp"
 
+#include "lib/base/ascii.hpp"
+
 namespace hk::certs {
 namespace {
 
-char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
+using base::iequals;
 
 std::string_view strip_dot(std::string_view s) noexcept {
   if (!s.empty() && s.back() == '.') {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string_view>
 
+#include "lib/base/ascii.hpp"
 #include "lib/base/files.hpp"
 
 namespace hk::certs {
@@ -150,9 +151,7 @@ std::vector<std::string> certificate_names(X509* cert) {
     if (name.find('\0') != std::string::npos) {
       return;
     }
-    std::transform(name.begin(), name.end(), name.begin(), [](char c) {
-      return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-    });
+    base::lower_in_place(name);
     if (std::find(names.begin(), names.end(), name) == names.end()) {
       names.push_back(std::move(name));
     }

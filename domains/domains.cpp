@@ -5,6 +5,7 @@
 #include <set>
 #include <system_error>
 
+#include "lib/base/ascii.hpp"
 #include "lib/base/log.hpp"
 
 namespace hk::domains {
@@ -132,7 +133,7 @@ std::shared_ptr<const Domains> Domains::load(const fs::path& domains_dir) {
     if (raw.starts_with(".") || !entry.is_directory(ec)) {
       continue;
     }
-    std::string name = ascii_lower(raw);
+    std::string name = base::to_lower(raw);
     if (!is_valid_domain_name(name)) {
       base::log_warn() << "event=domain_skipped dir=" << base::log_quote(entry.path().string())
                        << " msg=\"not a valid domain name\"";
@@ -202,7 +203,7 @@ bool Domains::may_send_as(std::string_view user, std::string_view sender_local,
   if (d == nullptr || !d->users.contains(name)) {
     return false;
   }
-  std::string domain = ascii_lower(sender_domain);
+  std::string domain = base::to_lower(sender_domain);
   std::string local = normalize_local(sender_local);
   if (domain == address->domain && local == name) {
     return true;

@@ -19,9 +19,6 @@ namespace hk::domains {
 // Applies the three rules above. "+x" and "." normalize to the empty string, which names no one.
 std::string normalize_local(std::string_view local);
 
-// ASCII lower-casing only; domains reach hk_domains as A-labels (RFC 5890 §2.3.2.1).
-std::string ascii_lower(std::string_view s);
-
 // A user or alias name as an administrator may write it: letters, digits, '.', and
 // ! $ % & ' / = ? ^ _ ` { | } ~ - (RFC 5322 §3.2.3 atext without '+', '#' and '*', which the
 // files give a meaning), or well-formed UTF-8 (RFC 3629); at most 64 octets (RFC 5321 §4.5.3.1.1);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "domains/domains_error.hpp"
+#include "lib/base/base64.hpp"
 #include "lib/base/openssl.hpp"
 
 namespace hk::domains {
@@ -37,42 +38,14 @@ bool params_in_range(const ScryptParams& p) {
   return memory <= kMaxMemory;
 }
 
-std::string base64_encode(const Bytes& in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), in.data(),
-                          static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-bool is_base64_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-         c == '/';
-}
-
-// Strict RFC 4648 §4 base64 with padding; EVP_DecodeBlock alone would skip whitespace and count
-// padding as data.
-std::optional<Bytes> base64_decode(std::string_view in) {
-  if (in.empty() || in.size() % 4 != 0) {
+// A salt or key field: base64 with padding (RFC 4648 §4), not empty. The unused bits of the last
+// group are not checked, as EVP_DecodeBlock, which read these fields before, did not.
+std::optional<Bytes> decode_field(std::string_view in) {
+  auto text = base::base64_decode(in, base::Base64Tail::AnyBits);
+  if (in.empty() || !text) {
     return std::nullopt;
   }
-  size_t pad = 0;
-  while (pad < 2 && in[in.size() - 1 - pad] == '=') {
-    ++pad;
-  }
-  for (size_t i = 0; i < in.size() - pad; ++i) {
-    if (!is_base64_char(in[i])) {
-      return std::nullopt;
-    }
-  }
-  Bytes out(in.size() / 4 * 3);
-  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  if (n < 0 || static_cast<size_t>(n) < pad) {
-    return std::nullopt;
-  }
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
+  return Bytes(text->begin(), text->end());
 }
 
 std::optional<int> parse_int(std::string_view s) {
@@ -100,8 +73,8 @@ std::optional<Parsed> parse(std::string_view encoded) {
   auto log_n = parse_int(field[1]);
   auto r = parse_int(field[2]);
   auto p = parse_int(field[3]);
-  auto salt = base64_decode(field[4]);
-  auto key = base64_decode(field[5]);
+  auto salt = decode_field(field[4]);
+  auto key = decode_field(field[5]);
   if (!log_n || !r || !p || !salt || !key) {
     return std::nullopt;
   }
@@ -145,7 +118,7 @@ std::string hash_password(std::string_view password, const ScryptParams& params)
     out += '$';
     out += std::to_string(v);
   }
-  out += '$' + base64_encode(salt) + '$' + base64_encode(key);
+  out += '$' + base::base64_encode(salt) + '$' + base::base64_encode(key);
   return out;
 }
 

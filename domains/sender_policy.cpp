@@ -5,6 +5,7 @@
 
 #include "domains/domains_error.hpp"
 #include "domains/local_part.hpp"
+#include "lib/base/ascii.hpp"
 #include "lib/base/files.hpp"
 
 namespace hk::domains {
@@ -49,7 +50,7 @@ class Parser {
       }
       std::string_view text = s->get();
       if (text.starts_with("@")) {
-        std::string domain = ascii_lower(text.substr(1));
+        std::string domain = base::to_lower(text.substr(1));
         if (!is_valid_domain_name(domain)) {
           fail(item.source(), key, "invalid domain \"" + std::string(text) + "\"");
         }

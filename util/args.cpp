@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "lib/base/ascii.hpp"
 #include "util/command.hpp"
 
 namespace hk::util {
@@ -84,7 +85,7 @@ domains::Address parse_user_address(std::string_view text, std::string_view what
 }
 
 std::string parse_domain(std::string_view text) {
-  std::string domain = domains::ascii_lower(text);
+  std::string domain = base::to_lower(text);
   if (!domains::is_valid_domain_name(domain)) {
     throw UsageError("invalid domain \"" + std::string(text) + "\"");
   }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "lib/base/json.hpp"
 #include "lib/base/quote.hpp"
 
 namespace hk::util {
@@ -38,39 +39,7 @@ void append_comment(std::string& out, const std::string& text) {
   }
 }
 
-void append_json_string(std::string& out, const std::string& text) {
-  out += '"';
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        // RFC 8259 §7: control characters must be escaped; other octets pass (UTF-8 as is).
-        if (u < 0x20) {
-          std::array<char, 8> buf{};
-          std::snprintf(buf.data(), buf.size(), "\\u%04x", static_cast<unsigned>(u));
-          out += buf.data();
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
+using base::append_json_string;
 
 }  // namespace
 

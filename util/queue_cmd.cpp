@@ -21,7 +21,9 @@
 #include <system_error>
 #include <vector>
 
+#include "lib/base/errno.hpp"
 #include "lib/base/files.hpp"
+#include "lib/base/json.hpp"
 #include "lib/config/config.hpp"
 #include "lib/control/client.hpp"
 #include "lib/queue/delivery_result.hpp"
@@ -34,6 +36,8 @@
 namespace hk::util {
 namespace {
 
+using base::errno_code;
+
 namespace fs = std::filesystem;
 using queue::Envelope;
 using queue::QueueView;
@@ -42,8 +46,6 @@ using queue::Recipient;
 using std::chrono::system_clock;
 
 constexpr std::chrono::seconds kFlushTimeout{10};
-
-std::error_code errno_code() { return {errno, std::generic_category()}; }
 
 // DATA_DIR from --data-dir, else from hikyaku.toml. Prints the config error and returns nullopt.
 std::optional<fs::path> data_dir(const Context& ctx, const Args& args) {
@@ -146,57 +148,11 @@ std::string rcpt_summary(const Recipient& r, system_clock::time_point now) {
   return s + ")";
 }
 
-// The length of the UTF-8 sequence that lead byte `c` starts; 0 when it cannot start one.
-size_t utf8_length(unsigned char c) {
-  if (c >= 0xC2 && c <= 0xDF) {
-    return 2;
-  }
-  if (c >= 0xE0 && c <= 0xEF) {
-    return 3;
-  }
-  return c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-}
-
-// A JSON string. Valid UTF-8 passes through; invalid bytes (a remote's reply may hold anything)
-// become U+FFFD so that the output always parses.
+// A JSON string literal (RFC 8259 §7) for the stream output below.
 std::string json(std::string_view v) {
-  std::string out = "\"";
-  for (size_t i = 0; i < v.size();) {
-    auto c = static_cast<unsigned char>(v[i]);
-    if (c < 0x80) {
-      if (c == '"' || c == '\\') {
-        out += '\\';
-        out += static_cast<char>(c);
-      } else if (c < 0x20 || c == 0x7f) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out += buf;
-      } else {
-        out += static_cast<char>(c);
-      }
-      ++i;
-      continue;
-    }
-    // RFC 3629 §4: lead byte, then continuation bytes, no overlongs or surrogates.
-    size_t len = utf8_length(c);
-    bool ok = len != 0 && i + len <= v.size();
-    for (size_t k = 1; ok && k < len; ++k) {
-      ok = (static_cast<unsigned char>(v[i + k]) & 0xC0) == 0x80;
-    }
-    if (ok && len > 2) {
-      auto c1 = static_cast<unsigned char>(v[i + 1]);
-      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0) && !(c == 0xF0 && c1 < 0x90) &&
-           !(c == 0xF4 && c1 >= 0x90);
-    }
-    if (ok) {
-      out.append(v.substr(i, len));
-      i += len;
-    } else {
-      out += "\\ufffd";
-      ++i;
-    }
-  }
-  return out + "\"";
+  std::string out;
+  base::append_json_string(out, v);
+  return out;
 }
 
 void print_json(const Envelope& env, uint64_t size, system_clock::time_point now) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 
+#include "lib/base/ascii.hpp"
 #include "lib/base/log.hpp"
 #include "lib/dns/error.hpp"
 #include "lib/dns/lookup.hpp"
@@ -18,10 +19,7 @@ using Status = queue::DeliveryResult::Status;
 namespace {
 
 std::string domain_of(const std::string& address) {
-  std::string d = address.substr(address.rfind('@') + 1);
-  std::transform(d.begin(), d.end(), d.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return d;
+  return base::to_lower(std::string_view(address).substr(address.rfind('@') + 1));
 }
 
 std::vector<DeliveryResult> all(size_t n, const DeliveryResult& r) {

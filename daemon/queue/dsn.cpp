@@ -8,6 +8,7 @@
 #include <random>
 #include <utility>
 
+#include "lib/base/date.hpp"
 #include "lib/queue/delivery_result.hpp"
 
 namespace hk::queue {
@@ -84,26 +85,10 @@ std::string clean_host(std::string_view s) {
   return out.empty() ? std::string("localhost") : out;
 }
 
-// RFC 5322 §3.3 date-time in UTC: "Tue, 11 Jun 2024 06:13:20 +0000". Formatted by hand so the
-// process locale cannot change the day and month names.
+// RFC 5322 §3.3 date-time in UTC, the day without a leading zero: "Tue, 1 Jun 2024 06:13:20 +0000".
 std::string rfc5322_date(std::time_t t) {
-  static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
-                                                       "Thu", "Fri", "Sat"};
-  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) {
-    t = 0;
-    gmtime_r(&t, &tm);
-  }
-  auto two = [](int v) {
-    std::string s = std::to_string(v);
-    return s.size() < 2 ? "0" + s : s;
-  };
-  return std::string(kDays[static_cast<size_t>(tm.tm_wday) % 7]) + ", " +
-         std::to_string(tm.tm_mday) + " " + kMonths[static_cast<size_t>(tm.tm_mon) % 12] + " " +
-         std::to_string(tm.tm_year + 1900) + " " + two(tm.tm_hour) + ":" + two(tm.tm_min) + ":" +
-         two(tm.tm_sec) + " +0000";
+  return base::rfc5322_date(std::chrono::system_clock::from_time_t(t), base::DateZone::Utc,
+                            base::DateDay::Minimal);
 }
 
 std::string random_hex(size_t n) {

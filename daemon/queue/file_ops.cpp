@@ -7,14 +7,11 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "lib/base/errno.hpp"
 #include "lib/base/files.hpp"
 
 namespace hk::queue {
-namespace {
-
-std::error_code errno_code() { return {errno, std::generic_category()}; }
-
-}  // namespace
+using base::errno_code;
 
 std::error_code FileOps::open(const std::filesystem::path& path, int flags, mode_t mode, int& fd) {
   fd = ::open(path.c_str(), flags, mode);

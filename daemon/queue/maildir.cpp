@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "lib/base/errno.hpp"
 #include "lib/base/files.hpp"
 
 namespace hk::queue {
@@ -19,9 +20,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::atomic<uint64_t> g_delivery_counter{0};
+using base::errno_code;
 
-std::error_code errno_code() { return {errno, std::generic_category()}; }
+std::atomic<uint64_t> g_delivery_counter{0};
 
 // One path component built from mail: never empty, ".", "..", a dot file, a path or a control.
 bool safe_component(std::string_view s) {

@@ -17,6 +17,7 @@
 #include <random>
 
 #include "daemon/queue/maildir.hpp"
+#include "lib/base/errno.hpp"
 #include "lib/base/files.hpp"
 #include "lib/base/log.hpp"
 #include "lib/queue/queue_file.hpp"
@@ -28,13 +29,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using base::errno_code;
+
 // Files open at once in one batch are bounded so that a burst cannot exhaust descriptors; the
 // rest waits for the next batch, which starts as soon as this one is durable.
 constexpr size_t kMaxBatch = 128;
 // fdatasyncs in flight at once for one batch (see write_batch).
 constexpr size_t kSyncThreads = 8;
-
-std::error_code errno_code() { return {errno, std::generic_category()}; }
 
 void make_private_dir(const fs::path& p) {
   if (fs::is_directory(p)) {

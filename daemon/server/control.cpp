@@ -20,6 +20,7 @@
 #include <utility>
 #include <variant>
 
+#include "lib/base/errno.hpp"
 #include "lib/base/files.hpp"
 #include "lib/base/log.hpp"
 #include "lib/control/protocol.hpp"
@@ -28,6 +29,8 @@
 namespace hk::server {
 
 namespace {
+
+using base::errno_code;
 
 using control::connect_unix;
 using control::make_address;
@@ -38,8 +41,6 @@ using Socket = asio::local::stream_protocol::socket;
 using namespace boost::asio::experimental::awaitable_operators;
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-
-std::error_code errno_code() { return {errno, std::generic_category()}; }
 
 // A socket file at `path` that nobody answers on is left over from a daemon that died: remove
 // it. Anything else there (a live daemon, a regular file) is an error for the administrator.

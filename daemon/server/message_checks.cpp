@@ -3,21 +3,10 @@
 
 #include <cctype>
 
+#include "lib/base/ascii.hpp"
+
 namespace hk::server {
 namespace {
-
-bool iequals_prefix(std::string_view line, std::string_view name) {
-  if (line.size() < name.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < name.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(line[i])) !=
-        std::tolower(static_cast<unsigned char>(name[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // Unfolded values of every header named `name` (case-insensitive, "From" matches "From:").
 std::vector<std::string> header_values(std::string_view headers, std::string_view name) {
@@ -48,7 +37,7 @@ std::vector<std::string> header_values(std::string_view headers, std::string_vie
     while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) {
       field.remove_suffix(1);
     }
-    if (field.size() == name.size() && iequals_prefix(field, name)) {
+    if (base::iequals(field, name)) {
       in_match = true;
       out.emplace_back(line.substr(colon + 1));
     }
@@ -60,7 +49,7 @@ std::string lower_domain(std::string addr) {
   auto at = addr.rfind('@');
   if (at != std::string::npos) {
     for (size_t i = at + 1; i < addr.size(); ++i) {
-      addr[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(addr[i])));
+      addr[i] = base::to_lower(addr[i]);
     }
   }
   return addr;

@@ -3,14 +3,6 @@
 
 namespace hk::server {
 
-std::string rfc5322_date(std::time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buf;
-}
-
 std::string received_header(const TraceInfo& info, std::time_t now) {
   std::string proto = info.esmtp ? "ESMTP" : "SMTP";
   if (info.esmtp && info.tls) {

@@ -8,12 +8,10 @@
 #include <cerrno>
 #include <random>
 
+#include "lib/base/errno.hpp"
+
 namespace hk::base {
-namespace {
-
-std::error_code errno_code() { return {errno, std::generic_category()}; }
-
-}  // namespace
+namespace {}  // namespace
 
 UniqueFd::~UniqueFd() {
   if (fd_ >= 0) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 
+#include "lib/base/ascii.hpp"
 #include "lib/base/files.hpp"
 #include "lib/config/config.hpp"
 #include "lib/config/keys.hpp"
@@ -26,7 +27,7 @@ std::string system_hostname() {
   if (::gethostname(buf, sizeof(buf) - 1) != 0) {
     return "";
   }
-  return ascii_lower(buf);
+  return base::to_lower(buf);
 }
 
 // Normal form without a trailing separator, so "/var/lib/hikyaku/" and "/var/lib/hikyaku" compare
@@ -120,7 +121,7 @@ class ValueReader {
 
   void read(const keys::HostName&, const toml::node& n, const std::string& k,
             std::string& out) const {
-    out = ascii_lower(r_.string(n, k));
+    out = base::to_lower(r_.string(n, k));
     if (!is_fqdn_or_localhost(out)) {
       r_.fail(
           n, k,
@@ -130,7 +131,7 @@ class ValueReader {
 
   void read(const keys::HostOrIp&, const toml::node& n, const std::string& k,
             std::string& out) const {
-    out = ascii_lower(r_.string(n, k));
+    out = base::to_lower(r_.string(n, k));
     boost::system::error_code ec;
     boost::asio::ip::make_address(out, ec);
     if (ec && !is_domain_name(out)) {

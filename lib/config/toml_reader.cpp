@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "lib/base/ascii.hpp"
 #include "lib/config/config.hpp"
 
 namespace hk::config {
@@ -154,7 +155,7 @@ milliseconds TomlReader::duration(const toml::node& n, std::string_view key, mil
 }
 
 std::string TomlReader::domain(const toml::node& n, std::string_view key) const {
-  std::string d = ascii_lower(string(n, key));
+  std::string d = base::to_lower(string(n, key));
   if (!is_domain_name(d)) {
     fail(n, key, "not a valid domain name: \"" + d + "\"");
   }

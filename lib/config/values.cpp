@@ -5,13 +5,16 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "lib/base/ascii.hpp"
+#include "lib/base/domain_name.hpp"
+
 namespace hk::config {
 namespace {
 
 namespace ip = boost::asio::ip;
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+using base::is_alpha;
+using base::is_digit;
 
 std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
@@ -354,39 +357,7 @@ Cidr parse_cidr(std::string_view text) {
 }
 
 bool is_domain_name(std::string_view name) {
-  if (name.empty() || name.size() > 253) {
-    return false;
-  }
-  size_t start = 0;
-  for (;;) {
-    const size_t dot = name.find('.', start);
-    const std::string_view label =
-        name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
-      return false;
-    }
-    bool all_digits = true;
-    for (char c : label) {
-      if (!is_alpha(c) && !is_digit(c) && c != '-') {
-        return false;
-      }
-      all_digits = all_digits && is_digit(c);
-    }
-    if (dot == std::string_view::npos) {
-      return !all_digits;
-    }
-    start = dot + 1;
-  }
-}
-
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
+  return base::is_domain_name(name, {.numeric_top_label = false});
 }
 
 std::string expand_env(std::string_view text) {

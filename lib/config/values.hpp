@@ -63,9 +63,6 @@ Cidr parse_cidr(std::string_view text);
 // digits (RFC 3696 §2) so an IPv4 address is not taken for a name.
 bool is_domain_name(std::string_view name);
 
-// ASCII lower case; domain names compare case-insensitively (RFC 4343).
-std::string ascii_lower(std::string_view s);
-
 // Expands ${NAME} from the environment and $$ to a literal $. Any other $ is an error, so a secret
 // holding a $ is never half-expanded by accident. Throws std::invalid_argument; an unset variable
 // gives "environment variable NAME is not set".

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "lib/base/errno.hpp"
 #include "lib/base/files.hpp"
 #include "lib/control/protocol.hpp"
 
@@ -16,10 +17,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using base::errno_code;
+
 // Longest reply line the client accepts; ours are far shorter.
 constexpr size_t kMaxReply = 4096;
-
-std::error_code errno_code() { return {errno, std::generic_category()}; }
 
 // errno after a send/recv on a socket with SO_SNDTIMEO/SO_RCVTIMEO: EAGAIN (= EWOULDBLOCK on
 // Linux) means the timeout passed.

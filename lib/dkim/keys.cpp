@@ -6,8 +6,10 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <span>
 #include <stdexcept>
 
+#include "lib/base/base64.hpp"
 #include "lib/base/files.hpp"
 #include "lib/base/openssl.hpp"
 
@@ -26,14 +28,6 @@ constexpr size_t kEd25519KeySize = 32;
 // RFC 8301 §3.2: verifiers need not accept RSA keys under 1024 bits; we refuse them for signing.
 constexpr int kMinRsaBits = 1024;
 
-std::string base64(const unsigned char* data, size_t size) {
-  std::string out(4 * ((size + 2) / 3) + 1, '\0');
-  int n =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 std::string public_key_b64(EVP_PKEY* pkey, DkimAlgo algo) {
   if (algo == DkimAlgo::Ed25519) {
     unsigned char raw[kEd25519KeySize];
@@ -41,14 +35,14 @@ std::string public_key_b64(EVP_PKEY* pkey, DkimAlgo algo) {
     if (EVP_PKEY_get_raw_public_key(pkey, raw, &len) != 1 || len != kEd25519KeySize) {
       throw std::runtime_error("cannot extract the Ed25519 public key: " + openssl_error());
     }
-    return base64(raw, len);
+    return base::base64_encode(std::span(raw, len));
   }
   unsigned char* der = nullptr;
   int len = i2d_PUBKEY(pkey, &der);
   if (len <= 0) {
     throw std::runtime_error("cannot encode the RSA public key: " + openssl_error());
   }
-  std::string out = base64(der, static_cast<size_t>(len));
+  std::string out = base::base64_encode(std::span(der, static_cast<size_t>(len)));
   OPENSSL_free(der);
   return out;
 }

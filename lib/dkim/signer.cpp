@@ -8,8 +8,11 @@
 
 #include <algorithm>
 #include <array>
+#include <span>
 #include <stdexcept>
 
+#include "lib/base/ascii.hpp"
+#include "lib/base/base64.hpp"
 #include "lib/base/openssl.hpp"
 
 namespace hk::dkim {
@@ -43,7 +46,7 @@ constexpr size_t kSha256Size = 32;
 
 bool is_wsp(char c) { return c == ' ' || c == '\t'; }
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+using base::to_lower;
 
 bool is_signed(std::string_view lower_name) {
   for (const char* const* h = kSignedHeaders; *h != nullptr; ++h) {
@@ -52,12 +55,6 @@ bool is_signed(std::string_view lower_name) {
     }
   }
   return false;
-}
-
-std::string base64(const unsigned char* data, size_t size) {
-  std::string out(4 * ((size + 2) / 3), '\0');
-  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
-  return out;
 }
 
 // Appends `line` with every run of WSP turned into one SP and trailing WSP dropped (§3.4.4 a, b).
@@ -157,7 +154,7 @@ std::vector<Field> split_fields(std::string_view message, std::string_view& body
         name.remove_suffix(1);
       }
       for (char c : name) {
-        field.name += lower(c);
+        field.name += to_lower(c);
       }
       if (colon == std::string_view::npos) {
         field.name.clear();  // not a header field: never signed
@@ -193,7 +190,7 @@ std::string relaxed_header(std::string_view field) {
     name.remove_suffix(1);
   }
   for (char c : name) {
-    out += lower(c);
+    out += to_lower(c);
   }
   out += ':';
   size_t value_start = out.size();
@@ -288,7 +285,7 @@ DkimSigner::Prepared DkimSigner::prepare(std::string_view message) const {
     p.error = "body hash: " + openssl_error();
     return p;
   }
-  p.body_hash = base64(digest.data(), digest_len);
+  p.body_hash = base::base64_encode(std::span(digest.data(), digest_len));
   return p;
 }
 
@@ -380,7 +377,7 @@ std::optional<std::string> DkimSigner::sign_prepared(const Prepared& p, const Dk
       return std::nullopt;
     }
   }
-  std::string b = base64(out, sig_len);
+  std::string b = base::base64_encode(std::span(out, sig_len));
 
   // b= continues the "\tb=" line, then fills whole lines.
   line_len = 3;

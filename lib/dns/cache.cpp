@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "lib/base/ascii.hpp"
 #include "lib/dns/error.hpp"
 
 namespace hk::dns {
@@ -22,7 +23,7 @@ std::string make_key(RecordType type, std::string_view name) {
   key += static_cast<char>(t & 0xFF);
   key += ':';
   for (char c : name) {
-    key += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    key += base::to_lower(c);
   }
   return key;
 }

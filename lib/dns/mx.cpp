@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "lib/base/ascii.hpp"
 #include "lib/dns/error.hpp"
 
 namespace hk::dns {
@@ -15,11 +16,7 @@ std::string canonical(std::string_view host) {
   if (!host.empty() && host.back() == '.') {
     host.remove_suffix(1);
   }
-  std::string out(host);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
+  return base::to_lower(host);
 }
 
 }  // namespace

@@ -5,45 +5,23 @@
 #include <cctype>
 #include <charconv>
 
+#include "lib/base/ascii.hpp"
+#include "lib/base/domain_name.hpp"
 #include "lib/base/text.hpp"
 
 namespace hk::delivery::sts {
 namespace {
 
 bool is_wsp(char c) { return c == ' ' || c == '\t'; }
-bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+using base::is_alnum;
 
 std::string_view trim(std::string_view s) { return base::trim(s); }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+std::string lower(std::string_view s) { return base::to_lower(s); }
 
 // A host name of LDH labels (RFC 1035 §2.3.1, RFC 5890 A-labels included), in lower case.
 bool valid_host(std::string_view s) {
-  if (s.empty() || s.size() > 253) {
-    return false;
-  }
-  size_t start = 0;
-  for (;;) {
-    size_t dot = s.find('.', start);
-    std::string_view label = s.substr(start, dot == std::string_view::npos ? dot : dot - start);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
-      return false;
-    }
-    for (char c : label) {
-      if (!(is_alnum(c) || c == '-') || std::isupper(static_cast<unsigned char>(c)) != 0) {
-        return false;
-      }
-    }
-    if (dot == std::string_view::npos) {
-      return true;
-    }
-    start = dot + 1;
-  }
+  return base::is_domain_name(s, {.chars = base::LabelChars::LdhLower});
 }
 
 std::string_view strip_dot(std::string_view s) {

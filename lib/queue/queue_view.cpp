@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "lib/base/errno.hpp"
 #include "lib/base/files.hpp"
 #include "lib/queue/queue_file.hpp"
 
@@ -18,10 +19,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using base::errno_code;
+
 // A header block larger than this is corrupt (it would take ~200,000 recipients).
 constexpr size_t kMaxHeader = 16 * 1024 * 1024;
-
-std::error_code errno_code() { return {errno, std::generic_category()}; }
 
 std::error_code bad() { return std::make_error_code(std::errc::bad_message); }
 

@@ -5,6 +5,7 @@
 #include <idn2.h>
 #include <netinet/in.h>
 
+#include "lib/base/domain_name.hpp"
 #include "lib/smtp/text.hpp"
 
 namespace hk::smtp {
@@ -12,44 +13,13 @@ namespace {
 
 // RFC 5321 §4.5.3.1.2.
 constexpr size_t kMaxDomain = 255;
-// RFC 1035 §2.3.4: a label is at most 63 octets.
-constexpr size_t kMaxLabel = 63;
 
 bool is_ldh(char c) { return is_alnum(c) || c == '-'; }
 
-// An LDH label per RFC 5321 sub-domain = Let-dig [Ldh-str]: no leading or trailing hyphen.
-bool valid_ldh_label(std::string_view label) {
-  if (label.empty() || label.size() > kMaxLabel) {
-    return false;
-  }
-  if (!is_alnum(label.front()) || !is_alnum(label.back())) {
-    return false;
-  }
-  for (char c : label) {
-    if (!is_ldh(c)) {
-      return false;
-    }
-  }
-  return true;
-}
-
+// LDH labels per RFC 5321 sub-domain = Let-dig [Ldh-str]; rejects "", leading, trailing ("x.com.")
+// and doubled dots.
 bool valid_ascii_domain(std::string_view domain) {
-  if (domain.empty() || domain.size() > kMaxDomain) {
-    return false;
-  }
-  size_t start = 0;
-  for (;;) {
-    size_t dot = domain.find('.', start);
-    std::string_view label =
-        domain.substr(start, dot == std::string_view::npos ? dot : dot - start);
-    if (!valid_ldh_label(label)) {
-      return false;  // covers "", leading, trailing ("x.com.") and doubled dots
-    }
-    if (dot == std::string_view::npos) {
-      return true;
-    }
-    start = dot + 1;
-  }
+  return base::is_domain_name(domain, {.max_length = kMaxDomain});
 }
 
 // Each label is either LDH or a U-label candidate (only UTF-8 and LDH characters, RFC 6531 §3.3

@@ -1,5 +1,6 @@
 // Character helpers shared by the SMTP parsers: ASCII classes and case folding (SMTP verbs,
-// keywords and domains are case-insensitive, RFC 5321 §2.4) and UTF-8 validation (RFC 3629).
+// keywords and domains are case-insensitive, RFC 5321 §2.4), UTF-8 validation (RFC 3629), and
+// the line-break search.
 #pragma once
 
 #include <cstddef>
@@ -7,14 +8,23 @@
 #include <string>
 #include <string_view>
 
+#include "lib/base/ascii.hpp"
+#include "lib/base/utf8.hpp"
+
 namespace hk::smtp {
 
-inline bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
-inline bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
-inline bool is_ascii(char c) { return static_cast<unsigned char>(c) < 0x80; }
-inline char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-inline char to_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
+// The ASCII and UTF-8 helpers are lib/base's, named here for the SMTP code.
+using base::all_ascii;
+using base::iequals;
+using base::is_alnum;
+using base::is_alpha;
+using base::is_ascii;
+using base::is_digit;
+using base::is_valid_utf8;
+using base::istarts_with;
+using base::to_lower;
+using base::to_upper;
+using base::utf8_sequence_length;
 
 // Position of the first CR or LF at or after `from`, or npos. Two memchr scans instead of
 // find_first_of("\r\n"), which libstdc++ runs as one memchr per byte of the text: this is the
@@ -33,16 +43,5 @@ inline size_t find_line_break(std::string_view s, size_t from) {
   }
   return cr != nullptr ? from + limit : std::string_view::npos;
 }
-
-std::string to_lower(std::string_view s);
-std::string to_upper(std::string_view s);
-bool iequals(std::string_view a, std::string_view b);
-bool istarts_with(std::string_view s, std::string_view prefix);
-bool all_ascii(std::string_view s);
-
-// Length of the well-formed UTF-8 sequence (RFC 3629 §4: no overlong forms, no surrogates, at
-// most U+10FFFF) that starts `s`, or 0 when there is none.
-size_t utf8_sequence_length(std::string_view s);
-bool is_valid_utf8(std::string_view s);
 
 }  // namespace hk::smtp

@@ -6,6 +6,8 @@
 #include <ctime>
 #include <optional>
 
+#include "lib/base/ascii.hpp"
+#include "lib/base/domain_name.hpp"
 #include "lib/base/quote.hpp"
 #include "lib/dns/error.hpp"
 #include "lib/spf/macro.hpp"
@@ -62,9 +64,7 @@ bool is_void(const boost::system::error_code& ec) {
 }
 
 std::string lower(std::string s) {
-  for (char& c : s) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
+  base::lower_in_place(s);
   return s;
 }
 
@@ -77,24 +77,8 @@ std::string strip_dot(std::string s) {
 
 // §4.3: a multi-label domain name with no empty or over-long label (RFC 1035 §2.3.4).
 bool valid_domain(std::string_view d) {
-  if (!d.empty() && d.back() == '.') {
-    d.remove_suffix(1);
-  }
-  if (d.empty() || d.size() > 253 || d.find('.') == std::string_view::npos) {
-    return false;
-  }
-  std::size_t start = 0;
-  for (;;) {
-    auto dot = d.find('.', start);
-    auto len = (dot == std::string_view::npos ? d.size() : dot) - start;
-    if (len == 0 || len > 63) {
-      return false;
-    }
-    if (dot == std::string_view::npos) {
-      return true;
-    }
-    start = dot + 1;
-  }
+  return base::is_domain_name(
+      d, {.chars = base::LabelChars::Any, .trailing_dot = true, .min_labels = 2});
 }
 
 bool in_prefix(const asio::ip::address& ip, const asio::ip::address& net, int len) {

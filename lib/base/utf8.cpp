@@ -1,48 +1,7 @@
-// Character helpers shared by the SMTP parsers.
-#include "lib/smtp/text.hpp"
+// UTF-8 validation.
+#include "lib/base/utf8.hpp"
 
-namespace hk::smtp {
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = to_lower(c);
-  }
-  return out;
-}
-
-std::string to_upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = to_upper(c);
-  }
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (to_lower(a[i]) != to_lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
-bool all_ascii(std::string_view s) {
-  for (char c : s) {
-    if (!is_ascii(c)) {
-      return false;
-    }
-  }
-  return true;
-}
+namespace hk::base {
 
 size_t utf8_sequence_length(std::string_view s) {
   if (s.empty()) {
@@ -93,4 +52,4 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
-}  // namespace hk::smtp
+}  // namespace hk::base
