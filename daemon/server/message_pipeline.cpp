@@ -16,6 +16,7 @@
 #include "daemon/server/server_metrics.hpp"
 #include "domains/domains.hpp"
 #include "domains/watcher.hpp"
+#include "lib/base/date.hpp"
 #include "lib/base/log.hpp"
 #include "lib/base/offload.hpp"
 #include "lib/config/config.hpp"
@@ -174,7 +175,9 @@ std::string MessagePipeline::submission_headers() const {
   if (!tx_.submission) {
     return "";
   }
-  return missing_submission_headers(body_, env_.id, cfg_.hostname, rfc5322_date(now_));
+  return missing_submission_headers(
+      body_, env_.id, cfg_.hostname,
+      base::rfc5322_date(std::chrono::system_clock::from_time_t(now_)));
 }
 
 // RFC 6376: sign as the RFC5322.From domain when it has keys, with every key it has, before

@@ -1,6 +1,10 @@
 // Received header construction.
 #include "daemon/server/received.hpp"
 
+#include <chrono>
+
+#include "lib/base/date.hpp"
+
 namespace hk::server {
 
 std::string received_header(const TraceInfo& info, std::time_t now) {
@@ -30,7 +34,7 @@ std::string received_header(const TraceInfo& info, std::time_t now) {
   if (!info.for_rcpt.empty()) {
     out += "\r\n\tfor <" + info.for_rcpt + ">";
   }
-  out += ";\r\n\t" + rfc5322_date(now) + "\r\n";
+  out += ";\r\n\t" + base::rfc5322_date(std::chrono::system_clock::from_time_t(now)) + "\r\n";
   return out;
 }
 

@@ -2,11 +2,8 @@
 // of RFC 5322 §3.3 they use.
 #pragma once
 
-#include <chrono>
 #include <ctime>
 #include <string>
-
-#include "lib/base/date.hpp"
 
 namespace hk::server {
 
@@ -22,12 +19,6 @@ struct TraceInfo {
   std::string tls_version;  // "TLSv1.3"
   std::string tls_cipher;
 };
-
-// "Mon, 23 Nov 2026 16:40:05 +0000", base::rfc5322_date for a time_t.
-// TODO(once): only for session.cpp (being rewritten), which should call base::rfc5322_date.
-inline std::string rfc5322_date(std::time_t t) {
-  return base::rfc5322_date(std::chrono::system_clock::from_time_t(t));
-}
 
 // The whole "Received: ...\r\n" header, folded under 78 columns. The protocol keyword follows
 // RFC 3848 (ESMTP, ESMTPS, ESMTPA, ESMTPSA).

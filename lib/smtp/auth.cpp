@@ -1,32 +1,12 @@
-// base64, AUTH PLAIN and xtext codecs.
+// AUTH PLAIN and xtext codecs.
 #include "lib/smtp/auth.hpp"
 
 #include <cstdint>
 
+#include "lib/base/base64.hpp"
+
 namespace hk::smtp {
 namespace {
-
-constexpr std::string_view kAlphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') {
-    return c - 'A';
-  }
-  if (c >= 'a' && c <= 'z') {
-    return c - 'a' + 26;
-  }
-  if (c >= '0' && c <= '9') {
-    return c - '0' + 52;
-  }
-  if (c == '+') {
-    return 62;
-  }
-  if (c == '/') {
-    return 63;
-  }
-  return -1;
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') {
@@ -43,70 +23,8 @@ constexpr size_t kMaxPlainField = 255;
 
 }  // namespace
 
-std::string base64_encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    uint32_t v = (static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])) << 16) |
-                 (static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8) |
-                 static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 2]));
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  size_t left = bytes.size() - i;
-  if (left > 0) {
-    uint32_t v = static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
-    if (left == 2) {
-      v |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
-    }
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += left == 2 ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0) {
-    return std::nullopt;
-  }
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  for (size_t i = 0; i < text.size(); i += 4) {
-    bool last = i + 4 == text.size();
-    size_t pad = 0;
-    if (last) {
-      pad = text[i + 3] == '=' ? (text[i + 2] == '=' ? 2 : 1) : 0;
-    }
-    uint32_t v = 0;
-    for (size_t k = 0; k < 4 - pad; ++k) {
-      int d = base64_value(text[i + k]);
-      if (d < 0) {
-        return std::nullopt;  // also catches '=' in the middle
-      }
-      v |= static_cast<uint32_t>(d) << (18 - 6 * k);
-    }
-    out += static_cast<char>((v >> 16) & 0xFF);
-    if (pad < 2) {
-      out += static_cast<char>((v >> 8) & 0xFF);
-    }
-    if (pad < 1) {
-      out += static_cast<char>(v & 0xFF);
-    }
-    // RFC 4648 §3.5: canonical encodings have zero bits after the last byte.
-    if ((pad == 1 && (v & 0xFF) != 0) || (pad == 2 && (v & 0xFFFF) != 0)) {
-      return std::nullopt;
-    }
-  }
-  return out;
-}
-
 std::optional<PlainCredentials> decode_auth_plain(std::string_view base64) {
-  std::optional<std::string> message = base64_decode(base64);
+  std::optional<std::string> message = base::base64_decode(base64);
   if (!message) {
     return std::nullopt;
   }

@@ -1,6 +1,6 @@
-// Encodings used around SMTP AUTH: strict base64 (RFC 4648 §4), the PLAIN mechanism's message
-// (RFC 4616 §2) and xtext (RFC 3461 §4, used by AUTH=, ENVID= and ORCPT=).
-// SECURITY: decoders take client input before authentication; they reject anything not in
+// Encodings used around SMTP AUTH: the PLAIN mechanism's message (RFC 4616 §2; its base64 is
+// base::base64_decode, canonical form only) and xtext (RFC 3461 §4, used by AUTH=, ENVID= and
+// ORCPT=). SECURITY: decoders take client input before authentication; they reject anything not in
 // canonical form instead of guessing.
 #pragma once
 
@@ -9,13 +9,6 @@
 #include <string_view>
 
 namespace hk::smtp {
-
-std::string base64_encode(std::string_view bytes);
-
-// Canonical base64 only: length a multiple of 4, padding only at the end, no whitespace, unused
-// bits zero. "" decodes to "". Note: RFC 4954 §4 uses a lone "=" for an empty initial response;
-// that is the caller's special case, not base64.
-std::optional<std::string> base64_decode(std::string_view text);
 
 struct PlainCredentials {
   std::string authzid;  // empty, or equal to authcid (see below)

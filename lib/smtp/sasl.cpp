@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "lib/base/base64.hpp"
 #include "lib/smtp/auth.hpp"
 
 namespace hk::smtp {
@@ -122,8 +123,8 @@ SaslStep SaslExchange::login_password(std::string_view response) {
   if (response == "*") {
     return cancelled();
   }
-  std::optional<std::string> username = base64_decode(username64_);
-  std::optional<std::string> password = base64_decode(response);
+  std::optional<std::string> username = base::base64_decode(username64_);
+  std::optional<std::string> password = base::base64_decode(response);
   if (!username || !password) {
     return ended(SaslStep::Kind::Malformed, Reply(501, "5.5.2", "Malformed AUTH LOGIN response"));
   }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "lib/base/base64.hpp"
 #include "lib/base/log.hpp"
 #include "lib/base/openssl.hpp"
 #include "lib/smtp/auth.hpp"
@@ -285,7 +286,7 @@ asio::awaitable<bool> SmtpClient::authenticate() {
     msg += opts_.username;
     msg += '\0';
     msg += opts_.password;
-    std::string encoded = smtp::base64_encode(msg);
+    std::string encoded = base::base64_encode(msg);
     r = co_await command("AUTH PLAIN " + encoded, "AUTH reply", true);
     if (r && r->code == 334) {
       r = co_await command(encoded, "AUTH reply", true);
@@ -293,10 +294,10 @@ asio::awaitable<bool> SmtpClient::authenticate() {
   } else {
     r = co_await command("AUTH LOGIN", "AUTH reply");
     if (r && r->code == 334) {
-      r = co_await command(smtp::base64_encode(opts_.username), "AUTH reply", true);
+      r = co_await command(base::base64_encode(opts_.username), "AUTH reply", true);
     }
     if (r && r->code == 334) {
-      r = co_await command(smtp::base64_encode(opts_.password), "AUTH reply", true);
+      r = co_await command(base::base64_encode(opts_.password), "AUTH reply", true);
     }
   }
   std::string mech = plain ? "PLAIN" : "LOGIN";

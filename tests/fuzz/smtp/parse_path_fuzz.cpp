@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "lib/base/base64.hpp"
 #include "lib/smtp/address.hpp"
 #include "lib/smtp/auth.hpp"
 
@@ -60,8 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(normalize_domain(domain) == domain);
   }
 
-  if (std::optional<std::string> bytes = base64_decode(in)) {
-    check(base64_encode(*bytes) == in);
+  if (std::optional<std::string> bytes = base::base64_decode(in)) {
+    check(base::base64_encode(*bytes) == in);
   }
   if (std::optional<std::string> text = xtext_decode(in)) {
     check(xtext_decode(xtext_encode(*text)) == *text);

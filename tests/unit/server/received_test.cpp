@@ -3,12 +3,18 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
+#include "lib/base/date.hpp"
+
 namespace hk::server {
 namespace {
 
 TEST(Received, DateFormat) {
-  EXPECT_EQ(rfc5322_date(0), "Thu, 01 Jan 1970 00:00:00 +0000");
-  EXPECT_EQ(rfc5322_date(1795449605), "Mon, 23 Nov 2026 16:00:05 +0000");
+  EXPECT_EQ(base::rfc5322_date(std::chrono::system_clock::from_time_t(0)),
+            "Thu, 01 Jan 1970 00:00:00 +0000");
+  EXPECT_EQ(base::rfc5322_date(std::chrono::system_clock::from_time_t(1795449605)),
+            "Mon, 23 Nov 2026 16:00:05 +0000");
 }
 
 TEST(Received, ProtocolKeywordsFollowRfc3848) {

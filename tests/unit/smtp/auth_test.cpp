@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "lib/base/base64.hpp"
+
 namespace hk::smtp {
 namespace {
 
@@ -24,8 +26,8 @@ TEST(Base64, Rfc4648TestVectors) {
       {"\xff\xfe\x00"s, "//4A"},
   };
   for (const auto& [plain, encoded] : vectors) {
-    EXPECT_EQ(base64_encode(plain), encoded);
-    std::optional<std::string> decoded = base64_decode(encoded);
+    EXPECT_EQ(base::base64_encode(plain), encoded);
+    std::optional<std::string> decoded = base::base64_decode(encoded);
     ASSERT_TRUE(decoded) << encoded;
     EXPECT_EQ(*decoded, plain);
   }
@@ -35,7 +37,7 @@ TEST(Base64, RejectsNonCanonicalInput) {
   for (const char* bad : {"Zg=", "Zg", "Z===", "Zh==", "Zm9=", "Zm9v\r\n", "Zm 9v",
                           "=Zg=", "Zg==Zg==", "Zm9vYmFy====", "Zm8", "Z!==", "Zm9v YmFy",
                           "====", "Zm-v", "Zm_v", "Zg=a"}) {
-    EXPECT_FALSE(base64_decode(bad).has_value()) << bad;
+    EXPECT_FALSE(base::base64_decode(bad).has_value()) << bad;
   }
 }
 
@@ -46,7 +48,7 @@ TEST(Base64, RoundTripsEveryByte) {
   }
   for (size_t n = 0; n <= all.size(); n += 7) {
     std::string part = all.substr(0, n);
-    EXPECT_EQ(base64_decode(base64_encode(part)), part);
+    EXPECT_EQ(base::base64_decode(base::base64_encode(part)), part);
   }
 }
 
@@ -75,8 +77,8 @@ TEST(AuthPlain, DecodesAndChecks) {
       {"\0user\0"s + std::string(255, 'p'), true, "", "user", std::string(255, 'p')},
   };
   for (const PlainCase& c : cases) {
-    std::optional<PlainCredentials> creds = decode_auth_plain(base64_encode(c.message));
-    ASSERT_EQ(creds.has_value(), c.ok) << base64_encode(c.message);
+    std::optional<PlainCredentials> creds = decode_auth_plain(base::base64_encode(c.message));
+    ASSERT_EQ(creds.has_value(), c.ok) << base::base64_encode(c.message);
     if (c.ok) {
       EXPECT_EQ(creds->authzid, c.authzid);
       EXPECT_EQ(creds->authcid, c.authcid);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/base/base64.hpp"
 #include "lib/smtp/auth.hpp"
 
 namespace hk::smtp {
@@ -29,7 +30,7 @@ struct Case {
   std::string password = {};
 };
 
-std::string b64(const std::string& s) { return base64_encode(s); }
+std::string b64(const std::string& s) { return base::base64_encode(s); }
 
 const std::string kPlain = b64("\0alice@example.test\0secret"s);
 const std::string kUser = b64("alice@example.test");
