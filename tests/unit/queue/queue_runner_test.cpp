@@ -25,9 +25,9 @@ namespace hk::queue {
 namespace {
 
 namespace asio = boost::asio;
-using std::chrono::seconds;
 using hk::test::run;
 using hk::test::TempDir;
+using std::chrono::seconds;
 using Status = DeliveryResult::Status;
 
 // Answers each call with the next status of its script (the last one repeats) for every

@@ -25,8 +25,8 @@ namespace {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
-using std::chrono::seconds;
 using hk::test::TempDir;
+using std::chrono::seconds;
 
 Envelope make_envelope(std::string id, size_t rcpts = 2) {
   Envelope env;

@@ -18,8 +18,8 @@ namespace hk::queue {
 namespace {
 
 namespace fs = std::filesystem;
-using std::chrono::seconds;
 using hk::test::TempDir;
+using std::chrono::seconds;
 
 // A message and its sidecar exactly as hikyaku writes them today (docs/queue-format.md): the
 // view must read them, and what it reads must encode back to the same bytes.
