@@ -29,7 +29,8 @@ bool safe_component(std::string_view s) {
   if (s.empty() || s.size() > 255 || s.front() == '.') {
     return false;
   }
-  for (unsigned char c : s) {
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c == 0x7f || c == '/') {
       return false;
     }

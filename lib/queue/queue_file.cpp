@@ -152,7 +152,8 @@ bool valid_id(std::string_view id) {
 std::string escape_value(std::string_view v) {
   std::string out;
   out.reserve(v.size());
-  for (unsigned char c : v) {
+  for (char ch : v) {
+    const auto c = static_cast<unsigned char>(ch);
     if (c <= ' ' || c == '%' || c == 0x7f) {
       out += '%';
       out += kHex[c >> 4];

@@ -9,6 +9,7 @@
 #include "certs/self_signed.hpp"
 #include "certs/tls_context.hpp"
 #include "lib/base/files.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/unit/certs/test_support.hpp"
 
 namespace hk::certs {
@@ -46,7 +47,7 @@ class CertStoreTest : public testing::Test {
     return dir;
   }
 
-  test::ScratchDir scratch_;
+  hk::test::TempDir scratch_;
 };
 
 TEST_F(CertStoreTest, MissingOrEmptyDirMeansNoTls) {

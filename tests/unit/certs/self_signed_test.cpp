@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "certs/tls_context.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/unit/certs/test_support.hpp"
 
 namespace hk::certs {
@@ -36,7 +37,7 @@ TEST(MakeSelfSigned, WritesALoadableIdentity) {
   };
   for (const KeyCase& c : cases) {
     SCOPED_TRACE(c.evp_type);
-    test::ScratchDir scratch;
+    hk::test::TempDir scratch;
     std::filesystem::path dir = scratch.path() / "mx.a.test";
     make_self_signed(dir, {"mx.a.test", "A.test", "*.c.test"}, c.days, c.type);
 
@@ -66,7 +67,7 @@ TEST(MakeSelfSigned, RejectsInvalidNames) {
       {"a.test", "evil\n.test"},
       {std::string(254, 'a')},
   };
-  test::ScratchDir scratch;
+  hk::test::TempDir scratch;
   for (const auto& names : cases) {
     EXPECT_THROW(make_self_signed(scratch.path() / "x", names), CertsError)
         << (names.empty() ? "(none)" : names.back());

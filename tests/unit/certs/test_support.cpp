@@ -1,15 +1,12 @@
-// Test support for hk_certs: scratch directories and in-process TLS handshakes.
+// Test support for hk_certs: in-process TLS handshakes.
 #include "tests/unit/certs/test_support.hpp"
 
-#include <gtest/gtest.h>
 #include <openssl/bn.h>
-#include <stdlib.h>
 
 #include <boost/asio/local/connect_pair.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
-#include <stdexcept>
 
 #include "certs/tls_context.hpp"
 #include "lib/base/openssl.hpp"
@@ -26,19 +23,6 @@ std::string describe(const boost::system::error_code& ec) {
 }
 
 }  // namespace
-
-ScratchDir::ScratchDir() {
-  std::string tmpl = (std::filesystem::path(testing::TempDir()) / "hk_certs.XXXXXX").string();
-  if (mkdtemp(tmpl.data()) == nullptr) {
-    throw std::runtime_error("mkdtemp failed");
-  }
-  path_ = tmpl;
-}
-
-ScratchDir::~ScratchDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
 
 TlsPair::TlsPair(std::shared_ptr<asio::ssl::context> server_ctx, const ClientOptions& opt)
     : server_ctx_(std::move(server_ctx)), client_ctx_(asio::ssl::context::tls_client) {

@@ -1,29 +1,15 @@
-// Test support for hk_certs: a scratch directory and real in-process TLS handshakes over a
-// socketpair, reporting what certificate the server presented.
+// Test support for hk_certs: real in-process TLS handshakes over a socketpair, reporting what
+// certificate the server presented. (Scratch directories: tests/support/temp_dir.hpp.)
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/ssl/stream.hpp>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace hk::certs::test {
-
-// A fresh directory under the test temp dir, removed with everything in it at destruction.
-class ScratchDir {
- public:
-  ScratchDir();
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 struct ClientOptions {
   std::string sni;      // empty: no SNI extension

@@ -10,6 +10,8 @@
 
 #include "lib/smtp_client/smtp_client.hpp"
 #include "test_support.hpp"
+#include "tests/support/ports.hpp"
+#include "tests/support/run.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace hk::delivery {
@@ -46,7 +48,7 @@ class HttpsGetTest : public ::testing::Test {
     req.path = "/.well-known/mta-sts.txt";
     req.port = port;
     req.timeout = timeout;
-    auto r = test::run(
+    auto r = hk::test::run(
         io_,
         https_get(io_.get_executor(), *ctx_, {asio::ip::make_address("127.0.0.1")}, std::move(req)),
         15s);
@@ -197,7 +199,7 @@ TEST_F(HttpsGetTest, RefusesAnUntrustedCertificate) {
 }
 
 TEST_F(HttpsGetTest, ConnectionRefused) {
-  HttpsResult r = get(test::closed_port());
+  HttpsResult r = get(hk::test::free_port());
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.error.find("cannot connect"), std::string::npos) << r.error;
 }

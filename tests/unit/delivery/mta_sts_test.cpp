@@ -18,6 +18,8 @@
 #include "lib/dns/resolver.hpp"
 #include "lib/smtp_client/smtp_client.hpp"
 #include "test_support.hpp"
+#include "tests/support/ports.hpp"
+#include "tests/support/run.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace hk::delivery {
@@ -49,7 +51,7 @@ class MtaStsTest : public ::testing::Test {
   static dns::Resolver::Options dns_options() {
     // Names not in the cache go to a closed port and fail at once, as a lost TXT record would.
     dns::Resolver::Options o;
-    o.servers = {"127.0.0.1:" + std::to_string(test::closed_port())};
+    o.servers = {"127.0.0.1:" + std::to_string(hk::test::free_port())};
     o.timeout = 200ms;
     o.attempts = 1;
     return o;
@@ -94,14 +96,14 @@ class MtaStsTest : public ::testing::Test {
   void restart() {
     StsOptions o;
     o.dir = dir_.path() / "mta-sts";
-    o.https_port = server_ ? server_->port() : test::closed_port();
+    o.https_port = server_ ? server_->port() : hk::test::free_port();
     o.fetch_timeout = 5s;
     sts_ = std::make_unique<MtaSts>(io_.get_executor(), dns_, ctx_, o, clock_);
   }
 
   std::optional<sts::CachedPolicy> policy() {
     io_.restart();
-    auto r = test::run(io_, sts_->policy(kDomain), 15s);
+    auto r = hk::test::run(io_, sts_->policy(kDomain), 15s);
     EXPECT_TRUE(r.has_value()) << "lookup did not finish";
     return r ? *r : std::nullopt;
   }
@@ -235,11 +237,11 @@ TEST_F(MtaStsTest, AddressLiteralsHaveNoPolicy) {
   dns("");
   restart();
   io_.restart();
-  auto r = test::run(io_, sts_->policy("[192.0.2.1]"), 5s);
+  auto r = hk::test::run(io_, sts_->policy("[192.0.2.1]"), 5s);
   ASSERT_TRUE(r.has_value());
   EXPECT_FALSE(*r);
   io_.restart();
-  r = test::run(io_, sts_->policy("../etc"), 5s);
+  r = hk::test::run(io_, sts_->policy("../etc"), 5s);
   ASSERT_TRUE(r.has_value());
   EXPECT_FALSE(*r);
 }

@@ -18,6 +18,8 @@
 #include "lib/dns/caching_resolver.hpp"
 #include "lib/dns/resolver.hpp"
 #include "test_support.hpp"
+#include "tests/support/ports.hpp"
+#include "tests/support/run.hpp"
 
 namespace hk::delivery {
 namespace {
@@ -70,7 +72,7 @@ class Harness {
       env.rcpts.push_back(std::move(r));
     }
     io_.restart();
-    auto r = test::run(io_, go(*courier_, std::move(env), std::move(message)));
+    auto r = hk::test::run(io_, go(*courier_, std::move(env), std::move(message)));
     EXPECT_TRUE(r.has_value()) << "delivery did not finish in time";
     return r ? *r : std::vector<DeliveryResult>{};
   }
@@ -100,7 +102,7 @@ class Harness {
   static dns::Resolver::Options dns_options() {
     // Never asked: every name the tests use is an address literal or already in the cache.
     dns::Resolver::Options o;
-    o.servers = {"127.0.0.1:" + std::to_string(test::closed_port())};
+    o.servers = {"127.0.0.1:" + std::to_string(hk::test::free_port())};
     o.timeout = 200ms;
     o.attempts = 1;
     return o;

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "test_support.hpp"
+#include "tests/support/ports.hpp"
+#include "tests/support/run.hpp"
 
 namespace hk::delivery {
 namespace {
@@ -82,14 +84,14 @@ std::vector<std::string> tls_flags() {
 // Runs deliver_once against `ep`; the test fails (and gets an empty result) on a time-out.
 TransactionResult deliver(const ClientOptions& opts, const tcp::endpoint& ep, Mail m = {}) {
   asio::io_context io;
-  auto r = test::run(io, once(opts, ep, std::move(m)));
+  auto r = hk::test::run(io, once(opts, ep, std::move(m)));
   EXPECT_TRUE(r.has_value()) << "deliver_once did not finish in time";
   return r ? *r : TransactionResult{};
 }
 
 Outcome drive(asio::io_context& io, const ClientOptions& opts, const tcp::endpoint& ep,
               std::vector<Mail> mails) {
-  auto r = test::run(io, session(opts, ep, std::move(mails)));
+  auto r = hk::test::run(io, session(opts, ep, std::move(mails)));
   EXPECT_TRUE(r.has_value()) << "session did not finish in time";
   return r ? *r : Outcome{};
 }
@@ -470,7 +472,7 @@ TEST(SmtpClient, Extensions) {
 }
 
 TEST(SmtpClient, ConnectionRefused) {
-  tcp::endpoint ep(asio::ip::make_address_v4("127.0.0.1"), test::closed_port());
+  tcp::endpoint ep(asio::ip::make_address_v4("127.0.0.1"), hk::test::free_port());
   Mail m;
   m.rcpts = {"a@mx.test", "b@mx.test"};
   TransactionResult r = deliver(options(), ep, m);
@@ -490,7 +492,7 @@ TEST(SmtpClient, SilentServerTimesOut) {
   ClientOptions o = options();
   o.command_timeout = 1s;
   auto start = std::chrono::steady_clock::now();
-  auto r = test::run(io, once(o, server.endpoint(), Mail{}));
+  auto r = hk::test::run(io, once(o, server.endpoint(), Mail{}));
   auto took = std::chrono::steady_clock::now() - start;
   ASSERT_TRUE(r.has_value());
   ASSERT_EQ(r->rcpts.size(), 1u);
@@ -517,7 +519,7 @@ TEST(SmtpClient, FinalReplyTimesOut) {
                              {Kind::Hold, ""}});
   ClientOptions o = options();
   o.data_timeout = 1s;
-  auto r = test::run(io, once(o, server.endpoint(), Mail{}));
+  auto r = hk::test::run(io, once(o, server.endpoint(), Mail{}));
   ASSERT_TRUE(r.has_value());
   ASSERT_EQ(r->rcpts.size(), 1u);
   EXPECT_EQ(r->rcpts[0].status, Status::Transient);
@@ -594,7 +596,7 @@ TEST(SmtpClient, MisbehavingServers) {
     asio::io_context io;
     ScriptedServer server(io, c.script);
     auto start = std::chrono::steady_clock::now();
-    auto r = test::run(io, once(options(), server.endpoint(), Mail{}));
+    auto r = hk::test::run(io, once(options(), server.endpoint(), Mail{}));
     ASSERT_TRUE(r.has_value());
     EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
     ASSERT_EQ(r->rcpts.size(), 1u);
@@ -643,7 +645,7 @@ TEST(SmtpClient, ProbeRelay) {
   o.username = "relayuser";
   o.password = "secret";
   asio::io_context io;
-  auto steps = test::run(io, probe(io.get_executor(), o, "127.0.0.1", mx.endpoint().port()));
+  auto steps = hk::test::run(io, probe(io.get_executor(), o, "127.0.0.1", mx.endpoint().port()));
   ASSERT_TRUE(steps.has_value());
   std::vector<std::string> names;
   for (const ProbeStep& s : *steps) {
@@ -655,7 +657,8 @@ TEST(SmtpClient, ProbeRelay) {
 
   // A closed port: the connect step says so and nothing follows.
   asio::io_context io2;
-  auto failed = test::run(io2, probe(io2.get_executor(), o, "127.0.0.1", test::closed_port()));
+  auto failed =
+      hk::test::run(io2, probe(io2.get_executor(), o, "127.0.0.1", hk::test::free_port()));
   ASSERT_TRUE(failed.has_value());
   ASSERT_EQ(failed->size(), 2u);
   EXPECT_EQ((*failed)[1].name, "connect");

@@ -1,65 +1,22 @@
-// Test support for hk_delivery: child processes, certificates, a scripted raw server.
+// Test support for hk_delivery: the Python servers, certificates, a scripted raw server.
 #include "test_support.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <thread>
-
-extern char** environ;
 
 namespace hk::delivery::test {
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-
-// Runs args[0] with `args`; with `out_fd`, the child's stdout goes there, with `quiet_fd` its
-// stderr.
-pid_t spawn(const std::vector<std::string>& args, int out_fd, int quiet_fd = -1) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) {
-    argv.push_back(const_cast<char*>(a.c_str()));
-  }
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  if (out_fd >= 0) {
-    posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
-  }
-  if (quiet_fd >= 0) {
-    posix_spawn_file_actions_adddup2(&actions, quiet_fd, STDERR_FILENO);
-  }
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  return rc == 0 ? pid : -1;
-}
-
-int run_command(const std::vector<std::string>& args) {
-  int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-  pid_t pid = spawn(args, devnull, devnull);
-  ::close(devnull);
-  if (pid < 0) {
-    return -1;
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -68,40 +25,18 @@ std::string read_file(const std::filesystem::path& p) {
   return s.str();
 }
 
-// Reads the port a child prints as its first line of stdout (`fd`), waiting up to 8 s.
-uint16_t read_port(pid_t pid, int fd) {
-  std::string line;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(8);
-  while (pid > 0 && line.find('\n') == std::string::npos &&
-         std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) {
-      continue;
-    }
-    char c[64];
-    ssize_t n = ::read(fd, c, sizeof c);
-    if (n <= 0) {
-      break;
-    }
-    line.append(c, static_cast<size_t>(n));
+// Starts `args` and reads the port it prints as its first line of stdout, waiting up to 8 s;
+// 0 (and no child) when it did not. Python and aiosmtpd start in well under a second.
+uint16_t start_and_read_port(std::optional<hk::test::Child>& child,
+                             const std::vector<std::string>& args) {
+  child.emplace(args, true);
+  std::optional<std::string> line = child->read_line(std::chrono::seconds(8));
+  int port = line ? std::atoi(line->c_str()) : 0;
+  if (port > 0 && port < 65536) {
+    return static_cast<uint16_t>(port);
   }
-  int port = std::atoi(line.c_str());
-  return port > 0 && port < 65536 ? static_cast<uint16_t>(port) : 0;
-}
-
-void stop_child(pid_t pid) {
-  if (pid <= 0) {
-    return;
-  }
-  ::kill(pid, SIGTERM);
-  for (int i = 0; i < 40; ++i) {
-    if (::waitpid(pid, nullptr, WNOHANG) == pid) {
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
+  child.reset();
+  return 0;
 }
 
 asio::awaitable<void> play(tcp::socket sock, std::vector<Step> script,
@@ -170,10 +105,10 @@ const TestCert& test_cert() {
   static hk::test::TempDir dir;
   static TestCert cert = [] {
     TestCert c{(dir.path() / "cert.pem").string(), (dir.path() / "key.pem").string()};
-    int rc = run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                          "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", c.key, "-out",
-                          c.cert, "-days", "2", "-subj", "/CN=mx.test", "-addext",
-                          "subjectAltName=DNS:mx.test,IP:127.0.0.1"});
+    int rc = hk::test::run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", c.key,
+                                    "-out", c.cert, "-days", "2", "-subj", "/CN=mx.test", "-addext",
+                                    "subjectAltName=DNS:mx.test,IP:127.0.0.1"});
     if (rc != 0) {
       c.cert.clear();
     }
@@ -188,9 +123,10 @@ TestCert make_cert(const std::filesystem::path& dir, const std::vector<std::stri
     san += (san.empty() ? "subjectAltName=DNS:" : ",DNS:") + n;
   }
   TestCert c{(dir / (names.front() + ".pem")).string(), (dir / (names.front() + ".key")).string()};
-  int rc = run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", c.key, "-out", c.cert,
-                        "-days", "2", "-subj", "/CN=" + names.front(), "-addext", san});
+  int rc = hk::test::run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                  "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", c.key,
+                                  "-out", c.cert, "-days", "2", "-subj", "/CN=" + names.front(),
+                                  "-addext", san});
   if (rc != 0) {
     c = {};
   }
@@ -208,66 +144,16 @@ std::vector<std::string> Stored::values(const std::string& key) const {
 }
 
 FakeMx::FakeMx(std::vector<std::string> flags) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    return;
-  }
   std::vector<std::string> args = {"/usr/bin/python3",   HK_FAKE_MX,   "--dir",
                                    dir_.path().string(), "--lifetime", "20"};
   args.insert(args.end(), flags.begin(), flags.end());
-  pid_ = spawn(args, fds[1]);
-  ::close(fds[1]);
-  // The port, one line; Python and aiosmtpd start in well under a second.
-  std::string line;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(8);
-  while (pid_ > 0 && line.find('\n') == std::string::npos &&
-         std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fds[0], POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) {
-      continue;
-    }
-    char c[64];
-    ssize_t n = ::read(fds[0], c, sizeof c);
-    if (n <= 0) {
-      break;
-    }
-    line.append(c, static_cast<size_t>(n));
-  }
-  ::close(fds[0]);
-  int port = std::atoi(line.c_str());
-  if (port > 0 && port < 65536) {
-    port_ = static_cast<uint16_t>(port);
-  }
+  port_ = start_and_read_port(child_, args);
 }
 
 PolicyServer::PolicyServer(std::vector<std::string> flags) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    return;
-  }
   std::vector<std::string> args = {"/usr/bin/python3", HK_POLICY_SERVER};
   args.insert(args.end(), flags.begin(), flags.end());
-  pid_ = spawn(args, fds[1]);
-  ::close(fds[1]);
-  port_ = read_port(pid_, fds[0]);
-  ::close(fds[0]);
-}
-
-PolicyServer::~PolicyServer() { stop_child(pid_); }
-
-FakeMx::~FakeMx() {
-  if (pid_ <= 0) {
-    return;
-  }
-  ::kill(pid_, SIGTERM);
-  for (int i = 0; i < 40; ++i) {
-    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
+  port_ = start_and_read_port(child_, args);
 }
 
 tcp::endpoint FakeMx::endpoint() const { return {asio::ip::make_address_v4("127.0.0.1"), port_}; }
@@ -313,14 +199,6 @@ ScriptedServer::ScriptedServer(asio::io_context& io, std::vector<std::vector<Ste
   endpoint_ = acceptor.local_endpoint();
   asio::co_spawn(io, serve(std::move(acceptor), std::move(scripts), received_, accepted_),
                  asio::detached);
-}
-
-uint16_t closed_port() {
-  asio::io_context io;
-  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
-  uint16_t port = acceptor.local_endpoint().port();
-  acceptor.close();
-  return port;
 }
 
 }  // namespace hk::delivery::test

@@ -1,23 +1,18 @@
 // Test support for hk_delivery: a self-signed certificate made with the openssl CLI, the
-// fake_mx.py aiosmtpd server as a child process, a scripted raw TCP server on the test's own
-// io_context, and a bounded way to run a coroutine to completion.
+// fake_mx.py aiosmtpd server as a child process, and a scripted raw TCP server on the test's own
+// io_context. Running a coroutine, free ports and child processes: tests/support.
 #pragma once
 
-#include <sys/types.h>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <chrono>
 #include <cstdint>
-#include <exception>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "tests/support/child.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace hk::delivery::test {
@@ -48,7 +43,6 @@ struct Stored {
 class FakeMx {
  public:
   explicit FakeMx(std::vector<std::string> flags = {});
-  ~FakeMx();
   FakeMx(const FakeMx&) = delete;
   FakeMx& operator=(const FakeMx&) = delete;
 
@@ -60,7 +54,7 @@ class FakeMx {
 
  private:
   hk::test::TempDir dir_;
-  pid_t pid_ = -1;
+  std::optional<hk::test::Child> child_;  // after dir_: stopped before its folder goes
   uint16_t port_ = 0;
 };
 
@@ -69,7 +63,6 @@ class FakeMx {
 class PolicyServer {
  public:
   explicit PolicyServer(std::vector<std::string> flags);
-  ~PolicyServer();
   PolicyServer(const PolicyServer&) = delete;
   PolicyServer& operator=(const PolicyServer&) = delete;
 
@@ -77,7 +70,7 @@ class PolicyServer {
   uint16_t port() const { return port_; }
 
  private:
-  pid_t pid_ = -1;
+  std::optional<hk::test::Child> child_;
   uint16_t port_ = 0;
 };
 
@@ -108,23 +101,5 @@ class ScriptedServer {
   std::shared_ptr<std::vector<std::string>> received_;
   std::shared_ptr<size_t> accepted_;
 };
-
-// A loopback port on which nothing listens.
-uint16_t closed_port();
-
-// Runs `task` on `io` until it finishes or `limit` passes; std::nullopt on time-out or exception.
-template <class T>
-std::optional<T> run(asio::io_context& io, asio::awaitable<T> task,
-                     std::chrono::seconds limit = std::chrono::seconds(10)) {
-  std::optional<T> out;
-  asio::co_spawn(io, std::move(task), [&out, &io](std::exception_ptr e, T value) {
-    if (!e) {
-      out = std::move(value);
-    }
-    io.stop();
-  });
-  io.run_for(limit);
-  return out;
-}
 
 }  // namespace hk::delivery::test

@@ -6,15 +6,16 @@
 
 #include "daemon/queue/queue_store.hpp"
 #include "lib/base/files.hpp"
-#include "tests/unit/queue/test_util.hpp"
+#include "tests/support/run.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hk::queue {
 namespace {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
-using test::run_sync;
-using test::TempDir;
+using hk::test::run;
+using hk::test::TempDir;
 
 Envelope local_envelope(const std::vector<std::string>& rcpts) {
   Envelope env;
@@ -47,7 +48,9 @@ TEST(DeliverLocal, OneDurableCopyPerMailboxAndNothingQueued) {
   asio::io_context io;
   QueueStore store(tmp.path() / "queue");
   Envelope env = local_envelope({"alice@example.test", "bob@example.test"});
-  ASSERT_FALSE(run_sync(io, store.deliver_local(env, kMessage, tmp.path() / "mail", "mx.test")));
+  auto ec = run(io, store.deliver_local(env, kMessage, tmp.path() / "mail", "mx.test"));
+  ASSERT_TRUE(ec.has_value());
+  ASSERT_FALSE(*ec);
   EXPECT_TRUE(store.list().empty());
   for (const char* user : {"alice", "bob"}) {
     fs::path box = tmp.path() / "mail" / "example.test" / user;
@@ -78,9 +81,9 @@ TEST(DeliverLocal, FailureLeavesNoCopyAnywhere) {
     store.set_file_ops_for_test(
         std::make_shared<FailingFileOps>(c.op, c.nth, std::errc::no_space_on_device));
     Envelope env = local_envelope({"alice@example.test", "bob@example.test"});
-    std::error_code ec =
-        run_sync(io, store.deliver_local(env, kMessage, tmp.path() / "mail", "mx.test"));
-    EXPECT_EQ(ec, std::errc::no_space_on_device) << static_cast<int>(c.op);
+    auto ec = run(io, store.deliver_local(env, kMessage, tmp.path() / "mail", "mx.test"));
+    ASSERT_TRUE(ec.has_value());
+    EXPECT_EQ(*ec, std::errc::no_space_on_device) << static_cast<int>(c.op);
     for (const char* user : {"alice", "bob"}) {
       fs::path box = tmp.path() / "mail" / "example.test" / user;
       EXPECT_TRUE(files_in(box / "new").empty()) << user << " op " << static_cast<int>(c.op);
@@ -95,9 +98,9 @@ TEST(DeliverLocal, UnsafeAddressIsRefusedBeforeAnyWrite) {
   asio::io_context io;
   QueueStore store(tmp.path() / "queue");
   Envelope env = local_envelope({"alice@example.test", "../etc@example.test"});
-  std::error_code ec =
-      run_sync(io, store.deliver_local(env, kMessage, tmp.path() / "mail", "mx.test"));
-  EXPECT_EQ(ec, std::errc::invalid_argument);
+  auto ec = run(io, store.deliver_local(env, kMessage, tmp.path() / "mail", "mx.test"));
+  ASSERT_TRUE(ec.has_value());
+  EXPECT_EQ(*ec, std::errc::invalid_argument);
   EXPECT_TRUE(files_in(tmp.path() / "mail" / "example.test" / "alice" / "new").empty());
 }
 

@@ -16,7 +16,8 @@
 
 #include "daemon/queue/maildir_courier.hpp"
 #include "daemon/queue/queue.hpp"
-#include "tests/unit/queue/test_util.hpp"
+#include "tests/support/run.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hk::queue {
 namespace {
@@ -76,7 +77,7 @@ Envelope local_envelope(std::vector<std::string> users) {
 }
 
 TEST(DeliveryMetrics, MaildirCourierCountsItsDeliveries) {
-  test::TempDir tmp;
+  hk::test::TempDir tmp;
   asio::io_context io;
   asio::thread_pool pool(1);
   metrics::Registry reg;
@@ -85,8 +86,9 @@ TEST(DeliveryMetrics, MaildirCourierCountsItsDeliveries) {
   // "../x" cannot name a mailbox: a permanent failure.
   Envelope env = local_envelope({"bob", "carol", "../x"});
   std::vector<const Recipient*> rcpts = {&env.rcpts[0], &env.rcpts[1], &env.rcpts[2]};
-  auto results = test::run_sync(io, courier.deliver(env, rcpts, "Subject: t\r\n\r\nhi\r\n"));
-  ASSERT_EQ(results.size(), 3u);
+  auto results = hk::test::run(io, courier.deliver(env, rcpts, "Subject: t\r\n\r\nhi\r\n"));
+  ASSERT_TRUE(results.has_value());
+  ASSERT_EQ(results->size(), 3u);
   EXPECT_EQ(m.maildir.delivered.value(), 2u);
   EXPECT_EQ(m.maildir.bounced.value(), 1u);
   EXPECT_EQ(m.maildir.duration.snapshot().count, 1u);
@@ -127,7 +129,7 @@ void run_queue(asio::io_context& io, Queue& q, const std::function<bool()>& done
 }
 
 TEST(DeliveryMetrics, QueueObservesTheDelayOfEachDelivery) {
-  test::TempDir tmp;
+  hk::test::TempDir tmp;
   asio::io_context io;
   asio::thread_pool pool(2);
   QueueStore store(tmp.path() / "queue");
@@ -139,7 +141,9 @@ TEST(DeliveryMetrics, QueueObservesTheDelayOfEachDelivery) {
   base::SystemClock clock;
   Queue q(io.get_executor(), pool, store, opts, local, nullptr, clock);
   Envelope env = local_envelope({"bob", "carol"});
-  ASSERT_FALSE(test::run_sync(io, store.put(env, "Subject: t\r\n\r\nhi\r\n")));
+  auto put = hk::test::run(io, store.put(env, "Subject: t\r\n\r\nhi\r\n"));
+  ASSERT_TRUE(put.has_value());
+  ASSERT_FALSE(*put);
   q.enqueued(env);
   run_queue(io, q, [&] { return m.delay.snapshot().count == 2; });
   metrics::Histogram::Snapshot s = m.delay.snapshot();
@@ -152,7 +156,7 @@ TEST(DeliveryMetrics, QueueObservesTheDelayOfEachDelivery) {
 }
 
 TEST(DeliveryMetrics, QueueCountsRecipientsThatExpire) {
-  test::TempDir tmp;
+  hk::test::TempDir tmp;
   asio::io_context io;
   asio::thread_pool pool(2);
   QueueStore store(tmp.path() / "queue");
@@ -165,7 +169,9 @@ TEST(DeliveryMetrics, QueueCountsRecipientsThatExpire) {
   base::SystemClock clock;
   Queue q(io.get_executor(), pool, store, opts, local, nullptr, clock);
   Envelope env = local_envelope({"bob"});
-  ASSERT_FALSE(test::run_sync(io, store.put(env, "Subject: t\r\n\r\nhi\r\n")));
+  auto put = hk::test::run(io, store.put(env, "Subject: t\r\n\r\nhi\r\n"));
+  ASSERT_TRUE(put.has_value());
+  ASSERT_FALSE(*put);
   q.enqueued(env);
   run_queue(io, q, [&] { return m.expired.value() == 1 && store.list().empty(); });
   EXPECT_EQ(local.calls, 1);

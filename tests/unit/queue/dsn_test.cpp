@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "lib/queue/delivery_result.hpp"
-#include "tests/unit/queue/test_util.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hk::queue {
 namespace {
@@ -681,7 +681,7 @@ TEST(Dsn, PythonEmailParsesIt) {
     GTEST_SKIP() << "no " << python;
   }
   ASSERT_TRUE(std::filesystem::exists(script)) << script;
-  test::TempDir dir;
+  hk::test::TempDir dir;
   struct Case {
     std::string name;
     Envelope env;

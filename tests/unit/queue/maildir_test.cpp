@@ -12,13 +12,14 @@
 
 #include "daemon/queue/maildir_courier.hpp"
 #include "lib/base/files.hpp"
-#include "tests/unit/queue/test_util.hpp"
+#include "tests/support/run.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hk::queue {
 namespace {
 
 namespace fs = std::filesystem;
-using test::TempDir;
+using hk::test::TempDir;
 
 const std::string kMessage = "From: a@example.org\r\nSubject: hi\r\n\r\nbody\r\n";
 
@@ -149,7 +150,10 @@ TEST(MaildirCourier, DeliversEachRecipientOnThePool) {
   env.rcpts[1].address = "../evil@example.org";
   env.rcpts[2].address = "carol@example.net";
   std::vector<const Recipient*> rcpts = {&env.rcpts[0], &env.rcpts[1], &env.rcpts[2]};
-  std::vector<DeliveryResult> results = test::run_sync(io, courier.deliver(env, rcpts, kMessage));
+  std::optional<std::vector<DeliveryResult>> found =
+      hk::test::run(io, courier.deliver(env, rcpts, kMessage));
+  ASSERT_TRUE(found.has_value());
+  const std::vector<DeliveryResult>& results = *found;
   ASSERT_EQ(results.size(), 3u);
   EXPECT_EQ(results[0].status, DeliveryResult::Status::Delivered);
   EXPECT_EQ(results[1].status, DeliveryResult::Status::Permanent);

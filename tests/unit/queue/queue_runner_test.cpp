@@ -18,15 +18,16 @@
 #include "daemon/queue/queue.hpp"
 #include "lib/base/clock.hpp"
 #include "lib/queue/delivery_result.hpp"
-#include "tests/unit/queue/test_util.hpp"
+#include "tests/support/run.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hk::queue {
 namespace {
 
 namespace asio = boost::asio;
+using hk::test::run;
+using hk::test::TempDir;
 using std::chrono::seconds;
-using test::run_sync;
-using test::TempDir;
 using Status = DeliveryResult::Status;
 
 // Answers each call with the next status of its script (the last one repeats) for every
@@ -108,6 +109,12 @@ asio::awaitable<bool> wait_for(std::function<bool()> cond, std::chrono::millisec
   co_return true;
 }
 
+// Adapts an awaitable<void> for hk::test::run.
+asio::awaitable<bool> done(asio::awaitable<void> aw) {
+  co_await std::move(aw);
+  co_return true;
+}
+
 struct Fixture {
   TempDir tmp;
   asio::io_context io;
@@ -123,18 +130,23 @@ struct Fixture {
 
   Envelope envelope(std::vector<bool> local) { return make_envelope(clock.now(), local); }
 
-  void put(const Envelope& env) { ASSERT_FALSE(run_sync(io, store->put(env, kMessage))); }
+  void put(const Envelope& env) {
+    std::optional<std::error_code> ec = run(io, store->put(env, kMessage));
+    ASSERT_TRUE(ec.has_value());
+    ASSERT_FALSE(*ec);
+  }
 
   // Drives the io_context until `cond` holds (or 10 s pass); returns whether it held.
   bool until(std::function<bool()> cond) {
-    return run_sync(io, wait_for(std::move(cond), std::chrono::seconds(10)));
+    return run(io, wait_for(std::move(cond), std::chrono::seconds(10)), std::chrono::seconds(20))
+        .value_or(false);
   }
 
   // Drives the io_context for a moment of real time: long enough for an attempt that is due to
   // start, so that one that is not due can be seen not to start.
   void idle() {
     auto never = [] { return false; };
-    run_sync(io, wait_for(never, std::chrono::milliseconds(50)));
+    run(io, wait_for(never, std::chrono::milliseconds(50)));
   }
 
   // Moves the clock on and lets the runner see it.
@@ -365,7 +377,7 @@ TEST(QueueRunner, RecoverAfterReopen) {
   f.store = std::make_unique<QueueStore>(f.tmp.path() / "queue");
   FakeCourier local({Status::Delivered});
   Queue q(f.io.get_executor(), f.pool, *f.store, f.options(), local, nullptr, f.clock);
-  run_sync(f.io, test::done(q.recover()));
+  ASSERT_TRUE(run(f.io, done(q.recover())));
   EXPECT_EQ(q.size(), 2u);
   ASSERT_TRUE(f.run_until(q, [&] { return local.calls == 1 && f.store->list().size() == 1; }));
   EXPECT_EQ(local.ids, std::vector<std::string>{due.id});
@@ -382,7 +394,7 @@ TEST(QueueRunner, ManyMessagesRespectConcurrency) {
     Envelope env = f.envelope({true});
     f.put(env);
   }
-  run_sync(f.io, test::done(q.recover()));
+  ASSERT_TRUE(run(f.io, done(q.recover())));
   EXPECT_EQ(q.size(), 50u);
   ASSERT_TRUE(f.run_until(q, [&] { return f.store->list().empty(); }));
   EXPECT_EQ(local.calls, 50u);
@@ -584,7 +596,7 @@ TEST(QueueDelayWarning, NotSentAgainAfterRestart) {
   Queue q(f.io.get_executor(), f.pool, *f.store,
           warnings.attach(f.options({seconds(1)}, seconds(3600)), seconds(5)), local, nullptr,
           f.clock);
-  run_sync(f.io, test::done(q.recover()));
+  ASSERT_TRUE(run(f.io, done(q.recover())));
   EXPECT_EQ(q.size(), 1u);
   Running running(f, q);
   ASSERT_TRUE(f.next_attempt(q, local, seconds(2)));
@@ -613,7 +625,7 @@ TEST(QueueDelayWarning, RecoveredMessageIsWarnedPromptly) {
   Queue q(f.io.get_executor(), f.pool, *f.store,
           warnings.attach(f.options({seconds(3600)}, seconds(7200)), seconds(60)), local, nullptr,
           f.clock);
-  run_sync(f.io, test::done(q.recover()));
+  ASSERT_TRUE(run(f.io, done(q.recover())));
   ASSERT_TRUE(f.run_until(q, [&] { return !warnings.calls.empty(); }));
   EXPECT_EQ(local.calls, 1u);
   ASSERT_EQ(warnings.calls.size(), 1u);

@@ -17,16 +17,16 @@
 #include <vector>
 
 #include "lib/base/files.hpp"
-#include "tests/unit/queue/test_util.hpp"
+#include "tests/support/run.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hk::queue {
 namespace {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+using hk::test::TempDir;
 using std::chrono::seconds;
-using test::run_sync;
-using test::TempDir;
 
 Envelope make_envelope(std::string id, size_t rcpts = 2) {
   Envelope env;
@@ -56,9 +56,12 @@ size_t count_files(const fs::path& dir) {
   return n;
 }
 
+// The put's result; a put that does not finish fails the test and reads as an I/O error.
 std::error_code put_sync(asio::io_context& io, QueueStore& store, const Envelope& env,
                          const std::string& message) {
-  return run_sync(io, store.put(env, message));
+  std::optional<std::error_code> ec = hk::test::run(io, store.put(env, message));
+  EXPECT_TRUE(ec.has_value()) << "put did not finish in time";
+  return ec.value_or(std::make_error_code(std::errc::io_error));
 }
 
 TEST(QueueStore, NewIdsAreUniqueSortableAndSafe) {

@@ -12,14 +12,14 @@
 
 #include "daemon/queue/queue_store.hpp"
 #include "lib/queue/queue_file.hpp"
-#include "tests/unit/queue/test_util.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hk::queue {
 namespace {
 
 namespace fs = std::filesystem;
+using hk::test::TempDir;
 using std::chrono::seconds;
-using test::TempDir;
 
 // A message and its sidecar exactly as hikyaku writes them today (docs/queue-format.md): the
 // view must read them, and what it reads must encode back to the same bytes.

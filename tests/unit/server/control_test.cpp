@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "lib/control/client.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hk::server {
 namespace {
@@ -57,13 +58,6 @@ struct FlushInto {
   FakeQueue* queue;
   bool operator()(const std::string& id) const { return queue->flush(id); }
 };
-
-fs::path temp_dir() {
-  std::string tmpl = (fs::temp_directory_path() / "hk-control.XXXXXX").string();
-  char* made = ::mkdtemp(tmpl.data());
-  EXPECT_NE(made, nullptr);
-  return fs::path(tmpl);
-}
 
 sockaddr_un address_of(const fs::path& path) {
   sockaddr_un addr{};
@@ -112,14 +106,8 @@ std::string raw_exchange(const fs::path& path, const std::string& bytes,
 // A ControlServer running on its own I/O thread.
 class ControlTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = temp_dir();
-    path_ = dir_ / "control.sock";
-  }
-  void TearDown() override {
-    stop();
-    fs::remove_all(dir_);
-  }
+  void SetUp() override { path_ = dir_.path() / "control.sock"; }
+  void TearDown() override { stop(); }
   void start() {
     server_ = std::make_unique<ControlServer>(io_.get_executor(), path_, FlushInto{&queue_});
     server_->set_timeout_for_test(std::chrono::milliseconds(300));
@@ -134,7 +122,8 @@ class ControlTest : public ::testing::Test {
     server_.reset();
   }
 
-  fs::path dir_, path_;
+  hk::test::TempDir dir_;
+  fs::path path_;
   FakeQueue queue_;
   asio::io_context io_;
   std::unique_ptr<ControlServer> server_;
@@ -234,7 +223,7 @@ TEST_F(ControlTest, RefusesToReplaceOtherFiles) {
 }
 
 TEST_F(ControlTest, PathTooLong) {
-  fs::path longer = dir_ / std::string(120, 'x');
+  fs::path longer = dir_.path() / std::string(120, 'x');
   EXPECT_THROW(ControlServer(io_.get_executor(), longer, FlushInto{&queue_}), std::runtime_error);
   EXPECT_EQ(control_request(longer, "ping", std::chrono::seconds(1)).error,
             std::errc::filename_too_long);

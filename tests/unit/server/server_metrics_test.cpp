@@ -7,12 +7,12 @@
 #include <sys/wait.h>
 
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "daemon/server/session.hpp"
 #include "lib/spf/check_host.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hk::server {
 namespace {
@@ -114,8 +114,8 @@ TEST(ServerMetrics, PromtoolAcceptsThePage) {
   Catalogue c;
   c.delivery.mx.duration.observe(0.7);
   c.delivery.delay.observe(3600.0);
-  std::string path = testing::TempDir() + "hikyaku-metrics-page.txt";
-  std::ofstream(path) << c.reg.render();
+  hk::test::TempDir dir;
+  std::string path = dir.write("metrics-page.txt", c.reg.render()).string();
   std::string cmd = "promtool check metrics < " + path + " 2>&1";
   FILE* f = popen(cmd.c_str(), "r");
   ASSERT_NE(f, nullptr);
@@ -126,7 +126,6 @@ TEST(ServerMetrics, PromtoolAcceptsThePage) {
   }
   int status = pclose(f);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
-  std::remove(path.c_str());
 }
 
 }  // namespace
