@@ -12,7 +12,7 @@ namespace hk::base {
 namespace {
 
 constexpr std::string_view kFws = " \t\r\n";  // RFC 6376 §2.8 FWS, once unfolded or not
-constexpr std::string_view kWsp = " \t";       // RFC 5234 WSP (RFC 8461 §3.1)
+constexpr std::string_view kWsp = " \t";      // RFC 5234 WSP (RFC 8461 §3.1)
 
 bool is_fws(char c) { return kFws.find(c) != std::string_view::npos; }
 
@@ -71,7 +71,8 @@ TagList parse_tag_list(std::string_view text, const TagListSyntax& syntax) {
     ++index;
     size_t eq = spec.find('=');
     if (eq == std::string_view::npos) {
-      // tag-list = tag-spec *( ";" tag-spec ) [ ";" ]: only what follows the final ";" may be empty.
+      // tag-list = tag-spec *( ";" tag-spec ) [ ";" ]: only what follows the final ";" may be
+      // empty.
       if (syntax.lenient || (spec.empty() && last && index > 1)) {
         if (last) {
           break;
