@@ -3,9 +3,10 @@
 #include "lib/dkim/verify_dns.hpp"
 
 #include <algorithm>
-#include <cctype>
 
+#include "lib/base/ascii.hpp"
 #include "lib/base/offload.hpp"
+#include "lib/base/tag_value.hpp"
 #include "lib/base/text.hpp"
 #include "lib/dkim/message.hpp"
 #include "lib/dns/error.hpp"
@@ -13,73 +14,46 @@
 namespace hk::dkim {
 namespace {
 
-bool is_wsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
 std::string_view trim(std::string_view s) { return base::trim(s, " \t\r\n"); }
 
 // Domain-ish: what a d= or s= may hold for us to build a DNS name from it (RFC 6376 §3.5,
 // selectors are sub-domains §3.1). Underscores are accepted as some selectors use them.
+// Not base::is_domain_name: DomainSyntax has no underscore, hyphen-at-label-end or long-label
+// option, and this only guards the name we query; libopendkim checks the signature itself.
 bool domainish(std::string_view s) {
   if (s.empty() || s.size() > 253 || s.front() == '.' || s.back() == '.') {
     return false;
   }
   for (char c : s) {
-    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '-' && c != '.' && c != '_') {
+    if (!base::is_alnum(c) && c != '-' && c != '.' && c != '_') {
       return false;
     }
   }
   return s.find("..") == std::string_view::npos;
 }
 
-// The tag=value list of a field's value (RFC 6376 §3.2), whitespace removed from the tag value
-// (folding whitespace may appear anywhere inside it).
+// The d= and s= of a field's tag list (RFC 6376 §3.2), whitespace removed from the values
+// (folding whitespace may appear anywhere inside them). Lenient, and the first d= and s= win:
+// only these two tags are read here, to find the key; libopendkim validates the whole list
+// (duplicates included, §3.2) when it verifies the signature.
 SignatureTags parse_tags(std::string_view value) {
+  base::TagList list = base::parse_tag_list(
+      value, {.lenient = true, .strip_value_whitespace = true, .duplicates_allowed = true});
   SignatureTags tags;
-  bool have_d = false;
-  bool have_s = false;
-  while (!value.empty()) {
-    size_t semi = value.find(';');
-    std::string_view spec = value.substr(0, semi);
-    value = semi == std::string_view::npos ? std::string_view() : value.substr(semi + 1);
-    size_t eq = spec.find('=');
-    if (eq == std::string_view::npos) {
-      continue;
-    }
-    std::string_view name = trim(spec.substr(0, eq));
-    std::string v;
-    for (char c : spec.substr(eq + 1)) {
-      if (!is_wsp(c)) {
-        v += c;
-      }
-    }
-    if (name == "d" && !have_d) {
-      tags.domain = std::move(v);
-      have_d = true;
-    } else if (name == "s" && !have_s) {
-      tags.selector = std::move(v);
-      have_s = true;
-    }
+  if (const std::string* d = list.find("d")) {
+    tags.domain = *d;
+  }
+  if (const std::string* s = list.find("s")) {
+    tags.selector = *s;
   }
   tags.valid = domainish(tags.domain) && domainish(tags.selector);
   return tags;
 }
 
 bool is_signature_field(std::string_view field) {
-  constexpr std::string_view kName = "dkim-signature";
   size_t colon = field.find(':');
-  if (colon == std::string_view::npos) {
-    return false;
-  }
-  std::string_view name = trim(field.substr(0, colon));
-  if (name.size() != kName.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < name.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(name[i])) != kName[i]) {
-      return false;
-    }
-  }
-  return true;
+  return colon != std::string_view::npos &&
+         base::iequals(trim(field.substr(0, colon)), "dkim-signature");
 }
 
 DkimVerifyResult tagged(std::string result, const SignatureTags& tags, std::string detail) {

@@ -2,11 +2,11 @@
 #include "lib/mta_sts/mta_sts_policy.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 
 #include "lib/base/ascii.hpp"
 #include "lib/base/domain_name.hpp"
+#include "lib/base/tag_value.hpp"
 #include "lib/base/text.hpp"
 
 namespace hk::delivery::sts {
@@ -59,61 +59,22 @@ std::optional<std::string> parse_txt_record(std::string_view record) {
   if (record.substr(0, kVersion.size()) != kVersion) {
     return std::nullopt;
   }
-  std::string_view rest = record.substr(kVersion.size());
+  // Extensions may repeat (§3.1 does not forbid it) and are ignored after the syntax check.
+  base::TagList list = base::parse_tag_list(
+      record, {.grammar = base::TagGrammar::Rfc8461, .duplicates_allowed = true});
+  if (!list.ok() || list.tags.front().value != "STSv1") {
+    return std::nullopt;
+  }
   std::optional<std::string> id;
-  bool first = true;
-  while (!rest.empty()) {
-    // sts-field-delim = *WSP ";" *WSP; every field follows one.
-    rest = trim(rest);
-    if (rest.empty()) {
-      break;
-    }
-    if (rest.front() != ';') {
-      return std::nullopt;
-    }
-    rest.remove_prefix(1);
-    size_t end = rest.find(';');
-    std::string_view field = trim(rest.substr(0, end));
-    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end);
-    if (field.empty()) {
-      // Only the optional trailing delimiter may be followed by nothing.
-      if (!trim(rest).empty() || first) {
-        return std::nullopt;
-      }
-      break;
-    }
-    first = false;
-    size_t eq = field.find('=');
-    if (eq == std::string_view::npos || eq == 0) {
-      return std::nullopt;
-    }
-    std::string_view name = field.substr(0, eq);
-    std::string_view value = field.substr(eq + 1);
-    if (name == "id") {
+  for (size_t i = 1; i < list.tags.size(); ++i) {
+    const base::Tag& tag = list.tags[i];
+    if (tag.name == "id") {
       // sts-id = "id=" 1*32(ALPHA / DIGIT); a second id makes the record ambiguous.
-      if (id || value.empty() || value.size() > 32 ||
-          !std::all_of(value.begin(), value.end(), is_alnum)) {
+      if (id || tag.value.size() > 32 ||
+          !std::all_of(tag.value.begin(), tag.value.end(), is_alnum)) {
         return std::nullopt;
       }
-      id = std::string(value);
-      continue;
-    }
-    // sts-extension: checked for syntax, then ignored.
-    if (name.size() > 32 || !is_alnum(name.front())) {
-      return std::nullopt;
-    }
-    for (char c : name) {
-      if (!(is_alnum(c) || c == '_' || c == '-' || c == '.')) {
-        return std::nullopt;
-      }
-    }
-    for (char c : value) {
-      if (c < 0x21 || c > 0x7E || c == ';' || c == '=') {
-        return std::nullopt;
-      }
-    }
-    if (value.empty()) {
-      return std::nullopt;
+      id = tag.value;
     }
   }
   return id;

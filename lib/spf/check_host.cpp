@@ -2,7 +2,6 @@
 // processing limits (§4.6.4).
 #include "lib/spf/check_host.hpp"
 
-#include <cctype>
 #include <ctime>
 #include <optional>
 

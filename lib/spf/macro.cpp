@@ -2,16 +2,17 @@
 #include "lib/spf/macro.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <vector>
+
+#include "lib/base/ascii.hpp"
 
 namespace hk::spf {
 
 namespace {
 
 bool is_letter_allowed(char c, MacroMode mode) {
-  switch (std::tolower(static_cast<unsigned char>(c))) {
+  switch (base::to_lower(c)) {
     case 's':
     case 'l':
     case 'o':
@@ -64,7 +65,7 @@ std::string sender_domain(const std::string& sender) {
 }
 
 std::string letter_value(char letter, const MacroContext& ctx) {
-  switch (std::tolower(static_cast<unsigned char>(letter))) {
+  switch (base::to_lower(letter)) {
     case 's':
       return ctx.sender;
     case 'l':
@@ -95,9 +96,9 @@ std::string letter_value(char letter, const MacroContext& ctx) {
 std::string url_escape(const std::string& s) {
   std::string out;
   for (char ch : s) {
-    // <cctype> and "%02X" want the octet's value, not a possibly negative char.
+    // "%02X" wants the octet's value, not a possibly negative char.
     auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+    if (base::is_alnum(ch) || c == '-' || c == '.' || c == '_' || c == '~') {
       out += static_cast<char>(c);
     } else {
       char buf[4];
@@ -177,7 +178,7 @@ bool walk(std::string_view s, const MacroContext* ctx, MacroMode mode, std::stri
     }
     int digits = 0;
     bool has_digits = false;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
+    while (i < s.size() && base::is_digit(s[i])) {
       has_digits = true;
       digits = std::min(digits * 10 + (s[i] - '0'), 1000);
       ++i;
@@ -200,7 +201,7 @@ bool walk(std::string_view s, const MacroContext* ctx, MacroMode mode, std::stri
     if (out && ctx) {
       std::string v = transform(letter_value(letter, *ctx), digits, reverse,
                                 s.substr(delim_start, i - delim_start));
-      *out += std::isupper(static_cast<unsigned char>(letter)) ? url_escape(v) : v;
+      *out += base::is_upper(letter) ? url_escape(v) : v;
     }
   }
   return true;

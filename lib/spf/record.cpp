@@ -1,8 +1,6 @@
 // SPF record parser (RFC 7208 §4.5, §4.6, §5, §6, §12).
 #include "lib/spf/record.hpp"
 
-#include <cctype>
-
 #include "lib/base/ascii.hpp"
 #include "lib/spf/macro.hpp"
 
@@ -11,8 +9,7 @@ namespace hk::spf {
 namespace {
 
 using base::iequals;
-
-bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+using base::is_alnum;
 
 // §7.1 toplabel = ( *alphanum ALPHA *alphanum ) / ( 1*alphanum "-" *( alphanum / "-" ) alphanum )
 bool is_toplabel(std::string_view l) {
@@ -26,7 +23,7 @@ bool is_toplabel(std::string_view l) {
       dash = true;
     } else if (!is_alnum(c)) {
       return false;
-    } else if (std::isalpha(static_cast<unsigned char>(c))) {
+    } else if (base::is_alpha(c)) {
       alpha = true;
     }
   }
@@ -64,7 +61,7 @@ bool parse_cidr(std::string_view digits, int max, int& out) {
   }
   int v = 0;
   for (char c : digits) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) {
+    if (!base::is_digit(c)) {
       return false;
     }
     v = v * 10 + (c - '0');
@@ -90,7 +87,7 @@ bool split_dual_cidr(std::string_view& arg, Mechanism& m) {
     auto digits = arg.substr(sl + 1);
     bool numeric = !digits.empty();
     for (char c : digits) {
-      numeric = numeric && std::isdigit(static_cast<unsigned char>(c));
+      numeric = numeric && base::is_digit(c);
     }
     if (numeric || dd != std::string_view::npos || sl + 1 == arg.size()) {
       if (!parse_cidr(digits, 32, m.cidr4)) {
@@ -212,7 +209,7 @@ std::string parse_directive(std::string_view term, Mechanism& m) {
 
 // §12 name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." )
 bool is_modifier_name(std::string_view n) {
-  if (n.empty() || !std::isalpha(static_cast<unsigned char>(n[0]))) {
+  if (n.empty() || !base::is_alpha(n[0])) {
     return false;
   }
   for (char c : n) {

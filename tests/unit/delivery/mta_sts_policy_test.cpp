@@ -41,6 +41,26 @@ TEST(StsTxt, Records) {
       {"v=STSv1; _bad=1; id=1", std::nullopt},
       {"v=STSv1; ext=; id=1", std::nullopt},
       {"", std::nullopt},
+      // Pinned details: WSP (not CR/LF) around ";", nothing around "=", extensions may repeat
+      // (and "v" may reappear as one), names are sts-ext-name, values sts-ext-value.
+      {"v=STSv1; v=STSv1; id=1", "1"},
+      {"v=STSv1; ext=a; ext=b; id=1", "1"},
+      {"v=STSv1; e.x-t_1=v; id=1 ", "1"},
+      {"v=STSv1; 1ext=v; id=1", "1"},
+      {"v=STSv1; abcdefghijklmnopqrstuvwxyz012345=v; id=1", "1"},
+      {"v=STSv1; abcdefghijklmnopqrstuvwxyz0123456=v; id=1", std::nullopt},
+      {"v=STSv1; id=1;;", std::nullopt},
+      {"v=STSv1;\r\nid=1", std::nullopt},
+      {"v=STSv1; id =1", std::nullopt},
+      {"v=STSv1; id= 1", std::nullopt},
+      {"v=STSv1; ext=a=b; id=1", std::nullopt},
+      {"v=STSv1; ext=a b; id=1", std::nullopt},
+      {"v=STSv1; ext=\x7f; id=1", std::nullopt},
+      {"v=STSv1; =x; id=1", std::nullopt},
+      {"v=STSv1; noequals; id=1", std::nullopt},
+      {" v=STSv1; id=1", std::nullopt},
+      {"v=STSv1x; id=1", std::nullopt},
+      {"v =STSv1; id=1", std::nullopt},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(parse_txt_record(c.record), c.id) << c.record;

@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "lib/base/tag_value.hpp"
 #include "lib/dkim/keys.hpp"
 #include "lib/dkim/signer.hpp"
 #include "lib/dkim/verify.hpp"
@@ -222,19 +223,10 @@ TEST(SignAll, OneHeaderPerKey) {
 
 // The value of tag `name` in a DKIM-Signature header, with folding whitespace removed.
 std::string tag_value(const std::string& header, const std::string& name) {
-  std::string unfolded;
-  for (char ch : header.substr(header.find(':') + 1)) {
-    if (ch != '\r' && ch != '\n' && ch != '\t' && ch != ' ') {
-      unfolded += ch;
-    }
-  }
-  unfolded = ";" + unfolded;
-  size_t pos = unfolded.find(";" + name + "=");
-  if (pos == std::string::npos) {
-    return "";
-  }
-  pos += name.size() + 2;
-  return unfolded.substr(pos, unfolded.find(';', pos) - pos);
+  hk::base::TagList list = hk::base::parse_tag_list(
+      std::string_view(header).substr(header.find(':') + 1), {.strip_value_whitespace = true});
+  const std::string* value = list.find(name);
+  return value == nullptr ? "" : *value;
 }
 
 // A message of random shape: header fields with runs of spaces and tabs, folding, mixed case

@@ -252,6 +252,33 @@ TEST(VerifyDns, FindSignatures) {
        "DKIM-Signature: d=a.test; s=one\r\nDKIM-Signature: d=b.test; s=two\r\n" + kMessage,
        {{"a.test", "one", true}, {"b.test", "two", true}}},
       {"body_is_not_header", kMessage + "DKIM-Signature: d=a.test; s=x\r\n", {}},
+      // Pinned behaviour of the tag-list reading: the first d= and s= win, entries without '='
+      // are skipped, names are case-sensitive and trimmed, all whitespace leaves the value.
+      {"duplicate_first_wins",
+       "DKIM-Signature: d=a.test; d=b.test; s=x; s=y\r\n" + kMessage,
+       {{"a.test", "x", true}}},
+      {"junk_specs_skipped",
+       "DKIM-Signature: junk; d=a.test; ;; s=x;\r\n" + kMessage,
+       {{"a.test", "x", true}}},
+      {"space_inside_value",
+       "DKIM-Signature: d=ex ample.org;\ts\t=\tse l \r\n" + kMessage,
+       {{"example.org", "sel", true}}},
+      {"upper_case_names", "DKIM-Signature: D=a.test; S=x\r\n" + kMessage, {{"", "", false}}},
+      {"name_with_space", "DKIM-Signature: x d=a.test; s=x\r\n" + kMessage, {{"", "x", false}}},
+      {"equals_in_value",
+       "DKIM-Signature: d=a=b.test; s=x\r\n" + kMessage,
+       {{"a=b.test", "x", false}}},
+      {"empty_name", "DKIM-Signature: =a.test; s=x\r\n" + kMessage, {{"", "x", false}}},
+      // domainish: underscores, hyphens at label ends and long labels pass; dots at the ends fail.
+      {"domainish_lenient",
+       "DKIM-Signature: d=-a-.test; s=_s\r\n" + kMessage,
+       {{"-a-.test", "_s", true}}},
+      {"domainish_long_label",
+       "DKIM-Signature: d=" + std::string(64, 'a') + ".test; s=s\r\n" + kMessage,
+       {{std::string(64, 'a') + ".test", "s", true}}},
+      {"domainish_leading_dot",
+       "DKIM-Signature: d=.a.test; s=s.\r\n" + kMessage,
+       {{".a.test", "s.", false}}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
