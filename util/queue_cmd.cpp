@@ -91,18 +91,6 @@ std::string last_reply(const Recipient& r) {
   return queue::reply_line(r.last_code, r.last_enhanced, r.last_text);
 }
 
-std::string_view state_name(RcptState s) {
-  switch (s) {
-    case RcptState::Pending:
-      return "pending";
-    case RcptState::Delivered:
-      return "delivered";
-    case RcptState::Failed:
-      return "failed";
-  }
-  return "?";
-}
-
 // "45s", "3m", "2h", "4d": how long, coarsely.
 std::string span(std::chrono::seconds d) {
   int64_t s = std::max<int64_t>(d.count(), 0);
@@ -140,7 +128,7 @@ std::string utc_time(system_clock::time_point t) {
 
 // "carol@example.com=pending (2 attempts, next try in 4m)"
 std::string rcpt_summary(const Recipient& r, system_clock::time_point now) {
-  std::string s = printable(r.address) + "=" + std::string(state_name(r.state)) + " (" +
+  std::string s = printable(r.address) + "=" + std::string(queue::to_string(r.state)) + " (" +
                   std::to_string(r.attempts) + (r.attempts == 1 ? " attempt" : " attempts");
   if (r.state == RcptState::Pending) {
     s += ", next try " + next_try(r, now);
@@ -169,7 +157,8 @@ void print_json(const Envelope& env, uint64_t size, system_clock::time_point now
     std::cout << (i ? ", " : "") << "{\"address\": " << json(r.address)
               << ", \"original\": " << json(r.original)
               << ", \"local\": " << (r.local ? "true" : "false")
-              << ", \"state\": " << json(state_name(r.state)) << ", \"attempts\": " << r.attempts
+              << ", \"state\": " << json(queue::to_string(r.state))
+              << ", \"attempts\": " << r.attempts
               << ", \"next_attempt\": " << unix_seconds(r.next_attempt)
               << ", \"last_reply\": " << json(last_reply(r)) << "}";
   }
@@ -290,7 +279,7 @@ int queue_show(const Context& ctx, const std::vector<std::string>& words) {
             << "recipients: " << env.rcpts.size() << "\n";
   for (const Recipient& r : env.rcpts) {
     std::cout << "  " << printable(r.address) << "  " << (r.local ? "local" : "remote") << "  "
-              << state_name(r.state) << "  " << r.attempts
+              << queue::to_string(r.state) << "  " << r.attempts
               << (r.attempts == 1 ? " attempt" : " attempts");
     if (r.state == RcptState::Pending) {
       std::cout << "  next try " << next_try(r, now);

@@ -3,12 +3,12 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <stdexcept>
 
 #include "daemon/server/server_metrics.hpp"
+#include "lib/base/listen.hpp"
 #include "lib/base/log.hpp"
 #include "lib/config/config.hpp"
 
@@ -33,20 +33,7 @@ Listener::Listener(asio::any_io_executor ex, const std::string& host, uint16_t p
                    Deps deps, ConnectionCounts& counts)
     : acceptor_(ex), kind_(kind), deps_(deps), counts_(counts) {
   tcp::endpoint ep = resolve_endpoint(host, port);
-  boost::system::error_code ec;
-  acceptor_.open(ep.protocol(), ec);
-  if (!ec) {
-    acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (ep.address().is_v6()) {
-      // "[::]:25" and "0.0.0.0:25" can both be listed: keep the IPv6 socket IPv6-only.
-      acceptor_.set_option(asio::ip::v6_only(true), ec);
-    }
-    ec = {};
-    acceptor_.bind(ep, ec);
-  }
-  if (!ec) {
-    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  }
+  boost::system::error_code ec = base::open_listener(acceptor_, ep);
   if (ec) {
     throw std::runtime_error(std::string("cannot listen on ") + port_name(kind) + " " +
                              ep.address().to_string() + ":" + std::to_string(port) + ": " +

@@ -4,7 +4,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -17,6 +16,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "lib/base/listen.hpp"
 #include "lib/base/log.hpp"
 
 namespace hk::metrics {
@@ -141,19 +141,7 @@ Endpoint::Endpoint(asio::any_io_executor ex, const std::string& host, uint16_t p
   boost::system::error_code ec;
   tcp::endpoint ep(asio::ip::make_address(host, ec), port);
   if (!ec) {
-    acceptor_.open(ep.protocol(), ec);
-  }
-  if (!ec) {
-    acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (ep.address().is_v6()) {
-      // "[::]" and "0.0.0.0" can both be listed: keep the IPv6 socket IPv6-only.
-      acceptor_.set_option(asio::ip::v6_only(true), ec);
-    }
-    ec = {};
-    acceptor_.bind(ep, ec);
-  }
-  if (!ec) {
-    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    ec = base::open_listener(acceptor_, ep);
   }
   if (ec) {
     throw std::runtime_error("cannot listen on metrics " + host + ":" + std::to_string(port) +

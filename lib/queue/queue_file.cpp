@@ -97,18 +97,6 @@ void add_line(std::string& out, std::string_view key, std::string_view value) {
   out += '\n';
 }
 
-const char* state_name(RcptState s) {
-  switch (s) {
-    case RcptState::Pending:
-      return "pending";
-    case RcptState::Delivered:
-      return "delivered";
-    case RcptState::Failed:
-      return "failed";
-  }
-  return "pending";
-}
-
 bool parse_state_name(std::string_view s, RcptState& out) {
   if (s == "pending") {
     out = RcptState::Pending;
@@ -134,6 +122,18 @@ bool parse_flag(std::string_view s, bool& out) {
 }
 
 }  // namespace
+
+std::string_view to_string(RcptState s) {
+  switch (s) {
+    case RcptState::Pending:
+      return "pending";
+    case RcptState::Delivered:
+      return "delivered";
+    case RcptState::Failed:
+      return "failed";
+  }
+  return "pending";
+}
 
 bool valid_id(std::string_view id) {
   if (id.empty() || id.size() > kMaxIdLength) {
@@ -291,7 +291,7 @@ std::string encode_state(const Envelope& env) {
     const Recipient& r = env.rcpts[i];
     std::string v = std::to_string(i);
     v += ' ';
-    v += state_name(r.state);
+    v += to_string(r.state);
     v += ' ';
     v += std::to_string(r.attempts);
     v += ' ';

@@ -12,6 +12,9 @@
 
 namespace hk::queue {
 
+// "pending", "delivered" or "failed": the state's name in the state sidecar and in `queue show`.
+std::string_view to_string(RcptState s);
+
 inline constexpr std::string_view kMessageMagic = "hikyaku-queue 1";
 inline constexpr std::string_view kStateMagic = "hikyaku-state 1";
 inline constexpr size_t kMaxIdLength = 64;

@@ -1,5 +1,6 @@
-# Shared by the fuzz run.sh scripts (POSIX sh). The caller sets ROOT (the source tree), BUILD (the
-# fuzz build dir), OUT (corpus, artifacts, logs) and SECONDS_PER_TARGET.
+# Shared by the fuzz run.sh scripts (POSIX sh). The caller sets HERE (its own folder, holding
+# corpus/<target>/ seeds) and calls fuzz_main; BUILD (the fuzz build dir, default build-fuzz) and
+# OUT (corpus, artifacts and logs, default build-fuzz-<folder>) may come from the environment.
 
 # build_fuzzers TARGET... — configures $BUILD with clang++ and HK_FUZZ=ON the first time (the
 # libraries get libFuzzer's coverage hooks and ASan/UBSan there, never in the normal build), then
@@ -38,4 +39,20 @@ run_fuzzer() {
   fi
   grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+[[:space:]]+DONE" \
     "$OUT/$1.log" || true
+}
+
+# fuzz_main "TARGET..." [SECONDS] — builds the targets, runs each for SECONDS (default 20) over its
+# committed seeds in $HERE/corpus/TARGET, and exits non-zero when any of them failed.
+fuzz_main() {
+  ROOT=$(cd "$HERE/../../.." && pwd)
+  BUILD=${BUILD:-$ROOT/build-fuzz}
+  OUT=${OUT:-$ROOT/build-fuzz-$(basename "$HERE")}
+  SECONDS_PER_TARGET=${2:-20}
+  # shellcheck disable=SC2086 # one word per target
+  build_fuzzers $1
+  status=0
+  for t in $1; do
+    run_fuzzer "$t" "$HERE/corpus/$t"
+  done
+  exit $status
 }

@@ -8,18 +8,6 @@
 # left in $OUT/artifacts/<target>/ and make the script exit non-zero.
 set -eu
 
-SECONDS_PER_TARGET=${1:-20}
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../../.." && pwd)
-BUILD=${BUILD:-$ROOT/build-fuzz}
-OUT=${OUT:-$ROOT/build-fuzz-parsers}
-TARGETS="dkim_canon mta_sts_policy"
-
 . "$HERE/../common.sh"
-# shellcheck disable=SC2086 # one word per target
-build_fuzzers $TARGETS
-status=0
-for t in $TARGETS; do
-  run_fuzzer "$t" "$HERE/corpus/$t"
-done
-exit $status
+fuzz_main "dkim_canon mta_sts_policy" "${1:-20}"
