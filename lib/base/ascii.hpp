@@ -20,8 +20,22 @@ inline char to_upper(char c) { return is_lower(c) ? static_cast<char>(c - 'a' + 
 std::string to_lower(std::string_view s);
 std::string to_upper(std::string_view s);
 void lower_in_place(std::string& s);
-bool iequals(std::string_view a, std::string_view b);
-bool istarts_with(std::string_view s, std::string_view prefix);
+// Inline: the session compares every header field name and command verb with these, and a
+// call into another library costs more than the comparison (tests/bench/instructions.sh).
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (to_lower(a[i]) != to_lower(b[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+inline bool istarts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
 bool all_ascii(std::string_view s);
 
 }  // namespace hk::base
