@@ -61,8 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(normalize_domain(domain) == domain);
   }
 
-  if (std::optional<std::string> bytes = base::base64_decode(in)) {
-    check(base::base64_encode(*bytes) == in);
+  if (std::optional<std::string> bytes = hk::base::base64_decode(in)) {
+    check(hk::base::base64_encode(*bytes) == in);
   }
   if (std::optional<std::string> text = xtext_decode(in)) {
     check(xtext_decode(xtext_encode(*text)) == *text);
