@@ -54,6 +54,19 @@ bool valid_domain_spec(std::string_view s) {
   return is_toplabel(t.substr(dot + 1));
 }
 
+// The "[ ":" domain-spec ]" that a, mx and ptr may carry (RFC 7208 §5.3, §5.4, §5.5): nothing, or
+// a colon and a valid domain-spec, kept in m.domain_spec. False for anything else.
+bool optional_domain_spec(std::string_view rest, Mechanism& m) {
+  if (rest.empty()) {
+    return true;
+  }
+  if (rest[0] != ':' || !valid_domain_spec(rest.substr(1))) {
+    return false;
+  }
+  m.domain_spec = std::string(rest.substr(1));
+  return true;
+}
+
 // Reads "/N" with N in 0..max and no leading zero (§12 ip4-cidr-length, ip6-cidr-length).
 bool parse_cidr(std::string_view digits, int max, int& out) {
   if (digits.empty() || digits.size() > 3 || (digits.size() > 1 && digits[0] == '0')) {
@@ -159,27 +172,13 @@ std::string parse_directive(std::string_view term, Mechanism& m) {
       m.domain_spec = std::string(rest.substr(1));
       return "";
     case MechanismKind::Ptr:
-      if (rest.empty()) {
-        return "";
-      }
-      if (rest[0] != ':' || !valid_domain_spec(rest.substr(1))) {
-        return bad;
-      }
-      m.domain_spec = std::string(rest.substr(1));
-      return "";
+      return optional_domain_spec(rest, m) ? "" : bad;
     case MechanismKind::A:
     case MechanismKind::Mx: {
       if (!split_dual_cidr(rest, m)) {
         return bad;
       }
-      if (rest.empty()) {
-        return "";
-      }
-      if (rest[0] != ':' || !valid_domain_spec(rest.substr(1))) {
-        return bad;
-      }
-      m.domain_spec = std::string(rest.substr(1));
-      return "";
+      return optional_domain_spec(rest, m) ? "" : bad;
     }
     case MechanismKind::Ip4:
     case MechanismKind::Ip6: {
