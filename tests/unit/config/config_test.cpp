@@ -11,6 +11,7 @@
 
 #include "lib/base/files.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/unit/config/parse_helpers.hpp"
 
 namespace hk::config {
 namespace {
@@ -18,19 +19,10 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-const fs::path kFile = "/etc/hikyaku/hikyaku.toml";
-const fs::path kDir = "/etc/hikyaku";
-
-Config parse(std::string_view text) { return parse_config(text, kFile, kDir); }
-
-std::string error_of(std::string_view text) {
-  try {
-    parse(text);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using test::error_of;
+using test::kDir;
+using test::kFile;
+using test::parse;
 
 std::string host_name() {
   char buf[256] = {};

@@ -8,25 +8,17 @@
 
 #include "lib/base/files.hpp"
 #include "lib/config/config.hpp"
+#include "tests/unit/config/parse_helpers.hpp"
 
 namespace hk::config {
 namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kFile = "/etc/hikyaku/hikyaku.toml";
-const fs::path kDir = "/etc/hikyaku";
-
-Config parse(std::string_view text) { return parse_config(text, kFile, kDir); }
-
-std::string error_of(std::string_view text) {
-  try {
-    parse(text);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using test::error_of;
+using test::kDir;
+using test::kFile;
+using test::parse;
 
 std::string dotted(const KeyName& k) {
   return k.section.empty() ? k.name : k.section + "." + k.name;

@@ -128,13 +128,19 @@ void run_queue(asio::io_context& io, Queue& q, const std::function<bool()>& done
   EXPECT_TRUE(done());
 }
 
-TEST(DeliveryMetrics, QueueObservesTheDelayOfEachDelivery) {
+// A queue folder, an io_context, a pool and the delivery metrics, for the runner tests.
+struct QueueWithMetrics {
   hk::test::TempDir tmp;
   asio::io_context io;
-  asio::thread_pool pool(2);
-  QueueStore store(tmp.path() / "queue");
+  asio::thread_pool pool{2};
+  QueueStore store{tmp.path() / "queue"};
   metrics::Registry reg;
   DeliveryMetrics m = register_delivery_metrics(reg);
+};
+
+TEST(DeliveryMetrics, QueueObservesTheDelayOfEachDelivery) {
+  QueueWithMetrics f;
+  auto& [tmp, io, pool, store, reg, m] = f;
   FixedCourier local(Status::Delivered);
   Queue::Options opts{{std::chrono::seconds(1)}, std::chrono::seconds(3600), 4, nullptr};
   opts.metrics = &m;
@@ -156,12 +162,8 @@ TEST(DeliveryMetrics, QueueObservesTheDelayOfEachDelivery) {
 }
 
 TEST(DeliveryMetrics, QueueCountsRecipientsThatExpire) {
-  hk::test::TempDir tmp;
-  asio::io_context io;
-  asio::thread_pool pool(2);
-  QueueStore store(tmp.path() / "queue");
-  metrics::Registry reg;
-  DeliveryMetrics m = register_delivery_metrics(reg);
+  QueueWithMetrics f;
+  auto& [tmp, io, pool, store, reg, m] = f;
   FixedCourier local(Status::Transient);
   // A lifetime already over: the first transient failure is the last.
   Queue::Options opts{{std::chrono::seconds(1)}, std::chrono::seconds(60), 4, nullptr};
