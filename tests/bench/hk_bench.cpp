@@ -69,6 +69,7 @@ struct Options {
   std::string rcpt = "sink@bench.test";
   std::string from = "bench@client.test";
   int idle = 0;
+  int hold = 0;  // load mode: silent connections held open while the sessions send
   std::vector<int> pids;  // roots of the server's process tree
   std::string label = "server";
   bool csv = false;
@@ -253,6 +254,7 @@ struct Run {
   int remaining = 0;  // messages not yet handed to a session
   int accepted = 0;
   int errors = 0;    // rejections and broken connections
+  int unopened = 0;  // connections that got no 220 greeting or no 250 to EHLO (also in errors)
   int deferred = 0;  // 4yz replies, sent again after a pause
   int max_errors = 0;
   int max_deferred = 0;
@@ -276,6 +278,7 @@ awaitable<void> session(Conn& c, int id, const Options& o, const std::string& bo
       open = co_await open_session(c, o);
       if (!open) {
         ++run.errors;
+        ++run.unopened;
       }
       continue;  // other sessions ran meanwhile: look at `remaining` again
     }
@@ -404,13 +407,18 @@ int run_throughput(const Options& o) {
   return run.accepted == o.messages ? 0 : 1;
 }
 
-int run_idle(const Options& o) {
-  asio::io_context io(1);
-  std::deque<Conn> conns;
-  const Memory before = tree_memory(o.pids);
+// Output of the load, delivery, drain and memory modes: one line of key=value pairs, for run.sh.
+void print_memory(const char* prefix, const Memory& m) {
+  std::printf(" %spss_kib=%lld %srss_kib=%lld %sprocesses=%d", prefix, m.pss_kib, prefix, m.rss_kib,
+              prefix, m.processes);
+}
+
+// Opens `n` connections (greeting and EHLO each, kIdleBatch at a time) and leaves them open in
+// `conns`; returns how many opened.
+int open_idle(asio::io_context& io, std::deque<Conn>& conns, const Options& o, int n) {
   int opened = 0;
-  for (int start = 0; start < o.idle; start += kIdleBatch) {
-    const int batch = std::min(kIdleBatch, o.idle - start);
+  for (int start = 0; start < n; start += kIdleBatch) {
+    const int batch = std::min(kIdleBatch, n - start);
     std::vector<Conn*> these;
     for (int i = 0; i < batch; ++i) {
       these.push_back(&conns.emplace_back(io.get_executor()));
@@ -421,16 +429,28 @@ int run_idle(const Options& o) {
     io.run();
     io.restart();
   }
+  return opened;
+}
+
+void close_all(std::deque<Conn>& conns) {
+  for (Conn& c : conns) {
+    boost::system::error_code ignored;
+    c.sock.close(ignored);
+  }
+}
+
+int run_idle(const Options& o) {
+  asio::io_context io(1);
+  std::deque<Conn> conns;
+  const Memory before = tree_memory(o.pids);
+  const int opened = open_idle(io, conns, o, o.idle);
   // Give the server a moment to finish what each connection set up (a forked smtpd, a goroutine).
   std::this_thread::sleep_for(std::chrono::seconds(2));
   const Memory after = tree_memory(o.pids);
   const double n = std::max(1, opened);
   const double pss = static_cast<double>(after.pss_kib - before.pss_kib) / n;
   const double rss = static_cast<double>(after.rss_kib - before.rss_kib) / n;
-  for (Conn& c : conns) {
-    boost::system::error_code ignored;
-    c.sock.close(ignored);
-  }
+  close_all(conns);
   if (o.csv) {
     std::printf("%s,idle,,,,,%d,,,,,,,,%d,%s,%s\n", o.label.c_str(), o.idle - opened, opened,
                 num(pss, 1).c_str(), num(rss, 1).c_str());
@@ -442,6 +462,52 @@ int run_idle(const Options& o) {
                 after.rss_kib, rss);
   }
   return opened == o.idle ? 0 : 1;
+}
+
+// Load: `hold` silent connections are opened and held (greeted, EHLO said, then nothing), and
+// while they stay open `sessions` more send `messages` messages. Prints one key=value line: what
+// opened, what was accepted, refused or deferred, and the server's CPU and peak memory over the
+// whole run (the silent connections included).
+int run_load(const Options& o) {
+  const Memory base = tree_memory(o.pids);
+  MemorySampler sampler(o.pids, kMemoryPeriod);
+  const double cpu0 = tree_cpu_ms(o.pids);
+  asio::io_context idle_io(1);
+  std::deque<Conn> held;
+  const auto h0 = Clock::now();
+  const int opened = open_idle(idle_io, held, o, o.hold);
+  const double hold_s = std::chrono::duration<double>(Clock::now() - h0).count();
+  const Memory holding = tree_memory(o.pids);
+  const double cpu_hold = tree_cpu_ms(o.pids) - cpu0;
+  Clock::time_point t0;
+  const Run run = send_messages(o, t0);
+  const double elapsed = std::chrono::duration<double>(run.last_accept - t0).count();
+  const double cpu_ms = settled_cpu_ms(o.pids, o.settle) - cpu0;
+  const Memory peak = sampler.stop();
+  // Still open at the end? A silent connection that the server closed reads EOF at once.
+  int still_open = 0;
+  for (Conn& c : held) {
+    boost::system::error_code ec;
+    c.sock.non_blocking(true, ec);
+    char byte;
+    c.sock.read_some(asio::buffer(&byte, 1), ec);
+    still_open += ec == asio::error::would_block ? 1 : 0;
+  }
+  close_all(held);
+  const double acc = std::max(1, run.accepted);
+  std::printf(
+      "label=%s mode=load hold=%d held_open=%d held_at_end=%d hold_s=%s sessions=%d size=%zu "
+      "messages=%d accepted=%d errors=%d unopened=%d deferred=%d elapsed_s=%s msgs_per_s=%s "
+      "cpu_ms_hold=%s cpu_ms_total=%s cpu_ms_per_msg=%s",
+      o.label.c_str(), o.hold, opened, still_open, num(hold_s, 2).c_str(), o.sessions, o.size,
+      o.messages, run.accepted, run.errors, run.unopened, run.deferred, num(elapsed, 3).c_str(),
+      num(elapsed > 0 ? run.accepted / elapsed : NAN, 1).c_str(), num(cpu_hold, 0).c_str(),
+      num(cpu_ms, 0).c_str(), num(cpu_ms / acc, 3).c_str());
+  print_memory("base_", base);
+  print_memory("holding_", holding);
+  print_memory("peak_", peak);
+  std::printf("\n");
+  return opened == o.hold && run.accepted == o.messages ? 0 : 1;
 }
 
 // ---- Delivery
@@ -463,12 +529,6 @@ bool await_sink(const Sink& sink, int n, std::chrono::seconds timeout) {
     std::this_thread::sleep_for(kDuplicateGrace);
   }
   return all;
-}
-
-// Output of the delivery, drain and memory modes: one line of key=value pairs, for run.sh.
-void print_memory(const char* prefix, const Memory& m) {
-  std::printf(" %spss_kib=%lld %srss_kib=%lld %sprocesses=%d", prefix, m.pss_kib, prefix, m.rss_kib,
-              prefix, m.processes);
 }
 
 // End to end: sends the messages to the server, which relays them to the sink; the time runs from
@@ -537,6 +597,8 @@ constexpr const char* kUsage =
     "       hk-bench --server HOST:PORT --sink HOST:PORT [--messages N] [--sessions N]\n"
     "                [--size BYTES] [--rcpt ADDR] [--pid PID] [--deliver-timeout S]\n"
     "       hk-bench --sink HOST:PORT --messages N [--ready-file F] [--pid PID]\n"
+    "       hk-bench --server HOST:PORT --hold N --sessions S --messages M --pid PID\n"
+    "                [--size BYTES] (load: N silent connections held while S sessions send)\n"
     "       hk-bench --memory --pid PID[,PID...]\n"
     "HOST must be a loopback address. --pid names the roots of the server's process tree.\n"
     "With --server and --sink: delivery through the server to a sink that hk-bench runs; with\n"
@@ -592,6 +654,8 @@ Options parse_args(int argc, char** argv) {
       o.from = value();
     } else if (a == "--idle") {
       o.idle = std::stoi(value());
+    } else if (a == "--hold") {
+      o.hold = std::stoi(value());
     } else if (a == "--pid") {
       std::stringstream list(value());
       for (std::string p; std::getline(list, p, ',');) {
@@ -609,7 +673,7 @@ Options parse_args(int argc, char** argv) {
       throw std::invalid_argument("unknown argument " + a);
     }
   }
-  if (o.idle > 0 && o.pids.empty()) {
+  if ((o.idle > 0 || o.hold > 0) && o.pids.empty()) {
     throw std::invalid_argument("--idle measures the server's memory: it needs --pid");
   }
   if (o.memory && o.pids.empty()) {
@@ -662,6 +726,9 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {  // the sink cannot listen
     std::fprintf(stderr, "hk-bench: %s\n", e.what());
     return 2;
+  }
+  if (o.hold > 0) {
+    return run_load(o);
   }
   return o.idle > 0 ? run_idle(o) : run_throughput(o);
 }

@@ -12,7 +12,7 @@ usage() {
 usage: tests/bench/run.sh [--quick] [--runs N] [--servers "hikyaku chasquid postfix"]
                           [--build-dir DIR] [--no-build] [--idle N] [--out FILE] [--keep]
                           [--no-netns] [--max-time S] [--delivery | --no-delivery] [--drain N]
-                          [--signing] [--baseline DIR]
+                          [--signing] [--baseline DIR] [--load] [--load-conns N]
   --quick       a tenth of the messages and idle connections, 1 run unless --runs is given
   --runs N      run every throughput case N times and report the median (default 3)
   --servers     which servers to run (default: all three; a server that fails to start is skipped)
@@ -30,6 +30,11 @@ usage: tests/bench/run.sh [--quick] [--runs N] [--servers "hikyaku chasquid post
   --signing     run only the DKIM signing benchmark: hikyaku unsigned, with an RSA-2048 and with
                 an Ed25519 key, Postfix without and with the OpenDKIM milter (RSA-2048); 10
                 sessions, 1 KiB and 100 KiB; with `openssl speed` and hk-dkim-bench beside them
+  --load        run only the load benchmark: every server with its own default connection
+                limits takes 50 concurrent sessions from 127.0.0.1 (a trusted app; none may be
+                refused), then, configured for many connections, holds N/2 silent connections
+                while N/2 sessions send 2 messages each (CPU, peak memory, refusals)
+  --load-conns N  connections of the load benchmark's second part (default 5000, --quick 1000)
   --baseline DIR  also run hikyaku from another build dir (e.g. a build of an older commit) as
                 the server "hikyaku-base", interleaved with this tree's hikyaku in every phase,
                 so that a change is measured old against new in one run
@@ -53,6 +58,8 @@ MAX_TIME=3600
 ACCEPTANCE=1
 DELIVERY=1
 SIGNING=0
+LOAD=0
+LOAD_CONNS=""
 DRAIN=""
 BASELINE=""
 BENCH="" # set below, or to a directly compiled hk-bench when the tree does not configure
@@ -71,6 +78,8 @@ while (($#)); do
     --delivery) ACCEPTANCE=0 DELIVERY=1 ;;
     --no-delivery) DELIVERY=0 ;;
     --signing) ACCEPTANCE=0 DELIVERY=0 SIGNING=1 ;;
+    --load) ACCEPTANCE=0 DELIVERY=0 LOAD=1 ;;
+    --load-conns) LOAD_CONNS=$2; shift ;;
     --drain) DRAIN=$2; shift ;;
     --baseline) BASELINE=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift ;;
     -h | --help) usage; exit 0 ;;
@@ -101,10 +110,10 @@ fi
 
 if ((QUICK)); then
   : "${RUNS:=1}" "${IDLE:=100}"
-  : "${DRAIN:=2000}"
+  : "${DRAIN:=2000}" "${LOAD_CONNS:=1000}"
   MSGS_SMALL=500 MSGS_LARGE=100 MSGS_DELIVERY=1000
 else
-  : "${RUNS:=3}" "${IDLE:=1000}" "${DRAIN:=20000}"
+  : "${RUNS:=3}" "${IDLE:=1000}" "${DRAIN:=20000}" "${LOAD_CONNS:=5000}"
   MSGS_SMALL=5000 MSGS_LARGE=1000 MSGS_DELIVERY=10000
 fi
 ((DELIVERY)) || DRAIN=0
@@ -113,7 +122,8 @@ fi
 SINK_HOST=127.0.0.30
 SINK_PORT=2600
 DELIVERY_SESSIONS=10
-PHASE=accept # which configuration start_<server> writes: accept, delivery or drain
+PHASE=accept # which configuration start_<server> writes: accept, delivery, drain, signing,
+             # defaults (each server's own connection limits) or load (many connections)
 SIZES=(1024 102400)
 SESSIONS=(1 10 50)
 STEP_TIMEOUT=900 # no single hk-bench run may take longer than this
@@ -262,7 +272,7 @@ start_chasquid() {
   command -v chasquid >/dev/null || { log "chasquid is not installed"; return 1; }
   port=$(free_port)
   mkdir -p "$d/domains/bench.test" "$d/data"
-  if [[ $PHASE != accept ]]; then
+  if [[ $PHASE == delivery || $PHASE == drain ]]; then
     # chasquid has no smart host: it delivers to the MX of the recipient's domain. So sink.test
     # gets an MX (itself) and an A record (the sink) from a dnsmasq of our own on 127.0.0.1:53,
     # where the namespace's resolv.conf points, and chasquid's testing flag sets the port it
@@ -285,7 +295,7 @@ data_dir: "$d/data"
 mail_delivery_agent_bin: "/bin/true"
 mail_log_path: "$d/mail.log"
 EOF
-  if [[ $PHASE == accept ]]; then
+  if [[ $PHASE != delivery && $PHASE != drain ]]; then
     timeout 30 chasquid-util -C="$d" user-add sink@bench.test --password=bench-sink-password \
       >"$d/util.log" 2>&1 || { log "chasquid-util user-add failed"; return 1; }
   fi
@@ -342,15 +352,22 @@ local_transport = discard:bench sink
 alias_maps =
 alias_database =
 biff = no
-# 1000 idle connections need 1000 smtpd processes (the default limit is 100), and the per-client
-# connection limits (anvil) would refuse the 51st connection from 127.0.0.1.
-default_process_limit = 1100
-smtpd_client_connection_count_limit = 0
-smtpd_client_connection_rate_limit = 0
 maillog_file = $d/maillog
 maillog_file_prefixes = $d
 EOF
-  if [[ $PHASE != accept ]]; then
+  if [[ $PHASE == load ]]; then
+    # One smtpd process per connection: N connections need N processes.
+    echo "default_process_limit = $((LOAD_CONNS + 200))" >>"$d/conf/main.cf"
+  elif [[ $PHASE != defaults ]]; then
+    # 1000 idle connections need 1000 smtpd processes (the default limit is 100), and the
+    # per-client connection limits (anvil) would refuse the 51st connection from 127.0.0.1.
+    cat >>"$d/conf/main.cf" <<EOF
+default_process_limit = 1100
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+EOF
+  fi
+  if [[ $PHASE == delivery || $PHASE == drain ]]; then
     # Everything not local goes to the sink, as to a smart host, in plain text; the delivery
     # concurrency keeps its default (default_destination_concurrency_limit = 20).
     cat >>"$d/conf/main.cf" <<EOF
@@ -469,13 +486,20 @@ trusted_networks = ["127.0.0.0/8", "::1/128"]
 smtp = ["127.0.0.1:$port"]
 submission = []
 submission_tls = []
+EOF
+  if [[ $PHASE == load ]]; then
+    printf '[limits]\nmax_connections = %d\nmax_connections_per_ip = %d\n' \
+      "$((LOAD_CONNS * 2))" "$((LOAD_CONNS * 2))" >>"$d/hikyaku.toml"
+  elif [[ $PHASE != defaults ]]; then
+    cat >>"$d/hikyaku.toml" <<EOF
 [limits]
 max_message_size = "50MiB"
 max_recipients = 100
 max_connections = 5000
 max_connections_per_ip = 5000
 EOF
-  if [[ $PHASE != accept ]]; then
+  fi
+  if [[ $PHASE == delivery || $PHASE == drain ]]; then
     # All remote mail goes to the sink as a smart host; DNS points at a closed port (never the
     # system resolver). The drain keeps undeliverable mail queued until `queue flush`.
     local retry='"1s"'
@@ -741,11 +765,52 @@ if ((SIGNING)); then
   fi
 fi
 
+# ---- Load ---------------------------------------------------------------------------------------
+
+LOAD_RAW="$WORK/load.csv"
+LOAD_OUT="$WORK/load.txt"
+LOADED=()
+if ((LOAD)); then
+  stop_servers
+  # 1. A trusted app on loopback opens 50 sessions at once; each server keeps its own default
+  # connection limits (Postfix exempts mynetworks from anvil's, hikyaku trusted_networks).
+  PHASE=defaults
+  "$BENCH" --csv-header >"$LOAD_RAW"
+  for s in $SERVERS; do
+    log "load: starting $s with its default connection limits"
+    if ! "start_$s" || ! bench "$s" --sessions 1 --messages 1 --size 1024 --settle 5 >/dev/null; then
+      log "$s failed to start or to accept a message: skipped"
+      stop_servers
+      continue
+    fi
+    LOADED+=("$s")
+    for ((r = 1; r <= RUNS; r++)); do
+      log "load run $r/$RUNS: $s, 50 sessions from 127.0.0.1, default limits"
+      bench "$s" --sessions 50 --size 1024 --messages "$MSGS_SMALL" >>"$LOAD_RAW" ||
+        log "$s: run ended with errors (kept in the table)"
+    done
+    stop_servers
+  done
+  # 2. Many connections: half of them silent (greeted, EHLO, then nothing), held while the other
+  # half send two 1 KiB messages each. Servers one at a time, each configured to admit them all.
+  PHASE=load
+  : >"$LOAD_OUT"
+  for s in "${LOADED[@]}"; do
+    log "load: $s, $((LOAD_CONNS / 2)) silent + $((LOAD_CONNS / 2)) sending connections"
+    if "start_$s"; then
+      bench "$s" --hold $((LOAD_CONNS / 2)) --sessions $((LOAD_CONNS / 2)) \
+        --messages $((LOAD_CONNS)) --size 1024 --timeout 120 --settle 10 >>"$LOAD_OUT" ||
+        log "$s: load run ended with errors (kept in the table)"
+    fi
+    stop_servers
+  done
+fi
+
 # ---- Report -----------------------------------------------------------------------------------
 
 echo
 echo "hk-bench $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs," \
-  "$( ((ACCEPTANCE || SIGNING)) && echo "$RUNS run(s) per case (median)," || echo "delivery only,")" \
+  "$( ((ACCEPTANCE || SIGNING || LOAD)) && echo "$RUNS run(s) per case (median)," || echo "delivery only,")" \
   "netns=$NETNS, servers: ${ACTIVE[*]:-} ${DELIVERED[*]:+(delivery: ${DELIVERED[*]})}" \
   "${SIGNERS[*]:+(signing: ${SIGNERS[*]})}"
 echo "command: tests/bench/run.sh ${ORIG_ARGS[*]}"
@@ -871,6 +936,44 @@ for r in runs:
         print(f"  {k.upper()} MiB: before filling {mib(before)}, after filling {mib(filled)},"
               f" peak while draining {mib(peak)}; KiB per queued message:"
               f" {(filled - before) / n:.3f} queued, {(peak - before) / n:.3f} at peak")
+EOF
+fi
+if ((LOAD)); then python3 - "$LOAD_RAW" "$LOAD_OUT" "$LOAD_CONNS" "${LOADED[@]}" <<'EOF'
+import csv, statistics, sys
+
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["mode"] == "throughput"]
+runs = [dict(kv.split("=", 1) for kv in line.split()) for line in open(sys.argv[2]) if "=" in line]
+conns, servers = int(sys.argv[3]), sys.argv[4:]
+
+def med(values):
+    values = [float(v) for v in values if v not in ("", None)]
+    return statistics.median(values) if values else None
+
+def fmt(v, d=1):
+    return "-" if v in (None, "", "nan") else f"{float(v):.{d}f}"
+
+print("\nload 1: 50 concurrent sessions from 127.0.0.1 (trusted), 1 KiB, each server's default limits")
+print(f"{'server':<10}{'msg/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/msg':>12}{'errors':>8}{'4yz':>7}")
+for s in servers:
+    rs = [r for r in rows if r["label"] == s]
+    if not rs:
+        continue
+    st = {k: med(r[k] for r in rs) for k in ("msgs_per_s", "p50_ms", "p99_ms", "cpu_ms_per_msg")}
+    print(f"{s:<10}{fmt(st['msgs_per_s']):>9}{fmt(st['p50_ms'], 2):>9}{fmt(st['p99_ms'], 2):>9}"
+          f"{fmt(st['cpu_ms_per_msg'], 3):>12}{sum(int(r['errors'] or 0) for r in rs):>8}"
+          f"{sum(int(r['deferred'] or 0) for r in rs):>7}")
+
+def mib(kib):
+    return "-" if not kib else f"{int(kib) / 1024:.0f}"
+
+print(f"\nload 2: {conns // 2} silent connections held while {conns // 2} sessions send 2 x 1 KiB each")
+print(f"{'server':<10}{'held':>6}{'at end':>8}{'hold s':>8}{'accepted':>10}{'unopened':>10}{'4yz':>6}"
+      f"{'seconds':>9}{'msg/s':>8}{'CPU s':>8}{'peak RSS MiB':>14}{'peak PSS MiB':>14}{'procs':>7}")
+for r in runs:
+    print(f"{r['label']:<10}{r['held_open']:>6}{r['held_at_end']:>8}{fmt(r['hold_s'], 1):>8}"
+          f"{r['accepted']:>10}{r['unopened']:>10}{r['deferred']:>6}{fmt(r['elapsed_s'], 2):>9}"
+          f"{fmt(r['msgs_per_s']):>8}{fmt(float(r['cpu_ms_total']) / 1000, 1):>8}"
+          f"{mib(r['peak_rss_kib']):>14}{mib(r['peak_pss_kib']):>14}{r['peak_processes']:>7}")
 EOF
 fi
 if ((SIGNING)); then
