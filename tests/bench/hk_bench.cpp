@@ -69,7 +69,7 @@ struct Options {
   std::string rcpt = "sink@bench.test";
   std::string from = "bench@client.test";
   int idle = 0;
-  int hold = 0;  // load mode: silent connections held open while the sessions send
+  int hold = 0;           // load mode: silent connections held open while the sessions send
   std::vector<int> pids;  // roots of the server's process tree
   std::string label = "server";
   bool csv = false;
