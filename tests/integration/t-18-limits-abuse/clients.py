@@ -220,6 +220,31 @@ def brute_force(port, src, max_auth_failures, per_ip):
         print("refused before TLS:", repr(e))
 
 
+def auth_frees_slot(tls_port, smtp_port, src, limit):
+    """`limit` sessions from src that authenticate no longer count towards max_connections_per_ip
+    (= limit): `limit` more unauthenticated ones are greeted, and only the one after is refused."""
+    users = []
+    for _ in range(limit):
+        s = tls_client(tls_port, src)
+        s.ehlo("nat.test")
+        code, text = auth_plain(s, "alice@example.test", "secret")
+        assert code == 235, (code, text)
+        users.append(s)
+    strangers = []
+    for i in range(limit):
+        c = connect(smtp_port, src)
+        got = c.recv(200)
+        assert got.startswith(b"220"), (i, got)
+        strangers.append(c)
+    c = connect(smtp_port, src)
+    got = c.recv(200)
+    assert got.startswith(b"421 4.7.0"), got
+    for s in users:
+        s.quit()
+    for c in strangers:
+        c.close()
+
+
 def login_and_send(port, src, count, limit_code):
     """AUTH with the right password, then `count` messages; the one after them gets limit_code
     at MAIL FROM (0 = no further attempt)."""
