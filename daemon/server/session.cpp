@@ -592,7 +592,9 @@ asio::awaitable<Reply> Session::on_auth(const smtp::Command& cmd) {
   smtp::SaslExchange sasl;
   smtp::SaslStep step = sasl.start(cmd.arg);
   while (step.kind == Kind::Challenge) {
+    timer_.wait_command();  // an answer is a line like a command: the same bounds apply
     std::optional<std::string> answer = co_await io_.challenge(step.reply);
+    timer_.touch(cfg_.limits.command_timeout);
     step = answer ? sasl.respond(*answer) : sasl.abort();
   }
   if (step.kind == Kind::Credentials) {

@@ -426,6 +426,31 @@ TEST(SessionInMemory, UnfinishedCommandLineIsCutAtItsBound) {
   EXPECT_EQ(env.metrics.session_timeouts.value(), 1u);
 }
 
+// The same bound holds for the answer to an AUTH challenge.
+TEST(SessionInMemory, UnfinishedAuthAnswerIsCutAtTheLineBound) {
+  ServerEnv env([](config::Config& c) {
+    c.limits.command_timeout = std::chrono::seconds(30);
+    c.limits.command_line_timeout = std::chrono::seconds(1);
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  expect_success(replay(env, Port::SubmissionTls, parse_text(R"(
+== tls
+<- 220
+-> EHLO client.test
+<- 250
+-> AUTH LOGIN
+<- 334
+=> YWxp
+== sleep 0.6
+=> Y2U
+<- closed
+)")));
+  // Under TLS the 421 is not written (Transport::abort cannot wait for a TLS write); the timeout
+  // is what closed the connection.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(env.metrics.session_timeouts.value(), 1u);
+}
+
 TEST(SessionInMemory, IdleClientIsNotCutAtTheLineBound) {
   ServerEnv env([](config::Config& c) {
     c.limits.command_timeout = std::chrono::seconds(3);
