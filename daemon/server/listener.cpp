@@ -81,7 +81,8 @@ void Listener::refuse(Connection& conn, const asio::ip::address& client, const c
 
 std::optional<ConnectionSlot> Listener::admit(Connection& conn, const asio::ip::address& client) {
   const auto& limits = deps_.cfg->limits;
-  // RFC 5321 §3.1: a server may refuse at the greeting with a 4xx ("421" closes at once).
+  // RFC 5321 §3.8 and §4.2.3: "421 Service not available, closing transmission channel" refuses
+  // at the greeting and tells the client to try again later.
   if (counts_.total >= limits.max_connections) {
     deps_.metrics->rejected_connections.inc();
     refuse(conn, client, "connections", "421 4.3.2", "Too many connections, try later");
