@@ -245,6 +245,29 @@ def auth_frees_slot(tls_port, smtp_port, src, limit):
         c.close()
 
 
+def timed_auth(port, src, user, password):
+    s = tls_client(port, src)
+    s.ehlo("guesser.test")
+    t0 = time.time()
+    code, _ = auth_plain(s, user, password)
+    took = time.time() - t0
+    s.quit()
+    return code, took
+
+
+def distributed_guessing(port, user, password, first, n):
+    """One wrong guess for `user` from each of n addresses (127.0.0.first...): none is slowed;
+    past auth_failures_per_user (= n) the next wrong guess waits, from a fresh address too; the
+    right password from yet another address does not."""
+    for i in range(n):
+        code, took = timed_auth(port, "127.0.0.%d" % (first + i), user, "guess%d" % i)
+        assert code == 535 and took < 0.9, (i, code, took)
+    code, took = timed_auth(port, "127.0.0.%d" % (first + n), user, "guess")
+    assert code == 535 and took >= 1.0, (code, took)
+    code, took = timed_auth(port, "127.0.0.%d" % (first + n + 1), user, password)
+    assert code == 235 and took < 0.9, (code, took)
+
+
 def login_and_send(port, src, count, limit_code):
     """AUTH with the right password, then `count` messages; the one after them gets limit_code
     at MAIL FROM (0 = no further attempt)."""

@@ -41,7 +41,8 @@ stop_daemon
 TRUSTED='["127.0.0.1/32", "::1/128"]' CMD_TIMEOUT=30s write_config
 limits 'command_line_timeout = "2s"' 'max_connections = 20' 'stress_threshold = 50' \
   'stress_timeout = "2s"' 'auth_failures_per_ip = 5' 'messages_per_hour_user = 2' \
-  'messages_per_hour_trusted = 3' 'connection_rate_per_ip = 10' 'max_connections_per_ip = 3'
+  'messages_per_hour_trusted = 3' 'connection_rate_per_ip = 10' 'max_connections_per_ip = 3' \
+  'auth_failures_per_user = 4'
 start_daemon
 check "a client dribbling one byte at a time is cut at command_line_timeout with 421 4.4.2" \
   $C dribble "$SMTP_PORT" 127.0.0.6 0.5 1.5 4.5
@@ -60,6 +61,8 @@ check "the ban is logged and counted" \
                 awk '/reason=\"auth-ban\"/ { print \$2 }') -ge 2 ]"
 check "the banned address is refused on port 25 too" \
   $C refused_at_connect "$SMTP_PORT" 127.0.0.7 "421 4.7.0"
+check "one user guessed from 4 addresses: the 5th wrong guess waits, the right password does not" \
+  $C distributed_guessing "$TLS_PORT" bob@example.test hunter2 30 4
 check "authenticated sessions give back their place in max_connections_per_ip (3)" \
   $C auth_frees_slot "$TLS_PORT" "$SMTP_PORT" 127.0.0.12 3
 check "the right password from another address still works; 3rd message per hour: 451 4.7.1" \
