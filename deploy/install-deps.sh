@@ -10,7 +10,7 @@ build=(build-essential cmake pkg-config git libboost1.81-dev libssl-dev libc-are
        libtomlplusplus-dev libopendkim-dev libidn2-dev libgtest-dev libgmock-dev openssl
        ca-certificates)
 test=(clang-format-14 dnsutils swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl curl python3 python3-aiosmtpd python3-dkim dnsmasq-base opendkim-tools
-      msmtp iproute2 procps prometheus)
+      msmtp iproute2 procps prometheus fail2ban)
 bench=(postfix chasquid opendkim clang-14 libclang-rt-14-dev)
 
 want=("${build[@]}")
@@ -45,4 +45,8 @@ done
 # The tests need only promtool from Debian's prometheus; its server (port 9090) stays off.
 if command -v systemctl >/dev/null && systemctl is-enabled -q prometheus 2>/dev/null; then
   systemctl disable --now prometheus || true
+fi
+# The tests run only fail2ban-regex and fail2ban-client -t; the fail2ban server stays off.
+if command -v systemctl >/dev/null && systemctl is-enabled -q fail2ban 2>/dev/null; then
+  systemctl disable --now fail2ban || true
 fi

@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <stdexcept>
 
+#include "daemon/server/abuse_guard.hpp"
 #include "daemon/server/server_metrics.hpp"
 #include "lib/base/listen.hpp"
 #include "lib/base/log.hpp"
@@ -15,6 +16,15 @@
 namespace hk::server {
 
 namespace {
+
+bool is_trusted(const config::Config& cfg, const asio::ip::address& client) {
+  for (const auto& net : cfg.trusted_networks) {
+    if (net.contains(client)) {
+      return true;
+    }
+  }
+  return false;
+}
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
@@ -62,8 +72,58 @@ void Listener::sweep() {
   }
 }
 
-asio::awaitable<void> Listener::accept_loop() {
+void Listener::refuse(Connection& conn, const asio::ip::address& client, const char* reason,
+                      const char* code, const char* text) {
+  base::log_info() << "session client=" << client.to_string()
+                   << " result=refused reason=" << reason;
+  conn.abort(std::string(code) + " " + deps_.cfg->hostname + " " + text + "\r\n");
+}
+
+std::optional<ConnectionSlot> Listener::admit(Connection& conn, const asio::ip::address& client) {
   const auto& limits = deps_.cfg->limits;
+  // RFC 5321 §3.8 and §4.2.3: "421 Service not available, closing transmission channel" refuses
+  // at the greeting and tells the client to try again later.
+  if (counts_.total >= limits.max_connections) {
+    deps_.metrics->rejected_connections.inc();
+    refuse(conn, client, "connections", "421 4.3.2", "Too many connections, try later");
+    return std::nullopt;
+  }
+  // As Postfix exempts mynetworks: the trusted networks are the operator's own applications,
+  // whose concurrency and rates are the operator's choice, and they are never banned.
+  const bool trusted = is_trusted(*deps_.cfg, client);
+  if (!trusted && deps_.abuse != nullptr) {
+    switch (deps_.abuse->admit_stranger(client, limits)) {
+      case AbuseGuard::Refusal::AuthBan:
+        deps_.metrics->rejected_auth_ban.inc();
+        refuse(conn, client, "auth-ban", "421 4.7.0", "Too many failed logins, try later");
+        return std::nullopt;
+      case AbuseGuard::Refusal::ConnectionRate:
+        deps_.metrics->rejected_connection_rate.inc();
+        refuse(conn, client, "connection-rate", "421 4.7.0", "Too many connections, slow down");
+        return std::nullopt;
+      case AbuseGuard::Refusal::None:
+        break;
+    }
+  }
+  size_t* mine = nullptr;
+  if (!trusted) {
+    mine = &counts_.per_ip[client];
+    if (*mine >= limits.max_connections_per_ip) {
+      deps_.metrics->rejected_connections_per_ip.inc();
+      refuse(conn, client, "connections-per-ip", "421 4.7.0",
+             "Too many connections from your address");
+      return std::nullopt;
+    }
+    ++*mine;
+  }
+  ++counts_.total;
+  if (counts_.per_ip.size() > 2 * counts_.total + 64) {
+    sweep();  // keeps the map bounded by the live connections
+  }
+  return ConnectionSlot(&counts_.total, mine);
+}
+
+asio::awaitable<void> Listener::accept_loop() {
   for (;;) {
     auto [ec, sock] = co_await acceptor_.async_accept(kTuple);
     if (ec) {
@@ -80,27 +140,13 @@ asio::awaitable<void> Listener::accept_loop() {
     Connection conn(std::move(sock));
     asio::ip::address ip = conn.remote_address();
     deps_.metrics->connections_on(kind_).inc();
-    if (counts_.total >= limits.max_connections) {
-      deps_.metrics->rejected_connections.inc();
-      conn.abort("421 4.3.2 " + deps_.cfg->hostname + " Too many connections, try later\r\n");
+    std::optional<ConnectionSlot> slot = admit(conn, ip);
+    if (!slot) {
       continue;
     }
-    size_t& mine = counts_.per_ip[ip];
-    if (mine >= limits.max_connections_per_ip) {
-      deps_.metrics->rejected_connections_per_ip.inc();
-      conn.abort("421 4.7.0 " + deps_.cfg->hostname +
-                 " Too many connections from your address\r\n");
-      continue;
-    }
-    ++mine;
-    ++counts_.total;
-    if (counts_.per_ip.size() > 2 * counts_.total + 64) {
-      sweep();  // keeps the map bounded by the live connections
-    }
-    ConnectionSlot slot(&counts_.total, &mine);
     asio::co_spawn(
         acceptor_.get_executor(),
-        serve(std::make_unique<Connection>(std::move(conn)), deps_, kind_, std::move(slot)),
+        serve(std::make_unique<Connection>(std::move(conn)), deps_, kind_, std::move(*slot)),
         [metrics = deps_.metrics, ip](std::exception_ptr e) {
           if (!e) {
             return;

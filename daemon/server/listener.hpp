@@ -1,10 +1,11 @@
-// Listener: accepts connections on one address for one Port kind, enforces the connection limits
-// (total and per client address) and spawns a session coroutine per connection.
+// Listener: accepts connections on one address for one Port kind, admits them (total and
+// per-address limits, AUTH bans, connection rate) and spawns a session coroutine per connection.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "daemon/server/connection.hpp"
@@ -34,6 +35,12 @@ class Listener {
   Port kind() const { return kind_; }
 
  private:
+  // Every admission check of a new connection from `client` (the socket's peer, or the address a
+  // PROXY header names): a place in the limits, or nothing when the connection was refused — then
+  // it has had its 4xx line and is closed, and the refusal is logged and counted.
+  std::optional<ConnectionSlot> admit(Connection& conn, const boost::asio::ip::address& client);
+  void refuse(Connection& conn, const boost::asio::ip::address& client, const char* reason,
+              const char* code, const char* text);
   void sweep();
 
   boost::asio::ip::tcp::acceptor acceptor_;

@@ -143,6 +143,8 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
   deps.dns = dns_.get();
   deps.dkim_keys = dkim_keys_.get();
   deps.dkim_signer = dkim_signer_.get();
+  deps.abuse = &abuse_;
+  deps.counts = &counts_;
   auto add = [&](const std::vector<config::Endpoint>& eps, Port kind) {
     for (const auto& ep : eps) {
       listeners_.push_back(

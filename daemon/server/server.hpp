@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "daemon/queue/delivery_metrics.hpp"
+#include "daemon/server/abuse_guard.hpp"
 #include "daemon/server/listener.hpp"
 #include "daemon/server/server_metrics.hpp"
 #include "lib/base/clock.hpp"
@@ -66,6 +67,8 @@ class Server {
   queue::DeliveryMetrics delivery_metrics_ = queue::register_delivery_metrics(registry_);
   ServerMetrics metrics_ = register_server_metrics(registry_, delivery_metrics_);
   ConnectionCounts counts_;
+  base::SystemClock abuse_clock_;
+  AbuseGuard abuse_{abuse_clock_};  // failed logins and rates, across connections
   std::unique_ptr<domains::DomainsWatcher> domains_;
   std::unique_ptr<certs::CertStore> certs_;
   std::unique_ptr<queue::QueueStore> store_;

@@ -23,12 +23,17 @@ struct ServerMetrics {
   metrics::Counter& connections_submission;
   metrics::Counter& connections_submission_tls;
   // hikyaku_rejected_total{reason}: every refusal of a connection, command or message.
+  metrics::Counter& rejected_auth_ban;
   metrics::Counter& rejected_auth_required;
   metrics::Counter& rejected_bare_line_ending;
+  metrics::Counter& rejected_connection_rate;
   metrics::Counter& rejected_connections;
   metrics::Counter& rejected_connections_per_ip;
+  metrics::Counter& rejected_errors;
   metrics::Counter& rejected_from_header;
   metrics::Counter& rejected_loop;
+  metrics::Counter& rejected_message_rate;
+  metrics::Counter& rejected_pipelining;
   metrics::Counter& rejected_recipients;
   metrics::Counter& rejected_relay;
   metrics::Counter& rejected_sender;

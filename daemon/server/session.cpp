@@ -5,10 +5,13 @@
 #include "daemon/server/session.hpp"
 
 #include <algorithm>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 #include <optional>
 
 #include "certs/cert_store.hpp"
+#include "daemon/server/abuse_guard.hpp"
 #include "daemon/server/inbound_policy.hpp"
 #include "daemon/server/message_pipeline.hpp"
 #include "daemon/server/recipients.hpp"
@@ -53,19 +56,42 @@ struct AuthCheck {
   }
 };
 
+// RFC 2920 §3.1: EHLO, DATA, VRFY, EXPN, TURN, QUIT and NOOP may only come last in a pipelined
+// group, since what follows depends on their reply; HELO (the client has not seen PIPELINING),
+// STARTTLS (RFC 3207 §4.2: nothing may follow before the handshake) and AUTH (its outcome decides
+// what MAIL may do, RFC 4954 §4) for the same reason. Input already buffered behind one of them
+// was sent without waiting for its reply.
+bool ends_pipelined_group(Verb v) {
+  switch (v) {
+    case Verb::Ehlo:
+    case Verb::Helo:
+    case Verb::Data:
+    case Verb::Vrfy:
+    case Verb::Expn:
+    case Verb::Quit:
+    case Verb::Noop:
+    case Verb::StartTls:
+    case Verb::Auth:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Transaction state (RFC 5321 §3.3): where we are between HELO and the end of DATA.
 enum class Phase { Connected, Greeted, Mail, Rcpt };
 
 class Session {
  public:
-  Session(Transport& conn, Deps deps, Port port)
+  Session(Transport& conn, Deps deps, Port port, ConnectionSlot& slot)
       : conn_(conn),
         deps_(deps),
         cfg_(*deps.cfg),
         port_(port),
+        slot_(slot),
         io_(conn, kMaxCommandLine),
         client_ip_(conn.remote_address().to_string()),
-        timer_(conn, cfg_, deps.metrics, client_ip_) {
+        timer_(conn, cfg_, deps.metrics, client_ip_, io_, deps.counts) {
     for (const auto& net : cfg_.trusted_networks) {
       if (net.contains(conn_.remote_address())) {
         trusted_ = true;
@@ -80,6 +106,9 @@ class Session {
 
  private:
   asio::awaitable<std::optional<Reply>> dispatch(const smtp::Line& line);
+  bool improper_pipelining(const smtp::Line& line) const;
+  std::optional<Reply> check_message_rate();
+  asio::awaitable<void> pause(std::chrono::milliseconds d);
   asio::awaitable<bool> start_tls();
 
   // ---- verbs ----
@@ -124,6 +153,7 @@ class Session {
   Deps deps_;
   const config::Config& cfg_;
   Port port_;
+  ConnectionSlot& slot_;
   SmtpChannel io_;
   std::string client_ip_;
   SessionTimer timer_;
@@ -145,6 +175,8 @@ class Session {
 
 Reply Session::error(Reply r) {
   if (++errors_ >= kMaxErrors) {
+    reject(deps_.metrics->rejected_errors);
+    base::log_info() << "session client=" << client_ip_ << " result=refused reason=errors";
     return Reply(421, "4.7.0", cfg_.hostname + " Too many errors, closing connection", true);
   }
   return r;
@@ -162,9 +194,21 @@ asio::awaitable<void> Session::run() {
     co_return;
   }
   for (;;) {
-    timer_.touch(cfg_.limits.command_timeout);
+    timer_.wait_command();
     std::optional<smtp::Line> line = co_await io_.read_line();
     if (!line) {
+      co_return;
+    }
+    timer_.touch(cfg_.limits.command_timeout);
+    if (improper_pipelining(*line)) {
+      // As Postfix's smtpd_forbid_unauth_pipelining: a client that does not wait for replies it
+      // must wait for is a spam engine or a smuggling attempt; whatever it sent is not taken.
+      reject(deps_.metrics->rejected_pipelining);
+      base::log_info() << "session client=" << client_ip_
+                       << " command=" << base::log_quote(line->text.substr(0, line->text.find(' ')))
+                       << " result=refused reason=pipelining";
+      io_.queue(Reply(554, "5.5.0", "Improper use of SMTP command pipelining", true));
+      co_await io_.flush();
       co_return;
     }
     std::optional<Reply> r = co_await dispatch(*line);
@@ -177,6 +221,20 @@ asio::awaitable<void> Session::run() {
       co_return;
     }
   }
+}
+
+// Strangers only: trusted networks and authenticated clients are the operator's own, and their
+// replies are never held back for this.
+bool Session::improper_pipelining(const smtp::Line& line) const {
+  if (trusted_ || !auth_user_.empty() || line.too_long || !io_.has_unread_input()) {
+    return false;
+  }
+  return ends_pipelined_group(smtp::parse_command(line.text).verb);
+}
+
+asio::awaitable<void> Session::pause(std::chrono::milliseconds d) {
+  asio::steady_timer t(conn_.executor(), d);
+  co_await t.async_wait(asio::use_awaitable);
 }
 
 // One command line to its reply; nothing when STARTTLS has already answered. Only DATA,
@@ -310,9 +368,33 @@ Reply Session::on_mail(const smtp::Command& cmd) {
       return error(Reply(553, "5.7.1", "Sender domain not allowed from this network"));
     }
   }
+  if (std::optional<Reply> refused = check_message_rate()) {
+    return *refused;
+  }
   mail_ = std::move(m);
   phase_ = Phase::Mail;
   return Reply(250, "2.1.0", "Ok");
+}
+
+// Anvil's message rate, for the clients that may send anywhere: authenticated users and trusted
+// networks. Strangers can only send to local users and are held by the connection limits.
+std::optional<Reply> Session::check_message_rate() {
+  if (deps_.abuse == nullptr || (auth_user_.empty() && !trusted_)) {
+    return std::nullopt;
+  }
+  const auto& l = cfg_.limits;
+  bool ok = auth_user_.empty()
+                ? deps_.abuse->take_message("ip:" + client_ip_, l.messages_per_hour_trusted)
+                : deps_.abuse->take_message("user:" + auth_user_, l.messages_per_hour_user);
+  if (ok) {
+    return std::nullopt;
+  }
+  reject(deps_.metrics->rejected_message_rate);
+  base::log_info() << "session client=" << client_ip_
+                   << (auth_user_.empty() ? "" : " auth=" + base::log_quote(auth_user_))
+                   << " result=refused reason=message-rate";
+  // RFC 3463 X.7.1: not allowed by policy now; 451 so that the sender's queue retries later.
+  return Reply(451, "4.7.1", "Too many messages, try again later");
 }
 
 Reply Session::on_rcpt(const smtp::Command& cmd) {
@@ -500,11 +582,19 @@ asio::awaitable<Reply> Session::on_auth(const smtp::Command& cmd) {
   if (std::optional<Reply> refused = check_auth()) {
     co_return error(*refused);
   }
+  if (!trusted_ && deps_.abuse != nullptr && deps_.abuse->auth_banned(conn_.remote_address())) {
+    reject(deps_.metrics->rejected_auth_ban);
+    base::log_info() << "session client=" << client_ip_ << " result=refused reason=auth-ban";
+    // RFC 4954 §6: 454 4.7.0, temporary authentication failure.
+    co_return error(Reply(454, "4.7.0", "Too many failed logins from your address, try later"));
+  }
   using Kind = smtp::SaslStep::Kind;
   smtp::SaslExchange sasl;
   smtp::SaslStep step = sasl.start(cmd.arg);
   while (step.kind == Kind::Challenge) {
+    timer_.wait_command();  // an answer is a line like a command: the same bounds apply
     std::optional<std::string> answer = co_await io_.challenge(step.reply);
+    timer_.touch(cfg_.limits.command_timeout);
     step = answer ? sasl.respond(*answer) : sasl.abort();
   }
   if (step.kind == Kind::Credentials) {
@@ -524,6 +614,7 @@ asio::awaitable<Reply> Session::check_password(std::string username, std::string
   std::optional<std::string> user = co_await base::offload(*deps_.pool, std::move(check));
   if (user) {
     auth_user_ = *user;
+    slot_.release_per_ip();
     deps_.metrics->auth_ok.inc();
     base::log_info() << "session client=" << client_ip_ << " auth=" << auth_user_
                      << " result=authenticated";
@@ -532,6 +623,14 @@ asio::awaitable<Reply> Session::check_password(std::string username, std::string
   deps_.metrics->auth_failed.inc();
   base::log_info() << "session client=" << client_ip_ << " user=" << base::log_quote(username)
                    << " result=auth-failed";
+  if (deps_.abuse != nullptr) {
+    // Across connections: a growing wait before the 535 slows guessing from one address or for
+    // one user name; a correct password never waits.
+    auto delay = deps_.abuse->auth_failed(conn_.remote_address(), username, trusted_, cfg_.limits);
+    if (delay.count() > 0) {
+      co_await pause(delay);
+    }
+  }
   if (static_cast<size_t>(++auth_failures_) >= cfg_.limits.max_auth_failures) {
     co_return Reply(421, "4.7.0", cfg_.hostname + " Too many authentication failures", true);
   }
@@ -542,7 +641,7 @@ asio::awaitable<Reply> Session::check_password(std::string username, std::string
 
 asio::awaitable<void> serve(std::unique_ptr<Transport> transport, Deps deps, Port port,
                             ConnectionSlot slot) {
-  Session session(*transport, deps, port);
+  Session session(*transport, deps, port, slot);
   std::exception_ptr escaped;
   try {
     co_await session.run();

@@ -37,6 +37,8 @@ class DkimSigner;
 namespace hk::server {
 
 struct ServerMetrics;
+struct ConnectionCounts;
+class AbuseGuard;
 
 // Which listener accepted the connection; it decides what the session offers and requires.
 enum class Port {
@@ -68,9 +70,14 @@ struct Deps {
   dns::Lookup* dns = nullptr;  // SPF and DKIM-key lookups for unauthenticated mail on port 25
   const dkim::DkimKeyring* dkim_keys = nullptr;  // signing keys of the local domains
   const dkim::DkimSigner* dkim_signer = nullptr;
+  // Failed logins, bans and rates across connections; none = no such limits (tests).
+  AbuseGuard* abuse = nullptr;
+  // The live connections, for stress mode (session_timer.cpp); none = never stressed.
+  const ConnectionCounts* counts = nullptr;
 };
 
-// A place in the connection limits, given back when the session ends (see Listener).
+// A place in the connection limits, given back when the session ends (see Listener). `per_ip` is
+// null for a client that the per-address limit does not count (trusted networks).
 class ConnectionSlot {
  public:
   ConnectionSlot() = default;
@@ -82,10 +89,18 @@ class ConnectionSlot {
   ConnectionSlot& operator=(ConnectionSlot&&) = delete;
   ~ConnectionSlot() { release(); }
   void release() {
+    release_per_ip();
     if (total_ != nullptr) {
       --*total_;
-      --*per_ip_;
       total_ = nullptr;
+    }
+  }
+  // An authenticated session no longer counts towards its address's limit (many users may share
+  // one address behind NAT); it still counts towards max_connections.
+  void release_per_ip() {
+    if (per_ip_ != nullptr) {
+      --*per_ip_;
+      per_ip_ = nullptr;
     }
   }
 

@@ -40,6 +40,9 @@ class SmtpChannel {
   asio::awaitable<std::optional<std::string>> challenge(const smtp::Reply& r);
   // Forgets input not yet read: after STARTTLS, whatever came in the clear (RFC 3207 §4.2).
   void discard_input() { lines_.take_rest(); }
+  // Whether the client has sent more than the lines read so far: the next command pipelined
+  // behind the current one, or part of a line still coming (RFC 2920 §3.1; session_timer.cpp).
+  bool has_unread_input() const { return lines_.pending(); }
 
  private:
   Transport& transport_;

@@ -66,8 +66,23 @@ struct Config {
     uint64_t max_message_size = 50 * 1024 * 1024;  // RFC 1870 SIZE; at least 64KiB (§4.5.3.1.7)
     size_t max_recipients = 100;  // RFC 5321 §4.5.3.1.8: at least 100 SHOULD be accepted
     size_t max_connections = 1000;
-    size_t max_connections_per_ip = 20;
-    size_t max_auth_failures = 3;
+    // Postfix's default; trusted_networks and authenticated sessions are not counted.
+    size_t max_connections_per_ip = 50;
+    size_t connection_rate_per_ip = 120;  // per minute, clients outside trusted_networks; 0 = off
+    // Stress mode (as Postfix's): at this percentage of max_connections, idle and unfinished
+    // command lines get stress_timeout instead; 0 = never.
+    size_t stress_threshold = 75;
+    std::chrono::seconds stress_timeout{10};
+    // The longest a command line may stay unfinished once begun (RFC 5321 §4.5.3.2.7 sets 5
+    // minutes per command; a line that trickles in byte by byte gets much less).
+    std::chrono::seconds command_line_timeout{60};
+    size_t max_auth_failures = 3;        // per connection, then 421
+    size_t auth_failures_per_ip = 10;    // in auth_failure_window, then auth_ban_time
+    size_t auth_failures_per_user = 30;  // in auth_failure_window, then replies slow down
+    std::chrono::seconds auth_failure_window{900};
+    std::chrono::seconds auth_ban_time{900};
+    size_t messages_per_hour_user = 1000;           // per authenticated user; 0 = off
+    size_t messages_per_hour_trusted = 0;           // per trusted address; 0 = off
     int max_received_headers = 50;                  // loop detection by hop count, RFC 5321 §6.3
     std::chrono::seconds command_timeout{300};      // RFC 5321 §4.5.3.2.7: 5 minutes
     std::chrono::seconds data_timeout{600};         // whole DATA phase; §4.5.3.2.6 (10 min)

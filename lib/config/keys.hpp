@@ -110,7 +110,18 @@ void for_each_key(C& c, Row&& row) {
   row("limits", "max_recipients", c.limits.max_recipients, Count{1, 10'000});
   row("limits", "max_connections", c.limits.max_connections, Count{1, 1'000'000});
   row("limits", "max_connections_per_ip", c.limits.max_connections_per_ip, Count{1, 1'000'000});
+  row("limits", "connection_rate_per_ip", c.limits.connection_rate_per_ip, Count{0, 1'000'000});
+  row("limits", "stress_threshold", c.limits.stress_threshold, Count{0, 100});
+  row("limits", "stress_timeout", c.limits.stress_timeout, Duration{1s, 24h});
+  row("limits", "command_line_timeout", c.limits.command_line_timeout, Duration{1s, 24h});
   row("limits", "max_auth_failures", c.limits.max_auth_failures, Count{1, 100});
+  row("limits", "auth_failures_per_ip", c.limits.auth_failures_per_ip, Count{1, 100'000});
+  row("limits", "auth_failures_per_user", c.limits.auth_failures_per_user, Count{1, 100'000});
+  row("limits", "auth_failure_window", c.limits.auth_failure_window, Duration{1s, 7 * 24h});
+  row("limits", "auth_ban_time", c.limits.auth_ban_time, Duration{1s, 7 * 24h});
+  row("limits", "messages_per_hour_user", c.limits.messages_per_hour_user, Count{0, 10'000'000});
+  row("limits", "messages_per_hour_trusted", c.limits.messages_per_hour_trusted,
+      Count{0, 10'000'000});
   // RFC 5321 §6.3: loops are detected by counting Received fields against a large threshold.
   row("limits", "max_received_headers", c.limits.max_received_headers, Count{1, 1000});
   // RFC 5321 §4.5.3.2: the server's timeouts SHOULD be at least 5 (commands) and 10 (DATA)

@@ -39,6 +39,9 @@ class LineBuffer {
   std::string take_rest();
 
   bool empty() const { return buffered() == 0; }
+  // Input has arrived that no line returned yet holds: unread bytes, or the tail of an overlong
+  // line still being skipped.
+  bool pending() const { return buffered() > 0 || discarding_; }
   size_t buffered() const { return buf_.size() - pos_; }
 
  private:

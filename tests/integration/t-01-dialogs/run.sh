@@ -20,7 +20,9 @@ check "pipelined message (dot-stuffed) delivered" wait_for 2 maildir_count examp
 check "dot-unstuffing" grep -rq "^\.dot-stuffed" "$DATA/mail/example.test/alice/new"
 check "smuggled commands never became a message" \
   bash -c "! grep -rq 'evil@remote.test' '$DATA/mail' '$DATA/queue'"
-check "STARTTLS injection discarded, AUTH only in TLS" dialog "$D/starttls-injection.smtp" "$SUB_PORT"
+check "pipelining: content before the 354 refused" dialog "$D/pipelining-improper.smtp"
+check "STARTTLS injection refused as improper pipelining" dialog "$D/starttls-injection.smtp" "$SUB_PORT"
+check "AUTH only in TLS, session restarts after STARTTLS" dialog "$D/starttls-restart.smtp" "$SUB_PORT"
 check "three AUTH failures close the connection" dialog "$D/auth-failures.smtp" "$TLS_PORT"
 check "sender rules for authenticated users" dialog "$D/sender-rules.smtp" "$TLS_PORT"
 check "authenticated relay queued for the remote recipient" wait_for 1 queue_count

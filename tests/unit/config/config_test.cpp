@@ -62,7 +62,7 @@ TEST(ParseConfig, EmptyFileGivesDefaults) {
   EXPECT_EQ(c.limits.max_message_size, 50u * 1024 * 1024);
   EXPECT_EQ(c.limits.max_recipients, 100u);
   EXPECT_EQ(c.limits.max_connections, 1000u);
-  EXPECT_EQ(c.limits.max_connections_per_ip, 20u);
+  EXPECT_EQ(c.limits.max_connections_per_ip, 50u);
   EXPECT_EQ(c.limits.max_auth_failures, 3u);
   EXPECT_EQ(c.limits.max_received_headers, 50);
   EXPECT_EQ(c.limits.command_timeout, 5min);

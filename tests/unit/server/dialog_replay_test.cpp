@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "daemon/queue/queue.hpp"
+#include "daemon/server/session_timer.hpp"
 #include "server_env.hpp"
 
 namespace hk::server::test {
@@ -285,10 +286,12 @@ const std::map<std::string, Port> kPorts = {
     {"open-relay-case", Port::Smtp},
     {"open-relay", Port::Smtp},
     {"pipelining", Port::Smtp},
+    {"pipelining-improper", Port::Smtp},
     {"protocol", Port::Smtp},
     {"sender-rules", Port::SubmissionTls},
     {"smuggling", Port::Smtp},
     {"starttls-injection", Port::Submission},
+    {"starttls-restart", Port::Submission},
 };
 
 void check_after(const std::string& name, ServerEnv& env) {
@@ -306,6 +309,10 @@ void check_after(const std::string& name, ServerEnv& env) {
               std::string::npos);
     EXPECT_EQ(env.queued_text().find("evil@remote.test"), std::string::npos);
     EXPECT_EQ(env.maildir_count("example.test", "alice"), 0u);
+  } else if (name == "pipelining-improper") {
+    EXPECT_EQ(env.maildir_count("example.test", "alice"), 0u);
+    EXPECT_EQ(env.queued_files(), 0u);
+    EXPECT_EQ(env.metrics.rejected_pipelining.value(), 1u);
   } else if (name == "sender-rules") {
     // The authenticated relay is queued for the remote recipient.
     EXPECT_EQ(env.queued_files(), 1u);
@@ -335,6 +342,7 @@ struct Replay {
 // Runs `steps` against a new session on `port`, as dialog.py runs them against the daemon.
 Replay replay(ServerEnv& env, Port port, std::vector<Step> steps) {
   Replay r;
+  env.io.restart();  // a replay before this one may have run the context out of work
   TestStream client_end(env.io.get_executor());
   env.start_session(client_end, port, &r.session_done, &r.escaped);
   DialogClient client(client_end, env.cfg.certs_dir() / "mx.test" / "fullchain.pem");
@@ -394,6 +402,192 @@ TEST(SessionInMemory, CommandTimeoutSays421AndCloses) {
 <- closed
 )")));
   EXPECT_EQ(env.metrics.session_timeouts.value(), 1u);
+}
+
+// A command line that trickles in is cut at command_line_timeout, far before command_timeout;
+// a client that is merely idle is not.
+TEST(SessionInMemory, UnfinishedCommandLineIsCutAtItsBound) {
+  ServerEnv env([](config::Config& c) {
+    c.limits.command_timeout = std::chrono::seconds(30);
+    c.limits.command_line_timeout = std::chrono::seconds(1);
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  expect_success(replay(env, Port::Smtp, parse_text(R"(
+<- 220
+=> N
+== sleep 0.4
+=> O
+== sleep 0.4
+=> O
+<- 421 4.4.2 mx.test Timeout exceeded
+<- closed
+)")));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(env.metrics.session_timeouts.value(), 1u);
+}
+
+// The same bound holds for the answer to an AUTH challenge.
+TEST(SessionInMemory, UnfinishedAuthAnswerIsCutAtTheLineBound) {
+  ServerEnv env([](config::Config& c) {
+    c.limits.command_timeout = std::chrono::seconds(30);
+    c.limits.command_line_timeout = std::chrono::seconds(1);
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  expect_success(replay(env, Port::SubmissionTls, parse_text(R"(
+== tls
+<- 220
+-> EHLO client.test
+<- 250
+-> AUTH LOGIN
+<- 334
+=> YWxp
+== sleep 0.6
+=> Y2U
+<- closed
+)")));
+  // Under TLS the 421 is not written (Transport::abort cannot wait for a TLS write); the timeout
+  // is what closed the connection.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(env.metrics.session_timeouts.value(), 1u);
+}
+
+TEST(SessionInMemory, IdleClientIsNotCutAtTheLineBound) {
+  ServerEnv env([](config::Config& c) {
+    c.limits.command_timeout = std::chrono::seconds(3);
+    c.limits.command_line_timeout = std::chrono::seconds(1);
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  expect_success(replay(env, Port::Smtp, parse_text(R"(
+<- 220
+== sleep 1.5
+-> NOOP
+<- 250
+<- 421 4.4.2
+<- closed
+)")));
+  // 1.5 s of silence, then 3 s of idle after the NOOP.
+  EXPECT_GT(std::chrono::steady_clock::now() - t0, 4s);
+}
+
+// Stress mode: at stress_threshold percent of max_connections, an idle client gets
+// stress_timeout instead of command_timeout.
+TEST(SessionInMemory, UnderStressIdleClientsGetTheShortTimeout) {
+  ServerEnv env([](config::Config& c) {
+    c.limits.command_timeout = std::chrono::seconds(30);
+    c.limits.max_connections = 10;
+    c.limits.stress_threshold = 70;
+    c.limits.stress_timeout = std::chrono::seconds(1);
+  });
+  env.counts.total = 7;
+  auto t0 = std::chrono::steady_clock::now();
+  expect_success(replay(env, Port::Smtp, parse_text(R"(
+<- 220
+-> EHLO client.test
+<- 250
+<- 421 4.4.2
+<- closed
+)")));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_TRUE(SessionTimer::stressed(env.cfg, &env.counts));
+  env.counts.total = 6;
+  EXPECT_FALSE(SessionTimer::stressed(env.cfg, &env.counts));
+}
+
+// RFC 2920 §3.1: commands behind one that must end a group are refused for strangers...
+TEST(SessionInMemory, ImproperPipeliningAfterGroupEndersIsRefused) {
+  for (std::string first :
+       {"EHLO client.test", "HELO client.test", "NOOP", "VRFY alice@example.test", "EXPN staff"}) {
+    ServerEnv env;
+    std::string script = "<- 220\n";
+    if (first.rfind("NOOP", 0) == 0 || first.rfind("VRFY", 0) == 0 || first.rfind("EXPN", 0) == 0) {
+      script += "-> EHLO client.test\n<- 250\n";
+    }
+    script += "=> " + first + "\\r\\nMAIL FROM:<a@remote.test>\\r\\n\n<- 554 5.5.0\n<- closed\n";
+    SCOPED_TRACE(first);
+    expect_success(replay(env, Port::Smtp, parse_text(script)));
+    EXPECT_EQ(env.metrics.rejected_pipelining.value(), 1u);
+  }
+}
+
+// ... while correct pipelining works: a new group right behind the final dot.
+TEST(SessionInMemory, PipeliningBehindTheFinalDotIsCorrect) {
+  ServerEnv env;
+  expect_success(replay(env, Port::Smtp, parse_text(R"(
+<- 220
+-> EHLO client.test
+<- 250
+=> MAIL FROM:<a@remote.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n
+<- 250
+<- 250
+<- 354
+=> Subject: one\r\n\r\n1\r\n.\r\nMAIL FROM:<a@remote.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n
+<- 250
+<- 250
+<- 250
+<- 354
+=> Subject: two\r\n\r\n2\r\n.\r\nQUIT\r\n
+<- 250
+<- 221
+<- closed
+)")));
+  EXPECT_EQ(env.maildir_count("example.test", "alice"), 1u);
+  EXPECT_EQ(env.maildir_count("example.test", "bob"), 1u);
+  EXPECT_EQ(env.metrics.rejected_pipelining.value(), 0u);
+}
+
+// Trusted networks are exempt: their content sent before the 354 is still taken as the message.
+TEST(SessionInMemory, TrustedClientsMayPipelineFreely) {
+  ServerEnv env(
+      [](config::Config& c) { c.trusted_networks = {config::parse_cidr("127.0.0.0/8")}; });
+  expect_success(replay(env, Port::Smtp, parse_text(R"(
+<- 220
+=> EHLO app.test\r\nMAIL FROM:<a@app.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\nNOOP\r\nQUIT\r\n
+<- 250
+<- 250
+<- 250
+<- 354
+<- 250
+<- 250
+<- 221
+<- closed
+)")));
+  EXPECT_EQ(env.maildir_count("example.test", "alice"), 1u);
+}
+
+// Failed logins are counted across connections: past auth_failures_per_ip the address gets 454.
+TEST(SessionInMemory, AuthBanAcrossConnections) {
+  ServerEnv env([](config::Config& c) { c.limits.auth_failures_per_ip = 3; });
+  const std::string wrong = "-> AUTH PLAIN AGFsaWNlQGV4YW1wbGUudGVzdAB3cm9uZw==\n";
+  expect_success(replay(env, Port::SubmissionTls,
+                        parse_text("== tls\n<- 220\n-> EHLO c.test\n<- 250\n" + wrong +
+                                   "<- 535 5.7.8\n" + wrong + "<- 535 5.7.8\n-> QUIT\n<- 221\n")));
+  expect_success(replay(env, Port::SubmissionTls,
+                        parse_text("== tls\n<- 220\n-> EHLO c.test\n<- 250\n" + wrong +
+                                   "<- 535 5.7.8\n"
+                                   "-> AUTH PLAIN AGFsaWNlQGV4YW1wbGUudGVzdABzZWNyZXQ=\n"
+                                   "<- 454 4.7.0\n-> QUIT\n<- 221\n")));
+  EXPECT_EQ(env.metrics.rejected_auth_ban.value(), 1u);
+}
+
+TEST(SessionInMemory, MessageRatePerAuthenticatedUser) {
+  ServerEnv env([](config::Config& c) { c.limits.messages_per_hour_user = 1; });
+  expect_success(replay(env, Port::SubmissionTls, parse_text(R"(
+== tls
+<- 220
+-> EHLO c.test
+<- 250
+-> AUTH PLAIN AGFsaWNlQGV4YW1wbGUudGVzdABzZWNyZXQ=
+<- 235
+-> MAIL FROM:<alice@example.test>
+<- 250
+-> RSET
+<- 250
+-> MAIL FROM:<alice@example.test>
+<- 451 4.7.1
+-> QUIT
+<- 221
+)")));
+  EXPECT_EQ(env.metrics.rejected_message_rate.value(), 1u);
 }
 
 TEST(SessionInMemory, OverlongAuthAnswerAbortsAndCloses) {

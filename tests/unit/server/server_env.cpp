@@ -101,6 +101,8 @@ Deps ServerEnv::deps() {
   d.metrics = &metrics;
   d.dkim_keys = dkim_keys.get();
   d.dkim_signer = dkim_signer.get();
+  d.abuse = &abuse;
+  d.counts = &counts;
   return d;
 }
 

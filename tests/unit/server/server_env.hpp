@@ -12,6 +12,8 @@
 
 #include "daemon/queue/courier.hpp"
 #include "daemon/queue/delivery_metrics.hpp"
+#include "daemon/server/abuse_guard.hpp"
+#include "daemon/server/listener.hpp"
 #include "daemon/server/server_metrics.hpp"
 #include "daemon/server/session.hpp"
 #include "lib/base/clock.hpp"
@@ -82,6 +84,8 @@ class ServerEnv {
   queue::DeliveryMetrics delivery_metrics = queue::register_delivery_metrics(registry);
   ServerMetrics metrics = register_server_metrics(registry, delivery_metrics);
   base::SystemClock clock;
+  ConnectionCounts counts;  // the in-memory sessions hold no slot: stays 0 unless a test sets it
+  AbuseGuard abuse{clock};
   std::unique_ptr<domains::DomainsWatcher> domains;
   std::unique_ptr<certs::CertStore> certs;
   std::unique_ptr<queue::QueueStore> store;
