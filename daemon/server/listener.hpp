@@ -1,10 +1,12 @@
-// Listener: accepts connections on one address for one Port kind, enforces the connection limits
-// (total and per client address) and spawns a session coroutine per connection.
+// Listener: accepts connections on one address for one Port kind, reads the PROXY protocol header
+// of connections from proxy_networks, enforces the connection limits (total and per client
+// address) and spawns a session coroutine per connection.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "daemon/server/connection.hpp"
@@ -34,6 +36,13 @@ class Listener {
   Port kind() const { return kind_; }
 
  private:
+  // The connection limits for `client` (the socket's address, or the one a PROXY header named):
+  // a slot, or nothing when `conn` has been refused and aborted with its 4xx line.
+  std::optional<ConnectionSlot> admit(Connection& conn, const boost::asio::ip::address& client);
+  // A connection from a load balancer: its PROXY header first, then admission and the session.
+  boost::asio::awaitable<void> serve_proxied(Connection conn);
+  void spawn(boost::asio::awaitable<void> work, const boost::asio::ip::address& peer);
+  bool from_proxy(const boost::asio::ip::address& peer) const;
   void sweep();
 
   boost::asio::ip::tcp::acceptor acceptor_;

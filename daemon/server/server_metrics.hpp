@@ -29,6 +29,7 @@ struct ServerMetrics {
   metrics::Counter& rejected_connections_per_ip;
   metrics::Counter& rejected_from_header;
   metrics::Counter& rejected_loop;
+  metrics::Counter& rejected_proxy_header;  // missing from proxy_networks, or sent from elsewhere
   metrics::Counter& rejected_recipients;
   metrics::Counter& rejected_relay;
   metrics::Counter& rejected_sender;
