@@ -7,12 +7,15 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <chrono>
 #include <optional>
 #include <string>
 
+#include "daemon/server/connection.hpp"
 #include "daemon/server/listener.hpp"
 #include "server_env.hpp"
 
@@ -270,6 +273,98 @@ TEST(ProxyListener, NoHeaderFromProxyNetworksIsRefused) {
   }
   EXPECT_EQ(t.env.metrics.rejected_proxy_header.value(), 2u);
   EXPECT_EQ(t.counts.total, 0u);
+}
+
+// Connection::read_proxy_header on its own, over a loopback socket pair.
+class ProxyConnection : public ::testing::Test {
+ protected:
+  // Runs `server` on the accepted side of a new connection while `client` writes to the other.
+  template <class Server, class ClientSide>
+  void run(Server server, ClientSide client) {
+    tcp::acceptor acceptor(io_, {asio::ip::make_address("127.0.0.1"), 0});
+    tcp::socket c(io_);
+    c.connect(acceptor.local_endpoint());
+    Connection conn(acceptor.accept());
+    bool done = false;
+    asio::co_spawn(io_, server(conn), [&](std::exception_ptr e) {
+      EXPECT_FALSE(e);
+      done = true;
+    });
+    asio::co_spawn(io_, client(c), asio::detached);
+    io_.run_for(10s);
+    io_.restart();
+    EXPECT_TRUE(done);
+  }
+
+  asio::io_context io_;
+};
+
+TEST_F(ProxyConnection, SilenceEndsAtTheLimit) {
+  ProxyRead got;
+  auto start = std::chrono::steady_clock::now();
+  run(
+      [&](Connection& conn) -> asio::awaitable<void> {
+        got = co_await conn.read_proxy_header(200ms);
+      },
+      [](tcp::socket&) -> asio::awaitable<void> { co_return; });
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_FALSE(got.header);
+  EXPECT_EQ(got.error, "no header in time");
+  EXPECT_GE(took, 200ms);
+  EXPECT_LT(took, 5s);
+}
+
+TEST_F(ProxyConnection, DribbledV2HeaderLeavesTheRestUnread) {
+  ProxyRead got;
+  std::string after;
+  run(
+      [&](Connection& conn) -> asio::awaitable<void> {
+        got = co_await conn.read_proxy_header(5s);
+        boost::system::error_code ec;
+        std::string_view rest = co_await conn.read_some(ec);
+        after = std::string(rest);
+      },
+      [&](tcp::socket& c) -> asio::awaitable<void> {
+        for (char ch : kV2) {  // one octet per segment
+          co_await asio::async_write(c, asio::buffer(&ch, 1), asio::use_awaitable);
+          asio::steady_timer pause(io_, 2ms);
+          co_await pause.async_wait(asio::use_awaitable);
+        }
+        co_await asio::async_write(c, asio::buffer(std::string("EHLO x\r\n")), asio::use_awaitable);
+      });
+  ASSERT_TRUE(got.header) << got.error;
+  EXPECT_EQ(got.header->version, 2);
+  EXPECT_EQ(after, "EHLO x\r\n");
+}
+
+TEST_F(ProxyConnection, HeaderAddressReplacesTheSocketAddress) {
+  ProxyRead got;
+  std::string v4, v6;
+  run(
+      [&](Connection& conn) -> asio::awaitable<void> {
+        EXPECT_EQ(conn.remote_address().to_string(), "127.0.0.1");
+        got = co_await conn.read_proxy_header(5s);
+        v4 = conn.remote_address().to_string();
+      },
+      [](tcp::socket& c) -> asio::awaitable<void> {
+        // An IPv4 client named as IPv4-mapped IPv6 is known by its IPv4 address.
+        co_await asio::async_write(
+            c, asio::buffer(std::string("PROXY TCP6 ::ffff:192.0.2.7 ::1 40000 25\r\n")),
+            asio::use_awaitable);
+      });
+  ASSERT_TRUE(got.header) << got.error;
+  EXPECT_EQ(v4, "192.0.2.7");
+  run(
+      [&](Connection& conn) -> asio::awaitable<void> {
+        got = co_await conn.read_proxy_header(5s);
+        v6 = conn.remote_address().to_string();
+      },
+      [](tcp::socket& c) -> asio::awaitable<void> {
+        co_await asio::async_write(
+            c, asio::buffer(std::string("PROXY TCP6 2001:db8::5 ::1 40000 25\r\n")),
+            asio::use_awaitable);
+      });
+  EXPECT_EQ(v6, "2001:db8::5");
 }
 
 }  // namespace
