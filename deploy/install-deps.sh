@@ -10,7 +10,7 @@ build=(build-essential cmake pkg-config git libboost1.81-dev libssl-dev libc-are
        libtomlplusplus-dev libopendkim-dev libidn2-dev libgtest-dev libgmock-dev openssl
        ca-certificates)
 test=(clang-format-14 dnsutils swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl curl python3 python3-aiosmtpd python3-dkim dnsmasq-base opendkim-tools
-      msmtp iproute2 procps prometheus fail2ban)
+      msmtp iproute2 procps prometheus fail2ban haproxy)
 bench=(postfix chasquid opendkim clang-14 libclang-rt-14-dev)
 
 want=("${build[@]}")
@@ -37,7 +37,8 @@ echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-se
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts packaged daemons on install; the benchmark starts its own instances instead.
-for svc in chasquid postfix; do
+# haproxy too: t-24-haproxy runs its own in the foreground, never the system service.
+for svc in chasquid postfix haproxy; do
   if command -v systemctl >/dev/null && systemctl is-active -q "$svc" 2>/dev/null; then
     systemctl stop "$svc" || true
   fi

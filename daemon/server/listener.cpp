@@ -27,6 +27,9 @@ bool is_trusted(const config::Config& cfg, const asio::ip::address& client) {
 }
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// A load balancer sends its PROXY header at once, before the client may speak (HAProxy writes it
+// with the connection); 10 s covers a loaded balancer and bounds what a silent peer holds.
+constexpr auto kProxyHeaderTimeout = std::chrono::seconds(10);
 
 tcp::endpoint resolve_endpoint(const std::string& host, uint16_t port) {
   boost::system::error_code ec;
@@ -123,6 +126,15 @@ std::optional<ConnectionSlot> Listener::admit(Connection& conn, const asio::ip::
   return ConnectionSlot(&counts_.total, mine);
 }
 
+bool Listener::from_proxy(const asio::ip::address& peer) const {
+  for (const auto& net : deps_.cfg->proxy_networks) {
+    if (net.contains(peer)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 asio::awaitable<void> Listener::accept_loop() {
   for (;;) {
     auto [ec, sock] = co_await acceptor_.async_accept(kTuple);
@@ -140,29 +152,64 @@ asio::awaitable<void> Listener::accept_loop() {
     Connection conn(std::move(sock));
     asio::ip::address ip = conn.remote_address();
     deps_.metrics->connections_on(kind_).inc();
+    // Behind a load balancer the client's address is known only once its PROXY header has been
+    // read, and the limits are the client's: the header and admission run in the connection's
+    // own coroutine, so that a slow balancer never holds up the accept loop.
+    if (from_proxy(ip)) {
+      spawn(serve_proxied(std::move(conn)), ip);
+      continue;
+    }
+    conn.refuse_proxy_header(deps_.metrics->rejected_proxy_header);
     std::optional<ConnectionSlot> slot = admit(conn, ip);
     if (!slot) {
       continue;
     }
-    asio::co_spawn(
-        acceptor_.get_executor(),
-        serve(std::make_unique<Connection>(std::move(conn)), deps_, kind_, std::move(*slot)),
-        [metrics = deps_.metrics, ip](std::exception_ptr e) {
-          if (!e) {
-            return;
-          }
-          // A session must never take the daemon down: log what escaped, go on.
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& ex) {
-            base::log_error() << "session client=" << ip.to_string()
-                              << " result=internal-error error=" << base::log_quote(ex.what());
-          } catch (...) {
-            base::log_error() << "session client=" << ip.to_string() << " result=internal-error";
-          }
-          metrics->session_errors.inc();
-        });
+    spawn(serve(std::make_unique<Connection>(std::move(conn)), deps_, kind_, std::move(*slot)), ip);
   }
+}
+
+asio::awaitable<void> Listener::serve_proxied(Connection conn) {
+  asio::ip::address proxy_ip = conn.remote_address();
+  ProxyRead got = co_await conn.read_proxy_header(kProxyHeaderTimeout);
+  if (!got.header) {
+    deps_.metrics->rejected_proxy_header.inc();
+    base::log_warn() << "proxy peer=" << proxy_ip.to_string() << " port=" << port_name(kind_)
+                     << " result=refused reason=" << base::log_quote(got.error);
+    // The balancer passes this on to its client: a misconfigured balancer shows in its logs.
+    conn.abort("421 4.7.0 " + deps_.cfg->hostname + " PROXY protocol header required\r\n");
+    co_return;
+  }
+  const proxy::Header& h = *got.header;
+  base::log_debug() << "proxy client=" << conn.remote_address().to_string()
+                    << " peer=" << proxy_ip.to_string() << " version=" << h.version
+                    << (h.local    ? " command=local"
+                        : h.source ? ""
+                                   : " protocol=unknown");
+  std::optional<ConnectionSlot> slot = admit(conn, conn.remote_address());
+  if (!slot) {
+    co_return;
+  }
+  co_await serve(std::make_unique<Connection>(std::move(conn)), deps_, kind_, std::move(*slot));
+}
+
+void Listener::spawn(asio::awaitable<void> work, const asio::ip::address& peer) {
+  asio::co_spawn(
+      acceptor_.get_executor(), std::move(work),
+      [metrics = deps_.metrics, ip = peer](std::exception_ptr e) {
+        if (!e) {
+          return;
+        }
+        // A session must never take the daemon down: log what escaped, go on.
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          base::log_error() << "session client=" << ip.to_string()
+                            << " result=internal-error error=" << base::log_quote(ex.what());
+        } catch (...) {
+          base::log_error() << "session client=" << ip.to_string() << " result=internal-error";
+        }
+        metrics->session_errors.inc();
+      });
 }
 
 }  // namespace hk::server

@@ -1,5 +1,6 @@
-// Listener: accepts connections on one address for one Port kind, admits them (total and
-// per-address limits, AUTH bans, connection rate) and spawns a session coroutine per connection.
+// Listener: accepts connections on one address for one Port kind, reads the PROXY protocol header
+// of connections from proxy_networks, admits them (total and per-address limits, AUTH bans,
+// connection rate) and spawns a session coroutine per connection.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -41,6 +42,10 @@ class Listener {
   std::optional<ConnectionSlot> admit(Connection& conn, const boost::asio::ip::address& client);
   void refuse(Connection& conn, const boost::asio::ip::address& client, const char* reason,
               const char* code, const char* text);
+  // A connection from a load balancer: its PROXY header first, then admission and the session.
+  boost::asio::awaitable<void> serve_proxied(Connection conn);
+  void spawn(boost::asio::awaitable<void> work, const boost::asio::ip::address& peer);
+  bool from_proxy(const boost::asio::ip::address& peer) const;
   void sweep();
 
   boost::asio::ip::tcp::acceptor acceptor_;

@@ -34,6 +34,7 @@ struct ServerMetrics {
   metrics::Counter& rejected_loop;
   metrics::Counter& rejected_message_rate;
   metrics::Counter& rejected_pipelining;
+  metrics::Counter& rejected_proxy_header;  // missing from proxy_networks, or sent from elsewhere
   metrics::Counter& rejected_recipients;
   metrics::Counter& rejected_relay;
   metrics::Counter& rejected_sender;

@@ -52,6 +52,9 @@ struct Config {
   };
   std::vector<std::string> trusted_sender_domains;  // empty = trusted networks may use any sender
   bool allow_plain_auth_from_trusted = false;  // AUTH without TLS from trusted nets on loopback
+  // Load balancers whose connections start with a PROXY protocol header (v1 or v2) naming the
+  // client; required from these addresses, refused from any other. Empty = no load balancer.
+  std::vector<Cidr> proxy_networks;
 
   // An empty list disables that listener.
   struct Listen {

@@ -97,6 +97,7 @@ void for_each_key(C& c, Row&& row) {
   row("", "trusted_networks", c.trusted_networks, Networks{});
   row("", "trusted_sender_domains", c.trusted_sender_domains, Domains{});
   row("", "allow_plain_auth_from_trusted", c.allow_plain_auth_from_trusted, Flag{});
+  row("", "proxy_networks", c.proxy_networks, Networks{});
   row("", "log_level", c.log_level, Choice{kLogLevels});
 
   row("listen", "smtp", c.listen.smtp, Listeners{});

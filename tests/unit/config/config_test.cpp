@@ -53,6 +53,7 @@ TEST(ParseConfig, EmptyFileGivesDefaults) {
   EXPECT_EQ(c.trusted_networks[1].str(), "::1/128");
   EXPECT_TRUE(c.trusted_sender_domains.empty());
   EXPECT_FALSE(c.allow_plain_auth_from_trusted);
+  EXPECT_TRUE(c.proxy_networks.empty());
   ASSERT_EQ(c.listen.smtp.size(), 2u);
   EXPECT_EQ(c.listen.smtp[0].str(), "0.0.0.0:25");
   EXPECT_EQ(c.listen.smtp[1].str(), "[::]:25");
@@ -206,6 +207,10 @@ TEST(ParseConfig, SmallVariants) {
   EXPECT_EQ(parse("[limits]\nmax_message_size = \"1GiB\"").limits.max_message_size, 1u << 30);
   EXPECT_EQ(parse("[dns]\ntimeout = 2").dns.timeout, 2s);
   EXPECT_EQ(parse("trusted_networks = []").trusted_networks.size(), 0u);
+  const Config proxied = parse("proxy_networks = [\"10.0.0.10/32\", \"2001:db8::/64\"]");
+  ASSERT_EQ(proxied.proxy_networks.size(), 2u);
+  EXPECT_EQ(proxied.proxy_networks[0].str(), "10.0.0.10/32");
+  EXPECT_EQ(proxied.proxy_networks[1].str(), "2001:db8::/64");
   EXPECT_EQ(parse("[listen]\nsmtp = []").listen.smtp.size(), 0u);
   // Only the listed keys change; the rest of a table keeps its defaults.
   const Config c = parse("[limits]\nmax_recipients = 7");

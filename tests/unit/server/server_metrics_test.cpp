@@ -47,6 +47,7 @@ TEST(ServerMetrics, EveryExistingSeriesIsThereFromTheStart) {
       "hikyaku_rejected_total{reason=\"connections-per-ip\"}",
       "hikyaku_rejected_total{reason=\"from-header\"}",
       "hikyaku_rejected_total{reason=\"loop\"}",
+      "hikyaku_rejected_total{reason=\"proxy-header\"}",
       "hikyaku_rejected_total{reason=\"recipients\"}",
       "hikyaku_rejected_total{reason=\"relay\"}",
       "hikyaku_rejected_total{reason=\"sender\"}",
