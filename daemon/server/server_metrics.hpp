@@ -27,8 +27,10 @@ struct ServerMetrics {
   metrics::Counter& rejected_bare_line_ending;
   metrics::Counter& rejected_connections;
   metrics::Counter& rejected_connections_per_ip;
+  metrics::Counter& rejected_disk_space;
   metrics::Counter& rejected_from_header;
   metrics::Counter& rejected_loop;
+  metrics::Counter& rejected_nul_byte;
   metrics::Counter& rejected_recipients;
   metrics::Counter& rejected_relay;
   metrics::Counter& rejected_sender;
