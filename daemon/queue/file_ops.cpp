@@ -2,9 +2,11 @@
 #include "daemon/queue/file_ops.hpp"
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <string>
@@ -21,6 +23,46 @@ std::error_code FileOps::open(const std::filesystem::path& path, int flags, mode
 }
 
 std::error_code FileOps::write(int fd, std::string_view data) { return base::write_all(fd, data); }
+
+std::error_code FileOps::write_parts(int fd, std::span<const std::string_view> parts) {
+  constexpr size_t kMaxParts = 8;
+  if (parts.size() > kMaxParts) {
+    for (std::string_view part : parts) {
+      if (std::error_code ec = write(fd, part)) {
+        return ec;
+      }
+    }
+    return {};
+  }
+  std::array<iovec, kMaxParts> iov{};
+  size_t count = 0;
+  for (std::string_view part : parts) {
+    if (!part.empty()) {
+      iov[count++] = {const_cast<char*>(part.data()), part.size()};
+    }
+  }
+  size_t first = 0;
+  while (first < count) {
+    ssize_t n = ::writev(fd, iov.data() + first, static_cast<int>(count - first));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return errno_code();
+    }
+    // A short write: skip what went out, and go on from the middle of a part if need be.
+    auto left = static_cast<size_t>(n);
+    while (first < count && left >= iov[first].iov_len) {
+      left -= iov[first].iov_len;
+      ++first;
+    }
+    if (first < count) {
+      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
+      iov[first].iov_len -= left;
+    }
+  }
+  return {};
+}
 
 std::error_code FileOps::copy(int out_fd, int in_fd, uint64_t size) {
   loff_t in_off = 0;
@@ -102,6 +144,10 @@ std::error_code FailingFileOps::open(const std::filesystem::path& path, int flag
 
 std::error_code FailingFileOps::write(int fd, std::string_view data) {
   return fail_now(FileOp::Write) ? std::make_error_code(error_) : FileOps::write(fd, data);
+}
+
+std::error_code FailingFileOps::write_parts(int fd, std::span<const std::string_view> parts) {
+  return fail_now(FileOp::Write) ? std::make_error_code(error_) : FileOps::write_parts(fd, parts);
 }
 
 std::error_code FailingFileOps::copy(int out_fd, int in_fd, uint64_t size) {

@@ -164,7 +164,6 @@ asio::awaitable<std::error_code> QueueStore::put(const Envelope& env, const Mess
   t.tmp = tmp_dir_ / env.id;
   t.final = message_path(env.id);
   t.header = encode_header(env);
-  t.header += message.head;
   job->targets.push_back(std::move(t));
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<>, void(std::error_code)>(
       [this](auto handler, std::unique_ptr<Job> j) {
@@ -279,7 +278,6 @@ void QueueStore::write_batch(FileOps& ops, std::vector<std::unique_ptr<Job>>& ba
         t.tmp = copy.box / "tmp" / copy.name;
         t.final = copy.box / "new" / copy.name;
         t.header = std::move(copy.head);
-        t.header += job->message.head;
         job->targets.push_back(std::move(t));
       }
     }
@@ -294,12 +292,12 @@ void QueueStore::write_batch(FileOps& ops, std::vector<std::unique_ptr<Job>>& ba
         break;
       }
       t.created = true;
-      // Two calls, as for a message whole in memory: the header block (with our header fields
-      // appended when the target was made), then the body, from memory or the spool file.
+      // The header block, our header fields and a body in memory go out in one writev; a
+      // spooled body is then copied from its file without passing through user space.
       const MessageData& m = job->message;
-      if ((ec = ops.write(t.fd, t.header)) ||
-          (ec =
-               m.body_fd >= 0 ? ops.copy(t.fd, m.body_fd, m.body_size) : ops.write(t.fd, m.body))) {
+      const std::string_view parts[] = {t.header, m.head, m.body};
+      if ((ec = ops.write_parts(t.fd, parts)) ||
+          (m.body_fd >= 0 && (ec = ops.copy(t.fd, m.body_fd, m.body_size)))) {
         fail(*job, ec);
         break;
       }

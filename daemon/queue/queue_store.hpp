@@ -118,7 +118,7 @@ class QueueStore {
   // (all space free) when statvfs fails: an unknown is not a reason to refuse mail.
   uint64_t available_bytes();
   // A spool for the next message's body, in tmp/ (see spool.hpp).
-  std::filesystem::path spool_dir() const { return tmp_dir_; }
+  const std::filesystem::path& spool_dir() const { return tmp_dir_; }
 
   // Blocking helpers, safe from any thread (startup, delivery via the pool). Reading goes through
   // the same QueueView as hikyaku-util's, so that the format has one reader.

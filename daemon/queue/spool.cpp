@@ -16,8 +16,8 @@ namespace hk::queue {
 
 using base::errno_code;
 
-Spool::Spool(std::filesystem::path tmp_dir, size_t memory_limit)
-    : dir_(std::move(tmp_dir)), memory_limit_(memory_limit) {}
+Spool::Spool(const std::filesystem::path& tmp_dir, size_t memory_limit)
+    : dir_(tmp_dir), memory_limit_(memory_limit) {}
 
 Spool::~Spool() {
   if (fd_ >= 0) {

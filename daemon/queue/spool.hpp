@@ -42,8 +42,8 @@ class Spool {
   static constexpr size_t kChunk = 64 * 1024;
 
   // `tmp_dir` is the queue's tmp/ (emptied at startup, on the queue's file system so that the
-  // commit can copy within one file system).
-  explicit Spool(std::filesystem::path tmp_dir, size_t memory_limit = kMemoryLimit);
+  // commit can copy within one file system); it must outlive the spool (the QueueStore's does).
+  explicit Spool(const std::filesystem::path& tmp_dir, size_t memory_limit = kMemoryLimit);
   ~Spool();
   Spool(const Spool&) = delete;
   Spool& operator=(const Spool&) = delete;
@@ -75,7 +75,7 @@ class Spool {
   void open_file();
   void write(std::string_view bytes);
 
-  std::filesystem::path dir_;
+  const std::filesystem::path& dir_;  // not copied: a small message never needs it
   size_t memory_limit_;
   int fd_ = -1;
   std::string head_;

@@ -290,15 +290,16 @@ asio::awaitable<void> MessagePipeline::sign() {
   if (!tx_.submission || deps_.dkim_keys == nullptr) {
     co_return;
   }
-  // The fields we add come first: Date and Message-ID may be among them, and are signed.
-  std::string header = ours_;
-  header += headers_;
-  auto from = header_from_addresses(header);
+  // From: is the client's (we never add one); the key lookup comes before any copying.
+  auto from = header_from_addresses(headers_);
   auto keys = deps_.dkim_keys->current();
   std::string domain = from.empty() ? "" : from.front().substr(from.front().rfind('@') + 1);
   if (domain.empty() || keys->count(domain) == 0) {
     co_return;
   }
+  // The fields we add come first: Date and Message-ID may be among them, and are signed.
+  std::string header = ours_;
+  header += headers_;
   SignWork work{deps_.dkim_signer, &header, &spool_, body_offset_, keys, domain};
   auto [headers, errors] = co_await base::offload(*deps_.pool, std::move(work));
   for (const auto& e : errors) {

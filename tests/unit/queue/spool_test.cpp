@@ -109,7 +109,8 @@ TEST(Spool, EverySplitGivesTheSameBytes) {
 TEST(Spool, WriteErrorIsKeptAndLaterBytesDropped) {
   TempDir tmp;
   // A directory that does not exist: the file cannot be made when the message outgrows memory.
-  Spool spool(tmp.path() / "missing");
+  const fs::path missing = tmp.path() / "missing";
+  Spool spool(missing);
   std::string pending(Spool::kMemoryLimit + 1, 'x');
   spool.take(pending);
   EXPECT_TRUE(spool.error());
