@@ -369,9 +369,14 @@ asio::awaitable<Reply> accept_message(Deps deps, Transaction tx, queue::Spool& s
 }
 
 asio::awaitable<Reply> accept_message(Deps deps, Transaction tx, std::string body) {
+  // In pieces, as SmtpChannel::read_data hands them over.
   queue::Spool spool(deps.store->spool_dir());
-  spool.take(body);
-  spool.finish(body);
+  std::string pending;
+  for (size_t at = 0; at < body.size(); at += queue::Spool::kChunk) {
+    pending.append(body, at, queue::Spool::kChunk);
+    spool.take(pending);
+  }
+  spool.finish(pending);
   co_return co_await accept_message(deps, std::move(tx), spool);
 }
 

@@ -43,7 +43,7 @@ struct Transaction {
 // returns the reply to the final dot: 250 once the message is stored, or why it was not. Only the
 // header section is read into memory; the body is hashed and copied from the spool.
 asio::awaitable<smtp::Reply> accept_message(Deps deps, Transaction tx, queue::Spool& spool);
-// The same for a message in memory (tests).
+// The same for a message in memory, spooled in pieces as a session would (tests).
 asio::awaitable<smtp::Reply> accept_message(Deps deps, Transaction tx, std::string body);
 
 }  // namespace hk::server
