@@ -98,6 +98,12 @@ void Spool::finish(std::string& pending) {
   pending = std::string();
 }
 
+void Spool::discard() {
+  if (fd_ >= 0 && size_ > 0 && ::ftruncate(fd_, 0) == 0) {
+    size_ = 0;
+  }
+}
+
 void Spool::trim_head(size_t n) {
   if (fd_ >= 0 && n < head_.size()) {
     head_.resize(n);

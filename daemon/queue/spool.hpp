@@ -55,6 +55,9 @@ class Spool {
   // At the final dot: takes the rest. A message still in memory is moved, not copied.
   void finish(std::string& pending);
 
+  // The message is refused (too big, bare CR/LF, NUL) while the client is still sending: the
+  // space it took on disk goes back now rather than when the client is done.
+  void discard();
   // The first write error (ENOSPC, EIO). Once set, bytes are dropped and the message must be
   // refused with a temporary error.
   std::error_code error() const { return error_; }

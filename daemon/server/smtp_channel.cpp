@@ -43,8 +43,13 @@ asio::awaitable<bool> SmtpChannel::read_data(smtp::DataReader& reader, queue::Sp
     lines_.append(std::string_view(pending).substr(used));
   }
   while (!reader.done()) {
-    // What the reader stored goes to the spool as the message outgrows memory.
-    spool.take(reader.body());
+    // What the reader stored goes to the spool as the message outgrows memory; a refused
+    // message (the reader stores nothing more) gives its disk space back at once.
+    if (reader.error() == smtp::DataReader::Error::None) {
+      spool.take(reader.body());
+    } else {
+      spool.discard();
+    }
     boost::system::error_code ec;
     std::string_view chunk = co_await transport_.read_some(ec);
     if (ec) {

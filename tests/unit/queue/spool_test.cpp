@@ -106,6 +106,17 @@ TEST(Spool, EverySplitGivesTheSameBytes) {
   }
 }
 
+TEST(Spool, DiscardGivesTheSpaceBack) {
+  TempDir tmp;
+  Spool spool(tmp.path());
+  std::string pending = big_message(20000);
+  spool.take(pending);
+  ASSERT_TRUE(spool.on_disk());
+  EXPECT_GT(spool.size(), 0u);
+  spool.discard();
+  EXPECT_EQ(spool.size(), 0u);
+}
+
 TEST(Spool, WriteErrorIsKeptAndLaterBytesDropped) {
   TempDir tmp;
   // A directory that does not exist: the file cannot be made when the message outgrows memory.
