@@ -162,7 +162,7 @@ asio::awaitable<Reply> MessagePipeline::run() {
 }
 
 // The body could not be written to the spool (ENOSPC, EIO): nothing was stored, and the client
-// may try again later (RFC 5321 §4.2.2: 451 local error in processing; RFC 3463 §3.4 X.3.0).
+// may try again later (RFC 5321 §4.2.3: 451 local error in processing; RFC 3463 §3.4 X.3.0).
 std::optional<Reply> MessagePipeline::check_spool() const {
   if (!spool_.error()) {
     return std::nullopt;
