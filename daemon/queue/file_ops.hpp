@@ -5,7 +5,9 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string_view>
 #include <system_error>
 
@@ -19,6 +21,13 @@ class FileOps {
   virtual std::error_code open(const std::filesystem::path& path, int flags, mode_t mode, int& fd);
   // Writes all of `data`, retrying on EINTR and short writes.
   virtual std::error_code write(int fd, std::string_view data);
+  // Writes all of `parts` one after the other with writev(2): one system call where write()
+  // would take one per part. Retries on EINTR and short writes.
+  virtual std::error_code write_parts(int fd, std::span<const std::string_view> parts);
+  // Appends `size` bytes of `in_fd`, from its offset 0, to `out_fd` at its file position:
+  // copy_file_range(2) (no trip through user space; a reflink where the file system can), or
+  // pread/write where the kernel cannot copy between these files.
+  virtual std::error_code copy(int out_fd, int in_fd, uint64_t size);
   // fdatasync(2): for a new file this also makes its size durable.
   virtual std::error_code sync(int fd);
   virtual std::error_code close(int fd);
@@ -41,6 +50,9 @@ class FailingFileOps final : public FileOps {
 
   std::error_code open(const std::filesystem::path& path, int flags, mode_t mode, int& fd) override;
   std::error_code write(int fd, std::string_view data) override;
+  std::error_code write_parts(int fd,
+                              std::span<const std::string_view> parts) override;  // a Write
+  std::error_code copy(int out_fd, int in_fd, uint64_t size) override;            // a Write
   std::error_code sync(int fd) override;
   std::error_code close(int fd) override;
   std::error_code rename_noreplace(const std::filesystem::path& from,

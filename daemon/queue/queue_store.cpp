@@ -2,6 +2,7 @@
 #include "daemon/queue/queue_store.hpp"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <latch>
+#include <limits>
 #include <random>
 
 #include "daemon/queue/maildir.hpp"
@@ -92,7 +94,7 @@ struct QueueStore::Target {
 // One put: the queue file, or (deliver_local) one Maildir copy per recipient.
 struct QueueStore::Job {
   std::string id;
-  std::string_view message;
+  MessageData message;
   std::vector<Target> targets;
   // deliver_local only: the copies are prepared on the writer thread (it creates folders).
   const Envelope* local_env = nullptr;
@@ -148,6 +150,10 @@ std::string QueueStore::new_id() {
 }
 
 asio::awaitable<std::error_code> QueueStore::put(const Envelope& env, std::string_view message) {
+  co_return co_await put(env, MessageData{.head = {}, .body = message});
+}
+
+asio::awaitable<std::error_code> QueueStore::put(const Envelope& env, const MessageData& message) {
   if (!valid_id(env.id)) {
     co_return std::make_error_code(std::errc::invalid_argument);
   }
@@ -168,7 +174,7 @@ asio::awaitable<std::error_code> QueueStore::put(const Envelope& env, std::strin
 }
 
 asio::awaitable<std::error_code> QueueStore::deliver_local(const Envelope& env,
-                                                           std::string_view message,
+                                                           const MessageData& message,
                                                            const fs::path& mail_dir,
                                                            const std::string& hostname) {
   auto job = std::make_unique<Job>();
@@ -286,7 +292,12 @@ void QueueStore::write_batch(FileOps& ops, std::vector<std::unique_ptr<Job>>& ba
         break;
       }
       t.created = true;
-      if ((ec = ops.write(t.fd, t.header)) || (ec = ops.write(t.fd, job->message))) {
+      // The header block, our header fields and a body in memory go out in one writev; a
+      // spooled body is then copied from its file without passing through user space.
+      const MessageData& m = job->message;
+      const std::string_view parts[] = {t.header, m.head, m.body};
+      if ((ec = ops.write_parts(t.fd, parts)) ||
+          (m.body_fd >= 0 && (ec = ops.copy(t.fd, m.body_fd, m.body_size)))) {
         fail(*job, ec);
         break;
       }
@@ -467,6 +478,20 @@ std::error_code QueueStore::remove(const std::string& id) {
 }
 
 fs::path QueueStore::message_path(const std::string& id) const { return view_.message_path(id); }
+
+uint64_t QueueStore::available_bytes() {
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  if (now - space_checked_ >= std::chrono::seconds(1) ||
+      space_checked_ == std::chrono::steady_clock::time_point{}) {
+    struct statvfs st {};
+    space_available_ = ::statvfs(dir_.c_str(), &st) == 0
+                           ? static_cast<uint64_t>(st.f_bavail) * st.f_frsize
+                           : std::numeric_limits<uint64_t>::max();
+    space_checked_ = now;
+  }
+  return space_available_;
+}
 
 PutStats QueueStore::put_stats() const {
   std::lock_guard lock(mutex_);

@@ -50,6 +50,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -63,6 +64,7 @@
 #include <vector>
 
 #include "daemon/queue/file_ops.hpp"
+#include "daemon/queue/spool.hpp"
 #include "lib/queue/envelope.hpp"
 #include "lib/queue/queue_view.hpp"
 
@@ -94,13 +96,29 @@ class QueueStore {
   // in the queue. `message` must stay valid until the put completes (it does: the caller's
   // coroutine frame is suspended meanwhile).
   boost::asio::awaitable<std::error_code> put(const Envelope& env, std::string_view message);
+  // The same for a message in pieces: `message.head` then the body, from memory or copied from
+  // the spool file (its descriptor must stay open until the put completes).
+  boost::asio::awaitable<std::error_code> put(const Envelope& env, const MessageData& message);
   // Delivers a message whose recipients are all local straight into their Maildirs, in the same
   // group commit as queue writes, instead of queueing it: completes once every copy and every
   // new/ folder is fsynced. On error no copy is left behind, and the caller queues the message.
   boost::asio::awaitable<std::error_code> deliver_local(const Envelope& env,
-                                                        std::string_view message,
+                                                        const MessageData& message,
                                                         const std::filesystem::path& mail_dir,
                                                         const std::string& hostname);
+  boost::asio::awaitable<std::error_code> deliver_local(const Envelope& env,
+                                                        std::string_view message,
+                                                        const std::filesystem::path& mail_dir,
+                                                        const std::string& hostname) {
+    return deliver_local(env, MessageData{.head = {}, .body = message}, mail_dir, hostname);
+  }
+
+  // Bytes available to us on the queue's file system (statvfs f_bavail), measured at most once a
+  // second: MAIL FROM asks for every transaction, and the answer need not be fresher. Nothing
+  // (all space free) when statvfs fails: an unknown is not a reason to refuse mail.
+  uint64_t available_bytes();
+  // A spool for the next message's body, in tmp/ (see spool.hpp).
+  const std::filesystem::path& spool_dir() const { return tmp_dir_; }
 
   // Blocking helpers, safe from any thread (startup, delivery via the pool). Reading goes through
   // the same QueueView as hikyaku-util's, so that the format has one reader.
@@ -142,6 +160,8 @@ class QueueStore {
   std::shared_ptr<FileOps> ops_;
   PutStats stats_;
   bool stopping_ = false;
+  std::chrono::steady_clock::time_point space_checked_{};
+  uint64_t space_available_ = 0;
   std::thread writer_;  // last: started once everything above exists
 };
 

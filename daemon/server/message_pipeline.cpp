@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <system_error>
@@ -30,29 +31,84 @@ namespace {
 
 using smtp::Reply;
 
-// DKIM signing handed to the worker pool: RSA is milliseconds of CPU per message.
+// Pieces in which a spooled body is read back for hashing.
+constexpr size_t kReadPiece = 256 * 1024;
+
+// Feeds the body of the message in `spool`, from `offset`, to `piece` (from memory, or read back
+// from the file in kReadPiece pieces); false when the file could not be read.
+template <class Piece>
+bool read_body(const queue::Spool& spool, uint64_t offset, Piece&& piece) {
+  if (!spool.on_disk()) {
+    std::string_view all = spool.head();
+    return offset >= all.size() || piece(all.substr(static_cast<size_t>(offset)));
+  }
+  std::string buffer;
+  for (uint64_t at = offset; at < spool.size(); at += buffer.size()) {
+    if (spool.read(at, kReadPiece, buffer) || buffer.empty()) {
+      return false;
+    }
+    if (!piece(std::string_view(buffer))) {
+      return true;
+    }
+  }
+  return true;
+}
+
+// The received message, for DKIM verification: its header section and its body from the spool.
+class SpooledMessage final : public dkim::MessageSource {
+ public:
+  SpooledMessage(const queue::Spool& spool, std::string_view header, uint64_t body_offset)
+      : spool_(spool), header_(header), body_offset_(body_offset) {}
+  std::string_view header_section() const override { return header_; }
+  bool read_body(const std::function<bool(std::string_view)>& piece) const override {
+    return server::read_body(spool_, body_offset_, piece);
+  }
+
+ private:
+  const queue::Spool& spool_;
+  std::string_view header_;
+  uint64_t body_offset_;
+};
+
+// DKIM signing handed to the worker pool: the body hash reads the whole message (from disk when
+// it is large), and RSA is milliseconds of CPU per message.
 struct SignWork {
   const dkim::DkimSigner* signer;
-  const std::string* message;  // the session is suspended until the work is done
+  const std::string* header;  // the session is suspended until the work is done
+  const queue::Spool* spool;
+  uint64_t body_offset;
   std::shared_ptr<const dkim::Keys> keys;
   std::string domain;
   std::pair<std::string, std::vector<std::string>> operator()() const {
     std::vector<std::string> errors;
-    std::string headers = dkim::sign_all(*signer, *message, keys->at(domain), errors);
+    dkim::BodyHasher hasher = signer->body_hasher();
+    bool read = read_body(*spool, body_offset, [&hasher](std::string_view piece) {
+      hasher.update(piece);
+      return true;
+    });
+    std::string error;
+    std::optional<std::string> body_hash = hasher.finish(error);
+    if (!read || !body_hash) {
+      errors.push_back(read ? error : "the message could not be read back");
+      return {std::string(), std::move(errors)};
+    }
+    std::string headers = signer->sign_all_hashed(*header, *body_hash, keys->at(domain), errors);
     return {std::move(headers), std::move(errors)};
   }
 };
 
 class MessagePipeline {
  public:
-  MessagePipeline(const Deps& deps, Transaction tx, std::string body)
-      : deps_(deps), cfg_(*deps.cfg), tx_(std::move(tx)), body_(std::move(body)) {}
+  MessagePipeline(const Deps& deps, Transaction tx, queue::Spool& spool)
+      : deps_(deps), cfg_(*deps.cfg), tx_(std::move(tx)), spool_(spool) {}
 
   asio::awaitable<Reply> run();
 
  private:
   // The steps, in the order run() takes them.
+  std::optional<Reply> check_spool() const;
   std::optional<Reply> check_loop();
+  std::optional<Reply> find_header_section();
   std::optional<Reply> authorize_from();
   void make_envelope();
   asio::awaitable<std::string> authentication_results();
@@ -67,27 +123,33 @@ class MessagePipeline {
   const Deps& deps_;
   const config::Config& cfg_;
   Transaction tx_;
-  std::string body_;     // as the client sent it
-  std::string message_;  // our headers, then the body: what is stored
+  queue::Spool& spool_;       // the message as the client sent it
+  std::string_view headers_;  // its header section, in spool_.head()
+  bool headers_complete_ = true;
+  uint64_t body_offset_ = 0;  // where its body starts, after the empty line
+  std::string ours_;          // the header fields we add, stored in front of it
   queue::Envelope env_;
   std::time_t now_ = 0;
   bool delivered_ = false;  // into the Maildirs, instead of queued
 };
 
 asio::awaitable<Reply> MessagePipeline::run() {
+  if (auto refused = check_spool()) {
+    co_return *refused;
+  }
   if (auto refused = check_loop()) {
+    co_return *refused;
+  }
+  if (auto refused = find_header_section()) {
     co_return *refused;
   }
   if (auto refused = authorize_from()) {
     co_return *refused;
   }
   make_envelope();
-  message_ = co_await authentication_results();
-  message_ += trace_headers();
-  message_ += submission_headers();
-  message_ += body_;
-  body_.clear();
-  body_.shrink_to_fit();
+  ours_ = co_await authentication_results();
+  ours_ += trace_headers();
+  ours_ += submission_headers();
   co_await sign();
   std::error_code ec = co_await commit();
   if (ec) {
@@ -99,10 +161,45 @@ asio::awaitable<Reply> MessagePipeline::run() {
   co_return accepted();
 }
 
+// The body could not be written to the spool (ENOSPC, EIO): nothing was stored, and the client
+// may try again later (RFC 5321 §4.2.3: 451 local error in processing; RFC 3463 §3.4 X.3.0).
+std::optional<Reply> MessagePipeline::check_spool() const {
+  if (!spool_.error()) {
+    return std::nullopt;
+  }
+  base::log_error() << "session client=" << tx_.client_ip
+                    << " result=spool-error size=" << spool_.size()
+                    << " error=" << base::log_quote(spool_.error().message());
+  deps_.metrics->queue_write_errors.inc();
+  return Reply(451, "4.3.0", "Temporary failure storing the message, try again later");
+}
+
 std::optional<Reply> MessagePipeline::check_loop() {
   if (tx_.hops >= cfg_.limits.max_received_headers) {
     reject(deps_.metrics->rejected_loop);
     return Reply(554, "5.4.6", "Too many hops, mail loop suspected");  // RFC 5321 §6.3
+  }
+  return std::nullopt;
+}
+
+// The header section (RFC 5322 §2.1) is what the checks and DKIM read. A message in memory has
+// it whole; one on disk keeps its first Spool::kMemoryLimit bytes in memory, and a header section
+// longer than that is refused where it must be read (submission: From: and DKIM signing), and
+// left unverified otherwise.
+std::optional<Reply> MessagePipeline::find_header_section() {
+  std::string_view head = spool_.head();
+  headers_ = header_section(head);
+  bool empty_line = head.starts_with("\r\n") || headers_.size() + 2 <= head.size();
+  headers_complete_ = !spool_.on_disk() || empty_line;
+  body_offset_ = empty_line ? headers_.size() + 2 : spool_.size();
+  if (!headers_complete_ && (tx_.submission || !tx_.auth_user.empty())) {
+    reject(deps_.metrics->rejected_size);
+    // RFC 5321 §4.5.3.1.9 (552 storage allocation), RFC 3463 §3.4 X.3.4 too big for system.
+    return Reply(552, "5.3.4", "Message header section too large");
+  }
+  if (headers_complete_) {
+    spool_.trim_head(headers_.size());  // the rest of the head is on disk too
+    headers_ = spool_.head().substr(0, headers_.size());
   }
   return std::nullopt;
 }
@@ -114,7 +211,7 @@ std::optional<Reply> MessagePipeline::authorize_from() {
     return std::nullopt;
   }
   auto doms = deps_.domains->current();
-  for (const auto& addr : header_from_addresses(body_)) {
+  for (const auto& addr : header_from_addresses(headers_)) {
     auto at = addr.rfind('@');
     std::string local = at == std::string::npos ? addr : addr.substr(0, at);
     std::string domain = at == std::string::npos ? "" : addr.substr(at + 1);
@@ -147,8 +244,15 @@ asio::awaitable<std::string> MessagePipeline::authentication_results() {
   if (!tx_.verify_dkim) {
     co_return std::string();
   }
-  std::vector<dkim::DkimVerifyResult> dkim_results =
-      co_await dkim::verify_message(*deps_.dns, body_, 5, deps_.pool);
+  std::vector<dkim::DkimVerifyResult> dkim_results;
+  if (headers_complete_) {
+    SpooledMessage message(spool_, headers_, body_offset_);
+    dkim_results = co_await dkim::verify_message(*deps_.dns, message, 5, deps_.pool);
+  } else if (dkim::find_signatures(spool_.head()).empty()) {
+    dkim_results.push_back({"none", "", "", "no DKIM-Signature"});
+  } else {
+    dkim_results.push_back({"permerror", "", "", "header section too large to verify"});
+  }
   co_return dkim::authentication_results(cfg_.hostname, dkim_results, tx_.spf_result, env_.from);
 }
 
@@ -176,7 +280,7 @@ std::string MessagePipeline::submission_headers() const {
     return "";
   }
   return missing_submission_headers(
-      body_, env_.id, cfg_.hostname,
+      headers_, env_.id, cfg_.hostname,
       base::rfc5322_date(std::chrono::system_clock::from_time_t(now_)));
 }
 
@@ -186,20 +290,24 @@ asio::awaitable<void> MessagePipeline::sign() {
   if (!tx_.submission || deps_.dkim_keys == nullptr) {
     co_return;
   }
-  auto from = header_from_addresses(message_);
+  // From: is the client's (we never add one); the key lookup comes before any copying.
+  auto from = header_from_addresses(headers_);
   auto keys = deps_.dkim_keys->current();
   std::string domain = from.empty() ? "" : from.front().substr(from.front().rfind('@') + 1);
   if (domain.empty() || keys->count(domain) == 0) {
     co_return;
   }
-  SignWork work{deps_.dkim_signer, &message_, keys, domain};
+  // The fields we add come first: Date and Message-ID may be among them, and are signed.
+  std::string header = ours_;
+  header += headers_;
+  SignWork work{deps_.dkim_signer, &header, &spool_, body_offset_, keys, domain};
   auto [headers, errors] = co_await base::offload(*deps_.pool, std::move(work));
   for (const auto& e : errors) {
     base::log_error() << "id=" << env_.id << " dkim=error domain=" << domain
                       << " error=" << base::log_quote(e);
   }
   (headers.empty() ? deps_.metrics->dkim_error : deps_.metrics->dkim_signed).inc();
-  message_.insert(0, headers);
+  ours_.insert(0, headers);
 }
 
 // Mail only for local mailboxes is delivered before the reply, in the queue's group commit,
@@ -208,9 +316,11 @@ asio::awaitable<void> MessagePipeline::sign() {
 asio::awaitable<std::error_code> MessagePipeline::commit() {
   bool all_local = std::all_of(env_.rcpts.begin(), env_.rcpts.end(),
                                [](const queue::Recipient& r) { return r.local; });
+  // Our header fields, then the body from memory or copied from the spool file.
+  queue::MessageData message = spool_.data(ours_);
   if (all_local) {
     std::error_code ec =
-        co_await deps_.store->deliver_local(env_, message_, cfg_.mail_dir(), cfg_.hostname);
+        co_await deps_.store->deliver_local(env_, message, cfg_.mail_dir(), cfg_.hostname);
     delivered_ = !ec;
     if (delivered_) {
       co_return ec;
@@ -219,20 +329,21 @@ asio::awaitable<std::error_code> MessagePipeline::commit() {
                      << " result=local-delivery-failed error=" << base::log_quote(ec.message())
                      << " action=queue";
   }
-  co_return co_await deps_.store->put(env_, message_);
+  co_return co_await deps_.store->put(env_, message);
 }
 
 // The message is stored: count it, log it, and hand a queued one to the runner.
 Reply MessagePipeline::accepted() {
   deps_.metrics->accepted.inc();
-  deps_.metrics->accepted_bytes.inc(message_.size());
+  const uint64_t size = ours_.size() + spool_.size();
+  deps_.metrics->accepted_bytes.inc(size);
   if (delivered_) {
     deps_.metrics->delivered_maildir.inc(env_.rcpts.size());
   }
   {
     auto line = base::log_info();
     line << "id=" << env_.id << " from=<" << env_.from << "> client=" << tx_.client_ip
-         << " port=" << port_name(tx_.port) << " size=" << message_.size() << " rcpts=";
+         << " port=" << port_name(tx_.port) << " size=" << size << " rcpts=";
     for (size_t i = 0; i < env_.rcpts.size(); ++i) {
       line << (i ? "," : "") << env_.rcpts[i].address;
     }
@@ -252,9 +363,21 @@ Reply MessagePipeline::accepted() {
 
 }  // namespace
 
-asio::awaitable<Reply> accept_message(Deps deps, Transaction tx, std::string body) {
-  MessagePipeline pipeline(deps, std::move(tx), std::move(body));
+asio::awaitable<Reply> accept_message(Deps deps, Transaction tx, queue::Spool& spool) {
+  MessagePipeline pipeline(deps, std::move(tx), spool);
   co_return co_await pipeline.run();
+}
+
+asio::awaitable<Reply> accept_message(Deps deps, Transaction tx, std::string body) {
+  // In pieces, as SmtpChannel::read_data hands them over.
+  queue::Spool spool(deps.store->spool_dir());
+  std::string pending;
+  for (size_t at = 0; at < body.size(); at += queue::Spool::kChunk) {
+    pending.append(body, at, queue::Spool::kChunk);
+    spool.take(pending);
+  }
+  spool.finish(pending);
+  co_return co_await accept_message(deps, std::move(tx), spool);
 }
 
 }  // namespace hk::server

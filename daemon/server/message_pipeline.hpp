@@ -1,7 +1,8 @@
 // The message pipeline: what happens to a message between the client's final dot and the reply
 // to it — loop detection, From: authorization, the headers we add (Authentication-Results,
 // Received-SPF, Received, the submission fix-ups, DKIM-Signature) and the durable commit, into
-// the Maildirs or the queue — as named steps run in order.
+// the Maildirs or the queue — as named steps run in order. The message is never whole in memory
+// once it is large: it stays in its spool, and our headers are written in front of it.
 // SECURITY: an authenticated user may only write their own addresses in From:; nothing is
 // acknowledged before it is on disk and fsynced.
 #pragma once
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/queue/spool.hpp"
 #include "daemon/server/session.hpp"
 #include "lib/queue/envelope.hpp"
 #include "lib/smtp/reply.hpp"
@@ -37,8 +39,11 @@ struct Transaction {
   int hops = 0;            // Received headers already in the message
 };
 
-// Runs every step on `body` (the message as the client sent it, dot-unstuffed) and returns the
-// reply to the final dot: 250 once the message is stored, or why it was not.
+// Runs every step on the message in `spool` (as the client sent it, dot-unstuffed; finished) and
+// returns the reply to the final dot: 250 once the message is stored, or why it was not. Only the
+// header section is read into memory; the body is hashed and copied from the spool.
+asio::awaitable<smtp::Reply> accept_message(Deps deps, Transaction tx, queue::Spool& spool);
+// The same for a message in memory, spooled in pieces as a session would (tests).
 asio::awaitable<smtp::Reply> accept_message(Deps deps, Transaction tx, std::string body);
 
 }  // namespace hk::server

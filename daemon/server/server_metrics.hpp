@@ -29,10 +29,12 @@ struct ServerMetrics {
   metrics::Counter& rejected_connection_rate;
   metrics::Counter& rejected_connections;
   metrics::Counter& rejected_connections_per_ip;
+  metrics::Counter& rejected_disk_space;
   metrics::Counter& rejected_errors;
   metrics::Counter& rejected_from_header;
   metrics::Counter& rejected_loop;
   metrics::Counter& rejected_message_rate;
+  metrics::Counter& rejected_nul_byte;
   metrics::Counter& rejected_pipelining;
   metrics::Counter& rejected_proxy_header;  // missing from proxy_networks, or sent from elsewhere
   metrics::Counter& rejected_recipients;

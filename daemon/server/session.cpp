@@ -12,6 +12,7 @@
 
 #include "certs/cert_store.hpp"
 #include "daemon/server/abuse_guard.hpp"
+#include "daemon/queue/queue_store.hpp"
 #include "daemon/server/inbound_policy.hpp"
 #include "daemon/server/message_pipeline.hpp"
 #include "daemon/server/recipients.hpp"
@@ -114,6 +115,7 @@ class Session {
   // ---- verbs ----
   Reply on_helo(const smtp::Command& cmd, bool esmtp);
   Reply on_mail(const smtp::Command& cmd);
+  std::optional<Reply> check_free_space(uint64_t declared, const std::string& sender);
   // RFC 7208 for strangers on port 25: records the result for a Received-SPF header and, with
   // [spf] reject_fail, refuses a "fail" at MAIL FROM.
   bool needs_spf() const { return should_check_spf(standing(), deps_.dns != nullptr); }
@@ -352,6 +354,9 @@ Reply Session::on_mail(const smtp::Command& cmd) {
     return error(Reply(503, "5.5.1", "SMTPUTF8 requires EHLO"));
   }
   const std::string sender = m.from.is_null() ? "" : m.from.str();
+  if (auto full = check_free_space(m.size.value_or(0), sender)) {
+    return *full;
+  }
   if (!auth_user_.empty()) {
     auto doms = deps_.domains->current();
     if (m.from.is_null() || !doms->may_send_as(auth_user_, m.from.local, m.from.domain)) {
@@ -395,6 +400,27 @@ std::optional<Reply> Session::check_message_rate() {
                    << " result=refused reason=message-rate";
   // RFC 3463 X.7.1: not allowed by policy now; 451 so that the sender's queue retries later.
   return Reply(451, "4.7.1", "Too many messages, try again later");
+}
+
+// [queue] min_free_space: refused before any data is sent, rather than accepted and lost or
+// refused after the whole message came in. RFC 1870 §6.1 and RFC 5321 §4.2.3: 452 insufficient
+// system storage; RFC 3463 §3.4: X.3.1 mail system full. A SIZE declared at MAIL FROM must fit
+// too. Temporary: the client retries, and mail is accepted again once space returns.
+std::optional<Reply> Session::check_free_space(uint64_t declared, const std::string& sender) {
+  const uint64_t min_free = cfg_.queue.min_free_space;
+  if (min_free == 0 || deps_.store == nullptr) {
+    return std::nullopt;
+  }
+  const uint64_t available = deps_.store->available_bytes();
+  if (available >= min_free && available - min_free >= declared) {
+    return std::nullopt;
+  }
+  reject(deps_.metrics->rejected_disk_space);
+  base::log_warn() << "session client=" << client_ip_ << " from=" << base::log_quote(sender)
+                   << " result=rejected reason=disk-space available=" << available
+                   << " min_free_space=" << min_free << " declared_size=" << declared
+                   << " dir=" << base::log_quote(deps_.store->dir().string());
+  return Reply(452, "4.3.1", "Insufficient system storage");
 }
 
 Reply Session::on_rcpt(const smtp::Command& cmd) {
@@ -455,22 +481,25 @@ asio::awaitable<Reply> Session::on_data() {
   // RFC 5321 §4.5.3.2.5/6: generous time for the data, bounded overall.
   timer_.touch(cfg_.limits.data_timeout);
   smtp::DataReader reader(cfg_.limits.max_message_size);
-  bool complete = co_await io_.read_data(reader);
+  // The body goes to the spool as it arrives: memory stays bounded whatever the message size.
+  queue::Spool spool(deps_.store->spool_dir());
+  bool complete = co_await io_.read_data(reader, spool);
   if (!complete) {
-    // Dropped before the final dot: nothing was stored, nothing is left behind.
+    // Dropped before the final dot: nothing was stored; the spool file has no name and goes
+    // with its descriptor, so nothing is left behind.
     base::log_info() << "session client=" << client_ip_ << " result=dropped-in-data";
     co_return Reply(421, "4.4.2", "", true);
   }
   timer_.touch(cfg_.limits.command_timeout);
   if (reader.error() != smtp::DataReader::Error::None) {
-    reject(reader.error() == smtp::DataReader::Error::TooBig
-               ? deps_.metrics->rejected_size
-               : deps_.metrics->rejected_bare_line_ending);
+    using Error = smtp::DataReader::Error;
+    reject(reader.error() == Error::TooBig    ? deps_.metrics->rejected_size
+           : reader.error() == Error::NulByte ? deps_.metrics->rejected_nul_byte
+                                              : deps_.metrics->rejected_bare_line_ending);
     reset_transaction();
     co_return smtp::reply_for(reader.error());
   }
-  Reply r = co_await accept_message(deps_, transaction(reader.received_count()),
-                                    std::move(reader.body()));
+  Reply r = co_await accept_message(deps_, transaction(reader.received_count()), spool);
   reset_transaction();
   co_return r;
 }

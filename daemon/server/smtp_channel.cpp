@@ -34,7 +34,7 @@ asio::awaitable<bool> SmtpChannel::send(const smtp::Reply& r) {
   co_return co_await flush();
 }
 
-asio::awaitable<bool> SmtpChannel::read_data(smtp::DataReader& reader) {
+asio::awaitable<bool> SmtpChannel::read_data(smtp::DataReader& reader, queue::Spool& spool) {
   // Bytes already buffered behind DATA belong to the message; bytes behind the final dot are the
   // next pipelined commands (RFC 2920 §3.1) and go back to the line buffer.
   std::string pending = lines_.take_rest();
@@ -43,6 +43,13 @@ asio::awaitable<bool> SmtpChannel::read_data(smtp::DataReader& reader) {
     lines_.append(std::string_view(pending).substr(used));
   }
   while (!reader.done()) {
+    // What the reader stored goes to the spool as the message outgrows memory; a refused
+    // message (the reader stores nothing more) gives its disk space back at once.
+    if (reader.error() == smtp::DataReader::Error::None) {
+      spool.take(reader.body());
+    } else {
+      spool.discard();
+    }
     boost::system::error_code ec;
     std::string_view chunk = co_await transport_.read_some(ec);
     if (ec) {
@@ -53,6 +60,7 @@ asio::awaitable<bool> SmtpChannel::read_data(smtp::DataReader& reader) {
       lines_.append(chunk.substr(used));
     }
   }
+  spool.finish(reader.body());
   co_return true;
 }
 

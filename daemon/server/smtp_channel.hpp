@@ -2,7 +2,7 @@
 // replies out (held back while the client pipelines, RFC 2920 §3.1), the message after DATA, and
 // the one-line answers to AUTH challenges.
 // SECURITY: no read grows memory without bound: command lines are cut at the line limit, and the
-// DATA body is bounded by the DataReader it is fed to.
+// DATA body is bounded by the DataReader it is fed to and goes to the spool as it grows.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "daemon/queue/spool.hpp"
 #include "daemon/server/transport.hpp"
 #include "lib/smtp/data_reader.hpp"
 #include "lib/smtp/line_buffer.hpp"
@@ -32,9 +33,10 @@ class SmtpChannel {
   asio::awaitable<bool> flush();
   // Queues `r` and writes everything queued.
   asio::awaitable<bool> send(const smtp::Reply& r);
-  // Feeds the message that follows a 354 to `reader` up to its final dot; false when the
-  // connection dropped first. Commands pipelined behind the dot stay buffered for read_line().
-  asio::awaitable<bool> read_data(smtp::DataReader& reader);
+  // Feeds the message that follows a 354 to `reader` up to its final dot, and what it stores to
+  // `spool` (finished at the dot); false when the connection dropped first. Commands pipelined
+  // behind the dot stay buffered for read_line().
+  asio::awaitable<bool> read_data(smtp::DataReader& reader, queue::Spool& spool);
   // Sends a 334 challenge and reads the client's one-line answer (RFC 4954 §4); nothing when the
   // connection is gone or the answer is longer than a command line.
   asio::awaitable<std::optional<std::string>> challenge(const smtp::Reply& r);

@@ -107,6 +107,10 @@ struct Config {
     };
     std::chrono::seconds delay_warning{4 * 3600};  // 0 = off
     size_t max_concurrent_deliveries = 50;
+    // Below this many free bytes on the queue's file system, new mail is refused at MAIL FROM
+    // (452 4.3.1) until space returns: room for a few messages of max_message_size, for the
+    // queue's state files and for the mail already accepted to be delivered. 0 = off.
+    uint64_t min_free_space = 200 * 1024 * 1024;
     bool operator==(const Queue&) const = default;
   } queue;
 

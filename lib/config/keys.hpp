@@ -138,6 +138,9 @@ void for_each_key(C& c, Row&& row) {
   row("queue", "retry", c.queue.retry, Durations{1s, 24h});
   row("queue", "delay_warning", c.queue.delay_warning, Duration{0s, 30 * 24h});  // 0 = off
   row("queue", "max_concurrent_deliveries", c.queue.max_concurrent_deliveries, Count{1, 10'000});
+  // Free space kept on the queue's file system: below it MAIL FROM gets 452 4.3.1 (RFC 5321
+  // §4.2.3 "insufficient system storage", RFC 1870 §6.1); 0 = never refuse for space.
+  row("queue", "min_free_space", c.queue.min_free_space, Size{0, 1024 * kGiB});
 
   row("dns", "servers", c.dns.servers, Servers{53});
   row("dns", "timeout", c.dns.timeout, Duration{1ms, 60s});

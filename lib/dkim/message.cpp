@@ -15,6 +15,22 @@ std::string to_crlf(std::string_view message) {
   return out;
 }
 
+HeaderAndBody header_and_body(std::string_view message) {
+  size_t pos = 0;
+  while (pos < message.size()) {
+    size_t nl = message.find('\n', pos);
+    if (nl == std::string_view::npos) {
+      break;
+    }
+    size_t content_end = nl > pos && message[nl - 1] == '\r' ? nl - 1 : nl;
+    if (content_end == pos) {
+      return {message.substr(0, pos), message.substr(nl + 1)};
+    }
+    pos = nl + 1;
+  }
+  return {message, {}};
+}
+
 SplitMessage split_message(std::string_view message) {
   SplitMessage out;
   size_t pos = 0;

@@ -57,70 +57,6 @@ bool is_signed(std::string_view lower_name) {
   return false;
 }
 
-// Appends `line` with every run of WSP turned into one SP and trailing WSP dropped (§3.4.4 a, b).
-// Text is copied in the longest pieces that need no change: a single SP between words, the usual
-// case, does not end a piece.
-void append_collapsed(std::string& out, std::string_view line) {
-  const char* p = line.data();
-  const size_t n = line.size();
-  size_t piece = 0;  // start of the text not yet copied
-  size_t i = 0;
-  while (i < n) {
-    if (!is_wsp(p[i])) {
-      ++i;
-      continue;
-    }
-    size_t j = i + 1;
-    while (j < n && is_wsp(p[j])) {
-      ++j;
-    }
-    if (j == n) {  // trailing WSP: dropped
-      out.append(p + piece, i - piece);
-      return;
-    }
-    if (p[i] != ' ' || j != i + 1) {
-      out.append(p + piece, i - piece);
-      out += ' ';
-      piece = j;
-    }
-    i = j;
-  }
-  out.append(p + piece, n - piece);
-}
-
-// Relaxed body canonicalization into `out`; when `md` is set, `out` is hashed and emptied each
-// time it grows past kDigestFlush, so a large body never lives twice in memory.
-bool canon_body(std::string_view body, std::string& out, EVP_MD_CTX* md) {
-  size_t blank_lines = 0;  // empty lines held back: they are dropped at the end of the body
-  size_t pos = 0;
-  while (pos < body.size()) {
-    size_t nl = body.find('\n', pos);
-    bool has_eol = nl != std::string_view::npos;
-    size_t end = has_eol ? nl : body.size();
-    std::string_view line = body.substr(pos, end - pos);
-    if (has_eol && !line.empty() && line.back() == '\r') {
-      line.remove_suffix(1);
-    }
-    pos = has_eol ? nl + 1 : body.size();
-    if (line.find_first_not_of(" \t") == std::string_view::npos) {
-      blank_lines += has_eol ? 1 : 0;  // a blank line counts only once something follows it
-      continue;
-    }
-    for (; blank_lines > 0; --blank_lines) {
-      out += "\r\n";
-    }
-    append_collapsed(out, line);
-    out += "\r\n";
-    if (md != nullptr && out.size() >= kDigestFlush) {
-      if (EVP_DigestUpdate(md, out.data(), out.size()) != 1) {
-        return false;
-      }
-      out.clear();
-    }
-  }
-  return md == nullptr || EVP_DigestUpdate(md, out.data(), out.size()) == 1;
-}
-
 struct Field {
   std::string_view text;  // "Name: value" with folding, without the final line end
   std::string name;       // lower case, for matching
@@ -218,8 +154,117 @@ std::string relaxed_header(std::string_view field) {
 std::string relaxed_body(std::string_view body) {
   std::string out;
   out.reserve(body.size());
-  canon_body(body, out, nullptr);
+  BodyCanon canon;
+  canon.feed(body, out);
+  canon.finish(out);
   return out;
+}
+
+void BodyCanon::text(std::string_view t, std::string& out) {
+  if (!content_) {
+    for (; blank_lines_ > 0; --blank_lines_) {
+      out += "\r\n";  // empty lines inside the body are kept
+    }
+    content_ = true;
+  }
+  if (wsp_) {
+    out += ' ';  // a run of WSP becomes one SP (§3.4.4 b)
+    wsp_ = false;
+  }
+  out.append(t);
+}
+
+void BodyCanon::end_line(std::string& out) {
+  if (content_) {
+    out += "\r\n";  // WSP at the end of the line is dropped (§3.4.4 a)
+  } else {
+    ++blank_lines_;  // a blank line counts only once something follows it (§3.4.4 c)
+  }
+  content_ = false;
+  wsp_ = false;
+}
+
+void BodyCanon::feed(std::string_view piece, std::string& out) {
+  const char* p = piece.data();
+  const size_t n = piece.size();
+  size_t i = 0;
+  while (i < n) {
+    char c = p[i];
+    if (cr_) {
+      cr_ = false;
+      if (c == '\n') {
+        end_line(out);
+        ++i;
+        continue;
+      }
+      text("\r", out);  // a CR not before LF is text; c is handled below
+    }
+    if (c == '\r') {
+      cr_ = true;
+      ++i;
+    } else if (c == '\n') {
+      end_line(out);  // a bare LF ends a line too (messages from stdin)
+      ++i;
+    } else if (is_wsp(c)) {
+      wsp_ = true;
+      ++i;
+    } else {
+      size_t j = i + 1;
+      while (j < n && p[j] != '\r' && p[j] != '\n' && !is_wsp(p[j])) {
+        ++j;
+      }
+      text(std::string_view(p + i, j - i), out);
+      i = j;
+    }
+  }
+}
+
+void BodyCanon::finish(std::string& out) {
+  if (cr_) {
+    cr_ = false;
+    text("\r", out);
+  }
+  if (content_) {
+    out += "\r\n";
+  }
+  content_ = false;
+  wsp_ = false;
+  blank_lines_ = 0;
+}
+
+BodyHasher::BodyHasher(const EVP_MD* sha256) : md_(EVP_MD_CTX_new()) {
+  ok_ = md_ != nullptr && EVP_DigestInit_ex(md_.get(), sha256, nullptr) == 1;
+}
+
+void BodyHasher::update(std::string_view piece) {
+  if (!ok_) {
+    return;
+  }
+  // Hashed in pieces of about kDigestFlush, so that a large body never lives twice in memory.
+  while (!piece.empty()) {
+    std::string_view part = piece.substr(0, kDigestFlush);
+    piece.remove_prefix(part.size());
+    canon_.feed(part, buffer_);
+    if (buffer_.size() >= kDigestFlush) {
+      ok_ = EVP_DigestUpdate(md_.get(), buffer_.data(), buffer_.size()) == 1;
+      buffer_.clear();
+    }
+  }
+}
+
+std::optional<std::string> BodyHasher::finish(std::string& error) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int digest_len = 0;
+  if (ok_) {
+    canon_.finish(buffer_);
+    ok_ = EVP_DigestUpdate(md_.get(), buffer_.data(), buffer_.size()) == 1 &&
+          EVP_DigestFinal_ex(md_.get(), digest.data(), &digest_len) == 1;
+  }
+  if (!ok_) {
+    error = "body hash: " + openssl_error();
+    return std::nullopt;
+  }
+  return base::base64_encode(std::span(digest.data(), digest_len));
 }
 
 struct DkimSigner::Prepared {
@@ -239,9 +284,24 @@ DkimSigner::DkimSigner(std::time_t fixed_time)
 DkimSigner::~DkimSigner() { EVP_MD_free(sha256_); }
 
 DkimSigner::Prepared DkimSigner::prepare(std::string_view message) const {
+  std::string_view body;
+  split_fields(message, body);
+  Prepared p = prepare_headers(message.substr(0, message.size() - body.size()));
+  if (!p.error.empty()) {
+    return p;
+  }
+  BodyHasher hasher = body_hasher();
+  hasher.update(body);
+  if (auto bh = hasher.finish(p.error)) {
+    p.body_hash = std::move(*bh);
+  }
+  return p;
+}
+
+DkimSigner::Prepared DkimSigner::prepare_headers(std::string_view header_section) const {
   Prepared p;
   std::string_view body;
-  std::vector<Field> fields = split_fields(message, body);
+  std::vector<Field> fields = split_fields(header_section, body);
 
   // h=: every signed field present, in message order, then "from" once more (over-signing).
   std::vector<std::string_view> names;
@@ -274,18 +334,6 @@ DkimSigner::Prepared DkimSigner::prepare(std::string_view message) const {
     }
   }
 
-  EvpMdCtxPtr md(EVP_MD_CTX_new());
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int digest_len = 0;
-  std::string buffer;
-  buffer.reserve(std::min(body.size() + 2, kDigestFlush + 1024));
-  if (!md || EVP_DigestInit_ex(md.get(), sha256_, nullptr) != 1 ||
-      !canon_body(body, buffer, md.get()) ||
-      EVP_DigestFinal_ex(md.get(), digest.data(), &digest_len) != 1) {
-    p.error = "body hash: " + openssl_error();
-    return p;
-  }
-  p.body_hash = base::base64_encode(std::span(digest.data(), digest_len));
   return p;
 }
 
@@ -407,6 +455,27 @@ std::string DkimSigner::sign_all(std::string_view message, const std::vector<Dki
     return headers;
   }
   Prepared prepared = prepare(message);
+  for (const DkimKey& key : keys) {
+    std::string error;
+    if (auto header = sign_prepared(prepared, key, error)) {
+      headers += *header;
+    } else {
+      errors.push_back(key.selector + ": " + error);
+    }
+  }
+  return headers;
+}
+
+std::string DkimSigner::sign_all_hashed(std::string_view header_section,
+                                        const std::string& body_hash,
+                                        const std::vector<DkimKey>& keys,
+                                        std::vector<std::string>& errors) const {
+  std::string headers;
+  if (keys.empty()) {
+    return headers;
+  }
+  Prepared prepared = prepare_headers(header_section);
+  prepared.body_hash = body_hash;
   for (const DkimKey& key : keys) {
     std::string error;
     if (auto header = sign_prepared(prepared, key, error)) {

@@ -9,12 +9,16 @@
 // SECURITY: keys are never logged or copied; only their EVP_PKEY is used.
 #pragma once
 
+#include <openssl/evp.h>
+
 #include <ctime>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "lib/base/openssl.hpp"
 #include "lib/dkim/keys.hpp"
 
 namespace hk::dkim {
@@ -30,6 +34,43 @@ extern const char* const kSignedHeaders[];
 std::string relaxed_header(std::string_view field);
 // `body` with CRLF or LF line ends; the result is what bh= hashes.
 std::string relaxed_body(std::string_view body);
+
+// Relaxed body canonicalization (§3.4.4) fed in pieces split anywhere, even inside a CRLF or a
+// run of spaces: feeding a body whole or in any pieces gives the same output.
+class BodyCanon {
+ public:
+  // Appends the canonical form of `piece` that is settled so far to `out`.
+  void feed(std::string_view piece, std::string& out);
+  // The end of the body: what was held back (a final line without CRLF gets one; empty lines
+  // at the end are dropped).
+  void finish(std::string& out);
+
+ private:
+  void text(std::string_view t, std::string& out);
+  void end_line(std::string& out);
+
+  size_t blank_lines_ = 0;  // empty lines held back: dropped if nothing follows them
+  bool wsp_ = false;        // WSP seen since the last text on this line
+  bool content_ = false;    // this line has text
+  bool cr_ = false;         // a CR that may start a CRLF
+};
+
+// The bh= value of a body fed in pieces (a spooled message is hashed as it is read back).
+class BodyHasher {
+ public:
+  void update(std::string_view piece);
+  // The base64 SHA-256 of the canonical body, or nullopt with `error` set.
+  std::optional<std::string> finish(std::string& error);
+
+ private:
+  friend class DkimSigner;
+  explicit BodyHasher(const EVP_MD* sha256);
+
+  std::unique_ptr<EVP_MD_CTX, base::Free<EVP_MD_CTX_free>> md_;
+  BodyCanon canon_;
+  std::string buffer_;  // canonical bytes not yet hashed
+  bool ok_ = true;
+};
 
 // Create once and share: sign() and sign_all() are const and may run concurrently from a thread
 // pool (signing is CPU work: offload it there).
@@ -52,9 +93,17 @@ class DkimSigner {
   std::string sign_all(std::string_view message, const std::vector<DkimKey>& keys,
                        std::vector<std::string>& errors) const;
 
+  // The same for a message too big to hold whole: its header section (the fields, without the
+  // empty line that ends them) and the bh= of its body, from body_hasher().
+  BodyHasher body_hasher() const { return BodyHasher(sha256_); }
+  std::string sign_all_hashed(std::string_view header_section, const std::string& body_hash,
+                              const std::vector<DkimKey>& keys,
+                              std::vector<std::string>& errors) const;
+
  private:
   struct Prepared;
   Prepared prepare(std::string_view message) const;
+  Prepared prepare_headers(std::string_view header_section) const;
   std::optional<std::string> sign_prepared(const Prepared& prepared, const DkimKey& key,
                                            std::string& error) const;
 

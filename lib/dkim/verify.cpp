@@ -104,7 +104,7 @@ std::string result_for(DKIM_STAT status) {
   }
 }
 
-DkimVerifyResult verify_one(const std::string& message, const std::string& txt_record_value,
+DkimVerifyResult verify_one(const MessageSource& message, const std::string& txt_record_value,
                             std::size_t index) {
   DKIM_LIB* lib = verify_lib();
   if (lib == nullptr) {
@@ -118,7 +118,7 @@ DkimVerifyResult verify_one(const std::string& message, const std::string& txt_r
   VerifyContext ctx{txt_record_value, index};
   dkim_set_user_context(dkim.get(), &ctx);
 
-  SplitMessage split = split_message(message);
+  SplitMessage split = split_message(message.header_section());
   for (std::string& field : split.fields) {
     status = dkim_header(dkim.get(), bytes(field), field.size());
     if (status != DKIM_STAT_OK) {
@@ -126,8 +126,18 @@ DkimVerifyResult verify_one(const std::string& message, const std::string& txt_r
     }
   }
   status = dkim_eoh(dkim.get());
-  if (status == DKIM_STAT_OK && !split.body.empty()) {
-    status = dkim_body(dkim.get(), bytes(split.body), split.body.size());
+  if (status == DKIM_STAT_OK) {
+    // libopendkim canonicalizes and hashes each piece as it comes (it keeps only held-back
+    // trailing empty lines), so the body is never whole in memory here.
+    bool read = message.read_body([&](std::string_view piece) {
+      // dkim_body takes a non-const pointer but only reads the buffer.
+      status = dkim_body(dkim.get(), reinterpret_cast<u_char*>(const_cast<char*>(piece.data())),
+                         piece.size());
+      return status == DKIM_STAT_OK;
+    });
+    if (!read && status == DKIM_STAT_OK) {
+      return {"temperror", "", "", "the message could not be read back"};
+    }
   }
   if (status == DKIM_STAT_OK) {
     status = dkim_eom(dkim.get(), nullptr);
@@ -171,11 +181,30 @@ DkimVerifyResult verify_one(const std::string& message, const std::string& txt_r
 
 }  // namespace
 
+StringMessage::StringMessage(std::string_view message) {
+  HeaderAndBody parts = header_and_body(message);
+  header_ = parts.header;
+  body_ = parts.body;
+}
+
+bool StringMessage::read_body(const std::function<bool(std::string_view)>& piece) const {
+  if (body_.empty()) {
+    return true;
+  }
+  piece(to_crlf(body_));
+  return true;
+}
+
 DkimVerifyResult verify_with_key(const std::string& message, const std::string& txt_record_value) {
-  return verify_one(message, txt_record_value, kAllSignatures);
+  return verify_one(StringMessage(message), txt_record_value, kAllSignatures);
 }
 
 DkimVerifyResult verify_with_key(const std::string& message, const std::string& txt_record_value,
+                                 std::size_t index) {
+  return verify_with_key(StringMessage(message), txt_record_value, index);
+}
+
+DkimVerifyResult verify_with_key(const MessageSource& message, const std::string& txt_record_value,
                                  std::size_t index) {
   if (index == kAllSignatures) {
     return {"none", "", "", "no such DKIM-Signature"};

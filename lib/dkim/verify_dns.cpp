@@ -69,7 +69,7 @@ struct VerifyJobs {
     std::string record;
     SignatureTags tags;
   };
-  const std::string* message;
+  const MessageSource* message;
   std::vector<Job> jobs;
 
   std::vector<DkimVerifyResult> operator()() const {
@@ -116,9 +116,16 @@ std::string pick_key_record(const std::vector<std::string>& records) {
 boost::asio::awaitable<std::vector<DkimVerifyResult>> verify_message(
     dns::Lookup& dns, const std::string& message, std::size_t max_signatures,
     boost::asio::thread_pool* pool) {
+  StringMessage source(message);
+  co_return co_await verify_message(dns, source, max_signatures, pool);
+}
+
+boost::asio::awaitable<std::vector<DkimVerifyResult>> verify_message(
+    dns::Lookup& dns, const MessageSource& message, std::size_t max_signatures,
+    boost::asio::thread_pool* pool) {
   std::vector<DkimVerifyResult> results;
   VerifyJobs verify{&message, {}};
-  std::vector<SignatureTags> sigs = find_signatures(message);
+  std::vector<SignatureTags> sigs = find_signatures(message.header_section());
   if (sigs.empty()) {
     results.push_back({"none", "", "", "no DKIM-Signature"});
     co_return results;

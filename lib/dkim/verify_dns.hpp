@@ -39,5 +39,10 @@ std::string pick_key_record(const std::vector<std::string>& records);
 boost::asio::awaitable<std::vector<DkimVerifyResult>> verify_message(
     dns::Lookup& dns, const std::string& message, std::size_t max_signatures = 5,
     boost::asio::thread_pool* pool = nullptr);
+// The same for a message given in parts (a spooled message); `message` must stay alive until
+// the result is back, and its body is read once per signature evaluated.
+boost::asio::awaitable<std::vector<DkimVerifyResult>> verify_message(
+    dns::Lookup& dns, const MessageSource& message, std::size_t max_signatures = 5,
+    boost::asio::thread_pool* pool = nullptr);
 
 }  // namespace hk::dkim

@@ -1,6 +1,8 @@
 // DataReader: incremental DATA body reader.
 #include "lib/smtp/data_reader.hpp"
 
+#include <cstring>
+
 #include "lib/smtp/text.hpp"
 
 namespace hk::smtp {
@@ -30,6 +32,11 @@ void DataReader::fail(Error e) {
   if (error_ == Error::None) {
     error_ = e;
   }
+  // The message will be refused: what was stored is of no use, and keeping memory (or the
+  // spool) bounded matters more than anything in it.
+  discard_ = true;
+  body_.clear();
+  body_.shrink_to_fit();
 }
 
 void DataReader::emit(std::string_view bytes) {
@@ -41,15 +48,11 @@ void DataReader::emit(std::string_view bytes) {
 
 void DataReader::store(std::string_view bytes) {
   size_ += bytes.size();
-  if (over_limit_) {
+  if (discard_) {
     return;
   }
   if (size_ > max_size_) {
-    over_limit_ = true;
     fail(Error::TooBig);
-    // Keep memory bounded: the message is refused, so what was stored is of no use.
-    body_.clear();
-    body_.shrink_to_fit();
     return;
   }
   body_.append(bytes);
@@ -68,6 +71,14 @@ void DataReader::end_line() {
 }
 
 size_t DataReader::feed(std::string_view bytes) {
+  // The first NUL of this piece, found with one scan; every byte that is not CR or LF passes
+  // through the Text state's runs below, where it is compared against.
+  size_t nul = std::string_view::npos;
+  if (error_ == Error::None) {
+    if (const void* p = std::memchr(bytes.data(), '\0', bytes.size())) {
+      nul = static_cast<size_t>(static_cast<const char*>(p) - bytes.data());
+    }
+  }
   size_t i = 0;
   while (i < bytes.size() && state_ != State::Done) {
     char c = bytes[i];
@@ -118,6 +129,9 @@ size_t DataReader::feed(std::string_view bytes) {
         if (end == std::string_view::npos) {
           end = bytes.size();
         }
+        if (nul < end) {
+          fail(Error::NulByte);  // nul >= i: the bytes before i held no NUL
+        }
         emit(bytes.substr(i, end - i));
         i = end;
         continue;
@@ -145,6 +159,8 @@ Reply reply_for(DataReader::Error error) {
   switch (error) {
     case DataReader::Error::BareLineEnding:
       return Reply(554, "5.6.0", "Bare CR or LF not allowed in message; use CRLF line endings");
+    case DataReader::Error::NulByte:
+      return Reply(554, "5.6.0", "NUL characters not allowed in message");
     case DataReader::Error::TooBig:
       return Reply(552, "5.3.4", "Message too big");
     case DataReader::Error::None:

@@ -37,13 +37,16 @@ messages = {
     "utf8": "From: alice@example.test\r\nTo: bob@example.test\r\nSubject: =?utf-8?q?h=C3=A9?=\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nVoilà, 飛脚 — ünïcödé body\r\n",
     "folded": "From: alice@example.test\r\nTo: bob@example.test,\r\n  carol@example.test\r\nSubject: a subject\r\n  folded over\r\n\tthree lines\r\n\r\nbody\r\n",
     "empty": "From: alice@example.test\r\nTo: bob@example.test\r\nSubject: empty body\r\n\r\n",
+    # Past 128 KiB: spooled to disk, its body hash computed while read back from the spool.
+    "large": "From: alice@example.test\r\nTo: bob@example.test\r\nSubject: large\r\n\r\n"
+             + "".join(f"line {i}  with \t spaces  \r\n" for i in range(25000)) + "\r\n\r\n",
 }
 with smtplib.SMTP("127.0.0.1", port, timeout=10) as s:
     for name, text in messages.items():
         s.sendmail("alice@example.test", ["bob@example.test"], text.encode("utf-8"))
 PY
-check "four messages sent by a trusted app as alice@example.test" "$PY" "$T/send.py" "$SMTP_PORT"
-check "delivered" wait_for 4 maildir_count example.test bob
+check "five messages sent by a trusted app as alice@example.test" "$PY" "$T/send.py" "$SMTP_PORT"
+check "delivered" wait_for 5 maildir_count example.test bob
 verify_all() {  # verify_all INDEX: every delivered message passes dkimverify for that signature
   local f
   for f in "$DATA"/mail/example.test/bob/new/*; do
@@ -52,8 +55,8 @@ verify_all() {  # verify_all INDEX: every delivered message passes dkimverify fo
 }
 check "two signatures on each message" bash -c \
   "for f in '$DATA'/mail/example.test/bob/new/*; do [ \$(grep -c '^DKIM-Signature:' \$f) = 2 ] || exit 1; done"
-check "dkimverify: the Ed25519 signature passes on all four" verify_all 0
-check "dkimverify: the RSA signature passes on all four" verify_all 1
+check "dkimverify: the Ed25519 signature passes on all five" verify_all 0
+check "dkimverify: the RSA signature passes on all five" verify_all 1
 oversigned() {  # every message: the unfolded h= tag names From twice
   local f
   for f in "$DATA"/mail/example.test/bob/new/*; do
@@ -87,8 +90,8 @@ testmsg_all() {  # testmsg_all INDEX: opendkim-testmsg passes every message with
     [ -z "$out" ] || { echo "$f: $out"; return 1; }
   done
 }
-check "opendkim-testmsg: the Ed25519 signature passes on all four" testmsg_all 0
-check "opendkim-testmsg: the RSA signature passes on all four" testmsg_all 1
+check "opendkim-testmsg: the Ed25519 signature passes on all five" testmsg_all 0
+check "opendkim-testmsg: the RSA signature passes on all five" testmsg_all 1
 one=$(ls "$DATA"/mail/example.test/bob/new/* | head -n1)
 sed 's/^Subject: .*/Subject: tampered/' "$one" >"$T/tampered.eml"
 check "a tampered Subject fails dkimverify" bash -c "! dkimverify --index 1 <'$T/tampered.eml'"

@@ -28,7 +28,21 @@ deliver() {  # deliver FILE
 check "a signed message is accepted" deliver "$T/signed.eml"
 check "a tampered signed message is accepted too" deliver "$T/tampered.eml"
 check "an unsigned message is accepted" deliver "$T/unsigned.eml"
+# Large enough to be spooled to disk (past 128 KiB): verified while read back from the spool.
+"$PY" - "$T/big.eml" <<'PY'
+import sys
+lines = [f"line {i} with  trailing space and\ttabs  \r\n" for i in range(16000)]
+body = "".join(lines) + "\r\n\r\n"
+head = "From: Someone <someone@remote.test>\r\nTo: alice@example.test\r\nSubject: big one\r\n\r\n"
+open(sys.argv[1], "w", newline="").write(head + body)
+PY
+"$U" -C "$T/signer" dkim-sign remote.test <"$T/big.eml" >"$T/bigsigned.eml"
+sed 's/^line 12345 with/line 12345 WITH/; s/Subject: big one/Subject: big tampered/' \
+  "$T/bigsigned.eml" >"$T/bigtampered.eml"
 check "three delivered" wait_for 3 maildir_count example.test alice
+check "a signed 700 KB message is accepted" deliver "$T/bigsigned.eml"
+check "the same, one line changed, is accepted" deliver "$T/bigtampered.eml"
+check "five delivered" wait_for 5 maildir_count example.test alice
 M=$DATA/mail/example.test/alice/new
 ar() {  # ar SUBJECT-REGEX RESULT-REGEX: the message whose body matches carries that result
   local f
@@ -43,6 +57,8 @@ check "signed: dkim=pass header.d=remote.test, spf=pass" \
   ar "Hello alice" "^Authentication-Results: mx.test;.*dkim=pass.*header.d=remote.test.*spf=pass"
 check "tampered: dkim=fail" ar "Hello ALICE" "dkim=fail"
 check "unsigned: dkim=none" ar "Hello unsigned" "dkim=none"
+check "big signed (spooled): dkim=pass" ar "Subject: big one" "dkim=pass.*header.d=remote.test"
+check "big tampered (spooled): dkim=fail" ar "Subject: big tampered" "dkim=fail"
 check "hikyaku-util dkim-verify with the key from DNS: pass" \
   bash -c "'$U' -C '$ETC' dkim-verify <'$T/signed.eml' | grep -q '^pass d=remote.test s=s1'"
 check "hikyaku-util dkim-verify with the key from DNS: tampered fails (exit 1)" \

@@ -74,6 +74,7 @@ TEST(ParseConfig, EmptyFileGivesDefaults) {
   EXPECT_EQ(c.queue.retry, (std::vector<std::chrono::seconds>{5min, 15min, 30min, 1h, 2h, 4h}));
   EXPECT_EQ(c.queue.delay_warning, 4h);
   EXPECT_EQ(c.queue.max_concurrent_deliveries, 50u);
+  EXPECT_EQ(c.queue.min_free_space, 200u * 1024 * 1024);
   EXPECT_TRUE(c.dns.servers.empty());
   EXPECT_EQ(c.dns.timeout, 5s);
   EXPECT_EQ(c.dns.attempts, 3);
@@ -116,6 +117,7 @@ lifetime = "1d"
 retry = ["1s", 2]
 delay_warning = "0s"
 max_concurrent_deliveries = 4
+min_free_space = "0"
 [dns]
 servers = ["127.0.0.1:5353", "127.0.0.2", "[::1]", "::1"]
 timeout = "500ms"
@@ -170,6 +172,7 @@ TEST(ParseConfig, EveryKey) {
   EXPECT_EQ(c.queue.retry, (std::vector<std::chrono::seconds>{1s, 2s}));
   EXPECT_EQ(c.queue.delay_warning, 0s);
   EXPECT_EQ(c.queue.max_concurrent_deliveries, 4u);
+  EXPECT_EQ(c.queue.min_free_space, 0u);
   ASSERT_EQ(c.dns.servers.size(), 4u);
   EXPECT_EQ(c.dns.servers[0].str(), "127.0.0.1:5353");
   EXPECT_EQ(c.dns.servers[1].str(), "127.0.0.2:53");

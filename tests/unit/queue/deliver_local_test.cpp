@@ -72,8 +72,9 @@ TEST(DeliverLocal, FailureLeavesNoCopyAnywhere) {
     FileOp op;
     int nth;
   };
-  // The second file's open, write or sync fails, or the rename: the first copy must go too.
-  for (Case c : {Case{FileOp::Open, 2}, Case{FileOp::Write, 3}, Case{FileOp::Sync, 2},
+  // The second file's open, write (one writev per file) or sync fails, or the rename: the first
+  // copy must go too.
+  for (Case c : {Case{FileOp::Open, 2}, Case{FileOp::Write, 2}, Case{FileOp::Sync, 2},
                  Case{FileOp::Rename, 2}, Case{FileOp::SyncDir, 1}}) {
     TempDir tmp;
     asio::io_context io;

@@ -3,12 +3,17 @@
 #include "daemon/server/message_pipeline.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "daemon/queue/queue.hpp"
+#include "lib/base/base64.hpp"
+#include "lib/dkim/signer.hpp"
 #include "server_env.hpp"
 
 namespace hk::server {
@@ -122,6 +127,71 @@ TEST(MessagePipeline, SubmissionIsFixedUpSignedAndQueued) {
   EXPECT_NE(at(msg, "with ESMTPSA"), std::string::npos);
   EXPECT_NE(at(msg, "TLSv1.3"), std::string::npos);
   EXPECT_EQ(env.metrics.dkim_signed.value(), 1u);
+}
+
+// The bh= tag of the first DKIM-Signature in `msg`, unfolded.
+std::string body_hash_tag(const std::string& msg) {
+  size_t sig = msg.find("DKIM-Signature:");
+  size_t bh = msg.find("bh=", sig);
+  if (sig == std::string::npos || bh == std::string::npos) {
+    return "";
+  }
+  std::string out;
+  for (size_t i = bh + 3; i < msg.size() && msg[i] != ';'; ++i) {
+    if (msg[i] != '\r' && msg[i] != '\n' && msg[i] != '\t' && msg[i] != ' ') {
+      out += msg[i];
+    }
+  }
+  return out;
+}
+
+// A message past Spool::kMemoryLimit is spooled to disk: it is signed from the spool (the body
+// hash read back in pieces) and stored whole behind our headers.
+TEST(MessagePipeline, SpooledSubmissionIsSignedOverTheWholeBody) {
+  ServerEnv env;
+  env.add_dkim_key("example.test", "s1");
+  env.enable_signing();
+  std::string body;
+  for (int i = 0; i < 40000; ++i) {
+    body += "line " + std::to_string(i) + "  with \t spaces \r\n";
+  }
+  body += "\r\n\r\n";
+  const std::string message = "From: Alice <alice@example.test>\r\nSubject: big\r\n\r\n" + body;
+  ASSERT_GT(message.size(), 4 * queue::Spool::kMemoryLimit);
+  smtp::Reply r = run(env, submission(), message);
+  EXPECT_EQ(r.code, 250);
+  std::string msg = env.queued_text();
+  ASSERT_GE(msg.size(), message.size());
+  EXPECT_EQ(msg.substr(msg.size() - message.size()), message);
+  // The hash the signature carries is that of the body, hashed whole here.
+  std::string canon = dkim::relaxed_body(body);
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int len = 0;
+  ASSERT_EQ(EVP_Digest(canon.data(), canon.size(), digest.data(), &len, EVP_sha256(), nullptr), 1);
+  EXPECT_EQ(body_hash_tag(msg), base::base64_encode(std::span(digest.data(), len)));
+  EXPECT_EQ(env.metrics.dkim_signed.value(), 1u);
+}
+
+// From: and DKIM need the whole header section in memory: past the first Spool::kMemoryLimit
+// bytes it is refused for submission, and taken from a stranger (nothing to check there).
+TEST(MessagePipeline, HugeHeaderSectionIsRefusedForSubmissionOnly) {
+  std::string headers;
+  while (headers.size() < 2 * queue::Spool::kMemoryLimit) {
+    headers += "X-Pad: " + std::string(90, 'p') + "\r\n";
+  }
+  {
+    ServerEnv env;
+    smtp::Reply r = run(env, submission(), headers + "From: Bob <bob@example.test>\r\n\r\nhi\r\n");
+    EXPECT_EQ(r.code, 552);
+    EXPECT_EQ(r.enhanced, "5.3.4");
+    EXPECT_EQ(env.queued_files(), 0u);
+  }
+  {
+    ServerEnv env;
+    smtp::Reply r = run(env, inbound(), headers + "Subject: s\r\n\r\nhi\r\n");
+    EXPECT_EQ(r.code, 250);
+    EXPECT_EQ(env.maildir_count("example.test", "alice"), 1u);
+  }
 }
 
 TEST(MessagePipeline, ForeignFromIsRefusedBeforeAnythingIsStored) {

@@ -83,6 +83,11 @@ std::vector<DataCase> cases() {
        kAll},
       {"dot CR CR LF", "a\r\n.\r\r\n.\r\n", true, 10, Error::BareLineEnding, kAll},
       {"CR CR LF", "a\r\r\n.\r\n", true, 7, Error::BareLineEnding, kAll},
+      {"NUL in line", std::string("a\0b\r\n.\r\n", 8), true, 8, Error::NulByte, kAll},
+      {"NUL alone on a line", std::string("a\r\n\0\r\nb\r\n.\r\n", 12), true, 12, Error::NulByte,
+       kAll},
+      {"NUL after dot", std::string("a\r\n.\0\r\n.\r\n", 10), true, 10, Error::NulByte, kAll},
+      {"NUL then bare LF", std::string("\0\n.\r\n", 5), false, 0, Error::NulByte, kAll},
       {"received lines",
        "Received: from a\r\nreceived :x\r\nRECEIVED:y\r\n X-Received: no\r\n"
        "X-Received: no\r\nSubject: s\r\n\r\nReceived: in body\r\n.\r\n",
@@ -206,10 +211,27 @@ TEST(DataReader, FirstErrorWins) {
   EXPECT_TRUE(o.done);
 }
 
+TEST(DataReader, NulIsRefusedAndNothingIsKept) {
+  DataReader reader(1 << 20);
+  EXPECT_EQ(reader.feed("Subject: x\r\n\r\nbefore\r\n"), 22u);
+  EXPECT_FALSE(reader.body().empty());
+  std::string nul("x\0y\r\nafter\r\n", 12);
+  EXPECT_EQ(reader.feed(nul), nul.size());
+  EXPECT_EQ(reader.error(), Error::NulByte);
+  EXPECT_TRUE(reader.body().empty());
+  EXPECT_EQ(reader.feed("more\r\n.\r\nQUIT\r\n"), 9u);
+  EXPECT_TRUE(reader.done());
+  EXPECT_TRUE(reader.body().empty());
+  EXPECT_EQ(reader.size(), 22u + 12u + 6u);
+}
+
 TEST(DataReader, RepliesCiteTheRightCodes) {
   Reply bare = reply_for(Error::BareLineEnding);
   EXPECT_EQ(bare.code, 554);
   EXPECT_EQ(bare.enhanced, "5.6.0");
+  Reply nul = reply_for(Error::NulByte);
+  EXPECT_EQ(nul.code, 554);
+  EXPECT_EQ(nul.enhanced, "5.6.0");
   Reply big = reply_for(Error::TooBig);
   EXPECT_EQ(big.code, 552);
   EXPECT_EQ(big.enhanced, "5.3.4");
