@@ -11,8 +11,8 @@
 #include <optional>
 
 #include "certs/cert_store.hpp"
-#include "daemon/server/abuse_guard.hpp"
 #include "daemon/queue/queue_store.hpp"
+#include "daemon/server/abuse_guard.hpp"
 #include "daemon/server/inbound_policy.hpp"
 #include "daemon/server/message_pipeline.hpp"
 #include "daemon/server/recipients.hpp"
