@@ -130,7 +130,13 @@ size_t DataReader::feed(std::string_view bytes) {
           end = bytes.size();
         }
         if (nul < end) {
-          fail(Error::NulByte);  // nul >= i: the bytes before i held no NUL
+          // nul >= i: the bytes before i held no NUL. The bytes before the NUL are stored first,
+          // so that the first error is the same however the input is cut into pieces (a size
+          // limit passed before the NUL comes first).
+          emit(bytes.substr(i, nul - i));
+          fail(Error::NulByte);
+          i = nul;
+          nul = std::string_view::npos;  // later NULs of this piece change nothing
         }
         emit(bytes.substr(i, end - i));
         i = end;

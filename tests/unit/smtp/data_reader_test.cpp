@@ -211,6 +211,22 @@ TEST(DataReader, FirstErrorWins) {
   EXPECT_TRUE(o.done);
 }
 
+// Found by the data_reader fuzz target: a NUL past the size limit, in the same piece as the bytes
+// that passed the limit, was reported before the limit when the piece came whole. The first error
+// (and every later NUL of the piece) must not depend on how the input is cut.
+TEST(DataReader, SizeLimitBeforeNulWinsHoweverTheInputIsCut) {
+  const std::string input("RS\x01\0\0\0.\r\n\xd8x\0\r\n.\r\n", 17);
+  const Outcome whole = run({input}, 1);
+  EXPECT_EQ(whole.error, Error::TooBig);
+  EXPECT_TRUE(whole.done);
+  EXPECT_EQ(whole.size, 14u);  // every octet before the final dot line, counted once
+  for (size_t i = 0; i <= input.size(); ++i) {
+    EXPECT_EQ(run({input.substr(0, i), input.substr(i)}, 1), whole) << "@" << i;
+  }
+  const Outcome nul_first = run({std::string("\0RS\r\n.\r\n", 9)}, 1);
+  EXPECT_EQ(nul_first.error, Error::NulByte);
+}
+
 TEST(DataReader, NulIsRefusedAndNothingIsKept) {
   DataReader reader(1 << 20);
   EXPECT_EQ(reader.feed("Subject: x\r\n\r\nbefore\r\n"), 22u);
