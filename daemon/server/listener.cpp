@@ -63,7 +63,6 @@ void Listener::sweep() {
 }
 
 asio::awaitable<void> Listener::accept_loop() {
-  const auto& limits = deps_.cfg->limits;
   for (;;) {
     auto [ec, sock] = co_await acceptor_.async_accept(kTuple);
     if (ec) {
@@ -77,19 +76,21 @@ asio::awaitable<void> Listener::accept_loop() {
       co_await t.async_wait(kTuple);
       continue;
     }
+    // The configuration in force now: a reload applies from the next connection on.
+    const config::Config& cfg = current_config(deps_);
+    const auto& limits = cfg.limits;
     Connection conn(std::move(sock));
     asio::ip::address ip = conn.remote_address();
     deps_.metrics->connections_on(kind_).inc();
     if (counts_.total >= limits.max_connections) {
       deps_.metrics->rejected_connections.inc();
-      conn.abort("421 4.3.2 " + deps_.cfg->hostname + " Too many connections, try later\r\n");
+      conn.abort("421 4.3.2 " + cfg.hostname + " Too many connections, try later\r\n");
       continue;
     }
     size_t& mine = counts_.per_ip[ip];
     if (mine >= limits.max_connections_per_ip) {
       deps_.metrics->rejected_connections_per_ip.inc();
-      conn.abort("421 4.7.0 " + deps_.cfg->hostname +
-                 " Too many connections from your address\r\n");
+      conn.abort("421 4.7.0 " + cfg.hostname + " Too many connections from your address\r\n");
       continue;
     }
     ++mine;

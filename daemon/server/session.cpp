@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "certs/cert_store.hpp"
+#include "daemon/server/drain.hpp"
 #include "daemon/server/inbound_policy.hpp"
 #include "daemon/server/message_pipeline.hpp"
 #include "daemon/server/recipients.hpp"
@@ -80,6 +81,9 @@ class Session {
 
  private:
   asio::awaitable<std::optional<Reply>> dispatch(const smtp::Line& line);
+  // The next command line, read while the daemon's stop may wake the session (Drain).
+  asio::awaitable<std::optional<smtp::Line>> next_command();
+  bool draining() const { return deps_.drain != nullptr && deps_.drain->draining(); }
   asio::awaitable<bool> start_tls();
 
   // ---- verbs ----
@@ -162,9 +166,17 @@ asio::awaitable<void> Session::run() {
     co_return;
   }
   for (;;) {
+    if (draining()) {
+      // The daemon is stopping: this session's command is answered, the next one is not read.
+      co_await io_.send(Drain::reply(cfg_.hostname));
+      co_return;
+    }
     timer_.touch(cfg_.limits.command_timeout);
-    std::optional<smtp::Line> line = co_await io_.read_line();
+    std::optional<smtp::Line> line = co_await next_command();
     if (!line) {
+      if (draining()) {
+        co_await io_.send(Drain::reply(cfg_.hostname));  // woken by the stop, socket still open
+      }
       co_return;
     }
     std::optional<Reply> r = co_await dispatch(*line);
@@ -177,6 +189,19 @@ asio::awaitable<void> Session::run() {
       co_return;
     }
   }
+}
+
+asio::awaitable<std::optional<smtp::Line>> Session::next_command() {
+  // Replies held back for pipelining go out before the session counts as waiting, so that the
+  // stop's wake-up never cuts one (the 250 after DATA) halfway.
+  if (io_.replies_held() && !io_.input_buffered()) {
+    bool sent = co_await io_.flush();
+    if (!sent) {
+      co_return std::nullopt;
+    }
+  }
+  Drain::Waiting waiting(deps_.drain, conn_);
+  co_return co_await io_.read_line();
 }
 
 // One command line to its reply; nothing when STARTTLS has already answered. Only DATA,
@@ -542,6 +567,12 @@ asio::awaitable<Reply> Session::check_password(std::string username, std::string
 
 asio::awaitable<void> serve(std::unique_ptr<Transport> transport, Deps deps, Port port,
                             ConnectionSlot slot) {
+  // The configuration in force now, kept by this session to its end (see Deps::cfg).
+  std::shared_ptr<const config::Config> snapshot;
+  if (deps.live_cfg != nullptr) {
+    snapshot = *deps.live_cfg;
+    deps.cfg = snapshot.get();
+  }
   Session session(*transport, deps, port);
   std::exception_ptr escaped;
   try {
