@@ -71,4 +71,29 @@ check "every message answered 250 was delivered ($N_ACCEPTED)" test -z "$MISSING
 [ -z "$MISSING" ] || echo "missing: $(echo "$MISSING" | head -5)"
 check "no message was delivered twice" test -z "$DUPS"
 [ -z "$DUPS" ] || echo "twice: $(echo "$DUPS" | head -5)"
+
+# A smart host that never answers in time: past the grace the delivery is abandoned before its
+# final reply is read, recorded as deferred, and the message stays queued for the next start.
+stop_daemon
+start_receiver stuck 127.0.0.1 0 --data-delay 60
+sed -i "s/^port = $RELAY_PORT\$/port = $(cat "$T/rx/stuck.port")/; s/^shutdown_grace = .*/shutdown_grace = \"2s\"/" \
+  "$ETC/hikyaku.toml"
+start_daemon
+check "accepted for the stuck smart host" swaks --server 127.0.0.1:"$SMTP_PORT" \
+  --from a@load.test --to stuck@far.test --header "Message-ID: <stuck@load.test>" --silent 2
+wait_for 1 bash -c "grep -c '^connect' '$T/rx/stuck/sessions.log' 2>/dev/null || echo 0"
+sleep 1  # the message is sent, the final reply awaited
+t0=$(date +%s%N)
+kill -TERM "$DAEMON_PID"
+rc=0
+wait "$DAEMON_PID" || rc=$?
+DAEMON_PID=""
+STOP_MS=$((($(date +%s%N) - t0) / 1000000))
+echo "stopped in ${STOP_MS} ms with a delivery stuck"
+check "exit code 0 with a stuck delivery" test "$rc" = 0
+check "stopped soon after the 2 s grace (< 6 s)" test "$STOP_MS" -lt 6000
+check "the grace ran out" grep -q "hikyaku stopping result=grace-over sessions=0 deliveries=1" "$LOG"
+check "abandoned while waiting for the final reply, recorded as deferred" \
+  grep -q "to=stuck@far.test result=deferred.*waiting for final DATA reply" "$LOG"
+check "the message stays queued" test "$(queue_count)" = 1
 finish
