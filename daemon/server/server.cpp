@@ -59,6 +59,16 @@ delivery::RemoteOptions remote_options(const config::Config& cfg) {
   return remote;
 }
 
+dns::Resolver::Options dns_options(const config::Config& cfg) {
+  dns::Resolver::Options dns_opts;
+  for (const auto& ep : cfg.dns.servers) {
+    dns_opts.servers.push_back(ep.str());
+  }
+  dns_opts.timeout = cfg.dns.timeout;
+  dns_opts.attempts = cfg.dns.attempts;
+  return dns_opts;
+}
+
 queue::Queue::Options queue_options(const config::Config& cfg) {
   queue::Queue::Options opts;
   opts.retry = cfg.queue.retry;
@@ -88,13 +98,7 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
   store_ = std::make_unique<queue::QueueStore>(cfg_->queue_dir());
   local_courier_ = std::make_unique<queue::MaildirCourier>(pool_, cfg_->mail_dir(), cfg_->hostname,
                                                            &delivery_metrics_.maildir);
-  dns::Resolver::Options dns_opts;
-  for (const auto& ep : cfg_->dns.servers) {
-    dns_opts.servers.push_back(ep.str());
-  }
-  dns_opts.timeout = cfg_->dns.timeout;
-  dns_opts.attempts = cfg_->dns.attempts;
-  resolver_ = std::make_unique<dns::Resolver>(io_.get_executor(), dns_opts);
+  resolver_ = std::make_unique<dns::Resolver>(io_.get_executor(), dns_options(*cfg_));
   dns_ = std::make_unique<dns::CachingResolver>(*resolver_, clock_);
   std::string tls_error;
   auto client_tls = delivery::make_client_tls_context("", tls_error);

@@ -145,10 +145,10 @@ std::string to_toml(const Config& cfg) {
 namespace {
 
 // What a running daemon cannot take without a restart: the sockets it has bound, the places it
-// has opened, the user it runs as, its name (in the TLS store, the couriers and the bounces), the
-// TLS floor the certificate store was built with, and the resolver's channel.
+// has opened, the user it runs as, its name (in the TLS store, the couriers and the bounces) and
+// the TLS floor the certificate store was built with.
 bool needs_restart(std::string_view section, std::string_view name) {
-  return section == "listen" || section == "dns" || (section == "tls" && name == "min_version") ||
+  return section == "listen" || (section == "tls" && name == "min_version") ||
          (section.empty() && (name == "hostname" || name == "data_dir" || name == "run_as"));
 }
 
@@ -173,7 +173,6 @@ Config keep_restart_keys(const Config& running, Config loaded) {
   loaded.data_dir = running.data_dir;
   loaded.run_as = running.run_as;
   loaded.listen = running.listen;
-  loaded.dns = running.dns;
   loaded.tls.min_version = running.tls.min_version;
   return loaded;
 }

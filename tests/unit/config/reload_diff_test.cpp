@@ -30,7 +30,7 @@ TEST(ReloadDiff, TableOfChanges) {
       {"data_dir = '/srv/mail'\n", {{"data_dir", true}}},
       {"run_as = 'hikyaku'\n", {{"run_as", true}}},
       {"[listen]\nsmtp = ['127.0.0.1:2525']\n", {{"listen.smtp", true}}},
-      {"[dns]\nservers = ['127.0.0.1:5353']\n", {{"dns.servers", true}}},
+      {"[dns]\nservers = ['127.0.0.1:5353']\n", {{"dns.servers", false}}},
       {"[tls]\nmin_version = '1.3'\n", {{"tls.min_version", true}}},
       {"[[relay]]\nhost = 'smtp.example.net'\n", {{"relay", false}}},
   };
@@ -62,9 +62,9 @@ TEST(ReloadDiff, KeepRestartKeysKeepsEveryRestartKey) {
   for (const KeyChange& c : diff_config(running, applied)) {
     EXPECT_FALSE(c.needs_restart) << c.key;
   }
-  EXPECT_EQ(
-      diff_config(running, applied),
-      (std::vector<KeyChange>{{"trusted_networks", false}, {"limits.max_recipients", false}}));
+  EXPECT_EQ(diff_config(running, applied), (std::vector<KeyChange>{{"trusted_networks", false},
+                                                                   {"limits.max_recipients", false},
+                                                                   {"dns.servers", false}}));
   EXPECT_EQ(applied.hostname, "mx.example.test");
   EXPECT_EQ(applied.limits.max_recipients, 7u);
 }
