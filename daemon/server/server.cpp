@@ -289,11 +289,13 @@ asio::awaitable<void> Server::drain() {
   bool done = co_await wait_drained(start + cfg_->limits.shutdown_grace);
   if (!done) {
     // The grace is over. Deliveries are cut only at a safe point (RemoteCourier::abandon), and
-    // given a moment to record what they got; sessions still in DATA are cut without a reply, so
-    // their clients keep the message and try again.
+    // given a moment to record what they got; sessions still in DATA are closed without a reply,
+    // so their clients keep the message and try again. Every coroutine ends before the I/O
+    // context stops, so none is destroyed midway with the Server's parts already gone.
     base::log_warn() << "hikyaku stopping result=grace-over sessions=" << counts_.total
                      << " deliveries=" << queue_->in_flight();
     remote_courier_->abandon();
+    drain_.cut();
     done = co_await wait_drained(Clock::now() + std::chrono::seconds(5));
   }
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);

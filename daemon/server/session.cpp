@@ -573,6 +573,7 @@ asio::awaitable<void> serve(std::unique_ptr<Transport> transport, Deps deps, Por
     snapshot = *deps.live_cfg;
     deps.cfg = snapshot.get();
   }
+  Drain::Running running(deps.drain, *transport);
   Session session(*transport, deps, port);
   std::exception_ptr escaped;
   try {

@@ -82,6 +82,11 @@ start_daemon
 check "accepted for the stuck smart host" swaks --server 127.0.0.1:"$SMTP_PORT" \
   --from a@load.test --to stuck@far.test --header "Message-ID: <stuck@load.test>" --silent 2
 wait_for 1 bash -c "grep -c '^connect' '$T/rx/stuck/sessions.log' 2>/dev/null || echo 0"
+# And a client that never ends its DATA.
+rm -f "$T/go"
+"$PY" "$HERE/client.py" data "$SMTP_PORT" "<never@load.test>" "$T/go" "$T/never" &
+NEVER=$!
+wait_for 1 bash -c "ls '$T/never.ready' 2>/dev/null | wc -l"
 sleep 1  # the message is sent, the final reply awaited
 t0=$(date +%s%N)
 kill -TERM "$DAEMON_PID"
@@ -92,7 +97,14 @@ STOP_MS=$((($(date +%s%N) - t0) / 1000000))
 echo "stopped in ${STOP_MS} ms with a delivery stuck"
 check "exit code 0 with a stuck delivery" test "$rc" = 0
 check "stopped soon after the 2 s grace (< 6 s)" test "$STOP_MS" -lt 6000
-check "the grace ran out" grep -q "hikyaku stopping result=grace-over sessions=0 deliveries=1" "$LOG"
+check "the grace ran out" grep -q "hikyaku stopping result=grace-over sessions=1 deliveries=1" "$LOG"
+check "the session still in DATA was closed, all ended before the exit" \
+  grep -q "hikyaku drained result=clean sessions=0" "$LOG"
+touch "$T/go"
+wait "$NEVER" || true
+check "the unfinished DATA got no reply (its client keeps the message)" \
+  test -z "$(cat "$T/never" 2>/dev/null)"
+check "and nothing of it was queued" bash -c "! grep -rq 'never@load.test' '$DATA/queue'"
 check "abandoned while waiting for the final reply, recorded as deferred" \
   grep -q "to=stuck@far.test result=deferred.*waiting for final DATA reply" "$LOG"
 check "the message stays queued" test "$(queue_count)" = 1
