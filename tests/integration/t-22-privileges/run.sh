@@ -29,6 +29,10 @@ sed -i '/^run_as = /d; 1i run_as = "hk-priv"' "$ETC/hikyaku.toml"
 sed -i 's/^smtp = .*/smtp = ["127.0.0.1:25"]/' "$ETC/hikyaku.toml"
 setup_domains
 "$HK_BIN/hikyaku-util" -C "$ETC" dkim-keygen example.test --selector=s1 --algo=ed25519 >/dev/null
+check "hikyaku-util writes the user database 0600" \
+  test "$(stat -c %a "$ETC/domains/example.test/users")" = 600
+check "hikyaku-util writes DKIM keys 0600" \
+  test "$(stat -c %a "$ETC/domains/example.test/dkim/s1.pem")" = 600
 # The operator gives the configuration to the user, so that reloads after the drop can read it.
 chown -R hk-priv:hk-priv "$ETC"
 start_daemon
