@@ -21,6 +21,8 @@ constexpr const char* kUsage =
     "  --check-config        load the configuration, report errors, and exit\n"
     "  --help                this text\n"
     "  --version             print the version\n"
+    "Signals: SIGTERM/SIGINT stop after draining (within [limits] shutdown_grace); SIGHUP\n"
+    "re-reads hikyaku.toml, certificates, users, aliases and DKIM keys.\n"
     "Exit codes: 0 stopped cleanly, 1 could not start, 2 bad usage or configuration.\n";
 
 int usage_error(const std::string& why) {

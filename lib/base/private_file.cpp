@@ -9,8 +9,8 @@ namespace hk::base {
 
 std::string private_file_problem(const std::filesystem::path& file) {
   struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) {
-    return "";
+  if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return "";  // missing, or not a file: the loader's error says it better
   }
   const bool readable = (st.st_mode & S_IROTH) != 0;
   const bool writable = (st.st_mode & S_IWOTH) != 0;

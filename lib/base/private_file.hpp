@@ -13,8 +13,8 @@ namespace hk::base {
 // Empty when `file` is neither readable nor writable by "other" (group access is the operator's
 // choice, e.g. an ACME deploy hook's group); otherwise what is wrong and the fix, e.g.
 // "/etc/hikyaku/certs/mx/privkey.pem is readable by other users (mode 0644); run: chmod 600
-// /etc/hikyaku/certs/mx/privkey.pem". A file that does not exist is the loader's concern: empty.
-// Symbolic links are followed: the mode that counts is the target's.
+// /etc/hikyaku/certs/mx/privkey.pem". A path that does not exist or is not a regular file is the
+// loader's concern: empty. Symbolic links are followed: the mode that counts is the target's.
 std::string private_file_problem(const std::filesystem::path& file);
 
 }  // namespace hk::base

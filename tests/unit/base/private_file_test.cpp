@@ -36,9 +36,12 @@ TEST(PrivateFile, ModesTable) {
   }
 }
 
-TEST(PrivateFile, MissingFileIsTheLoadersConcern) {
+TEST(PrivateFile, MissingFileOrFolderIsTheLoadersConcern) {
   hk::test::TempDir dir;
   EXPECT_EQ(private_file_problem(dir.path() / "nothing.pem"), "");
+  std::filesystem::create_directories(dir.path() / "users");
+  ASSERT_EQ(::chmod((dir.path() / "users").c_str(), 0755), 0);
+  EXPECT_EQ(private_file_problem(dir.path() / "users"), "");
 }
 
 TEST(PrivateFile, SymlinkCountsByItsTarget) {
