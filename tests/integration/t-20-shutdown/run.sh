@@ -21,9 +21,10 @@ HERE=$(dirname "$0")
 LOAD=$!
 # An idle session and a DATA in progress, both in place before the SIGTERM.
 "$PY" "$HERE/client.py" idle "$SMTP_PORT" "$T/idle" &
+"$PY" "$HERE/client.py" idle-tls "$TLS_PORT" "$T/idle-tls" &
 "$PY" "$HERE/client.py" data "$SMTP_PORT" "<slow@load.test>" "$T/go" "$T/slow" &
 SLOW=$!
-wait_for 1 bash -c "ls '$T/idle.ready' '$T/slow.ready' 2>/dev/null | wc -l | sed 's/2/1/'"
+wait_for 3 bash -c "ls '$T/idle.ready' '$T/idle-tls.ready' '$T/slow.ready' 2>/dev/null | wc -l"
 # Load until some messages are accepted and deliveries are in flight.
 wait_for 1 bash -c "[ \$(grep -c ' 250$' '$T/results') -ge 40 ] && echo 1 || echo 0"
 sleep 0.5
@@ -46,6 +47,7 @@ check "deliveries were in flight at SIGTERM" \
   grep -Eq "hikyaku stopping sessions=[0-9]+ deliveries=[1-9]" "$LOG"
 check "drained cleanly, nothing cut" grep -q "hikyaku drained result=clean" "$LOG"
 check "the idle session got 421 4.3.2" grep -q "^421 4.3.2 mx.test" "$T/idle"
+check "the idle TLS session got 421 4.3.2" grep -q "^421 4.3.2 mx.test" "$T/idle-tls"
 wait "$SLOW" || true
 check "the DATA in progress was answered 250" grep -q "^250 " "$T/slow"
 echo "<slow@load.test> $(cut -c1-3 "$T/slow")" >>"$T/results"
