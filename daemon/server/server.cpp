@@ -336,6 +336,7 @@ void Server::reload_config() {
   } catch (const config::ConfigError& e) {
     // The message is "FILE:LINE: KEY: why"; the running configuration stays in force.
     base::log_error() << "reload what=config result=kept-old error=" << base::log_quote(e.what());
+    metrics_.reload_errors_config.inc();
     return;
   }
   std::vector<config::KeyChange> changes = config::diff_config(*cfg_, loaded);
