@@ -7,6 +7,7 @@
 #include <exception>
 #include <string>
 
+#include "daemon/server/privileges.hpp"
 #include "daemon/server/server.hpp"
 #include "lib/base/log.hpp"
 #include "lib/config/config.hpp"
@@ -69,6 +70,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (check_only) {
+    if (!cfg.run_as.empty()) {
+      try {
+        hk::server::lookup_user(cfg.run_as);
+      } catch (const std::exception& e) {
+        fprintf(stderr, "hikyaku: %s: %s\n", cfg.file.c_str(), e.what());
+        return 2;
+      }
+    }
     printf("%s: ok\n", cfg.file.c_str());
     return 0;
   }

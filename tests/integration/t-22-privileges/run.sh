@@ -85,6 +85,15 @@ check "start refused: world-readable DKIM key" \
 check "group-readable keys are fine (an ACME hook's group)" bash -c "
   chmod 640 '$KEY'; timeout 20 '$HK_BIN/hikyaku' -C '$ETC' --check-config >/dev/null"
 
+# A user that does not exist: --check-config and the start both say so.
+sed -i 's/^run_as = .*/run_as = "hk-nobody-here"/' "$ETC/hikyaku.toml"
+check "--check-config: unknown run_as user is a configuration error" bash -c "
+  rc=0; '$HK_BIN/hikyaku' -C '$ETC' --check-config >'$T/cc.out' 2>&1 || rc=\$?
+  cat '$T/cc.out'; [ \$rc = 2 ] && grep -q 'run_as = \"hk-nobody-here\": no such user' '$T/cc.out'"
+check "start: unknown run_as user refuses to start" bash -c "
+  rc=0; timeout 20 '$HK_BIN/hikyaku' -C '$ETC' >'$T/st.out' 2>&1 || rc=\$?
+  cat '$T/st.out'; [ \$rc = 1 ] && grep -q 'no such user' '$T/st.out'"
+
 # Without run_as, running as root is allowed with a warning.
 sed -i '/^run_as = /d' "$ETC/hikyaku.toml"
 start_daemon
