@@ -351,9 +351,19 @@ void Server::reload_config() {
       base::log_info() << "reload what=config key=" << c.key << " result=ok";
     }
   }
+  config::Config applied = config::keep_restart_keys(*cfg_, std::move(loaded));
+  if (applied.dns != cfg_->dns) {
+    try {
+      resolver_->reconfigure(dns_options(applied));
+    } catch (const std::exception& e) {
+      base::log_error() << "reload what=config key=dns result=kept-old error="
+                        << base::log_quote(e.what());
+      metrics_.reload_errors_config.inc();
+      applied.dns = cfg_->dns;
+    }
+  }
   // New sessions take it from cfg_ (Deps::live_cfg); sessions in progress keep theirs.
-  cfg_ =
-      std::make_shared<const config::Config>(config::keep_restart_keys(*cfg_, std::move(loaded)));
+  cfg_ = std::make_shared<const config::Config>(std::move(applied));
   base::set_log_level(cfg_->log_level);
   queue_->reconfigure(queue_options(*cfg_));
   remote_courier_->reconfigure(remote_options(*cfg_));

@@ -55,4 +55,27 @@ check "broken file: counted in hikyaku_reload_errors_total{what=\"config\"}" \
 check "broken file: still trusted, still relaying" relay_ok z@far.test
 check "broken file: delivered through the smart host" wait_for 3 received_count relay
 check "the daemon is still the same process" kill -0 "$DAEMON_PID"
+
+# [dns]: new lookups go to the new server. SPF of a stranger's mail shows it: the first server
+# answers nothing (temperror), the new one (dnsmasq on a free loopback port) publishes +all.
+sed -i 's/^max_recipients = .*/max_recipients = 5/; s/^trusted_networks = .*/trusted_networks = []/' \
+  "$ETC/hikyaku.toml"
+kill -HUP "$DAEMON_PID"
+check "trusted_networks emptied again" wait_for 2 logged "key=trusted_networks result=ok"
+spf_mail() {
+  swaks --server 127.0.0.1:"$SMTP_PORT" --from "x$1@spf.test" --to alice@example.test \
+    --silent 2 >/dev/null 2>&1
+}
+check "a stranger's mail before the DNS change" spf_mail 1
+check "SPF could not be looked up" grep -q "from=<x1@spf.test> spf=temperror" "$LOG"
+DNS_PORT=$("$PY" -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --port="$DNS_PORT" \
+  --listen-address=127.0.0.1 --bind-interfaces --local=/test/ --pid-file="$T/dnsmasq.pid" \
+  --txt-record=spf.test,"v=spf1 +all" --log-facility=- >"$T/dnsmasq.log" 2>&1 &
+sleep 0.5
+sed -i "s/^servers = .*/servers = [\"127.0.0.1:$DNS_PORT\"]/" "$ETC/hikyaku.toml"
+kill -HUP "$DAEMON_PID"
+check "reload: dns.servers applied" wait_for 1 logged "reload what=config key=dns.servers result=ok"
+check "a stranger's mail after the DNS change" spf_mail 2
+check "SPF now answered by the new server" grep -q "from=<x2@spf.test> spf=pass" "$LOG"
 finish
