@@ -14,6 +14,7 @@
 
 #include "lib/base/ascii.hpp"
 #include "lib/base/files.hpp"
+#include "lib/base/private_file.hpp"
 
 namespace hk::certs {
 namespace {
@@ -181,6 +182,11 @@ Identity load_identity(const std::filesystem::path& folder_path, MinTls min) {
   id.folder = folder_path.filename().string();
   ERR_clear_error();
   std::string chain = read_pem(folder_path, id.folder, kFullchainFile);
+  // SECURITY: a private key other users can read is refused (at reload the old one stays).
+  if (std::string problem = base::private_file_problem(folder_path / kPrivkeyFile);
+      !problem.empty()) {
+    throw CertsError(problem);
+  }
   std::string key = read_pem(folder_path, id.folder, kPrivkeyFile);
   Wipe wipe(key);
   id.ctx = new_server_ctx(id.folder, min);

@@ -7,6 +7,7 @@
 #include <exception>
 #include <string>
 
+#include "daemon/server/privileges.hpp"
 #include "daemon/server/server.hpp"
 #include "lib/base/log.hpp"
 #include "lib/config/config.hpp"
@@ -21,6 +22,8 @@ constexpr const char* kUsage =
     "  --check-config        load the configuration, report errors, and exit\n"
     "  --help                this text\n"
     "  --version             print the version\n"
+    "Signals: SIGTERM/SIGINT stop after draining (within [limits] shutdown_grace); SIGHUP\n"
+    "re-reads hikyaku.toml, certificates, users, aliases and DKIM keys.\n"
     "Exit codes: 0 stopped cleanly, 1 could not start, 2 bad usage or configuration.\n";
 
 int usage_error(const std::string& why) {
@@ -67,6 +70,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (check_only) {
+    if (!cfg.run_as.empty()) {
+      try {
+        hk::server::lookup_user(cfg.run_as);
+      } catch (const std::exception& e) {
+        fprintf(stderr, "hikyaku: %s: %s\n", cfg.file.c_str(), e.what());
+        return 2;
+      }
+    }
     printf("%s: ok\n", cfg.file.c_str());
     return 0;
   }

@@ -20,6 +20,9 @@ if [ ! -f "$etc/hikyaku.toml" ]; then
 # Everything listens on loopback only; see hikyaku.toml.example for every setting.
 hostname = "localhost"
 data_dir = "$data"
+# Started as root, the daemon binds its ports and then runs as this user (under systemd the unit's
+# User=hikyaku does it already).
+run_as = "hikyaku"
 # Your local applications may send to any address without AUTH.
 trusted_networks = ["127.0.0.0/8", "::1/128"]
 [listen]
@@ -47,11 +50,16 @@ if [ -d /run/systemd/system ]; then
   systemctl restart hikyaku
   logs="journalctl -u hikyaku"
 else
-  # No systemd (a container): run it in the background as the hikyaku user.
+  # No systemd (a container): run it in the background; it drops to run_as (hikyaku) itself once
+  # its ports are bound. A configuration without run_as gets the same through setpriv.
   pkill -x hikyaku 2>/dev/null && sleep 1 || true
   install -m 0640 -o hikyaku -g hikyaku /dev/null /var/log/hikyaku.log
-  setsid setpriv --reuid=hikyaku --regid=hikyaku --init-groups \
-    hikyaku -C "$etc" >>/var/log/hikyaku.log 2>&1 </dev/null &
+  if grep -q '^run_as *= *"..*"' "$etc/hikyaku.toml"; then
+    setsid hikyaku -C "$etc" >>/var/log/hikyaku.log 2>&1 </dev/null &
+  else
+    setsid setpriv --reuid=hikyaku --regid=hikyaku --init-groups \
+      hikyaku -C "$etc" >>/var/log/hikyaku.log 2>&1 </dev/null &
+  fi
   logs="/var/log/hikyaku.log"
 fi
 for _ in $(seq 1 50); do

@@ -7,6 +7,7 @@
 
 #include "lib/base/ascii.hpp"
 #include "lib/base/log.hpp"
+#include "lib/base/private_file.hpp"
 
 namespace hk::domains {
 namespace fs = std::filesystem;
@@ -143,6 +144,11 @@ std::shared_ptr<const Domains> Domains::load(const fs::path& domains_dir) {
       throw DomainsError(entry.path().string() + ": domain " + name + " given twice");
     }
     Domain d;
+    // SECURITY: password hashes other users can read are refused (at reload the old ones stay).
+    if (std::string problem = base::private_file_problem(entry.path() / "users");
+        !problem.empty()) {
+      throw DomainsError(problem);
+    }
     load_optional(entry.path() / "users", d.users);
     load_optional(entry.path() / "aliases", d.aliases);
     load_optional(entry.path() / "domain.toml", d.policy);

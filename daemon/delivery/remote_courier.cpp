@@ -48,7 +48,8 @@ RemoteCourier::RemoteCourier(asio::any_io_executor ex, dns::Lookup& dns, RemoteO
       tls_(std::move(tls)),
       rng_(std::random_device{}()),
       cache_(ex_, ConnectionLimits{opts_.reuse_idle, opts_.reuse_lifetime,
-                                   opts_.reuse_max_transactions, opts_.reuse_max_parked}) {
+                                   opts_.reuse_max_transactions, opts_.reuse_max_parked}),
+      relays_(std::make_shared<const std::vector<config::Relay>>(opts_.relays)) {
   if (opts_.mta_sts) {
     sts_ = std::make_unique<MtaSts>(
         ex_, dns_, tls_, StsOptions{opts_.mta_sts_dir, opts_.mta_sts_port, opts_.mta_sts_timeout},
@@ -57,6 +58,41 @@ RemoteCourier::RemoteCourier(asio::any_io_executor ex, dns::Lookup& dns, RemoteO
 }
 
 RemoteCourier::~RemoteCourier() = default;
+
+void RemoteCourier::reconfigure(const RemoteOptions& opts) {
+  relays_ = std::make_shared<const std::vector<config::Relay>>(opts.relays);
+  opts_.relays = opts.relays;
+  opts_.mta_sts = opts.mta_sts;
+  if (opts_.mta_sts && !sts_) {
+    sts_ = std::make_unique<MtaSts>(
+        ex_, dns_, tls_, StsOptions{opts_.mta_sts_dir, opts_.mta_sts_port, opts_.mta_sts_timeout},
+        clock_);
+  }
+}
+
+void RemoteCourier::abandon() {
+  abandoned_ = true;
+  for (SmtpClient* c : active_) {
+    c->abort();
+  }
+}
+
+namespace {
+
+// Marks a client as in use for RemoteCourier::abandon() while it lives.
+class InUse {
+ public:
+  InUse(std::unordered_set<SmtpClient*>& set, SmtpClient* c) : set_(set), c_(c) { set_.insert(c); }
+  ~InUse() { set_.erase(c_); }
+  InUse(const InUse&) = delete;
+  InUse& operator=(const InUse&) = delete;
+
+ private:
+  std::unordered_set<SmtpClient*>& set_;
+  SmtpClient* c_;
+};
+
+}  // namespace
 
 ClientOptions RemoteCourier::client_options(const std::string& tls_name) const {
   ClientOptions opts;
@@ -70,7 +106,7 @@ ClientOptions RemoteCourier::client_options(const std::string& tls_name) const {
 }
 
 const config::Relay* RemoteCourier::relay_for(const std::string& domain) const {
-  for (const auto& r : opts_.relays) {
+  for (const auto& r : *relays_) {
     if (r.domains.empty() ||
         std::find(r.domains.begin(), r.domains.end(), domain) != r.domains.end()) {
       return &r;
@@ -133,6 +169,10 @@ asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
     const queue::Envelope& env, const std::vector<std::string>& to, const std::string& message,
     DeliveryResult& error) {
   for (const auto& addr : addrs) {
+    if (abandoned_) {
+      error = {Status::Transient, 421, "4.3.2", "delivery abandoned: the server is stopping"};
+      co_return std::nullopt;
+    }
     ConnectionKey key{asio::ip::tcp::endpoint(addr, port), opts.tls, opts.tls_name, opts.username,
                       opts.password};
     // Only the address whose turn it is: a parked session to a less preferred MX must not jump
@@ -141,6 +181,7 @@ asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
       base::log_debug() << "id=" << env.id << " peer=" << parked->client->peer()
                         << " name=" << opts.tls_name
                         << " connection=reused transactions=" << parked->transactions;
+      InUse in_use(active_, parked->client.get());
       TransactionResult r =
           co_await parked->client->send(env.from, to, message, env.smtputf8, env.eightbit);
       ++parked->transactions;
@@ -156,6 +197,7 @@ asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
                         << base::log_quote(parked->client->last_error());
     }
     CachedClient fresh{std::make_unique<SmtpClient>(ex_, opts), key, {}, {}, 0};
+    InUse in_use(active_, fresh.client.get());
     auto ec = co_await fresh.client->connect(key.peer);
     if (ec) {
       error = fresh.client->failure();
@@ -263,7 +305,7 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
 
 asio::awaitable<std::optional<sts::CachedPolicy>> RemoteCourier::sts_policy(
     const queue::Envelope& env, const std::string& domain) {
-  if (!sts_) {
+  if (!opts_.mta_sts || !sts_) {
     co_return std::nullopt;
   }
   std::optional<sts::CachedPolicy> p = co_await sts_->policy(domain);
@@ -284,8 +326,9 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_relay(
   const std::string domain = domain_of(to.front());
   DeliveryResult error{Status::Transient, 451, "4.4.1", "no relay reachable"};
   // Relays are tried in their configured order (failover); those limited to other domains are
-  // skipped.
-  for (const auto& relay : opts_.relays) {
+  // skipped. The list is held: a reload meanwhile does not pull it away.
+  std::shared_ptr<const std::vector<config::Relay>> relays = relays_;
+  for (const auto& relay : *relays) {
     if (!relay.domains.empty() &&
         std::find(relay.domains.begin(), relay.domains.end(), domain) == relay.domains.end()) {
       continue;

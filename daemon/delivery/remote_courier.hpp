@@ -11,6 +11,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "daemon/delivery/connection_cache.hpp"
@@ -70,6 +71,16 @@ class RemoteCourier final : public queue::Courier {
       const queue::Envelope& env, const std::vector<const queue::Recipient*>& rcpts,
       const std::string& message) override;
 
+  // A reload: the smart hosts and MTA-STS of `opts` apply to the transactions that start from
+  // now on; those in progress finish with what they started with.
+  void reconfigure(const RemoteOptions& opts);
+  // The daemon's stop, once its grace period is over: every connection in use is closed, so a
+  // transaction in progress ends as a transient failure that the queue records, and no new one
+  // starts. A final reply already read is never lost: its coroutine records it before anything
+  // else runs (one I/O thread), and one not yet read counts as not given (RFC 5321 §6.1 lets the
+  // remote deliver it anyway; the queue retries, at worst a duplicate, never a loss).
+  void abandon();
+
  private:
   // One destination domain: its recipients' addresses in, one result each out.
   boost::asio::awaitable<std::vector<queue::DeliveryResult>> by_mx(
@@ -102,7 +113,11 @@ class RemoteCourier final : public queue::Courier {
   std::mt19937 rng_;
   ConnectionCache cache_;
   base::SystemClock clock_;
-  std::unique_ptr<MtaSts> sts_;  // null when RemoteOptions::mta_sts is off
+  std::unique_ptr<MtaSts> sts_;  // made when MTA-STS is first on; kept while lookups may use it
+  // Replaced whole by reconfigure(); by_relay() holds the list it walks.
+  std::shared_ptr<const std::vector<config::Relay>> relays_;
+  std::unordered_set<SmtpClient*> active_;  // clients in connect() or send(), for abandon()
+  bool abandoned_ = false;
 };
 
 }  // namespace hk::delivery

@@ -87,6 +87,17 @@ void Queue::stop() {
   });
 }
 
+void Queue::reconfigure(const Options& options) {
+  asio::post(ex_, [this, retry = options.retry, lifetime = options.lifetime,
+                   max_concurrent = options.max_concurrent, warning = options.delay_warning] {
+    options_.retry = retry;
+    options_.lifetime = lifetime;
+    options_.max_concurrent = std::max<size_t>(max_concurrent, 1);
+    options_.delay_warning = warning;
+    timer_.cancel();  // more room for attempts may be there now
+  });
+}
+
 void Queue::wake_for_test() {
   asio::post(ex_, [this] { timer_.cancel(); });
 }

@@ -85,7 +85,12 @@ class Queue {
   boost::asio::awaitable<void> run();
   // Retry now, ignoring the schedule: one message, or every message when `id` is empty.
   void flush(const std::string& id = "");
+  // Attempts in flight run to their end (see RemoteCourier::abandon for the shutdown's bound); no
+  // new one starts, and run() returns once none is left.
   void stop();
+  // A reload: the retry intervals, lifetime, concurrency and delay warning of `options` apply
+  // from the next decision on; the hooks and metrics given at construction stay.
+  void reconfigure(const Options& options);
   // The runner sleeps until the next due time as the clock tells it, reading the clock again at
   // least once a minute; a test that advances a ManualClock calls this to have the new time seen
   // at once.

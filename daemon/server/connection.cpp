@@ -128,6 +128,11 @@ void Connection::abort(std::string_view last_words) {
   close();
 }
 
+void Connection::cancel() {
+  boost::system::error_code ec;
+  (tls_ ? tls_->next_layer() : sock_).cancel(ec);
+}
+
 void Connection::close() {
   boost::system::error_code ec;
   tcp::socket& s = tls_ ? tls_->next_layer() : sock_;

@@ -50,6 +50,7 @@ class Connection final : public Transport {
       std::shared_ptr<asio::ssl::context> ctx) override;
   void abort(std::string_view last_words) override;
   void close() override;
+  void cancel() override;
 
   bool tls() const override { return tls_ != nullptr; }
   std::string tls_version() override;

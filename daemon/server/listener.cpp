@@ -79,11 +79,11 @@ void Listener::refuse(Connection& conn, const asio::ip::address& client, const c
                       const char* code, const char* text) {
   base::log_info() << "session client=" << client.to_string()
                    << " result=refused reason=" << reason;
-  conn.abort(std::string(code) + " " + deps_.cfg->hostname + " " + text + "\r\n");
+  conn.abort(std::string(code) + " " + current_config(deps_).hostname + " " + text + "\r\n");
 }
 
 std::optional<ConnectionSlot> Listener::admit(Connection& conn, const asio::ip::address& client) {
-  const auto& limits = deps_.cfg->limits;
+  const auto& limits = current_config(deps_).limits;
   // RFC 5321 §3.8 and §4.2.3: "421 Service not available, closing transmission channel" refuses
   // at the greeting and tells the client to try again later.
   if (counts_.total >= limits.max_connections) {
@@ -93,7 +93,7 @@ std::optional<ConnectionSlot> Listener::admit(Connection& conn, const asio::ip::
   }
   // As Postfix exempts mynetworks: the trusted networks are the operator's own applications,
   // whose concurrency and rates are the operator's choice, and they are never banned.
-  const bool trusted = is_trusted(*deps_.cfg, client);
+  const bool trusted = is_trusted(current_config(deps_), client);
   if (!trusted && deps_.abuse != nullptr) {
     switch (deps_.abuse->admit_stranger(client, limits)) {
       case AbuseGuard::Refusal::AuthBan:
@@ -127,7 +127,7 @@ std::optional<ConnectionSlot> Listener::admit(Connection& conn, const asio::ip::
 }
 
 bool Listener::from_proxy(const asio::ip::address& peer) const {
-  for (const auto& net : deps_.cfg->proxy_networks) {
+  for (const auto& net : current_config(deps_).proxy_networks) {
     if (net.contains(peer)) {
       return true;
     }
@@ -149,6 +149,9 @@ asio::awaitable<void> Listener::accept_loop() {
       co_await t.async_wait(kTuple);
       continue;
     }
+    // The configuration in force now: a reload applies from the next connection on.
+    const config::Config& cfg = current_config(deps_);
+    const auto& limits = cfg.limits;
     Connection conn(std::move(sock));
     asio::ip::address ip = conn.remote_address();
     deps_.metrics->connections_on(kind_).inc();
@@ -176,7 +179,7 @@ asio::awaitable<void> Listener::serve_proxied(Connection conn) {
     base::log_warn() << "proxy peer=" << proxy_ip.to_string() << " port=" << port_name(kind_)
                      << " result=refused reason=" << base::log_quote(got.error);
     // The balancer passes this on to its client: a misconfigured balancer shows in its logs.
-    conn.abort("421 4.7.0 " + deps_.cfg->hostname + " PROXY protocol header required\r\n");
+    conn.abort("421 4.7.0 " + current_config(deps_).hostname + " PROXY protocol header required\r\n");
     co_return;
   }
   const proxy::Header& h = *got.header;

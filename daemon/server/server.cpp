@@ -1,6 +1,8 @@
 // Server wiring, signals, periodic reload and the metrics endpoints.
 #include "daemon/server/server.hpp"
 
+#include <unistd.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -17,6 +19,8 @@
 #include "daemon/queue/queue_store.hpp"
 #include "daemon/server/bounce.hpp"
 #include "daemon/server/control.hpp"
+#include "daemon/server/privileges.hpp"
+#include "daemon/server/systemd_notify.hpp"
 #include "domains/domains.hpp"
 #include "domains/watcher.hpp"
 #include "lib/base/log.hpp"
@@ -45,57 +49,73 @@ void log_spawn_error(std::exception_ptr e, const char* what) {
   }
 }
 
-}  // namespace
+// What of the configuration the remote courier and the queue take, at start and at each reload.
+delivery::RemoteOptions remote_options(const config::Config& cfg) {
+  delivery::RemoteOptions remote;
+  remote.hostname = cfg.hostname;
+  remote.relays = cfg.relays;
+  remote.mta_sts = cfg.delivery.mta_sts;
+  remote.mta_sts_dir = cfg.data_dir / "mta-sts";
+  return remote;
+}
 
-Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(cfg_.queue_dir(), ec);
-  fs::create_directories(cfg_.mail_dir(), ec);
-  if (ec) {
-    throw std::runtime_error("cannot create data directories under " + cfg_.data_dir.string() +
-                             ": " + ec.message());
-  }
-  domains_ = std::make_unique<domains::DomainsWatcher>(cfg_.domains_dir());
-  certs_ =
-      std::make_unique<certs::CertStore>(cfg_.certs_dir(), cfg_.hostname, cfg_.tls.min_version);
-  certs_->load();
-  dkim_keys_ = std::make_unique<dkim::DkimKeyring>(cfg_.domains_dir());
-  dkim_signer_ = std::make_unique<dkim::DkimSigner>();
-  store_ = std::make_unique<queue::QueueStore>(cfg_.queue_dir());
-  local_courier_ = std::make_unique<queue::MaildirCourier>(pool_, cfg_.mail_dir(), cfg_.hostname,
-                                                           &delivery_metrics_.maildir);
+dns::Resolver::Options dns_options(const config::Config& cfg) {
   dns::Resolver::Options dns_opts;
-  for (const auto& ep : cfg_.dns.servers) {
+  for (const auto& ep : cfg.dns.servers) {
     dns_opts.servers.push_back(ep.str());
   }
-  dns_opts.timeout = cfg_.dns.timeout;
-  dns_opts.attempts = cfg_.dns.attempts;
-  resolver_ = std::make_unique<dns::Resolver>(io_.get_executor(), dns_opts);
+  dns_opts.timeout = cfg.dns.timeout;
+  dns_opts.attempts = cfg.dns.attempts;
+  return dns_opts;
+}
+
+queue::Queue::Options queue_options(const config::Config& cfg) {
+  queue::Queue::Options opts;
+  opts.retry = cfg.queue.retry;
+  opts.lifetime = cfg.queue.lifetime;
+  opts.max_concurrent = cfg.queue.max_concurrent_deliveries;
+  opts.delay_warning = cfg.queue.delay_warning;
+  return opts;
+}
+
+}  // namespace
+
+Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>(std::move(cfg))) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(cfg_->queue_dir(), ec);
+  fs::create_directories(cfg_->mail_dir(), ec);
+  if (ec) {
+    throw std::runtime_error("cannot create data directories under " + cfg_->data_dir.string() +
+                             ": " + ec.message());
+  }
+  domains_ = std::make_unique<domains::DomainsWatcher>(cfg_->domains_dir());
+  certs_ =
+      std::make_unique<certs::CertStore>(cfg_->certs_dir(), cfg_->hostname, cfg_->tls.min_version);
+  certs_->load();
+  dkim_keys_ = std::make_unique<dkim::DkimKeyring>(cfg_->domains_dir());
+  dkim_signer_ = std::make_unique<dkim::DkimSigner>();
+  store_ = std::make_unique<queue::QueueStore>(cfg_->queue_dir());
+  local_courier_ = std::make_unique<queue::MaildirCourier>(pool_, cfg_->mail_dir(), cfg_->hostname,
+                                                           &delivery_metrics_.maildir);
+  resolver_ = std::make_unique<dns::Resolver>(io_.get_executor(), dns_options(*cfg_));
   dns_ = std::make_unique<dns::CachingResolver>(*resolver_, clock_);
   std::string tls_error;
   auto client_tls = delivery::make_client_tls_context("", tls_error);
   if (!client_tls) {
     throw std::runtime_error("cannot load the system's CA certificates: " + tls_error);
   }
-  delivery::RemoteOptions remote;
-  remote.hostname = cfg_.hostname;
-  remote.relays = cfg_.relays;
-  remote.mta_sts = cfg_.delivery.mta_sts;
-  remote.mta_sts_dir = cfg_.data_dir / "mta-sts";
+  delivery::RemoteOptions remote = remote_options(*cfg_);
   remote.metrics = &delivery_metrics_;
   remote_courier_ = std::make_unique<delivery::RemoteCourier>(io_.get_executor(), *dns_,
                                                               std::move(remote), client_tls);
-  queue::Queue::Options opts;
-  opts.retry = cfg_.queue.retry;
-  opts.lifetime = cfg_.queue.lifetime;
-  opts.max_concurrent = cfg_.queue.max_concurrent_deliveries;
+  queue::Queue::Options opts = queue_options(*cfg_);
   opts.metrics = &delivery_metrics_;
   // The DSN hook runs on the I/O thread and must not block: the bounce is its own coroutine.
   opts.on_failed = [this](const queue::Envelope& env,
                           const std::vector<const queue::Recipient*>& failed,
                           std::string_view message) {
-    BounceDeps deps{store_.get(), queue_.get(), domains_.get(), &pool_, cfg_.hostname};
+    BounceDeps deps{store_.get(), queue_.get(), domains_.get(), &pool_, cfg_->hostname};
     std::vector<queue::Recipient> copies;
     for (const queue::Recipient* r : failed) {
       copies.push_back(*r);
@@ -103,12 +123,11 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
     asio::co_spawn(io_, send_bounce(deps, env, std::move(copies), std::string(message)),
                    [](std::exception_ptr e) { log_spawn_error(e, "bounce"); });
   };
-  opts.delay_warning = cfg_.queue.delay_warning;
   // The delay warning takes the bounce's way, on the I/O thread too.
   opts.on_delayed = [this](const queue::Envelope& env,
                            const std::vector<const queue::Recipient*>& pending,
                            queue::TimePoint retry_until, std::string_view message) {
-    BounceDeps deps{store_.get(), queue_.get(), domains_.get(), &pool_, cfg_.hostname};
+    BounceDeps deps{store_.get(), queue_.get(), domains_.get(), &pool_, cfg_->hostname};
     std::vector<queue::Recipient> copies;
     for (const queue::Recipient* r : pending) {
       copies.push_back(*r);
@@ -124,7 +143,7 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
 
   // hikyaku-util queue flush talks to the running daemon through this socket.
   control_ = std::make_unique<ControlServer>(
-      io_.get_executor(), cfg_.data_dir / "control.sock", [this](const std::string& id) {
+      io_.get_executor(), cfg_->data_dir / "control.sock", [this](const std::string& id) {
         if (!id.empty() && !std::filesystem::exists(store_->message_path(id))) {
           return false;  // Queue::flush would schedule an unknown id; refuse it here
         }
@@ -133,7 +152,9 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
       });
 
   Deps deps;
-  deps.cfg = &cfg_;
+  deps.cfg = cfg_.get();
+  deps.live_cfg = &cfg_;
+  deps.drain = &drain_;
   deps.domains = domains_.get();
   deps.certs = certs_.get();
   deps.store = store_.get();
@@ -151,30 +172,56 @@ Server::Server(config::Config cfg) : cfg_(std::move(cfg)) {
           std::make_unique<Listener>(io_.get_executor(), ep.host, ep.port, kind, deps, counts_));
     }
   };
-  if (!cfg_.listen.submission_tls.empty() && !certs_->has_tls()) {
+  if (!cfg_->listen.submission_tls.empty() && !certs_->has_tls()) {
     throw std::runtime_error("listen.submission_tls needs a certificate in " +
-                             cfg_.certs_dir().string() + "/<hostname>/");
+                             cfg_->certs_dir().string() + "/<hostname>/");
   }
-  add(cfg_.listen.smtp, Port::Smtp);
-  add(cfg_.listen.submission, Port::Submission);
-  add(cfg_.listen.submission_tls, Port::SubmissionTls);
+  add(cfg_->listen.smtp, Port::Smtp);
+  add(cfg_->listen.submission, Port::Submission);
+  add(cfg_->listen.submission_tls, Port::SubmissionTls);
   // The gauges are sampled when the page is built, on the I/O thread that owns what they count.
   auto scrape = [this] {
     metrics_.queue_size.set(static_cast<int64_t>(queue_->size()));
     metrics_.connections.set(static_cast<int64_t>(counts_.total));
     return registry_.render();
   };
-  for (const auto& ep : cfg_.listen.metrics) {
+  for (const auto& ep : cfg_->listen.metrics) {
     metrics_endpoints_.push_back(
         std::make_unique<metrics::Endpoint>(io_.get_executor(), ep.host, ep.port, scrape));
   }
+  // Every port is bound: root, if we had it, is no longer needed.
+  drop_privileges();
+}
+
+void Server::drop_privileges() {
+  const bool root = ::geteuid() == 0;
+  if (cfg_->run_as.empty()) {
+    if (root) {
+      base::log_warn()
+          << "privileges user=root result=warning reason=\"running as root; set run_as "
+             "in hikyaku.toml (or User= in the systemd unit)\"";
+    }
+    return;
+  }
+  RunAs user = lookup_user(cfg_->run_as);
+  if (!root) {
+    if (::geteuid() == user.uid) {
+      return;  // already that user, e.g. through the systemd unit's User=
+    }
+    throw std::runtime_error("run_as = \"" + user.name + "\" needs the daemon started as root " +
+                             "(it runs as uid " + std::to_string(::geteuid()) + ")");
+  }
+  hand_over(cfg_->data_dir, user);
+  drop_to(user);
+  base::log_info() << "privileges run_as=" << base::log_quote(user.name) << " uid=" << user.uid
+                   << " gid=" << user.gid << " result=dropped";
 }
 
 Server::~Server() = default;
 
 void Server::run() {
-  base::log_info() << "hikyaku " << HK_VERSION << " starting hostname=" << cfg_.hostname
-                   << " config=" << cfg_.file.string() << " data=" << cfg_.data_dir.string()
+  base::log_info() << "hikyaku " << HK_VERSION << " starting hostname=" << cfg_->hostname
+                   << " config=" << cfg_->file.string() << " data=" << cfg_->data_dir.string()
                    << " domains=" << domains_->current()->domain_names().size()
                    << " tls=" << (certs_->has_tls() ? "yes" : "no");
   for (auto& l : listeners_) {
@@ -192,7 +239,11 @@ void Server::run() {
   asio::co_spawn(io_, signals(), [](std::exception_ptr e) { log_spawn_error(e, "signals"); });
   asio::co_spawn(io_, reload_loop(), [](std::exception_ptr e) { log_spawn_error(e, "reload"); });
   asio::co_spawn(io_, queue_->recover(), [](std::exception_ptr e) { log_spawn_error(e, "queue"); });
-  asio::co_spawn(io_, queue_->run(), [](std::exception_ptr e) { log_spawn_error(e, "queue"); });
+  asio::co_spawn(io_, queue_->run(), [this](std::exception_ptr e) {
+    log_spawn_error(e, "queue");
+    queue_stopped_ = true;
+  });
+  notify_ready("serving");
   io_.run();
   pool_.join();
   base::log_info() << "hikyaku stopped";
@@ -203,7 +254,10 @@ void Server::stop() {
     return;
   }
   stopping_ = true;
-  base::log_info() << "hikyaku stopping";
+  notify_stopping();
+  base::log_info() << "hikyaku stopping sessions=" << counts_.total
+                   << " deliveries=" << queue_->in_flight()
+                   << " grace=" << cfg_->limits.shutdown_grace.count() << "s";
   for (auto& l : listeners_) {
     l->close();
   }
@@ -212,10 +266,43 @@ void Server::stop() {
   }
   control_->close();
   queue_->stop();
-  // Every accepted message is already durable; sessions in flight are simply cut off, and their
-  // clients will retry. A bounded grace period lets replies already computed reach the wire.
-  auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(200));
-  timer->async_wait([this, timer](const boost::system::error_code&) { io_.stop(); });
+  drain_.start();
+  asio::co_spawn(io_, drain(), [this](std::exception_ptr e) {
+    log_spawn_error(e, "shutdown");
+    io_.stop();
+  });
+}
+
+asio::awaitable<bool> Server::wait_drained(std::chrono::steady_clock::time_point end) {
+  asio::steady_timer timer(io_);
+  while (counts_.total > 0 || !queue_stopped_) {
+    if (std::chrono::steady_clock::now() >= end) {
+      co_return false;
+    }
+    timer.expires_after(std::chrono::milliseconds(20));
+    co_await timer.async_wait(kTuple);
+  }
+  co_return true;
+}
+
+asio::awaitable<void> Server::drain() {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  bool done = co_await wait_drained(start + cfg_->limits.shutdown_grace);
+  if (!done) {
+    // The grace is over. Deliveries are cut only at a safe point (RemoteCourier::abandon), and
+    // given a moment to record what they got; sessions still in DATA are closed without a reply,
+    // so their clients keep the message and try again. Every coroutine ends before the I/O
+    // context stops, so none is destroyed midway with the Server's parts already gone.
+    base::log_warn() << "hikyaku stopping result=grace-over sessions=" << counts_.total
+                     << " deliveries=" << queue_->in_flight();
+    remote_courier_->abandon();
+    drain_.cut();
+    done = co_await wait_drained(Clock::now() + std::chrono::seconds(5));
+  }
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  base::log_info() << "hikyaku drained result=" << (done ? "clean" : "cut")
+                   << " sessions=" << counts_.total << " ms=" << took.count();
 }
 
 asio::awaitable<void> Server::signals() {
@@ -225,14 +312,63 @@ asio::awaitable<void> Server::signals() {
     if (ec) {
       co_return;
     }
+    if (stopping_) {
+      if (sig != SIGHUP) {
+        base::log_warn() << "hikyaku stopping result=forced reason=second-signal";
+        io_.stop();  // a second SIGTERM/SIGINT: do not wait any longer
+      }
+      continue;
+    }
     if (sig == SIGHUP) {
       base::log_info() << "reload reason=SIGHUP";
+      notify_reloading();
+      reload_config();
       reload(true);
+      notify_ready("serving");
       continue;
     }
     stop();
-    co_return;
   }
+}
+
+void Server::reload_config() {
+  config::Config loaded;
+  try {
+    loaded = config::load_config(cfg_->config_dir);
+  } catch (const config::ConfigError& e) {
+    // The message is "FILE:LINE: KEY: why"; the running configuration stays in force.
+    base::log_error() << "reload what=config result=kept-old error=" << base::log_quote(e.what());
+    metrics_.reload_errors_config.inc();
+    return;
+  }
+  std::vector<config::KeyChange> changes = config::diff_config(*cfg_, loaded);
+  if (changes.empty()) {
+    base::log_info() << "reload what=config result=unchanged";
+    return;
+  }
+  for (const config::KeyChange& c : changes) {
+    if (c.needs_restart) {
+      base::log_warn() << "reload what=config key=" << c.key << " result=needs-restart";
+    } else {
+      base::log_info() << "reload what=config key=" << c.key << " result=ok";
+    }
+  }
+  config::Config applied = config::keep_restart_keys(*cfg_, std::move(loaded));
+  if (applied.dns != cfg_->dns) {
+    try {
+      resolver_->reconfigure(dns_options(applied));
+    } catch (const std::exception& e) {
+      base::log_error() << "reload what=config key=dns result=kept-old error="
+                        << base::log_quote(e.what());
+      metrics_.reload_errors_config.inc();
+      applied.dns = cfg_->dns;
+    }
+  }
+  // New sessions take it from cfg_ (Deps::live_cfg); sessions in progress keep theirs.
+  cfg_ = std::make_shared<const config::Config>(std::move(applied));
+  base::set_log_level(cfg_->log_level);
+  queue_->reconfigure(queue_options(*cfg_));
+  remote_courier_->reconfigure(remote_options(*cfg_));
 }
 
 void Server::reload(bool forced) {

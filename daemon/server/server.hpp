@@ -5,11 +5,13 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <memory>
 #include <vector>
 
 #include "daemon/queue/delivery_metrics.hpp"
 #include "daemon/server/abuse_guard.hpp"
+#include "daemon/server/drain.hpp"
 #include "daemon/server/listener.hpp"
 #include "daemon/server/server_metrics.hpp"
 #include "lib/base/clock.hpp"
@@ -36,6 +38,9 @@ namespace hk::dns {
 class Resolver;
 class CachingResolver;
 }  // namespace hk::dns
+namespace hk::delivery {
+class RemoteCourier;
+}
 
 namespace hk::server {
 
@@ -44,22 +49,33 @@ class ControlServer;
 class Server {
  public:
   // Loads domains and certificates, opens the queue and binds every listener; throws
-  // std::runtime_error (with a message for the administrator) when any of that fails.
+  // std::runtime_error (with a message for the administrator) when any of that fails. With
+  // run_as, started as root, then hands data_dir to that user and drops root before returning.
   explicit Server(config::Config cfg);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Runs until SIGTERM/SIGINT. SIGHUP reloads certificates, users and aliases.
+  // Runs until SIGTERM/SIGINT, then drains (see stop()) and returns. SIGHUP reloads
+  // hikyaku.toml, certificates, users, aliases and DKIM keys.
   void run();
 
  private:
   boost::asio::awaitable<void> signals();
   boost::asio::awaitable<void> reload_loop();
   void reload(bool forced);
+  // hikyaku.toml again: applied to new sessions and new deliveries, or the running one kept.
+  void reload_config();
+  // Stop accepting, answer idle sessions 421, let DATA in progress and deliveries in flight end
+  // within limits.shutdown_grace, then stop the I/O context.
   void stop();
+  boost::asio::awaitable<void> drain();
+  // True once no session is left and the queue runner has returned; false at `end`.
+  boost::asio::awaitable<bool> wait_drained(std::chrono::steady_clock::time_point end);
+  void drop_privileges();
 
-  config::Config cfg_;
+  // Replaced whole by a reload; each session keeps the one it started with (Deps::live_cfg).
+  std::shared_ptr<const config::Config> cfg_;
   boost::asio::io_context io_{1};
   boost::asio::thread_pool pool_{2};
   // Registered before anything that updates them; the handles live as long as the Server.
@@ -78,12 +94,14 @@ class Server {
   std::unique_ptr<dns::CachingResolver> dns_;  // SPF, inbound DKIM, MTA-STS and delivery share it
   std::unique_ptr<dkim::DkimKeyring> dkim_keys_;
   std::unique_ptr<dkim::DkimSigner> dkim_signer_;
-  std::unique_ptr<queue::Courier> remote_courier_;
+  std::unique_ptr<delivery::RemoteCourier> remote_courier_;
   std::unique_ptr<queue::Queue> queue_;
   std::unique_ptr<ControlServer> control_;  // after queue_: destroyed first
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<metrics::Endpoint>> metrics_endpoints_;
+  Drain drain_;
   bool stopping_ = false;
+  bool queue_stopped_ = false;  // Queue::run() has returned: no attempt in flight
 };
 
 }  // namespace hk::server

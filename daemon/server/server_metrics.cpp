@@ -129,6 +129,7 @@ ServerMetrics register_server_metrics(metrics::Registry& reg,
       .reload_errors_certs = labelled(reg, kReload, kReloadHelp, "what", "certs"),
       .reload_errors_dkim = labelled(reg, kReload, kReloadHelp, "what", "dkim"),
       .reload_errors_domains = labelled(reg, kReload, kReloadHelp, "what", "domains"),
+      .reload_errors_config = labelled(reg, kReload, kReloadHelp, "what", "config"),
       .connections = reg.gauge("hikyaku_connections", "SMTP connections open."),
       .queue_size =
           reg.gauge("hikyaku_queue_size", "Messages in the queue (waiting or being delivered)."),

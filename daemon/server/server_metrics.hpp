@@ -67,6 +67,7 @@ struct ServerMetrics {
   metrics::Counter& reload_errors_certs;
   metrics::Counter& reload_errors_dkim;
   metrics::Counter& reload_errors_domains;
+  metrics::Counter& reload_errors_config;  // hikyaku.toml on SIGHUP
   // Sampled by the Server when the page is scraped.
   metrics::Gauge& connections;
   metrics::Gauge& queue_size;

@@ -13,6 +13,7 @@
 #include "certs/cert_store.hpp"
 #include "daemon/queue/queue_store.hpp"
 #include "daemon/server/abuse_guard.hpp"
+#include "daemon/server/drain.hpp"
 #include "daemon/server/inbound_policy.hpp"
 #include "daemon/server/message_pipeline.hpp"
 #include "daemon/server/recipients.hpp"
@@ -110,6 +111,9 @@ class Session {
   bool improper_pipelining(const smtp::Line& line) const;
   std::optional<Reply> check_message_rate();
   asio::awaitable<void> pause(std::chrono::milliseconds d);
+  // The next command line, read while the daemon's stop may wake the session (Drain).
+  asio::awaitable<std::optional<smtp::Line>> next_command();
+  bool draining() const { return deps_.drain != nullptr && deps_.drain->draining(); }
   asio::awaitable<bool> start_tls();
 
   // ---- verbs ----
@@ -196,9 +200,17 @@ asio::awaitable<void> Session::run() {
     co_return;
   }
   for (;;) {
+    if (draining()) {
+      // The daemon is stopping: this session's command is answered, the next one is not read.
+      co_await io_.send(Drain::reply(cfg_.hostname));
+      co_return;
+    }
     timer_.wait_command();
-    std::optional<smtp::Line> line = co_await io_.read_line();
+    std::optional<smtp::Line> line = co_await next_command();
     if (!line) {
+      if (draining()) {
+        co_await io_.send(Drain::reply(cfg_.hostname));  // woken by the stop, socket still open
+      }
       co_return;
     }
     timer_.touch(cfg_.limits.command_timeout);
@@ -237,6 +249,19 @@ bool Session::improper_pipelining(const smtp::Line& line) const {
 asio::awaitable<void> Session::pause(std::chrono::milliseconds d) {
   asio::steady_timer t(conn_.executor(), d);
   co_await t.async_wait(asio::use_awaitable);
+}
+
+asio::awaitable<std::optional<smtp::Line>> Session::next_command() {
+  // Replies held back for pipelining go out before the session counts as waiting, so that the
+  // stop's wake-up never cuts one (the 250 after DATA) halfway.
+  if (io_.replies_held() && !io_.has_unread_input()) {
+    bool sent = co_await io_.flush();
+    if (!sent) {
+      co_return std::nullopt;
+    }
+  }
+  Drain::Waiting waiting(deps_.drain, conn_);
+  co_return co_await io_.read_line();
 }
 
 // One command line to its reply; nothing when STARTTLS has already answered. Only DATA,
@@ -670,6 +695,13 @@ asio::awaitable<Reply> Session::check_password(std::string username, std::string
 
 asio::awaitable<void> serve(std::unique_ptr<Transport> transport, Deps deps, Port port,
                             ConnectionSlot slot) {
+  // The configuration in force now, kept by this session to its end (see Deps::cfg).
+  std::shared_ptr<const config::Config> snapshot;
+  if (deps.live_cfg != nullptr) {
+    snapshot = *deps.live_cfg;
+    deps.cfg = snapshot.get();
+  }
+  Drain::Running running(deps.drain, *transport);
   Session session(*transport, deps, port, slot);
   std::exception_ptr escaped;
   try {

@@ -39,6 +39,7 @@ namespace hk::server {
 struct ServerMetrics;
 struct ConnectionCounts;
 class AbuseGuard;
+class Drain;
 
 // Which listener accepted the connection; it decides what the session offers and requires.
 enum class Port {
@@ -60,7 +61,13 @@ inline const char* port_name(Port p) {
 
 // What a session needs from the daemon; all owned by the Server and outliving every session.
 struct Deps {
+  // The configuration the session runs with: serve() sets it to the one in force when the session
+  // starts (from live_cfg), and the session keeps it to its end, whatever a reload does meanwhile.
   const config::Config* cfg = nullptr;
+  // The daemon's configuration in force, replaced by a reload (SIGHUP); null in tests that give
+  // cfg only.
+  const std::shared_ptr<const config::Config>* live_cfg = nullptr;
+  Drain* drain = nullptr;  // the daemon's stop (SIGTERM); null in tests
   domains::DomainsWatcher* domains = nullptr;
   certs::CertStore* certs = nullptr;
   queue::QueueStore* store = nullptr;
@@ -75,6 +82,11 @@ struct Deps {
   // The live connections, for stress mode (session_timer.cpp); none = never stressed.
   const ConnectionCounts* counts = nullptr;
 };
+
+// The configuration in force now: live_cfg's when there is one, else cfg.
+inline const config::Config& current_config(const Deps& deps) {
+  return deps.live_cfg != nullptr ? **deps.live_cfg : *deps.cfg;
+}
 
 // A place in the connection limits, given back when the session ends (see Listener). `per_ip` is
 // null for a client that the per-address limit does not count (trusted networks).

@@ -40,6 +40,8 @@ class SmtpChannel {
   // Sends a 334 challenge and reads the client's one-line answer (RFC 4954 §4); nothing when the
   // connection is gone or the answer is longer than a command line.
   asio::awaitable<std::optional<std::string>> challenge(const smtp::Reply& r);
+  // Replies queued and not yet written.
+  bool replies_held() const { return !out_.empty(); }
   // Forgets input not yet read: after STARTTLS, whatever came in the clear (RFC 3207 §4.2).
   void discard_input() { lines_.take_rest(); }
   // Whether the client has sent more than the lines read so far: the next command pipelined

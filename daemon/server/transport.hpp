@@ -32,6 +32,9 @@ class Transport {
   virtual void abort(std::string_view last_words) = 0;
   // Ends the stream: a read in progress completes with an error.
   virtual void close() = 0;
+  // Ends a read in progress with an error but keeps the stream open for a last reply (the
+  // shutdown's 421); without that ability, the same as close().
+  virtual void cancel() { close(); }
 
   virtual bool tls() const = 0;
   virtual std::string tls_version() = 0;  // "TLSv1.3"; empty when plain

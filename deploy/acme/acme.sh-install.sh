@@ -15,7 +15,9 @@ set -euo pipefail
 
 certs_dir=${HIKYAKU_CERTS_DIR:-/etc/hikyaku/certs}
 service=${HIKYAKU_SERVICE:-hikyaku}
-user=hikyaku
+# The user the daemon runs as (the unit's User=, or run_as in hikyaku.toml): after a renewal it
+# rereads the key as that user, so the copies must be that user's (key mode 0600).
+user=${HIKYAKU_USER:-hikyaku}
 
 die() {
   echo "acme.sh-install: $*" >&2
@@ -29,6 +31,7 @@ shift
 [[ $domain =~ ^(\*\.)?[A-Za-z0-9][A-Za-z0-9.-]*$ ]] || die "invalid domain '$domain'"
 [[ $certs_dir =~ ^[A-Za-z0-9/._-]+$ ]] || die "unsupported characters in '$certs_dir'"
 [[ $service =~ ^[A-Za-z0-9@._-]+$ ]] || die "invalid service name '$service'"
+[[ $user =~ ^[a-z_][a-z0-9_-]*$ ]] || die "invalid user name '$user'"
 folder=${domain//\*/_wildcard} # a wildcard certificate gets a plain folder name
 dest=$certs_dir/$folder
 

@@ -17,7 +17,9 @@ set -euo pipefail
 certs_dir=${HIKYAKU_CERTS_DIR:-/etc/hikyaku/certs}
 mode=${HIKYAKU_CERT_MODE:-copy}
 service=${HIKYAKU_SERVICE:-hikyaku}
-user=hikyaku
+# The user the daemon runs as (the unit's User=, or run_as in hikyaku.toml): after a renewal it
+# rereads the key as that user, so the copies must be that user's (key mode 0600).
+user=${HIKYAKU_USER:-hikyaku}
 
 die() {
   echo "hikyaku deploy hook: $*" >&2

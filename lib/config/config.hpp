@@ -45,6 +45,9 @@ struct Config {
   std::filesystem::path file;        // the toml file
   std::string hostname;              // default: gethostname(); a valid domain name, lower case
   std::filesystem::path data_dir = "/var/lib/hikyaku";  // relative paths resolved on config_dir
+  // Started as root, the daemon binds its ports and then runs as this user; empty = stay as
+  // started.
+  std::string run_as;
   // Networks that may relay without AUTH (the local web app of a dev setup).
   std::vector<Cidr> trusted_networks = {
       {boost::asio::ip::address_v4(0x7F000000), 8},
@@ -90,6 +93,9 @@ struct Config {
     std::chrono::seconds command_timeout{300};      // RFC 5321 §4.5.3.2.7: 5 minutes
     std::chrono::seconds data_timeout{600};         // whole DATA phase; §4.5.3.2.6 (10 min)
     std::chrono::seconds connection_timeout{3600};  // total session lifetime cap
+    // On SIGTERM, how long a DATA in progress and deliveries in flight may take to finish; kept
+    // below systemd's TimeoutStopSec (deploy/hikyaku.service) so that nothing is killed midway.
+    std::chrono::seconds shutdown_grace{30};
     bool operator==(const Limits&) const = default;
   } limits;
 
@@ -164,5 +170,22 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& fil
 // The effective configuration as TOML that parse_config reads back to an equal Config, except that
 // passwords are shown as "***" (for `hikyaku-util print-config`).
 std::string to_toml(const Config& cfg);
+
+// A key whose value differs between the running configuration and one loaded for a reload.
+struct KeyChange {
+  std::string key;     // "limits.max_recipients", "hostname"; "relay" for any [[relay]] change
+  bool needs_restart;  // the running daemon keeps the old value until it is restarted
+  bool operator==(const KeyChange&) const = default;
+};
+
+// The keys whose values differ, in the order of the table (keys.hpp), [[relay]] last.
+std::vector<KeyChange> diff_config(const Config& running, const Config& loaded);
+
+// `loaded` with the values of `running` for every key that needs a restart: what a reload puts in
+// force.
+Config keep_restart_keys(const Config& running, Config loaded);
+
+// "section.name", or "name" at the top level.
+std::string key_path(std::string_view section, std::string_view name);
 
 }  // namespace hk::config

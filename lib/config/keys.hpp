@@ -94,6 +94,7 @@ template <class C, class Row>
 void for_each_key(C& c, Row&& row) {
   row("", "hostname", c.hostname, HostName{});  // when not written: the system's host name
   row("", "data_dir", c.data_dir, Dir{});
+  row("", "run_as", c.run_as, Text{});  // a user name; checked when the daemon starts
   row("", "trusted_networks", c.trusted_networks, Networks{});
   row("", "trusted_sender_domains", c.trusted_sender_domains, Domains{});
   row("", "allow_plain_auth_from_trusted", c.allow_plain_auth_from_trusted, Flag{});
@@ -130,6 +131,7 @@ void for_each_key(C& c, Row&& row) {
   row("limits", "command_timeout", c.limits.command_timeout, Duration{1s, 24h});
   row("limits", "data_timeout", c.limits.data_timeout, Duration{1s, 24h});
   row("limits", "connection_timeout", c.limits.connection_timeout, Duration{1s, 7 * 24h});
+  row("limits", "shutdown_grace", c.limits.shutdown_grace, Duration{0s, 1h});
 
   row("tls", "min_version", c.tls.min_version, Choice{kTlsVersions});
 

@@ -2,6 +2,7 @@
 // example file), for `hikyaku-util print-config`. Passwords are masked; everything else parses back
 // unchanged.
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 #include "lib/config/config.hpp"
@@ -139,6 +140,59 @@ std::string to_toml(const Config& cfg) {
                                         const auto& kind) { o << line(name, kind, member); });
   }
   return o.str();
+}
+
+namespace {
+
+// What a running daemon cannot take without a restart: the sockets it has bound, the places it
+// has opened, the user it runs as, its name (in the TLS store, the couriers and the bounces) and
+// the TLS floor the certificate store was built with.
+bool needs_restart(std::string_view section, std::string_view name) {
+  return section == "listen" || (section == "tls" && name == "min_version") ||
+         (section.empty() && (name == "hostname" || name == "data_dir" || name == "run_as"));
+}
+
+// Each key's value as print-config shows it ("section.name" → line).
+std::map<std::string, std::string> shown_values(const Config& cfg) {
+  std::map<std::string, std::string> out;
+  keys::for_each_key(
+      cfg, [&](std::string_view section, std::string_view name, const auto& member,
+               const auto& kind) { out[key_path(section, name)] = line(name, kind, member); });
+  return out;
+}
+
+}  // namespace
+
+std::string key_path(std::string_view section, std::string_view name) {
+  return section.empty() ? std::string(name) : std::string(section) + "." + std::string(name);
+}
+
+Config keep_restart_keys(const Config& running, Config loaded) {
+  // The same keys as needs_restart(); the unit test holds the two together.
+  loaded.hostname = running.hostname;
+  loaded.data_dir = running.data_dir;
+  loaded.run_as = running.run_as;
+  loaded.listen = running.listen;
+  loaded.tls.min_version = running.tls.min_version;
+  return loaded;
+}
+
+std::vector<KeyChange> diff_config(const Config& running, const Config& loaded) {
+  std::vector<KeyChange> out;
+  std::map<std::string, std::string> before = shown_values(running);
+  std::map<std::string, std::string> after = shown_values(loaded);
+  keys::for_each_key(
+      running, [&](std::string_view section, std::string_view name, const auto&, const auto&) {
+        std::string key = key_path(section, name);
+        if (before[key] != after[key]) {
+          out.push_back({key, needs_restart(section, name)});
+        }
+      });
+  // Compared whole, passwords included (print-config hides those).
+  if (running.relays != loaded.relays) {
+    out.push_back({"relay", false});
+  }
+  return out;
 }
 
 }  // namespace hk::config

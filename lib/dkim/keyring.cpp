@@ -1,7 +1,10 @@
 // DKIM keys of all local domains, with reload.
 #include "lib/dkim/keyring.hpp"
 
+#include <stdexcept>
 #include <utility>
+
+#include "lib/base/private_file.hpp"
 
 namespace hk::dkim {
 
@@ -37,6 +40,16 @@ std::shared_ptr<const Keys> DkimKeyring::load() const {
       continue;
     }
     std::string domain = d->path().filename().string();
+    // SECURITY: a signing key other users can read is refused (at reload the old keys stay).
+    std::error_code kec;
+    for (fs::directory_iterator k(d->path() / "dkim", kec), kend; !kec && k != kend;
+         k.increment(kec)) {
+      if (k->path().extension() == ".pem") {
+        if (std::string problem = base::private_file_problem(k->path()); !problem.empty()) {
+          throw std::runtime_error(problem);
+        }
+      }
+    }
     std::vector<DkimKey> list = load_domain_keys(dir_, domain);  // throws naming the file
     if (!list.empty()) {
       (*keys)[domain] = std::move(list);

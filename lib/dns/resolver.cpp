@@ -376,7 +376,26 @@ asio::awaitable<Answer<typename Parser::Record>> lookup(const std::shared_ptr<Ch
 Resolver::Resolver(asio::any_io_executor ex, Options opts)
     : channel_(Channel::create(std::move(ex), opts)) {}
 
-Resolver::~Resolver() { channel_->shutdown(); }
+Resolver::~Resolver() {
+  channel_->shutdown();
+  for (Retired& r : retired_) {
+    r.channel->shutdown();
+  }
+}
+
+void Resolver::reconfigure(const Options& opts) {
+  auto now = std::chrono::steady_clock::now();
+  std::shared_ptr<Channel> fresh = Channel::create(channel_->executor(), opts);
+  std::erase_if(retired_, [now](Retired& r) {
+    if (r.until > now) {
+      return false;
+    }
+    r.channel->shutdown();
+    return true;
+  });
+  retired_.push_back({std::move(channel_), now + kRetiredFor});
+  channel_ = std::move(fresh);
+}
 
 asio::awaitable<Answer<MxRecord>> Resolver::mx(std::string name) {
   return lookup(channel_, std::move(name), MxParser{});
@@ -402,7 +421,12 @@ asio::awaitable<Answer<TlsaRecord>> Resolver::tlsa(std::string name) {
   return lookup(channel_, std::move(name), TlsaParser{});
 }
 
-void Resolver::cancel_all() { channel_->cancel_all(); }
+void Resolver::cancel_all() {
+  channel_->cancel_all();
+  for (Retired& r : retired_) {
+    r.channel->cancel_all();
+  }
+}
 
 asio::any_io_executor Resolver::get_executor() const { return channel_->executor(); }
 

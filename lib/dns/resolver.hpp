@@ -55,11 +55,24 @@ class Resolver final : public Lookup {
 
   // Completes every pending lookup with Error::Cancelled; for shutdown.
   void cancel_all();
+  // A reload: lookups from now on use the servers, timeout and tries of `opts`. Lookups in flight
+  // finish on the channel they started on, kept until they must have ended (kRetiredFor).
+  // Throws std::runtime_error, keeping the current servers, when `opts` cannot be used.
+  void reconfigure(const Options& opts);
 
   boost::asio::any_io_executor get_executor() const;
 
  private:
+  struct Retired {
+    std::shared_ptr<detail::Channel> channel;
+    std::chrono::steady_clock::time_point until;
+  };
+  // Far beyond any lookup's end: c-ares gives up after attempts × servers tries of at most a
+  // minute each (the config's bounds: timeout ≤ 60 s, attempts ≤ 10) in every realistic setup.
+  static constexpr std::chrono::minutes kRetiredFor{15};
+
   std::shared_ptr<detail::Channel> channel_;
+  std::vector<Retired> retired_;  // channels replaced by reconfigure(), kept for their lookups
 };
 
 }  // namespace hk::dns

@@ -83,6 +83,9 @@ class SmtpClient {
                                                  bool eightbit);
   // QUIT (waiting briefly for the 221), then close. Safe to call in any state.
   boost::asio::awaitable<void> quit();
+  // Closes the connection at once: the connect() or send() in progress ends as a connection
+  // failure (every open recipient Transient). For the daemon's stop; safe in any state.
+  void abort() { stream_.close(); }
 
   const smtp::EhloInfo& ehlo() const { return ehlo_; }
   // Why the last connect() or send() failed as a whole, e.g. "connection refused by 192.0.2.1:25"

@@ -35,6 +35,10 @@ std::filesystem::path TempDir::write(const std::filesystem::path& relative,
   if (!out) {
     throw std::runtime_error("cannot write " + p.string());
   }
+  // Owner only, as the secrets the daemon reads must be (base::private_file_problem): a test's
+  // users file or key is then accepted, and a test that wants another mode sets it.
+  std::filesystem::permissions(
+      p, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   return p;
 }
 

@@ -17,8 +17,8 @@ class TempDir {
 
   const std::filesystem::path& path() const { return path_; }
 
-  // Writes `text` to path()/relative, creating its folders and replacing any file there; returns
-  // the file's path. Throws std::runtime_error if the file cannot be written.
+  // Writes `text` to path()/relative (mode 0600), creating its folders and replacing any file
+  // there; returns the file's path. Throws std::runtime_error if the file cannot be written.
   std::filesystem::path write(const std::filesystem::path& relative, std::string_view text) const;
 
  private:

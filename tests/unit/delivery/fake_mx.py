@@ -7,7 +7,8 @@ received, dot-stuffing undone by aiosmtpd) and msg-N.env (one "key value" line e
 from, mail-option, rcpt, tls, auth, chunk).
 
 Recipients whose address contains "reject" get 550 5.1.1, "later" 451 4.2.0; a message
-containing "X-Fail-Data: yes" gets 554 5.6.0 at the end of DATA.
+containing "X-Fail-Data: yes" gets 554 5.6.0 at the end of DATA. --data-delay holds every final
+reply back, so that deliveries stay in flight.
 
 Connections are numbered from 1: msg-N.env names the one that carried the message ("session
 N"), and sessions.log gets "connect N" when one is accepted and "quit N" when the client sends
@@ -61,6 +62,9 @@ class Handler:
         data = envelope.original_content or b""
         if b"X-Fail-Data: yes" in data:
             return "554 5.6.0 content rejected"
+        if self.args.data_delay > 0:
+            # Keeps the client waiting for the final reply: deliveries stay in flight.
+            await asyncio.sleep(self.args.data_delay)
         self.count += 1
         base = os.path.join(self.args.dir, "msg-%d" % self.count)
         lines = ["helo %s" % session.host_name, "from %s" % envelope.mail_from]
@@ -126,6 +130,8 @@ def main():
                    help="close a connection silent for this many seconds")
     p.add_argument("--host", default="127.0.0.1", help="address to bind")
     p.add_argument("--port", type=int, default=0, help="port to bind (0: any free port)")
+    p.add_argument("--data-delay", type=float, default=0.0,
+                   help="wait this many seconds before the reply to the end of DATA")
     p.add_argument("--tempfail-first", type=int, default=0,
                    help="answer 451 to this many RCPT commands before accepting")
     args = p.parse_args()

@@ -54,6 +54,33 @@ class DnsmasqTest : public ::testing::Test {
   std::optional<Resolver> resolver_;
 };
 
+// A reload: lookups after reconfigure() go to the new server; a server that cannot be used is
+// refused and the working one kept; a lookup in flight on the old channel still gets its answer.
+TEST_F(DnsmasqTest, ReconfigureSwitchesServers) {
+  Resolver r(io_.get_executor(), options("127.0.0.1:9", 200ms, 1));  // nothing answers there
+  auto before = run(io_, r.mx("example.test"));
+  ASSERT_TRUE(before);
+  EXPECT_TRUE(before->ec);
+  r.reconfigure(options(dnsmasq_->server()));
+  auto after = run(io_, r.mx("example.test"));
+  ASSERT_TRUE(after);
+  EXPECT_FALSE(after->ec) << after->ec.message();
+  EXPECT_EQ(after->records.size(), 3U);
+  EXPECT_THROW(r.reconfigure(options("not a server")), std::runtime_error);
+  auto kept = run(io_, r.mx("example.test"));
+  ASSERT_TRUE(kept);
+  EXPECT_FALSE(kept->ec) << kept->ec.message();
+
+  std::optional<Answer<MxRecord>> in_flight;
+  asio::co_spawn(io_, r.mx("example.test"),
+                 [&](std::exception_ptr, Answer<MxRecord> a) { in_flight = std::move(a); });
+  r.reconfigure(options("127.0.0.1:9", 200ms, 1));
+  io_.restart();
+  io_.run_for(5s);
+  ASSERT_TRUE(in_flight);
+  EXPECT_FALSE(in_flight->ec) << in_flight->ec.message();
+}
+
 TEST_F(DnsmasqTest, Mx) {
   auto a = run(io_, resolver_->mx("example.test"));
   ASSERT_TRUE(a);

@@ -76,6 +76,7 @@ TEST(ServerMetrics, EveryExistingSeriesIsThereFromTheStart) {
       "hikyaku_reload_errors_total{what=\"certs\"}",
       "hikyaku_reload_errors_total{what=\"dkim\"}",
       "hikyaku_reload_errors_total{what=\"domains\"}",
+      "hikyaku_reload_errors_total{what=\"config\"}",
       "hikyaku_connections",
       "hikyaku_queue_size",
   };
