@@ -149,9 +149,8 @@ asio::awaitable<void> Listener::accept_loop() {
       co_await t.async_wait(kTuple);
       continue;
     }
-    // The configuration in force now: a reload applies from the next connection on.
-    const config::Config& cfg = current_config(deps_);
-    const auto& limits = cfg.limits;
+    // admit() and the session read the configuration in force now (current_config): a reload
+    // applies from the next connection on.
     Connection conn(std::move(sock));
     asio::ip::address ip = conn.remote_address();
     deps_.metrics->connections_on(kind_).inc();
@@ -179,7 +178,8 @@ asio::awaitable<void> Listener::serve_proxied(Connection conn) {
     base::log_warn() << "proxy peer=" << proxy_ip.to_string() << " port=" << port_name(kind_)
                      << " result=refused reason=" << base::log_quote(got.error);
     // The balancer passes this on to its client: a misconfigured balancer shows in its logs.
-    conn.abort("421 4.7.0 " + current_config(deps_).hostname + " PROXY protocol header required\r\n");
+    conn.abort("421 4.7.0 " + current_config(deps_).hostname +
+               " PROXY protocol header required\r\n");
     co_return;
   }
   const proxy::Header& h = *got.header;
