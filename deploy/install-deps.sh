@@ -10,8 +10,8 @@ build=(build-essential cmake pkg-config git libboost1.81-dev libssl-dev libc-are
        libtomlplusplus-dev libopendkim-dev libidn2-dev libgtest-dev libgmock-dev openssl
        ca-certificates libsystemd-dev)
 test=(clang-format-14 dnsutils swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl curl python3 python3-aiosmtpd python3-dkim dnsmasq-base opendkim-tools
-      msmtp iproute2 procps prometheus fail2ban haproxy systemd)
-bench=(postfix chasquid opendkim clang-14 libclang-rt-14-dev)
+      msmtp iproute2 procps prometheus fail2ban haproxy systemd clang-14 libclang-rt-14-dev)
+bench=(postfix chasquid opendkim)
 
 want=("${build[@]}")
 for arg in "$@"; do

@@ -225,8 +225,13 @@ std::optional<CachedPolicy> deserialize(std::string_view text) {
   CachedPolicy c;
   c.id = std::string(id_line.substr(3));
   std::int64_t secs = 0;
+  // The time must fit system_clock's duration with max_age added (expires()): converting a
+  // larger count of seconds overflows (found by the mta_sts_policy fuzz target).
+  constexpr std::int64_t kMaxFetched =
+      std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()).count() -
+      kMaxAge;
   if (!parse_txt_record("v=STSv1; id=" + c.id) || !parse_int(time_line.substr(8), secs) ||
-      secs < 0) {
+      secs < 0 || secs > kMaxFetched) {
     return std::nullopt;
   }
   std::optional<Policy> p = parse_policy(body);

@@ -2,11 +2,9 @@
 # corpus/<target>/ seeds) and calls fuzz_main; BUILD (the fuzz build dir, default build-fuzz) and
 # OUT (corpus, artifacts and logs, default build-fuzz-<folder>) may come from the environment.
 
-# build_fuzzers TARGET... — configures $BUILD with clang++ and HK_FUZZ=ON the first time (the
-# libraries get libFuzzer's coverage hooks and ASan/UBSan there, never in the normal build), then
-# builds TARGET_fuzz for each TARGET with the hk_* libraries it links. CMake is the only recipe:
-# tests/fuzz/CMakeLists.txt lists the targets and what they link.
-build_fuzzers() {
+# configure_fuzz_build — configures $BUILD with clang++ and HK_FUZZ=ON the first time (the
+# libraries get libFuzzer's coverage hooks and ASan/UBSan there, never in the normal build).
+configure_fuzz_build() {
   if [ ! -f "$BUILD/CMakeCache.txt" ]; then
     launcher=""
     if command -v ccache >/dev/null; then
@@ -17,12 +15,19 @@ build_fuzzers() {
     CXX=${CXX:-clang++-14} cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DHK_FUZZ=ON \
       -DHK_TESTS=OFF $launcher >/dev/null
   fi
+}
+
+# build_fuzzers TARGET... — configure_fuzz_build, then builds TARGET_fuzz for each TARGET with
+# the hk_* libraries it links (no TARGET: every fuzz target, CMake's hk_fuzz). CMake is the only
+# recipe: tests/fuzz/CMakeLists.txt lists the targets and what they link.
+build_fuzzers() {
+  configure_fuzz_build
   targets=""
   for t in "$@"; do
     targets="$targets --target ${t}_fuzz"
   done
   # shellcheck disable=SC2086 # one word per option
-  cmake --build "$BUILD" -j"${JOBS:-$(nproc)}" $targets
+  cmake --build "$BUILD" -j"${JOBS:-$(nproc)}" ${targets:---target hk_fuzz}
 }
 
 # run_fuzzer TARGET SEEDS — runs $BUILD/bin/TARGET_fuzz for $SECONDS_PER_TARGET seconds over the

@@ -1,6 +1,7 @@
 // libFuzzer target: the MTA-STS policy file and TXT record parsers (RFC 8461 §3.1, §3.2) and the
 // cache file format, on arbitrary bytes from an untrusted policy server. A policy that parses
-// must be whole (mode, at least one mx, max_age in range) and survive the cache round trip.
+// must be whole (mode, at least one mx unless the mode is none, max_age in range) and survive the
+// cache round trip.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -19,7 +20,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!p) {
     return 0;
   }
-  if (p->mx.empty() || p->max_age < 0 || p->max_age > sts::kMaxAge) {
+  // RFC 8461 §3.2: "mx" may be left out only in mode none.
+  if ((p->mx.empty() && p->mode != sts::Mode::None) || p->max_age < 0 ||
+      p->max_age > sts::kMaxAge) {
     std::abort();
   }
   for (const std::string& m : p->mx) {

@@ -9,4 +9,4 @@ set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../common.sh"
-fuzz_main "parse_command parse_path data_reader" "${1:-20}"
+fuzz_main "parse_command parse_path data_reader sasl client_reply" "${1:-20}"

@@ -175,6 +175,10 @@ TEST(StsCacheFile, RoundTripAndRejects) {
   EXPECT_FALSE(deserialize("hikyaku-mta-sts 1\nid bad id\nfetched 1\n\n" + c.body));
   EXPECT_FALSE(deserialize("hikyaku-mta-sts 1\nid a\nfetched x\n\n" + c.body));
   EXPECT_FALSE(deserialize("hikyaku-mta-sts 1\nid a\nfetched 1\n\nversion: STSv1\n"));
+  // A time that system_clock cannot hold (a corrupt file) is refused, not converted with overflow.
+  EXPECT_FALSE(deserialize("hikyaku-mta-sts 1\nid a\nfetched 7958928335399472132\n\n" + c.body));
+  EXPECT_FALSE(deserialize("hikyaku-mta-sts 1\nid a\nfetched 9223372036\n\n" + c.body));
+  EXPECT_TRUE(deserialize("hikyaku-mta-sts 1\nid a\nfetched 9000000000\n\n" + c.body));
   std::string s = serialize(c);
   EXPECT_FALSE(deserialize(s.substr(0, s.size() - 20)));  // a torn body no longer parses
 }
