@@ -104,6 +104,28 @@ void Spool::discard() {
   }
 }
 
+std::error_code Spool::overwrite(size_t offset, std::string_view bytes) {
+  if (offset > head_.size() || bytes.size() > head_.size() - offset) {
+    return std::make_error_code(std::errc::invalid_argument);
+  }
+  if (fd_ >= 0) {
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done,
+                           static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        return n < 0 ? errno_code() : std::make_error_code(std::errc::io_error);
+      }
+      done += static_cast<size_t>(n);
+    }
+  }
+  head_.replace(offset, bytes.size(), bytes);
+  return {};
+}
+
 void Spool::trim_head(size_t n) {
   if (fd_ >= 0 && n < head_.size()) {
     head_.resize(n);

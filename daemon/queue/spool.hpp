@@ -66,6 +66,9 @@ class Spool {
   // The whole message when it is in memory; the first bytes written when it is on disk (at
   // least kMemoryLimit, or the whole header section when trim_head() was called).
   std::string_view head() const { return head_; }
+  // Replaces bytes.size() bytes of the message at `offset`, which must lie within head(): in
+  // memory, and in the file when the message is on disk. Same length only, so nothing moves.
+  std::error_code overwrite(size_t offset, std::string_view bytes);
   // Keeps only the first `n` bytes of head() (the header section, once it is known).
   void trim_head(size_t n);
   // The message as it is to be committed after `our_headers`.

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "lib/base/ascii.hpp"
+#include "lib/dkim/auth_results.hpp"
 
 namespace hk::server {
 namespace {
@@ -43,6 +44,51 @@ std::vector<std::string> header_values(std::string_view headers, std::string_vie
     }
   }
   return out;
+}
+
+// Calls `field(name, unfolded_value, offset)` for every header field of `headers`, where offset is
+// that of the field's first byte.
+template <class Field>
+void for_each_field(std::string_view headers, Field&& field) {
+  std::string name, value;
+  size_t start = std::string_view::npos;
+  auto flush = [&] {
+    if (start != std::string_view::npos) {
+      field(std::string_view(name), std::string_view(value), start);
+    }
+    start = std::string_view::npos;
+  };
+  size_t pos = 0;
+  while (pos < headers.size()) {
+    size_t eol = headers.find('\n', pos);
+    std::string_view line =
+        headers.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
+    size_t line_start = pos;
+    pos = eol == std::string_view::npos ? headers.size() : eol + 1;
+    if (!line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    }
+    if (!line.empty() && (line[0] == ' ' || line[0] == '\t')) {
+      if (start != std::string_view::npos) {
+        value += ' ';
+        value += line;
+      }
+      continue;
+    }
+    flush();
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) {
+      continue;
+    }
+    std::string_view n = line.substr(0, colon);
+    while (!n.empty() && (n.back() == ' ' || n.back() == '\t')) {
+      n.remove_suffix(1);
+    }
+    name.assign(n);
+    value.assign(line.substr(colon + 1));
+    start = line_start;
+  }
+  flush();
 }
 
 std::string lower_domain(std::string addr) {
@@ -144,6 +190,17 @@ std::string missing_submission_headers(std::string_view message, const std::stri
   if (header_values(headers, "Message-ID").empty()) {
     out += "Message-ID: <" + id + "@" + hostname + ">\r\n";
   }
+  return out;
+}
+
+std::vector<size_t> forged_auth_results(std::string_view headers, std::string_view authserv_id) {
+  std::vector<size_t> out;
+  for_each_field(headers, [&](std::string_view name, std::string_view value, size_t offset) {
+    if (base::iequals(name, "Authentication-Results") &&
+        dkim::claims_authserv_id(value, authserv_id)) {
+      out.push_back(offset);
+    }
+  });
   return out;
 }
 

@@ -112,6 +112,7 @@ class MessagePipeline {
   std::optional<Reply> authorize_from();
   void make_envelope();
   asio::awaitable<std::string> authentication_results();
+  std::error_code rename_forged_auth_results();
   std::string trace_headers() const;
   std::string submission_headers() const;
   asio::awaitable<void> sign();
@@ -148,6 +149,12 @@ asio::awaitable<Reply> MessagePipeline::run() {
   }
   make_envelope();
   ours_ = co_await authentication_results();
+  if (std::error_code ec = rename_forged_auth_results()) {
+    base::log_error() << "id=" << env_.id << " client=" << tx_.client_ip
+                      << " result=spool-error error=" << base::log_quote(ec.message());
+    deps_.metrics->queue_write_errors.inc();
+    co_return Reply(451, "4.3.0", "Temporary failure storing the message, try again later");
+  }
   ours_ += trace_headers();
   ours_ += submission_headers();
   co_await sign();
@@ -254,6 +261,27 @@ asio::awaitable<std::string> MessagePipeline::authentication_results() {
     dkim_results.push_back({"permerror", "", "", "header section too large to verify"});
   }
   co_return dkim::authentication_results(cfg_.hostname, dkim_results, tx_.spf_result, env_.from);
+}
+
+// RFC 8601 §5: an Authentication-Results field that names us as its authserv-id, in mail from
+// outside our trust boundary, is forged (a reader of the mailbox would take it for our verdict).
+// It is renamed in place, after DKIM verification saw the message as it was sent. Mail from our
+// own users and trusted networks keeps its fields.
+std::error_code MessagePipeline::rename_forged_auth_results() {
+  if (tx_.submission || !headers_complete_) {
+    return {};
+  }
+  std::vector<size_t> forged = forged_auth_results(headers_, cfg_.hostname);
+  for (size_t offset : forged) {
+    if (std::error_code ec = spool_.overwrite(offset, kRenamedAuthResults)) {
+      return ec;
+    }
+  }
+  if (!forged.empty()) {
+    base::log_info() << "id=" << env_.id << " client=" << tx_.client_ip
+                     << " result=renamed-forged-auth-results fields=" << forged.size();
+  }
+  return {};
 }
 
 // Received-SPF (RFC 7208 §9.1) when SPF was checked, then our Received (RFC 5321 §4.4).

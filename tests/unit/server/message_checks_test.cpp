@@ -47,5 +47,26 @@ TEST(SubmissionHeaders, AddsWhatIsMissing) {
             "Date: d\r\n");
 }
 
+// RFC 8601 §5: only fields that carry our authserv-id, whatever the case of the name or the id,
+// folded or with a comment first; fields of other hosts stay.
+TEST(ForgedAuthResults, FindsOnlyFieldsClaimingOurId) {
+  const std::string headers =
+      "Received: from a\r\n"
+      "Authentication-Results: mx.test; dkim=pass header.d=bank.test\r\n"
+      "authentication-results: (comment) MX.TEST;\r\n spf=pass smtp.mailfrom=x\r\n"
+      "Authentication-Results: other.test; dkim=pass\r\n"
+      "Authentication-Results: mx.test.evil; dkim=pass\r\n"
+      "X-Authentication-Results: mx.test; dkim=pass\r\n"
+      "Authentication-Results:\r\n\tmx.test 1; none\r\n"
+      "Subject: Authentication-Results: mx.test; dkim=pass\r\n";
+  std::vector<size_t> at = forged_auth_results(headers, "mx.test");
+  ASSERT_EQ(at.size(), 3u);
+  EXPECT_EQ(headers.substr(at[0], 25), "Authentication-Results: m");
+  EXPECT_EQ(headers.substr(at[1], 25), "authentication-results: (");
+  EXPECT_EQ(headers.substr(at[2], 24), "Authentication-Results:\r");
+  EXPECT_EQ(kRenamedAuthResults.size(), std::string_view("Authentication-Results").size());
+  EXPECT_TRUE(forged_auth_results("Subject: x\r\n", "mx.test").empty());
+}
+
 }  // namespace
 }  // namespace hk::server

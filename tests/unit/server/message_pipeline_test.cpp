@@ -101,6 +101,38 @@ TEST(MessagePipeline, InboundMailGetsTraceHeadersAndTheMaildir) {
   EXPECT_EQ(env.metrics.delivered_maildir.value(), 1u);
 }
 
+// RFC 8601 §5: a stranger's Authentication-Results in our name is renamed before it is stored,
+// in a message kept in memory and in one spooled to disk; other hosts' fields and the body stay.
+TEST(MessagePipeline, ForgedAuthenticationResultsAreRenamed) {
+  const std::string forged =
+      "Authentication-Results: mx.test; dkim=pass header.d=bank.test\r\n"
+      "Authentication-Results: relay.other.test; spf=pass\r\n"
+      "Subject: hi\r\n\r\n";
+  for (size_t body_size : {size_t{10}, 3 * queue::Spool::kMemoryLimit}) {
+    ServerEnv env;
+    std::string body(body_size, 'b');
+    body += "\r\nAuthentication-Results: mx.test; in the body\r\n";
+    smtp::Reply r = run(env, inbound(), forged + body);
+    EXPECT_EQ(r.code, 250);
+    std::string msg = env.maildir_text("example.test", "alice");
+    EXPECT_NE(at(msg, "X-Invalid-Auth-Results: mx.test; dkim=pass header.d=bank.test\r\n"),
+              std::string::npos)
+        << body_size;
+    EXPECT_EQ(at(msg, "Authentication-Results: mx.test; dkim"), std::string::npos) << body_size;
+    EXPECT_NE(at(msg, "\r\nAuthentication-Results: relay.other.test; spf=pass\r\n"),
+              std::string::npos);
+    EXPECT_NE(at(msg, "\r\nAuthentication-Results: mx.test; in the body\r\n"), std::string::npos);
+  }
+  // Our own users' mail is inside the trust boundary: left as it is.
+  ServerEnv env;
+  smtp::Reply r = run(env, submission(),
+                      "From: Alice <alice@example.test>\r\nAuthentication-Results: mx.test; "
+                      "none\r\n\r\nhi\r\n");
+  EXPECT_EQ(r.code, 250);
+  EXPECT_NE(at(env.queued_text(), "\r\nAuthentication-Results: mx.test; none\r\n"),
+            std::string::npos);
+}
+
 TEST(MessagePipeline, SubmissionIsFixedUpSignedAndQueued) {
   ServerEnv env;
   env.add_dkim_key("example.test", "s1");
