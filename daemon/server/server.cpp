@@ -219,11 +219,33 @@ void Server::drop_privileges() {
 
 Server::~Server() = default;
 
+namespace {
+
+// A load balancer that is also in trusted_networks passes that trust on to what it sends without
+// a client address (v1 UNKNOWN, v2 LOCAL: its own health checks, or a misconfigured frontend).
+// Allowed (a balancer on the same host under the default 127.0.0.0/8), but worth a line.
+void warn_proxy_trusted_overlap(const config::Config& cfg) {
+  for (const config::Cidr& proxy : cfg.proxy_networks) {
+    for (const config::Cidr& trusted : cfg.trusted_networks) {
+      if (proxy.contains(trusted.net) || trusted.contains(proxy.net)) {
+        base::log_warn() << "config key=proxy_networks network=" << proxy.str()
+                         << " trusted_network=" << trusted.str()
+                         << " result=warning reason=\"a balancer in trusted_networks may relay "
+                            "through connections without a client address (PROXY v1 UNKNOWN, "
+                            "v2 LOCAL)\"";
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void Server::run() {
   base::log_info() << "hikyaku " << HK_VERSION << " starting hostname=" << cfg_->hostname
                    << " config=" << cfg_->file.string() << " data=" << cfg_->data_dir.string()
                    << " domains=" << domains_->current()->domain_names().size()
                    << " tls=" << (certs_->has_tls() ? "yes" : "no");
+  warn_proxy_trusted_overlap(*cfg_);
   for (auto& l : listeners_) {
     base::log_info() << "listening " << port_name(l->kind()) << "=" << l->local_address();
     asio::co_spawn(io_, l->accept_loop(),
@@ -367,6 +389,7 @@ void Server::reload_config() {
   // New sessions take it from cfg_ (Deps::live_cfg); sessions in progress keep theirs.
   cfg_ = std::make_shared<const config::Config>(std::move(applied));
   base::set_log_level(cfg_->log_level);
+  warn_proxy_trusted_overlap(*cfg_);
   queue_->reconfigure(queue_options(*cfg_));
   remote_courier_->reconfigure(remote_options(*cfg_));
 }

@@ -11,7 +11,7 @@ enter_netns "$@"
 command -v haproxy >/dev/null || { echo "haproxy missing (deploy/install-deps.sh --test)"; exit 1; }
 
 CLIENT=127.0.0.5
-SMTP=() TLS=() NODE_LOG=() NODE_DATA=()  # per node, indexed 1 and 2
+SMTP=() TLS=() NODE_LOG=() NODE_DATA=() NODE_PID=()  # per node, indexed 1 and 2
 for node in 1 2; do  # (lib.sh's make_cert sets a global n)
   ETC=$T/node$node/etc DATA=$T/node$node/data LOG=$T/node$node/hikyaku.log
   write_config
@@ -22,6 +22,7 @@ for node in 1 2; do  # (lib.sh's make_cert sets a global n)
   TLS[node]=$TLS_PORT
   NODE_LOG[node]=$LOG
   NODE_DATA[node]=$DATA
+  NODE_PID[node]=$DAEMON_PID
   DAEMON_PID=""  # both nodes are stopped with the other background jobs, at exit
 done
 
@@ -151,9 +152,22 @@ check "silence from inside proxy_networks: closed after the 10 s header timeout"
 check "the missing headers were logged" \
   bash -c "grep -c 'proxy peer=127.0.0.1 port=smtp result=refused' '${NODE_LOG[1]}' | grep -qx 2"
 metric_port=$(sed -n 's/.*listening metrics=127.0.0.1:\([0-9]*\).*/\1/p' "${NODE_LOG[1]}" | tail -n1)
-check "node 1 counted four refusals" \
-  bash -c "curl -sf http://127.0.0.1:$metric_port/metrics | grep -qx 'hikyaku_rejected_total{reason=\"proxy-header\"} 4'"
+# The four refusals above; HAProxy may add one more now and then: a connection it opened to
+# node 1 for a client that had already gone, closed before any header (a refusal too).
+proxy_refusals() {
+  local n
+  n=$(curl -sf "http://127.0.0.1:$metric_port/metrics" |
+    sed -n 's/^hikyaku_rejected_total{reason="proxy-header"} //p')
+  [ "${n:-0}" -ge 4 ] && [ "${n:-0}" -le 5 ] && echo "4 or 5" || echo "$n"
+}
+check "node 1 counted the four refusals" wait_for "4 or 5" proxy_refusals
 check "a plain client outside proxy_networks is served as before" \
   timeout 20 swaks --server 127.0.0.1:"${SMTP[1]}" --local-interface "$CLIENT" \
   --from sender@elsewhere.test --to alice@example.test --silent 2
+# A balancer inside trusted_networks is allowed, but named in the log (start and reload).
+overlap_warnings() { grep -c 'config key=proxy_networks network=127.0.0.1/32 trusted_network=127.0.0.0/8 result=warning' "${NODE_LOG[2]}" || true; }
+check "no overlap warning while trusted_networks is empty" wait_for 0 overlap_warnings
+sed -i 's|^trusted_networks = .*|trusted_networks = ["127.0.0.0/8"]|' "$T/node2/etc/hikyaku.toml"
+kill -HUP "${NODE_PID[2]}"
+check "proxy_networks inside trusted_networks is warned about at reload" wait_for 1 overlap_warnings
 finish
