@@ -448,13 +448,9 @@ std::optional<std::string> DkimSigner::sign(std::string_view message, const Dkim
   return sign_prepared(prepare(message), key, error);
 }
 
-std::string DkimSigner::sign_all(std::string_view message, const std::vector<DkimKey>& keys,
-                                 std::vector<std::string>& errors) const {
+std::string DkimSigner::sign_each(const Prepared& prepared, const std::vector<DkimKey>& keys,
+                                  std::vector<std::string>& errors) const {
   std::string headers;
-  if (keys.empty()) {
-    return headers;
-  }
-  Prepared prepared = prepare(message);
   for (const DkimKey& key : keys) {
     std::string error;
     if (auto header = sign_prepared(prepared, key, error)) {
@@ -466,25 +462,21 @@ std::string DkimSigner::sign_all(std::string_view message, const std::vector<Dki
   return headers;
 }
 
+std::string DkimSigner::sign_all(std::string_view message, const std::vector<DkimKey>& keys,
+                                 std::vector<std::string>& errors) const {
+  return keys.empty() ? std::string() : sign_each(prepare(message), keys, errors);
+}
+
 std::string DkimSigner::sign_all_hashed(std::string_view header_section,
                                         const std::string& body_hash,
                                         const std::vector<DkimKey>& keys,
                                         std::vector<std::string>& errors) const {
-  std::string headers;
   if (keys.empty()) {
-    return headers;
+    return std::string();
   }
   Prepared prepared = prepare_headers(header_section);
   prepared.body_hash = body_hash;
-  for (const DkimKey& key : keys) {
-    std::string error;
-    if (auto header = sign_prepared(prepared, key, error)) {
-      headers += *header;
-    } else {
-      errors.push_back(key.selector + ": " + error);
-    }
-  }
-  return headers;
+  return sign_each(prepared, keys, errors);
 }
 
 std::string sign_all(const DkimSigner& signer, std::string_view message,

@@ -106,6 +106,9 @@ class DkimSigner {
   Prepared prepare_headers(std::string_view header_section) const;
   std::optional<std::string> sign_prepared(const Prepared& prepared, const DkimKey& key,
                                            std::string& error) const;
+  // One DKIM-Signature per key over `prepared`, concatenated; a key that fails adds to `errors`.
+  std::string sign_each(const Prepared& prepared, const std::vector<DkimKey>& keys,
+                        std::vector<std::string>& errors) const;
 
   std::time_t fixed_time_;
   EVP_MD* sha256_;  // fetched once: an implicit fetch per message takes a global lock
