@@ -288,6 +288,9 @@ int queue_show(const Context& ctx, const std::vector<std::string>& words) {
     if (r.original != r.address) {
       std::cout << "    as given: " << printable(r.original) << "\n";
     }
+    if (!r.sender.empty()) {
+      std::cout << "    sent as:  <" << printable(r.sender) << "> (SRS)\n";
+    }
     if (std::string reply = last_reply(r); !reply.empty()) {
       std::cout << "    last reply: " << printable(reply) << "\n";
     }

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <utility>
 
 #include "lib/base/ascii.hpp"
 #include "lib/base/log.hpp"
@@ -118,14 +120,24 @@ const config::Relay* RemoteCourier::relay_for(const std::string& domain) const {
 asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::deliver(
     const queue::Envelope& env, const std::vector<const queue::Recipient*>& rcpts,
     const std::string& message) {
-  // One transaction per destination domain (or per relay route), in recipient order.
-  std::map<std::string, std::vector<size_t>> groups;
+  // One transaction per destination domain (or per relay route) and reverse-path, in recipient
+  // order: a forwarded recipient may have its own, SRS-rewritten sender (Recipient::sender).
+  std::map<std::pair<std::string, std::string>, std::vector<size_t>> groups;
   for (size_t i = 0; i < rcpts.size(); ++i) {
     std::string domain = domain_of(rcpts[i]->address);
-    groups[relay_for(domain) != nullptr ? "relay:" + domain : domain].push_back(i);
+    const std::string& sender = rcpts[i]->sender.empty() ? env.from : rcpts[i]->sender;
+    groups[{relay_for(domain) != nullptr ? "relay:" + domain : domain, sender}].push_back(i);
   }
   std::vector<DeliveryResult> results(rcpts.size(), {Status::Transient, 0, "", "not attempted"});
-  for (const auto& [key, index] : groups) {
+  for (const auto& [group, index] : groups) {
+    const std::string& key = group.first;
+    // The transaction's MAIL FROM is env.from; a rewritten sender goes in a copy.
+    std::optional<queue::Envelope> rewritten;
+    if (group.second != env.from) {
+      rewritten = env;
+      rewritten->from = group.second;
+    }
+    const queue::Envelope& sent = rewritten ? *rewritten : env;
     std::vector<std::string> to;
     for (size_t i : index) {
       to.push_back(rcpts[i]->address);
@@ -134,9 +146,9 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::deliver(
     bool relay = key.rfind("relay:", 0) == 0;
     auto start = std::chrono::steady_clock::now();
     if (relay) {
-      got = co_await by_relay(env, to, message);
+      got = co_await by_relay(sent, to, message);
     } else {
-      got = co_await by_mx(env, key, to, message);
+      got = co_await by_mx(sent, key, to, message);
     }
     if (opts_.metrics != nullptr) {
       (relay ? opts_.metrics->relay : opts_.metrics->mx)

@@ -368,12 +368,19 @@ Reply MessagePipeline::accepted() {
   if (delivered_) {
     deps_.metrics->delivered_maildir.inc(env_.rcpts.size());
   }
+  const auto srs = static_cast<uint64_t>(
+      std::count_if(env_.rcpts.begin(), env_.rcpts.end(),
+                    [](const queue::Recipient& r) { return !r.sender.empty(); }));
+  deps_.metrics->srs_rewritten.inc(srs);
   {
     auto line = base::log_info();
     line << "id=" << env_.id << " from=<" << env_.from << "> client=" << tx_.client_ip
          << " port=" << port_name(tx_.port) << " size=" << size << " rcpts=";
     for (size_t i = 0; i < env_.rcpts.size(); ++i) {
       line << (i ? "," : "") << env_.rcpts[i].address;
+    }
+    if (srs > 0) {
+      line << " srs=" << srs;  // recipients that leave with an SRS sender (docs/srs.md)
     }
     if (!tx_.auth_user.empty()) {
       line << " auth=" << tx_.auth_user;

@@ -42,7 +42,7 @@ RunAs lookup_user(const std::string& name) {
 
 void hand_over(const fs::path& data_dir, const RunAs& user) {
   give(data_dir, user);
-  for (const char* name : {"queue", "mail", "mta-sts", "control.sock"}) {
+  for (const char* name : {"queue", "mail", "mta-sts", "control.sock", "srs.key"}) {
     fs::path top = data_dir / name;
     std::error_code ec;
     if (!fs::exists(fs::symlink_status(top, ec))) {

@@ -29,6 +29,7 @@
 #include "lib/dns/caching_resolver.hpp"
 #include "lib/dns/resolver.hpp"
 #include "lib/smtp_client/smtp_client.hpp"
+#include "lib/srs/secret_file.hpp"
 
 namespace hk::server {
 
@@ -95,6 +96,9 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
   certs_->load();
   dkim_keys_ = std::make_unique<dkim::DkimKeyring>(cfg_->domains_dir());
   dkim_signer_ = std::make_unique<dkim::DkimSigner>();
+  // Made at first start whatever [srs] enabled says, so that turning SRS on by a reload needs no
+  // restart; never logged (docs/srs.md).
+  srs_ = std::make_unique<srs::SecretFile>(cfg_->data_dir / "srs.key");
   store_ = std::make_unique<queue::QueueStore>(cfg_->queue_dir());
   local_courier_ = std::make_unique<queue::MaildirCourier>(pool_, cfg_->mail_dir(), cfg_->hostname,
                                                            &delivery_metrics_.maildir);
@@ -164,6 +168,7 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
   deps.dns = dns_.get();
   deps.dkim_keys = dkim_keys_.get();
   deps.dkim_signer = dkim_signer_.get();
+  deps.srs = srs_.get();
   deps.abuse = &abuse_;
   deps.counts = &counts_;
   auto add = [&](const std::vector<config::Endpoint>& eps, Port kind) {
@@ -246,6 +251,10 @@ void Server::run() {
                    << " domains=" << domains_->current()->domain_names().size()
                    << " tls=" << (certs_->has_tls() ? "yes" : "no");
   warn_proxy_trusted_overlap(*cfg_);
+  base::log_info() << "srs enabled=" << config::to_string(cfg_->srs.enabled)
+                   << " domain=" << (cfg_->srs.domain.empty() ? "<alias domain>" : cfg_->srs.domain)
+                   << " key=" << srs_->path().string()
+                   << (srs_->created() ? " result=key-created" : " result=key-loaded");
   for (auto& l : listeners_) {
     base::log_info() << "listening " << port_name(l->kind()) << "=" << l->local_address();
     asio::co_spawn(io_, l->accept_loop(),
@@ -408,6 +417,13 @@ void Server::reload(bool forced) {
     metrics_.reload_errors_dkim.inc();
   } else if (kr.changed) {
     base::log_info() << "reload what=dkim result=ok";
+  }
+  auto sr = srs_->reload_if_changed();
+  if (!sr.error.empty()) {
+    base::log_error() << "reload what=srs result=kept-old error=" << base::log_quote(sr.error);
+    metrics_.reload_errors_srs.inc();
+  } else if (sr.changed) {
+    base::log_info() << "reload what=srs result=ok";
   }
   auto dr = domains_->reload_if_changed();
   if (!dr.error.empty()) {

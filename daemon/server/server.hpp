@@ -41,6 +41,9 @@ class CachingResolver;
 namespace hk::delivery {
 class RemoteCourier;
 }
+namespace hk::srs {
+class SecretFile;
+}
 
 namespace hk::server {
 
@@ -94,6 +97,7 @@ class Server {
   std::unique_ptr<dns::CachingResolver> dns_;  // SPF, inbound DKIM, MTA-STS and delivery share it
   std::unique_ptr<dkim::DkimKeyring> dkim_keys_;
   std::unique_ptr<dkim::DkimSigner> dkim_signer_;
+  std::unique_ptr<srs::SecretFile> srs_;  // DATA_DIR/srs.key
   std::unique_ptr<delivery::RemoteCourier> remote_courier_;
   std::unique_ptr<queue::Queue> queue_;
   std::unique_ptr<ControlServer> control_;  // after queue_: destroyed first

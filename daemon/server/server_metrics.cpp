@@ -5,6 +5,7 @@
 
 #include "daemon/server/session.hpp"
 #include "lib/spf/check_host.hpp"
+#include "lib/srs/srs.hpp"
 
 namespace hk::server {
 
@@ -21,6 +22,9 @@ constexpr const char* kAuth = "hikyaku_auth_total";
 constexpr const char* kAuthHelp = "AUTH attempts (RFC 4954), by result.";
 constexpr const char* kDkim = "hikyaku_dkim_total";
 constexpr const char* kDkimHelp = "DKIM signing of outgoing mail (RFC 6376), by result.";
+constexpr const char* kSrs = "hikyaku_srs_total";
+constexpr const char* kSrsHelp =
+    "SRS: forwarded recipients rewritten or not, bounces to SRS addresses accepted or refused.";
 constexpr const char* kReload = "hikyaku_reload_errors_total";
 constexpr const char* kReloadHelp =
     "Reloads that failed and kept the previous state, by what was reloaded.";
@@ -62,6 +66,17 @@ metrics::Counter& ServerMetrics::spf(spf::Result result) const {
       return spf_permerror;
   }
   return spf_none;
+}
+
+metrics::Counter& ServerMetrics::srs_refused(srs::Error error) const {
+  switch (error) {
+    case srs::Error::BadHash:
+      return srs_bounce_bad_hash;
+    case srs::Error::Expired:
+      return srs_bounce_expired;
+    default:
+      return srs_bounce_malformed;
+  }
 }
 
 ServerMetrics register_server_metrics(metrics::Registry& reg,
@@ -119,6 +134,12 @@ ServerMetrics register_server_metrics(metrics::Registry& reg,
       .spf_permerror = spf_result(spf::Result::PermError),
       .dkim_signed = labelled(reg, kDkim, kDkimHelp, "result", "signed"),
       .dkim_error = labelled(reg, kDkim, kDkimHelp, "result", "error"),
+      .srs_rewritten = labelled(reg, kSrs, kSrsHelp, "result", "rewritten"),
+      .srs_not_rewritten = labelled(reg, kSrs, kSrsHelp, "result", "not-rewritten"),
+      .srs_bounce_accepted = labelled(reg, kSrs, kSrsHelp, "result", "bounce-accepted"),
+      .srs_bounce_bad_hash = labelled(reg, kSrs, kSrsHelp, "result", "bounce-bad-hash"),
+      .srs_bounce_expired = labelled(reg, kSrs, kSrsHelp, "result", "bounce-expired"),
+      .srs_bounce_malformed = labelled(reg, kSrs, kSrsHelp, "result", "bounce-malformed"),
       .accepted = reg.counter("hikyaku_accepted_total", "Messages accepted (250 after DATA)."),
       .accepted_bytes =
           reg.counter("hikyaku_accepted_bytes_total", "Bytes of the messages accepted."),
@@ -130,6 +151,7 @@ ServerMetrics register_server_metrics(metrics::Registry& reg,
       .reload_errors_dkim = labelled(reg, kReload, kReloadHelp, "what", "dkim"),
       .reload_errors_domains = labelled(reg, kReload, kReloadHelp, "what", "domains"),
       .reload_errors_config = labelled(reg, kReload, kReloadHelp, "what", "config"),
+      .reload_errors_srs = labelled(reg, kReload, kReloadHelp, "what", "srs"),
       .connections = reg.gauge("hikyaku_connections", "SMTP connections open."),
       .queue_size =
           reg.gauge("hikyaku_queue_size", "Messages in the queue (waiting or being delivered)."),

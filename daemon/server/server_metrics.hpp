@@ -12,6 +12,9 @@
 namespace hk::spf {
 enum class Result;
 }
+namespace hk::srs {
+enum class Error;
+}
 
 namespace hk::server {
 
@@ -58,6 +61,15 @@ struct ServerMetrics {
   metrics::Counter& spf_permerror;
   metrics::Counter& dkim_signed;
   metrics::Counter& dkim_error;
+  // hikyaku_srs_total{result}: forwarded recipients given an SRS sender ("rewritten") or left
+  // with theirs ("not-rewritten"), bounces to SRS addresses taken ("bounce-accepted") or refused
+  // by reason (docs/srs.md).
+  metrics::Counter& srs_rewritten;
+  metrics::Counter& srs_not_rewritten;
+  metrics::Counter& srs_bounce_accepted;
+  metrics::Counter& srs_bounce_bad_hash;
+  metrics::Counter& srs_bounce_expired;
+  metrics::Counter& srs_bounce_malformed;
   metrics::Counter& accepted;
   metrics::Counter& accepted_bytes;
   metrics::Counter& queue_write_errors;
@@ -68,12 +80,14 @@ struct ServerMetrics {
   metrics::Counter& reload_errors_dkim;
   metrics::Counter& reload_errors_domains;
   metrics::Counter& reload_errors_config;  // hikyaku.toml on SIGHUP
+  metrics::Counter& reload_errors_srs;     // DATA_DIR/srs.key
   // Sampled by the Server when the page is scraped.
   metrics::Gauge& connections;
   metrics::Gauge& queue_size;
 
   metrics::Counter& connections_on(Port port) const;
   metrics::Counter& spf(spf::Result result) const;
+  metrics::Counter& srs_refused(srs::Error error) const;
 };
 
 // Registers every server series (all at zero until used) in `reg`; `delivery` supplies the

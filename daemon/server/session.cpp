@@ -14,6 +14,7 @@
 #include "daemon/queue/queue_store.hpp"
 #include "daemon/server/abuse_guard.hpp"
 #include "daemon/server/drain.hpp"
+#include "daemon/server/forwarding.hpp"
 #include "daemon/server/inbound_policy.hpp"
 #include "daemon/server/message_pipeline.hpp"
 #include "daemon/server/recipients.hpp"
@@ -31,6 +32,7 @@
 #include "lib/smtp/reply.hpp"
 #include "lib/smtp/sasl.hpp"
 #include "lib/spf/check_host.hpp"
+#include "lib/srs/secret_file.hpp"
 
 namespace hk::server {
 
@@ -125,6 +127,7 @@ class Session {
   bool needs_spf() const { return should_check_spf(standing(), deps_.dns != nullptr); }
   asio::awaitable<Reply> check_spf();
   Reply on_rcpt(const smtp::Command& cmd);
+  SrsScope srs_scope(const domains::Domains& doms);
   Reply on_rset();
   asio::awaitable<Reply> on_data();
   Transaction transaction(int hops);
@@ -177,6 +180,7 @@ class Session {
   std::string spf_result_;  // "pass", "fail", ... for Authentication-Results
   std::vector<queue::Recipient> rcpts_;
   size_t rcpt_count_ = 0;
+  std::shared_ptr<const srs::Codec> codec_;  // the SRS secrets srs_scope() took last
 };
 
 Reply Session::error(Reply r) {
@@ -469,7 +473,22 @@ Reply Session::on_rcpt(const smtp::Command& cmd) {
     reject(deps_.metrics->rejected_relay);
     return error(Reply(550, "5.7.1", "Address literals are not accepted"));
   }
-  RcptTargets targets = resolve_rcpt(*deps_.domains->current(), to, cfg_.hostname);
+  auto doms = deps_.domains->current();
+  SrsScope srs = srs_scope(*doms);
+  SrsRcpt bounce = resolve_srs_rcpt(srs, to, cfg_.hostname);
+  if (bounce.kind == SrsRcpt::Kind::Refused) {
+    reject(deps_.metrics->srs_refused(bounce.error));
+    base::log_info() << "session client=" << client_ip_ << " rcpt=" << base::log_quote(to.str())
+                     << " result=rejected reason=srs srs="
+                     << base::log_quote(to_string(bounce.error));
+    // RFC 3463 §3.2 X.1.1: the address names no mailbox (any more); the sender's bounce is for
+    // nobody we know. 5.7.x would blame the client, who may be an honest MTA.
+    return error(
+        Reply(550, "5.1.1", "Invalid SRS address (" + std::string(to_string(bounce.error)) + ")"));
+  }
+  const bool srs_bounce = bounce.kind == SrsRcpt::Kind::Accepted;
+  RcptTargets targets =
+      srs_bounce ? std::move(bounce.targets) : resolve_rcpt(*doms, to, cfg_.hostname);
   if (targets.kind == RcptTargets::Kind::AliasError) {
     base::log_warn() << "session client=" << client_ip_
                      << " rcpt=" << base::log_quote(targets.original)
@@ -480,17 +499,36 @@ Reply Session::on_rcpt(const smtp::Command& cmd) {
     reject(deps_.metrics->rejected_unknown_user);
     return error(Reply(550, "5.1.1", "No such user here"));
   }
-  if (targets.kind == RcptTargets::Kind::Remote && !may_relay()) {
+  // An SRS address of ours that checks out is relayed on port 25 too: we made it.
+  if (targets.kind == RcptTargets::Kind::Remote && !may_relay() && !srs_bounce) {
     reject(deps_.metrics->rejected_relay);
     base::log_info() << "session client=" << client_ip_
                      << " rcpt=" << base::log_quote(targets.original)
                      << " result=rejected reason=relay";
     return error(Reply(550, "5.7.1", "Relaying denied"));
   }
+  if (srs_bounce) {
+    deps_.metrics->srs_bounce_accepted.inc();
+  }
+  if (srs_bounce || targets.kind == RcptTargets::Kind::Local) {
+    deps_.metrics->srs_not_rewritten.inc(rewrite_forwards(srs, targets, mail_->from.str()));
+  }
   add_rcpts(rcpts_, std::move(targets));
   ++rcpt_count_;
   phase_ = Phase::Rcpt;
   return Reply(250, "2.1.5", "Ok");
+}
+
+SrsScope Session::srs_scope(const domains::Domains& doms) {
+  SrsScope scope;
+  if (deps_.srs != nullptr && cfg_.srs.enabled != config::SrsMode::Off) {
+    codec_ = deps_.srs->current();
+    scope.codec = codec_.get();
+  }
+  scope.cfg = &cfg_;
+  scope.doms = &doms;
+  scope.day = srs::day_of(std::chrono::system_clock::now());
+  return scope;
 }
 
 asio::awaitable<Reply> Session::on_data() {

@@ -33,6 +33,9 @@ namespace hk::dkim {
 class DkimKeyring;
 class DkimSigner;
 }  // namespace hk::dkim
+namespace hk::srs {
+class SecretFile;
+}
 
 namespace hk::server {
 
@@ -77,6 +80,8 @@ struct Deps {
   dns::Lookup* dns = nullptr;  // SPF and DKIM-key lookups for unauthenticated mail on port 25
   const dkim::DkimKeyring* dkim_keys = nullptr;  // signing keys of the local domains
   const dkim::DkimSigner* dkim_signer = nullptr;
+  // The SRS secrets (docs/srs.md); none = no SRS, whatever [srs] enabled says (tests).
+  const srs::SecretFile* srs = nullptr;
   // Failed logins, bans and rates across connections; none = no such limits (tests).
   AbuseGuard* abuse = nullptr;
   // The live connections, for stress mode (session_timer.cpp); none = never stressed.

@@ -26,6 +26,10 @@ struct ConfigError : std::runtime_error {
 };
 
 enum class RelayTls { StartTls, Implicit, None };
+// [srs] enabled: written "auto", true or false (docs/srs.md).
+enum class SrsMode { Auto, On, Off };
+// "auto", "true", "false".
+std::string_view to_string(SrsMode mode);
 // "starttls", "implicit", "none".
 std::string_view to_string(RelayTls tls);
 
@@ -119,6 +123,19 @@ struct Config {
     uint64_t min_free_space = 200 * 1024 * 1024;
     bool operator==(const Queue&) const = default;
   } queue;
+
+  // The Sender Rewriting Scheme for mail forwarded to remote addresses (docs/srs.md).
+  struct Srs {
+    // Auto: on when an alias or catch-all forwards to a remote address (in effect, whenever there
+    // is a forward to rewrite); On: the same, stated; Off: no rewriting, and SRS0=/SRS1= local
+    // parts are ordinary addresses (bounces to earlier SRS addresses are then refused).
+    SrsMode enabled = SrsMode::Auto;
+    // The domain of SRS addresses; "" = the domain of the address the mail was forwarded for
+    // (a local domain: its MX is us, and its SPF record names us).
+    std::string domain;
+    std::chrono::seconds max_age{21 * 86400};  // bounces to older SRS0 addresses get 550
+    bool operator==(const Srs&) const = default;
+  } srs;
 
   struct Dns {
     std::vector<Endpoint> servers;  // empty = /etc/resolv.conf; port 53 unless written

@@ -23,4 +23,8 @@ std::string_view to_string(RelayTls tls) {
   return keys::name_of(keys::Choice{keys::kRelayTls}, tls);
 }
 
+std::string_view to_string(SrsMode mode) {
+  return keys::name_of(keys::Choice{keys::kSrsModes}, mode);
+}
+
 }  // namespace hk::config

@@ -39,6 +39,7 @@ struct Text {};       // any string; left out of print-config when empty
 struct Secret {};     // as Text, but printed as "***"
 struct HostName {};   // this server's name: a fully qualified domain name or "localhost"
 struct HostOrIp {};   // a domain name or an IP address, lower-cased
+struct OneDomain {};  // one domain name, lower-cased; "" = not set
 struct Dir {};        // a folder; a relative one is taken from CONFIG_DIR
 struct Networks {};   // a list of CIDR networks ("10.0.0.0/8")
 struct Domains {};    // a list of domain names, lower-cased
@@ -69,6 +70,12 @@ inline constexpr Named<base::LogLevel> kLogLevels[] = {
 inline constexpr Named<base::MinTls> kTlsVersions[] = {
     {"1.2", base::MinTls::V1_2},
     {"1.3", base::MinTls::V1_3},
+};
+// A TOML boolean is read as the name "true" or "false" (parse.cpp), so `enabled = false` works.
+inline constexpr Named<SrsMode> kSrsModes[] = {
+    {"auto", SrsMode::Auto},
+    {"true", SrsMode::On},
+    {"false", SrsMode::Off},
 };
 inline constexpr Named<RelayTls> kRelayTls[] = {
     {"starttls", RelayTls::StartTls},
@@ -143,6 +150,11 @@ void for_each_key(C& c, Row&& row) {
   // Free space kept on the queue's file system: below it MAIL FROM gets 452 4.3.1 (RFC 5321
   // §4.2.3 "insufficient system storage", RFC 1870 §6.1); 0 = never refuse for space.
   row("queue", "min_free_space", c.queue.min_free_space, Size{0, 1024 * kGiB});
+
+  row("srs", "enabled", c.srs.enabled, Choice{kSrsModes});
+  row("srs", "domain", c.srs.domain, OneDomain{});
+  // Whole days count (the timestamp is a day number); below 1024 days, where timestamps wrap.
+  row("srs", "max_age", c.srs.max_age, Duration{24h, 1000 * 24h});
 
   row("dns", "servers", c.dns.servers, Servers{53});
   row("dns", "timeout", c.dns.timeout, Duration{1ms, 60s});

@@ -192,9 +192,16 @@ class ValueReader {
     });
   }
 
+  void read(const keys::OneDomain&, const toml::node& n, const std::string& k,
+            std::string& out) const {
+    // "" is written by print-config for "not set".
+    out = n.is_string() && r_.string(n, k).empty() ? std::string() : r_.domain(n, k);
+  }
+
   template <class E>
   void read(const keys::Choice<E>& c, const toml::node& n, const std::string& k, E& out) const {
-    const std::string v = r_.string(n, k);
+    // A choice named "true"/"false" may be written as a TOML boolean too.
+    const std::string v = n.is_boolean() ? (r_.boolean(n, k) ? "true" : "false") : r_.string(n, k);
     for (const keys::Named<E>& named : c.names) {
       if (v == named.text) {
         out = named.value;

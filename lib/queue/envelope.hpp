@@ -16,6 +16,10 @@ struct Recipient {
   std::string address;   // final address after alias resolution, "local@domain"
   std::string original;  // as given in RCPT TO (for the DSN Original-Recipient, RFC 3461 §4.2)
   bool local = false;    // true: deliver to a local Maildir; false: remote (MX / relay)
+  // The reverse-path for this recipient's transaction when it differs from Envelope::from: the
+  // SRS address of a message forwarded to a remote address (docs/srs.md). "" = Envelope::from.
+  // DSNs still go to Envelope::from.
+  std::string sender;
   RcptState state = RcptState::Pending;
   int attempts = 0;
   TimePoint next_attempt{};  // the epoch means "now": never tried yet

@@ -201,6 +201,12 @@ std::string encode_header(const Envelope& env) {
     v += ' ';
     v += escape_value(r.original);
     add_line(out, "rcpt", v);
+    // Its own line, after the recipient it belongs to and written only when set: a queue file
+    // without SRS reads as before, and an older reader skips the key (the mail then leaves with
+    // Envelope::from, the sender as it came).
+    if (!r.sender.empty()) {
+      add_line(out, "rcpt-sender", escape_value(r.sender));
+    }
   }
   add_line(out, "client-ip", escape_value(env.client_ip));
   add_line(out, "helo", escape_value(env.helo));
@@ -247,6 +253,11 @@ std::error_code parse_header(std::string_view header, Envelope& env) {
       }
       env.rcpts.push_back(std::move(r));
       return true;
+    }
+    if (key == "rcpt-sender") {
+      // Belongs to the rcpt line just before it.
+      return !env.rcpts.empty() && env.rcpts.back().sender.empty() &&
+             unescape_value(v, env.rcpts.back().sender) && !env.rcpts.back().sender.empty();
     }
     if (key == "client-ip") {
       return unescape_value(v, env.client_ip);

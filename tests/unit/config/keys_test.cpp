@@ -55,8 +55,8 @@ TEST(KeyTable, ListsEveryKeyOnce) {
   EXPECT_TRUE(unique.contains({"limits", "max_recipients"}));
   EXPECT_TRUE(unique.contains({"tls", "min_version"}));
   EXPECT_TRUE(unique.contains({"", "log_level"}));
-  EXPECT_EQ(sections(), (std::set<std::string>{"", "listen", "limits", "tls", "queue", "dns", "spf",
-                                               "delivery", "relay"}));
+  EXPECT_EQ(sections(), (std::set<std::string>{"", "listen", "limits", "tls", "queue", "srs", "dns",
+                                               "spf", "delivery", "relay"}));
 }
 
 // A value of the wrong type under every key of the table is refused with that key's name and line,
@@ -140,6 +140,42 @@ TEST(EnumKeys, TlsMinVersion) {
   }
   EXPECT_EQ(error_of("[tls]\n\nmin_version = 'TLSv1.3'"),
             kFile.string() + ":3: tls.min_version: must be \"1.2\" or \"1.3\", got \"TLSv1.3\"");
+}
+
+TEST(EnumKeys, SrsEnabledAndDomain) {
+  const struct {
+    const char* text;
+    SrsMode mode;
+    const char* printed;
+  } cases[] = {
+      {"'auto'", SrsMode::Auto, "\"auto\""},  {"'true'", SrsMode::On, "\"true\""},
+      {"'false'", SrsMode::Off, "\"false\""}, {"true", SrsMode::On, "\"true\""},
+      {"false", SrsMode::Off, "\"false\""},
+  };
+  for (const auto& c : cases) {
+    const Config cfg = parse(std::string("[srs]\nenabled = ") + c.text);
+    EXPECT_EQ(cfg.srs.enabled, c.mode) << c.text;
+    const std::string printed = to_toml(cfg);
+    EXPECT_NE(printed.find(std::string("[srs]\nenabled = ") + c.printed + "\n"), std::string::npos)
+        << printed;
+    EXPECT_EQ(parse(printed).srs.enabled, c.mode);
+  }
+  EXPECT_EQ(parse("").srs.enabled, SrsMode::Auto);
+  EXPECT_EQ(parse("").srs.max_age, std::chrono::hours(21 * 24));
+  EXPECT_NE(to_toml(parse("")).find("\ndomain = \"\"\n"), std::string::npos);  // "" = not set
+  EXPECT_EQ(parse("[srs]\ndomain = ''").srs.domain, "");
+  const Config d = parse("[srs]\ndomain = 'Example.ORG'\nmax_age = '30d'");
+  EXPECT_EQ(d.srs.domain, "example.org");
+  EXPECT_EQ(d.srs.max_age, std::chrono::hours(30 * 24));
+  EXPECT_NE(to_toml(d).find("domain = \"example.org\"\nmax_age = \"30d\"\n"), std::string::npos)
+      << to_toml(d);
+  EXPECT_EQ(
+      error_of("[srs]\nenabled = 'yes'"),
+      kFile.string() + ":2: srs.enabled: must be \"auto\", \"true\" or \"false\", got \"yes\"");
+  EXPECT_EQ(error_of("[srs]\ndomain = 'no domain'"),
+            kFile.string() + ":2: srs.domain: not a valid domain name: \"no domain\"");
+  EXPECT_NE(error_of("[srs]\nmax_age = '12h'").find("srs.max_age"), std::string::npos);
+  EXPECT_NE(error_of("[srs]\nmax_age = '1024d'").find("srs.max_age"), std::string::npos);
 }
 
 // The keys a hikyaku.toml text shows: written ("key = …") or commented out ("# key = …"), under

@@ -142,6 +142,9 @@ TEST(QueueFile, HeaderRejectsMalformed) {
       "hikyaku-queue 1\nid: A\ncreated: 1\nfrom: %zz\n\n",        // bad escape
       "hikyaku-queue 1\nid: A\ncreated: 1\nsmtputf8: 1\n\n",      // bad flag
       "hikyaku-queue 1\nid: A\ncreated: 1\nbody: binarymime\n\n",
+      "hikyaku-queue 1\nid: A\ncreated: 1\nrcpt-sender: s@x\n\n",  // before any rcpt
+      "hikyaku-queue 1\nid: A\ncreated: 1\nrcpt: remote a a\nrcpt-sender:\n\n",
+      "hikyaku-queue 1\nid: A\ncreated: 1\nrcpt: remote a a\nrcpt-sender: s\nrcpt-sender: t\n\n",
   };
   for (const std::string& b : bad) {
     Envelope env;
@@ -150,6 +153,30 @@ TEST(QueueFile, HeaderRejectsMalformed) {
   Envelope env;
   EXPECT_FALSE(parse_header("hikyaku-queue 1\nid: A\ncreated: 1\nfuture-key: x\n\n", env));
   EXPECT_EQ(env.id, "A");
+}
+
+// SRS (docs/srs.md): a forwarded recipient's own reverse-path, on a line after its rcpt line.
+TEST(QueueFile, RecipientSenderRoundTripAndOldFilesRead) {
+  Envelope env = odd_envelope();
+  env.rcpts[1].sender = "SRS0=AbCd=TA=example.org=a=b+c@fwd.example";
+  env.rcpts[2].sender = "odd sender%";
+  std::string header = encode_header(env);
+  EXPECT_NE(header.find("\nrcpt-sender: SRS0=AbCd=TA=example.org=a=b+c@fwd.example\n"),
+            std::string::npos);
+  Envelope back;
+  ASSERT_FALSE(parse_header(header, back));
+  ASSERT_EQ(back.rcpts.size(), 3u);
+  EXPECT_EQ(back.rcpts[0].sender, "");
+  EXPECT_EQ(back.rcpts[1].sender, env.rcpts[1].sender);
+  EXPECT_EQ(back.rcpts[2].sender, "odd sender%");
+  // A file written before the key existed.
+  Envelope old;
+  ASSERT_FALSE(
+      parse_header("hikyaku-queue 1\nid: A\ncreated: 1\nfrom: s@x\nrcpt: remote a@b a@b\n\n", old));
+  ASSERT_EQ(old.rcpts.size(), 1u);
+  EXPECT_EQ(old.rcpts[0].sender, "");
+  // Without a sender set, the header is byte for byte what it was.
+  EXPECT_EQ(encode_header(odd_envelope()).find("rcpt-sender"), std::string::npos);
 }
 
 TEST(QueueFile, StateRoundTrip) {

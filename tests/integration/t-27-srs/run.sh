@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# SRS (docs/srs.md) with real DNS (dnsmasq), real receivers (aiosmtpd) and an independent DKIM
+# implementation (dkimpy): a message DKIM-signed by an outside sender and forwarded by a catch-all
+# to a remote mailbox leaves with MAIL FROM SRS0=…@our domain and a signature that still verifies;
+# a bounce to that address reaches the original sender's MX; forged and expired SRS addresses get
+# 550; mail from our own domains is forwarded with its sender; local delivery is unchanged.
+source "$(dirname "$0")/../lib.sh"
+enter_netns "$@"
+U=$HK_BIN/hikyaku-util
+# dkimpy looks its keys up through /etc/resolv.conf (this namespace's own copy).
+echo "nameserver 127.0.0.53" >"$T/resolv.conf"
+
+# The outside sender's DKIM key (RSA 1024: its TXT record fits in one string for dnsmasq).
+openssl genrsa -out "$T/sender.key" 1024 2>/dev/null
+pub=$(openssl rsa -in "$T/sender.key" -pubout -outform DER 2>/dev/null | base64 -w0)
+start_dns "--txt-record=sel._domainkey.sender.test,v=DKIM1; k=rsa; p=$pub" \
+  --mx-host=sender.test,mx.sender.test,10 --host-record=mx.sender.test,127.0.0.21 \
+  --mx-host=inbox.test,mx.inbox.test,10 --host-record=mx.inbox.test,127.0.0.22
+start_receiver origin 127.0.0.21 25  # the original sender's MX (bounces come back here)
+start_receiver inbox 127.0.0.22 25   # the big mailbox the catch-all forwards to
+
+DNS_SERVER=127.0.0.53:53 RETRY='"1s"' write_config
+setup_domains
+mkdir -p "$ETC/domains/forward.test"
+echo '*: me@inbox.test' >"$ETC/domains/forward.test/aliases"
+echo 'out: me@inbox.test' >>"$ETC/domains/example.test/aliases"
+start_daemon
+
+check "the SRS secret was made at first start, mode 0600" \
+  bash -c "test \"\$(stat -c %a '$DATA/srs.key')\" = 600"
+check "the start is logged without the secret" \
+  bash -c "grep -q 'srs enabled=auto .*result=key-created' '$LOG' &&
+           ! grep -qF \"\$(grep -v '^#' '$DATA/srs.key')\" '$LOG'"
+
+# A message signed by sender.test with dkimpy (relaxed/relaxed, From To Subject Date Message-ID).
+"$PY" - "$T/sender.key" "$T/signed.eml" <<'PY'
+import sys, dkim
+msg = (b"From: Bob <bob@sender.test>\r\nTo: Someone <anyone@forward.test>\r\n"
+       b"Subject: forwarded and signed\r\nDate: Sun, 06 Dec 2026 10:00:00 +0000\r\n"
+       b"Message-ID: <srs-test-1@sender.test>\r\n\r\n"
+       b"Hello,\r\n\r\nthis line has  two spaces and a tab\there.\r\n.leading dot\r\n")
+key = open(sys.argv[1], "rb").read()
+sig = dkim.sign(msg, b"sel", b"sender.test", key,
+                include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
+open(sys.argv[2], "wb").write(sig + msg)
+PY
+check "dkimpy verifies the original through the test's DNS" dkimverify <"$T/signed.eml"
+
+send() {  # send FROM TO FILE-or-empty [swaks options]
+  local from=$1 to=$2 data=$3
+  shift 3
+  swaks --server 127.0.0.1:"$SMTP_PORT" --from "$from" --to "$to" ${data:+--data "$data"} \
+    --silent 2 "$@"
+}
+env_of() { echo "$T/rx/$1/msg-$2.env"; }
+
+# smtplib sends the bytes as they are (swaks would add a line break at the end).
+smtp_send() {  # smtp_send FROM TO FILE
+  "$PY" - "$SMTP_PORT" "$@" <<'PY'
+import smtplib, sys
+port, sender, rcpt, path = sys.argv[1:]
+with smtplib.SMTP("127.0.0.1", int(port)) as s:
+    s.sendmail(sender, [rcpt], open(path, "rb").read())
+PY
+}
+check "port 25: the signed message to the catch-all is accepted" \
+  smtp_send bob@sender.test anyone@forward.test "$T/signed.eml"
+check "forwarded to the remote mailbox's MX" wait_for 1 received_count inbox
+check "MAIL FROM is SRS0=…=sender.test=bob@forward.test" \
+  grep -qE '^from SRS0=[A-Za-z0-9+/]{4}=[A-Z2-7]{2}=sender\.test=bob@forward\.test$' "$(env_of inbox 1)"
+check "RCPT TO is the forward's target" grep -qx "rcpt me@inbox.test" "$(env_of inbox 1)"
+check "dkimpy: the DKIM signature of the forwarded message still verifies" \
+  dkimverify <"$T/rx/inbox/msg-1.eml"
+check "the message arrives byte for byte, after our trace fields" \
+  bash -c "tr -d '\r' <'$T/rx/inbox/msg-1.eml' | sed -n '/^DKIM-Signature:/,\$p' |
+           cmp - <(tr -d '\r' <'$T/signed.eml')"
+SRS=$(sed -n 's/^from //p' "$(env_of inbox 1)")
+check "hikyaku-util srs decode names the original sender" \
+  bash -c "test \"\$('$U' -C '$ETC' srs decode '$SRS')\" = bob@sender.test"
+
+# The bounce: from the null sender, on port 25, to the SRS address; it goes to sender.test's MX.
+check "port 25: a bounce to the SRS address is accepted" send '<>' "$SRS" ""
+check "the bounce reaches the original sender's MX" wait_for 1 received_count origin
+check "…addressed to the original sender" grep -qx "rcpt bob@sender.test" "$(env_of origin 1)"
+check "…from the null sender" grep -qx "from <>" "$(env_of origin 1)"
+check "the hash is compared without case" \
+  bash -c "swaks --server 127.0.0.1:$SMTP_PORT --from '<>' \
+             --to \"\$(echo '$SRS' | tr a-z A-Z)\" --quit-after RCPT 2>&1 | grep -q '<-  250 2.1.5'"
+
+refused() {  # refused ADDRESS TEXT: RCPT TO ADDRESS gets 550 5.1.1 with TEXT
+  swaks --server 127.0.0.1:"$SMTP_PORT" --from '<>' --to "$1" --quit-after RCPT >"$T/r.out" 2>&1 || true
+  grep -q "<\*\* 550 5.1.1 Invalid SRS address ($2)" "$T/r.out" || { cat "$T/r.out"; return 1; }
+}
+h=${SRS:5:1}
+if [ "$h" = Q ]; then f=R; else f=Q; fi
+FORGED="SRS0=$f${SRS:6}"
+check "a forged hash is refused with 550 5.1.1" refused "$FORGED" "bad hash"
+check "hikyaku-util srs decode says why (exit 1)" \
+  bash -c "! '$U' -C '$ETC' srs decode '$FORGED' 2>'$T/d.err' && grep -q 'bad hash' '$T/d.err'"
+OLD=$("$U" -C "$ETC" srs encode bob@sender.test --domain forward.test \
+  --at "$(date -u -d '-30 days' +%F)")
+check "an SRS address made 30 days ago is refused with 550 5.1.1" refused "$OLD" "expired"
+RECENT=$("$U" -C "$ETC" srs encode bob@sender.test --domain forward.test \
+  --at "$(date -u -d '-20 days' +%F)")
+check "…one made 20 days ago is still good" \
+  bash -c "test \"\$('$U' -C '$ETC' srs decode '$RECENT')\" = bob@sender.test"
+check "a malformed one is refused" refused "SRS0=abcd@forward.test" "malformed"
+check "…also at another local domain (the catch-all of example.test is not used)" \
+  refused "SRS0=${SRS:5:4}=AA=sender.test=bob@example.test" "bad hash"
+check "nothing more reached the sender's MX" test "$(received_count origin)" = 1
+
+# Our own sender is not rewritten; the null sender neither.
+check "mail from one of our domains to an alias that forwards out" \
+  send alice@example.test out@example.test ""
+check "forwarded" wait_for 2 received_count inbox
+check "…with the sender as it came" grep -qx "from alice@example.test" "$(env_of inbox 2)"
+check "a null-sender message to the catch-all" send '<>' someone@forward.test ""
+check "forwarded" wait_for 3 received_count inbox
+check "…with the null sender" grep -qx "from <>" "$(env_of inbox 3)"
+# Local delivery is as before.
+check "an outside sender to a local mailbox" send bob@sender.test alice@example.test "$T/signed.eml"
+check "delivered to the Maildir" wait_for 1 maildir_count example.test alice
+check "…with its own Return-Path" \
+  grep -rq "^Return-Path: <bob@sender.test>" "$DATA/mail/example.test/alice/new"
+
+metric() { curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | awk -v s="$1" '$1 == s { print $2 }'; }
+check "metrics: one recipient rewritten" wait_for 1 metric 'hikyaku_srs_total{result="rewritten"}'
+check "metrics: two bounces accepted" wait_for 2 metric 'hikyaku_srs_total{result="bounce-accepted"}'
+check "metrics: bad hashes refused" wait_for 2 metric 'hikyaku_srs_total{result="bounce-bad-hash"}'
+check "metrics: one expired" wait_for 1 metric 'hikyaku_srs_total{result="bounce-expired"}'
+check "the log names each refusal" grep -q "result=rejected reason=srs srs=expired" "$LOG"
+finish
