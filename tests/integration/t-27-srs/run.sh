@@ -129,4 +129,16 @@ check "metrics: two bounces accepted" wait_for 2 metric 'hikyaku_srs_total{resul
 check "metrics: bad hashes refused" wait_for 2 metric 'hikyaku_srs_total{result="bounce-bad-hash"}'
 check "metrics: one expired" wait_for 1 metric 'hikyaku_srs_total{result="bounce-expired"}'
 check "the log names each refusal" grep -q "result=rejected reason=srs srs=expired" "$LOG"
+
+# [srs] enabled = false: forwards keep their sender, and SRS0= is an ordinary local part (here
+# the catch-all's).
+stop_daemon
+printf '[srs]\nenabled = false\n' >>"$ETC/hikyaku.toml"
+start_daemon
+check "SRS off: a stranger's mail to the catch-all" send bob@sender.test anyone@forward.test ""
+check "forwarded" wait_for 4 received_count inbox
+check "…with the sender as it came" grep -qx "from bob@sender.test" "$(env_of inbox 4)"
+check "SRS off: a forged SRS address is just another address of the catch-all" \
+  bash -c "swaks --server 127.0.0.1:$SMTP_PORT --from '<>' --to '$FORGED' --quit-after RCPT 2>&1 |
+           grep -q '<-  250 2.1.5'"
 finish

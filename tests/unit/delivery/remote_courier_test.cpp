@@ -60,15 +60,18 @@ class Harness {
   }
 
   // One result per recipient; empty when the delivery did not finish within 10 s.
+  // `senders`, when given, are the recipients' own reverse-paths (Recipient::sender, SRS).
   std::vector<DeliveryResult> deliver(const std::string& id, std::vector<std::string> to,
-                                      std::string message = "Subject: hi\r\n\r\nHello.\r\n") {
+                                      std::string message = "Subject: hi\r\n\r\nHello.\r\n",
+                                      std::vector<std::string> senders = {}) {
     queue::Envelope env;
     env.id = id;
     env.from = "sender@example.org";
-    for (const std::string& a : to) {
+    for (size_t i = 0; i < to.size(); ++i) {
       queue::Recipient r;
-      r.address = a;
-      r.original = a;
+      r.address = to[i];
+      r.original = to[i];
+      r.sender = i < senders.size() ? senders[i] : "";
       env.rcpts.push_back(std::move(r));
     }
     io_.restart();
@@ -205,6 +208,35 @@ TEST(RemoteCourierReuse, TwoMessagesOneConnection) {
   EXPECT_TRUE(log.contains("id=m2 peer=127.0.0.1:" + std::to_string(o.mx_port) +
                            " name=127.0.0.1 connection=reused transactions=1"))
       << log.text();
+}
+
+// SRS (docs/srs.md): recipients of one domain with different reverse-paths go in one transaction
+// per sender, each with its own MAIL FROM; results come back in recipient order.
+TEST(RemoteCourierSenders, OneTransactionPerDomainAndSender) {
+  FakeMx mx({"--pipelining"});
+  ASSERT_TRUE(mx.started());
+  RemoteOptions o;
+  o.mx_port = mx.endpoint().port();
+  Harness h(o);
+  h.mx_is_loopback("a.test");
+  const std::string srs = "SRS0=AbCd=TA=example.org=sender@fwd.test";
+  auto r = h.deliver("m1", {"one@a.test", "two@a.test", "three@a.test", "reject@a.test"},
+                     "Subject: hi\r\n\r\nHello.\r\n", {srs, "", srs, srs});
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_EQ(r[0].status, Status::Delivered);
+  EXPECT_EQ(r[1].status, Status::Delivered);
+  EXPECT_EQ(r[2].status, Status::Delivered);
+  EXPECT_EQ(r[3].status, Status::Permanent);
+  auto stored = mx.messages();
+  ASSERT_EQ(stored.size(), 2u);
+  for (const auto& m : stored) {
+    if (m.values("from") == std::vector<std::string>{srs}) {
+      EXPECT_EQ(m.values("rcpt"), (std::vector<std::string>{"one@a.test", "three@a.test"}));
+    } else {
+      EXPECT_EQ(m.values("from"), std::vector<std::string>{"sender@example.org"});
+      EXPECT_EQ(m.values("rcpt"), std::vector<std::string>{"two@a.test"});
+    }
+  }
 }
 
 // The server closes the parked connection (its own idle timeout); the liveness check sees it and
