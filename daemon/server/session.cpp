@@ -509,6 +509,9 @@ Reply Session::on_rcpt(const smtp::Command& cmd) {
   }
   if (srs_bounce) {
     deps_.metrics->srs_bounce_accepted.inc();
+    base::log_info() << "session client=" << client_ip_
+                     << " rcpt=" << base::log_quote(targets.original) << " result=srs-accepted to="
+                     << base::log_quote(targets.rcpts.empty() ? "" : targets.rcpts[0].address);
   }
   if (srs_bounce || targets.kind == RcptTargets::Kind::Local) {
     deps_.metrics->srs_not_rewritten.inc(rewrite_forwards(srs, targets, mail_->from.str()));

@@ -129,13 +129,18 @@ bool Codec::hash_ok(std::string_view given, std::string_view text) const {
   if (given.size() != kHashLength) {
     return false;
   }
+  bool ok = false;
   for (const std::string& secret : secrets_) {
-    // Case-insensitive: the local part may have been case-folded on the way back.
-    if (base::iequals(given, hash_with(secret, text))) {
-      return true;
+    // Case-insensitive: the local part may have been case-folded on the way back. Every
+    // character and every secret is compared, so the time taken says nothing about the hash.
+    std::string want = hash_with(secret, text);
+    unsigned diff = 0;
+    for (size_t i = 0; i < kHashLength; ++i) {
+      diff |= static_cast<unsigned char>(base::to_lower(given[i]) ^ base::to_lower(want[i]));
     }
+    ok = ok || diff == 0;
   }
-  return false;
+  return ok;
 }
 
 Result Codec::forward(std::string_view sender, std::string_view our_domain, int64_t day) const {

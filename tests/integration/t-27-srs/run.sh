@@ -3,7 +3,8 @@
 # implementation (dkimpy): a message DKIM-signed by an outside sender and forwarded by a catch-all
 # to a remote mailbox leaves with MAIL FROM SRS0=…@our domain and a signature that still verifies;
 # a bounce to that address reaches the original sender's MX; forged and expired SRS addresses get
-# 550; mail from our own domains is forwarded with its sender; local delivery is unchanged.
+# 550; another forwarder's SRS0 sender becomes SRS1 and its bounce goes back to that forwarder;
+# mail from our own domains is forwarded with its sender; local delivery is unchanged.
 source "$(dirname "$0")/../lib.sh"
 enter_netns "$@"
 U=$HK_BIN/hikyaku-util
@@ -15,9 +16,11 @@ openssl genrsa -out "$T/sender.key" 1024 2>/dev/null
 pub=$(openssl rsa -in "$T/sender.key" -pubout -outform DER 2>/dev/null | base64 -w0)
 start_dns "--txt-record=sel._domainkey.sender.test,v=DKIM1; k=rsa; p=$pub" \
   --mx-host=sender.test,mx.sender.test,10 --host-record=mx.sender.test,127.0.0.21 \
-  --mx-host=inbox.test,mx.inbox.test,10 --host-record=mx.inbox.test,127.0.0.22
+  --mx-host=inbox.test,mx.inbox.test,10 --host-record=mx.inbox.test,127.0.0.22 \
+  --mx-host=first.test,mx.first.test,10 --host-record=mx.first.test,127.0.0.23
 start_receiver origin 127.0.0.21 25  # the original sender's MX (bounces come back here)
 start_receiver inbox 127.0.0.22 25   # the big mailbox the catch-all forwards to
+start_receiver first 127.0.0.23 25   # another forwarder, whose SRS0 senders we re-forward
 
 DNS_SERVER=127.0.0.53:53 RETRY='"1s"' write_config
 setup_domains
@@ -109,14 +112,33 @@ check "…also at another local domain (the catch-all of example.test is not use
   refused "SRS0=${SRS:5:4}=AA=sender.test=bob@example.test" "bad hash"
 check "nothing more reached the sender's MX" test "$(received_count origin)" = 1
 
+# Another forwarder's SRS0 sender (first.test, its own secret) is re-forwarded as SRS1, and the
+# bounce to that goes back to the first forwarder's SRS0 address.
+mkdir -p "$T/first"
+echo "first-forwarders-own-secret-0123456789" >"$T/first/srs.key"
+chmod 600 "$T/first/srs.key"
+FIRST=$("$U" -C "$ETC" srs encode carol@sender.test --domain first.test --data-dir "$T/first")
+check "a message from another forwarder's SRS0 address" send "$FIRST" anyone@forward.test ""
+check "forwarded" wait_for 2 received_count inbox
+SRS1=$(sed -n 's/^from //p' "$(env_of inbox 2)")
+is_srs1() {  # the first forwarder's name, then its SRS0 part after "SRS0", at our domain
+  local tail=${FIRST#SRS0}
+  tail=${tail%@first.test}@forward.test
+  [[ $SRS1 == SRS1=????=first.test="$tail" ]] || { echo "$SRS1 / $FIRST"; return 1; }
+}
+check "…with MAIL FROM SRS1=HHHH=first.test==<its SRS0 part>@forward.test" is_srs1
+check "a bounce to the SRS1 address is accepted" send '<>' "$SRS1" ""
+check "…and goes to the first forwarder's SRS0 address" wait_for 1 received_count first
+check "…addressed to it" grep -qxF "rcpt $FIRST" "$(env_of first 1)"
+
 # Our own sender is not rewritten; the null sender neither.
 check "mail from one of our domains to an alias that forwards out" \
   send alice@example.test out@example.test ""
-check "forwarded" wait_for 2 received_count inbox
-check "…with the sender as it came" grep -qx "from alice@example.test" "$(env_of inbox 2)"
-check "a null-sender message to the catch-all" send '<>' someone@forward.test ""
 check "forwarded" wait_for 3 received_count inbox
-check "…with the null sender" grep -qx "from <>" "$(env_of inbox 3)"
+check "…with the sender as it came" grep -qx "from alice@example.test" "$(env_of inbox 3)"
+check "a null-sender message to the catch-all" send '<>' someone@forward.test ""
+check "forwarded" wait_for 4 received_count inbox
+check "…with the null sender" grep -qx "from <>" "$(env_of inbox 4)"
 # Local delivery is as before.
 check "an outside sender to a local mailbox" send bob@sender.test alice@example.test "$T/signed.eml"
 check "delivered to the Maildir" wait_for 1 maildir_count example.test alice
@@ -124,8 +146,9 @@ check "…with its own Return-Path" \
   grep -rq "^Return-Path: <bob@sender.test>" "$DATA/mail/example.test/alice/new"
 
 metric() { curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | awk -v s="$1" '$1 == s { print $2 }'; }
-check "metrics: one recipient rewritten" wait_for 1 metric 'hikyaku_srs_total{result="rewritten"}'
-check "metrics: two bounces accepted" wait_for 2 metric 'hikyaku_srs_total{result="bounce-accepted"}'
+check "metrics: two recipients rewritten (SRS0, SRS1)" \
+  wait_for 2 metric 'hikyaku_srs_total{result="rewritten"}'
+check "metrics: three bounces accepted" wait_for 3 metric 'hikyaku_srs_total{result="bounce-accepted"}'
 check "metrics: bad hashes refused" wait_for 2 metric 'hikyaku_srs_total{result="bounce-bad-hash"}'
 check "metrics: one expired" wait_for 1 metric 'hikyaku_srs_total{result="bounce-expired"}'
 check "the log names each refusal" grep -q "result=rejected reason=srs srs=expired" "$LOG"
@@ -136,8 +159,8 @@ stop_daemon
 printf '[srs]\nenabled = false\n' >>"$ETC/hikyaku.toml"
 start_daemon
 check "SRS off: a stranger's mail to the catch-all" send bob@sender.test anyone@forward.test ""
-check "forwarded" wait_for 4 received_count inbox
-check "…with the sender as it came" grep -qx "from bob@sender.test" "$(env_of inbox 4)"
+check "forwarded" wait_for 5 received_count inbox
+check "…with the sender as it came" grep -qx "from bob@sender.test" "$(env_of inbox 5)"
 check "SRS off: a forged SRS address is just another address of the catch-all" \
   bash -c "swaks --server 127.0.0.1:$SMTP_PORT --from '<>' --to '$FORGED' --quit-after RCPT 2>&1 |
            grep -q '<-  250 2.1.5'"

@@ -17,8 +17,7 @@ class Forwarding : public ::testing::Test {
  protected:
   Forwarding() {
     dir_.write("domains/example.test/users", domains::test::users_file({"alice", "bob"}));
-    dir_.write("domains/example.test/aliases",
-               "fwd: someone@remote.test, bob\nteam: alice, bob\n");
+    dir_.write("domains/example.test/aliases", "fwd: someone@remote.test, bob\nteam: alice, bob\n");
     dir_.write("domains/catchall.test/aliases", "*: me@inbox.test\n");
     doms_ = domains::Domains::load(dir_.path() / "domains");
     scope_.codec = &codec_;
@@ -103,8 +102,8 @@ TEST_F(Forwarding, SrsAddressesOfOursAreCheckedAndStandForTheirSender) {
   std::string at_example = srs.substr(0, srs.rfind('@')) + "@example.test";
   EXPECT_EQ(resolve_srs_rcpt(scope_, addr(at_example), "mx.test").kind, SrsRcpt::Kind::Accepted);
   // An SRS address naming one of our mailboxes goes to it.
-  SrsRcpt local = resolve_srs_rcpt(scope_, addr(srs_of("bob@example.test", "catchall.test")),
-                                   "mx.test");
+  SrsRcpt local =
+      resolve_srs_rcpt(scope_, addr(srs_of("bob@example.test", "catchall.test")), "mx.test");
   ASSERT_EQ(local.kind, SrsRcpt::Kind::Accepted);
   EXPECT_EQ(local.targets.kind, RcptTargets::Kind::Local);
   EXPECT_TRUE(local.targets.rcpts.at(0).local);
