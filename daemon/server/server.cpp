@@ -95,6 +95,8 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
   certs_->load();
   dkim_keys_ = std::make_unique<dkim::DkimKeyring>(cfg_->domains_dir());
   dkim_signer_ = std::make_unique<dkim::DkimSigner>();
+  psl_ = std::make_unique<dmarc::PublicSuffixList>(dmarc::PublicSuffixList::system());
+  base::log_info() << "dmarc public_suffix_list=" << base::log_quote(psl_->source());
   store_ = std::make_unique<queue::QueueStore>(cfg_->queue_dir());
   local_courier_ = std::make_unique<queue::MaildirCourier>(pool_, cfg_->mail_dir(), cfg_->hostname,
                                                            &delivery_metrics_.maildir);
@@ -164,6 +166,7 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
   deps.dns = dns_.get();
   deps.dkim_keys = dkim_keys_.get();
   deps.dkim_signer = dkim_signer_.get();
+  deps.psl = psl_.get();
   deps.abuse = &abuse_;
   deps.counts = &counts_;
   auto add = [&](const std::vector<config::Endpoint>& eps, Port kind) {

@@ -12,6 +12,9 @@
 namespace hk::spf {
 enum class Result;
 }
+namespace hk::dmarc {
+enum class Result;
+}
 
 namespace hk::server {
 
@@ -30,6 +33,7 @@ struct ServerMetrics {
   metrics::Counter& rejected_connections;
   metrics::Counter& rejected_connections_per_ip;
   metrics::Counter& rejected_disk_space;
+  metrics::Counter& rejected_dmarc;  // [dmarc] enforce: p=reject, or From: unfit for DMARC
   metrics::Counter& rejected_errors;
   metrics::Counter& rejected_from_header;
   metrics::Counter& rejected_loop;
@@ -56,6 +60,14 @@ struct ServerMetrics {
   metrics::Counter& spf_softfail;
   metrics::Counter& spf_temperror;
   metrics::Counter& spf_permerror;
+  // hikyaku_dmarc_total{result}: DMARC results of incoming mail (one per author domain), and
+  // the messages marked for quarantine.
+  metrics::Counter& dmarc_none;
+  metrics::Counter& dmarc_pass;
+  metrics::Counter& dmarc_fail;
+  metrics::Counter& dmarc_temperror;
+  metrics::Counter& dmarc_permerror;
+  metrics::Counter& dmarc_quarantined;
   metrics::Counter& dkim_signed;
   metrics::Counter& dkim_error;
   metrics::Counter& accepted;
@@ -74,6 +86,7 @@ struct ServerMetrics {
 
   metrics::Counter& connections_on(Port port) const;
   metrics::Counter& spf(spf::Result result) const;
+  metrics::Counter& dmarc(dmarc::Result result) const;
 };
 
 // Registers every server series (all at zero until used) in `reg`; `delivery` supplies the

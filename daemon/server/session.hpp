@@ -33,6 +33,9 @@ namespace hk::dkim {
 class DkimKeyring;
 class DkimSigner;
 }  // namespace hk::dkim
+namespace hk::dmarc {
+class PublicSuffixList;
+}
 
 namespace hk::server {
 
@@ -77,6 +80,8 @@ struct Deps {
   dns::Lookup* dns = nullptr;  // SPF and DKIM-key lookups for unauthenticated mail on port 25
   const dkim::DkimKeyring* dkim_keys = nullptr;  // signing keys of the local domains
   const dkim::DkimSigner* dkim_signer = nullptr;
+  // The Public Suffix List for DMARC's Organizational Domains; none = no DMARC checks.
+  const dmarc::PublicSuffixList* psl = nullptr;
   // Failed logins, bans and rates across connections; none = no such limits (tests).
   AbuseGuard* abuse = nullptr;
   // The live connections, for stress mode (session_timer.cpp); none = never stressed.
