@@ -314,44 +314,24 @@ asio::awaitable<void> MessagePipeline::check_dmarc() {
   }
 }
 
-// [dmarc] enforce: what RFC 7489 §6.6.4 asks of a receiver for mail that fails. The strictest
-// disposition among the author domains wins (§6.6.1). A From: that DMARC cannot evaluate because
-// it breaks RFC 5322 §3.6 (none, or several fields) is refused too, as §6.6.1 says is typical:
-// otherwise a second From: would be a way around a p=reject.
+// [dmarc] enforce: what RFC 7489 §6.6.4 asks of a receiver for mail that fails (and §6.6.1 of
+// a From: that DMARC cannot evaluate): reject during the transaction (§10.3: 550 5.7.1, RFC 3463
+// §3.8 delivery not authorized), or mark the message for the mailbox's filters.
 std::optional<Reply> MessagePipeline::enforce_dmarc() {
-  if (!cfg_.dmarc.enforce || !authenticated_ || (dmarc_.empty() && !author_.malformed)) {
+  if (!cfg_.dmarc.enforce || !authenticated_) {
     return std::nullopt;
   }
-  if (author_.malformed) {
+  dmarc::Decision d = dmarc::decide(author_, dmarc_);
+  if (d.action == dmarc::Policy::Reject) {
     reject(deps_.metrics->rejected_dmarc);
     base::log_info() << "id=" << env_.id << " client=" << tx_.client_ip
-                     << " result=rejected reason=dmarc detail=" << base::log_quote(author_.problem);
-    // RFC 3463 §3.8 X.7.1: delivery not authorized, message refused.
-    return Reply(550, "5.7.1",
-                 "Message refused: " + author_.problem +
-                     "; DMARC (RFC 7489) needs exactly one From: field (RFC 5322 3.6)");
+                     << " result=rejected reason=dmarc header_from=" << base::log_quote(d.domain)
+                     << " detail=" << base::log_quote(d.reason);
+    return Reply(550, "5.7.1", d.reason);
   }
-  dmarc::Policy worst = dmarc::Policy::None;
-  const dmarc::Verdict* worst_verdict = nullptr;
-  for (const dmarc::Verdict& v : dmarc_) {
-    if (worst_verdict == nullptr || dmarc::strictest(worst, v.disposition) != worst) {
-      worst = v.disposition;
-      worst_verdict = &v;
-    }
-  }
-  if (worst == dmarc::Policy::Reject) {
-    reject(deps_.metrics->rejected_dmarc);
-    base::log_info() << "id=" << env_.id << " client=" << tx_.client_ip
-                     << " result=rejected reason=dmarc header_from=" << worst_verdict->from_domain;
-    // RFC 7489 §6.6.4 and §10.3: reject during the SMTP transaction, 550 5.7.1.
-    return Reply(550, "5.7.1",
-                 "Message rejected: the DMARC policy of " + worst_verdict->from_domain +
-                     " is p=reject and neither SPF nor DKIM authenticated that domain");
-  }
-  if (worst == dmarc::Policy::Quarantine) {
+  if (d.action == dmarc::Policy::Quarantine) {
     deps_.metrics->dmarc_quarantined.inc();
-    quarantine_ = "X-Hikyaku-Quarantine: dmarc p=" + std::string(dmarc::to_string(worst)) +
-                  " header.from=" + worst_verdict->from_domain + "\r\n";
+    quarantine_ = "X-Hikyaku-Quarantine: " + d.reason + "\r\n";
   }
   return std::nullopt;
 }

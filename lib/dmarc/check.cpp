@@ -213,6 +213,33 @@ int random_sample() {
 
 Policy strictest(Policy a, Policy b) { return rank(a) >= rank(b) ? a : b; }
 
+Decision decide(const AuthorDomains& author, const std::vector<Verdict>& verdicts) {
+  Decision out;
+  if (author.malformed) {
+    out.action = Policy::Reject;
+    out.reason = "Message refused: " + author.problem + ", which DMARC (RFC 7489) cannot evaluate";
+    return out;
+  }
+  const Verdict* worst = nullptr;
+  for (const Verdict& v : verdicts) {
+    if (worst == nullptr || rank(v.disposition) > rank(worst->disposition)) {
+      worst = &v;
+    }
+  }
+  if (worst == nullptr || worst->disposition == Policy::None) {
+    return out;
+  }
+  out.action = worst->disposition;
+  out.domain = worst->from_domain;
+  if (out.action == Policy::Reject) {
+    out.reason = "Message rejected: the DMARC policy of " + out.domain +
+                 " is reject, and neither SPF nor DKIM authenticated that domain";
+  } else {
+    out.reason = "dmarc p=quarantine header.from=" + out.domain;
+  }
+  return out;
+}
+
 std::string describe(const Verdict& v, bool enforced) {
   switch (v.result) {
     case Result::None:

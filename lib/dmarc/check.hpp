@@ -110,6 +110,18 @@ int random_sample();
 // The strictest of two dispositions (none < quarantine < reject).
 Policy strictest(Policy a, Policy b);
 
+// What a receiver that enforces DMARC does with a message.
+struct Decision {
+  Policy action = Policy::None;  // None: deliver as usual
+  std::string domain;            // the author domain whose policy decided; empty for a bad From:
+  std::string reason;            // for the reply, the log and the quarantine marker
+};
+// The strictest disposition among the verdicts of a message's author domains (§6.6.1: "apply the
+// most strict policy selected among the checks that fail"; the first of equals). A From: that
+// author_domains() found malformed is rejected, as §6.6.1 says such mail typically is: a second
+// From: field must not be a way around a p=reject.
+Decision decide(const AuthorDomains& author, const std::vector<Verdict>& verdicts);
+
 // The text of the Authentication-Results comment for a verdict, e.g. "p=reject sp=none pct=100
 // dis=reject" or, when the policy is not enforced, "p=reject dis=none, not enforced"; the problem
 // for permerror and temperror; "no policy" for none.

@@ -313,6 +313,44 @@ TEST_F(DmarcDiscovery, PctInTheRecord) {
   EXPECT_EQ(describe(out, true), "p=reject pct=50 dis=quarantine");
 }
 
+Verdict verdict(const char* domain, Result result, Policy disposition) {
+  Verdict v;
+  v.from_domain = domain;
+  v.result = result;
+  v.disposition = disposition;
+  return v;
+}
+
+// §6.6.1: with several author domains, the strictest failing policy applies.
+TEST(DmarcDecide, StrictestAmongAuthorDomains) {
+  AuthorDomains author = author_domains({{"a@a.example", "b@b.example", "c@c.example"}});
+  std::vector<Verdict> verdicts = {verdict("a.example", Result::Pass, Policy::None),
+                                   verdict("b.example", Result::Fail, Policy::Quarantine),
+                                   verdict("c.example", Result::Fail, Policy::Reject)};
+  Decision d = decide(author, verdicts);
+  EXPECT_EQ(d.action, Policy::Reject);
+  EXPECT_EQ(d.domain, "c.example");
+  EXPECT_EQ(d.reason,
+            "Message rejected: the DMARC policy of c.example is reject, and neither SPF nor DKIM "
+            "authenticated that domain");
+  verdicts.pop_back();
+  d = decide(author, verdicts);
+  EXPECT_EQ(d.action, Policy::Quarantine);
+  EXPECT_EQ(d.reason, "dmarc p=quarantine header.from=b.example");
+  verdicts.pop_back();
+  EXPECT_EQ(decide(author, verdicts).action, Policy::None);
+  EXPECT_EQ(decide(author, {}).action, Policy::None);
+}
+
+TEST(DmarcDecide, MalformedFromIsRejected) {
+  Decision d = decide(author_domains({{"a@a.example"}, {"b@b.example"}}), {});
+  EXPECT_EQ(d.action, Policy::Reject);
+  EXPECT_EQ(d.reason, "Message refused: 2 From: fields, which DMARC (RFC 7489) cannot evaluate");
+  EXPECT_EQ(decide(author_domains({}), {}).action, Policy::Reject);
+  // A From: without a usable domain is ignored, not refused.
+  EXPECT_EQ(decide(author_domains({{"undisclosed"}}), {}).action, Policy::None);
+}
+
 TEST(DmarcStrictest, Order) {
   EXPECT_EQ(strictest(Policy::None, Policy::Quarantine), Policy::Quarantine);
   EXPECT_EQ(strictest(Policy::Reject, Policy::Quarantine), Policy::Reject);
