@@ -8,7 +8,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 build=(build-essential cmake pkg-config git libboost1.81-dev libssl-dev libc-ares-dev
        libtomlplusplus-dev libopendkim-dev libidn2-dev libgtest-dev libgmock-dev openssl
-       ca-certificates libsystemd-dev)
+       ca-certificates libsystemd-dev
+       libpsl-dev publicsuffix)
 test=(clang-format-14 dnsutils swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl curl python3 python3-aiosmtpd python3-dkim dnsmasq-base opendkim-tools
       msmtp iproute2 procps prometheus fail2ban haproxy systemd clang-14 libclang-rt-14-dev)
 bench=(postfix chasquid opendkim)

@@ -180,6 +180,14 @@ std::vector<std::string> header_from_addresses(std::string_view message) {
   return out;
 }
 
+std::vector<std::vector<std::string>> header_from_fields(std::string_view message) {
+  std::vector<std::vector<std::string>> out;
+  for (const auto& v : header_values(header_section(message), "From")) {
+    extract_addresses(v, out.emplace_back());
+  }
+  return out;
+}
+
 std::string missing_submission_headers(std::string_view message, const std::string& id,
                                        const std::string& hostname, const std::string& date) {
   std::string_view headers = header_section(message);

@@ -17,6 +17,10 @@ std::string_view header_section(std::string_view message);
 // anything that looks like an address is returned, so a trick cannot hide one.
 std::vector<std::string> header_from_addresses(std::string_view message);
 
+// The same, field by field: one entry per From: field of the message (DMARC, RFC 7489 §6.6.1,
+// tells "several From: fields" from "several addresses in one").
+std::vector<std::vector<std::string>> header_from_fields(std::string_view message);
+
 // Where the Authentication-Results fields (RFC 8601) of the header section `headers` start that
 // carry `authserv_id` (ours): from outside our trust boundary they are forged, and §5 asks that
 // they be removed or renamed before the message is stored. Offsets of the field names, in order.

@@ -25,6 +25,7 @@
 #include "lib/dkim/keyring.hpp"
 #include "lib/dkim/signer.hpp"
 #include "lib/dkim/verify_dns.hpp"
+#include "lib/dmarc/check.hpp"
 
 namespace hk::server {
 namespace {
@@ -111,7 +112,10 @@ class MessagePipeline {
   std::optional<Reply> find_header_section();
   std::optional<Reply> authorize_from();
   void make_envelope();
-  asio::awaitable<std::string> authentication_results();
+  asio::awaitable<void> authenticate();
+  asio::awaitable<void> check_dmarc();
+  std::optional<Reply> enforce_dmarc();
+  std::string authentication_results() const;
   std::error_code rename_forged_auth_results();
   std::string trace_headers() const;
   std::string submission_headers() const;
@@ -131,7 +135,12 @@ class MessagePipeline {
   std::string ours_;          // the header fields we add, stored in front of it
   queue::Envelope env_;
   std::time_t now_ = 0;
-  bool delivered_ = false;  // into the Maildirs, instead of queued
+  bool authenticated_ = false;  // DKIM (and DMARC) checked: the mail is a stranger's
+  std::vector<dkim::DkimVerifyResult> dkim_results_;
+  dmarc::AuthorDomains author_;        // when DMARC was checked
+  std::vector<dmarc::Verdict> dmarc_;  // one per author domain
+  std::string quarantine_;             // the X-Hikyaku-Quarantine field, when one is due
+  bool delivered_ = false;             // into the Maildirs, instead of queued
 };
 
 asio::awaitable<Reply> MessagePipeline::run() {
@@ -148,7 +157,11 @@ asio::awaitable<Reply> MessagePipeline::run() {
     co_return *refused;
   }
   make_envelope();
-  ours_ = co_await authentication_results();
+  co_await authenticate();
+  if (auto refused = enforce_dmarc()) {
+    co_return *refused;
+  }
+  ours_ = authentication_results();
   if (std::error_code ec = rename_forged_auth_results()) {
     base::log_error() << "id=" << env_.id << " client=" << tx_.client_ip
                       << " result=spool-error error=" << base::log_quote(ec.message());
@@ -244,23 +257,104 @@ void MessagePipeline::make_envelope() {
   now_ = std::chrono::system_clock::to_time_t(env_.created);
 }
 
-// Incoming mail from strangers: DKIM signatures are checked and recorded with SPF in
-// Authentication-Results (RFC 8601); a failure never refuses the mail. Keys come through our
-// resolver; the hashing runs on the pool (big messages take long).
-asio::awaitable<std::string> MessagePipeline::authentication_results() {
+// Incoming mail from strangers: DKIM signatures are checked, then DMARC, and the results are
+// recorded with SPF's in Authentication-Results (RFC 8601); a DKIM failure never refuses the mail.
+// Keys come through our resolver; the hashing runs on the pool (big messages take long).
+asio::awaitable<void> MessagePipeline::authenticate() {
   if (!tx_.verify_dkim) {
-    co_return std::string();
+    co_return;
   }
-  std::vector<dkim::DkimVerifyResult> dkim_results;
+  authenticated_ = true;
   if (headers_complete_) {
     SpooledMessage message(spool_, headers_, body_offset_);
-    dkim_results = co_await dkim::verify_message(*deps_.dns, message, 5, deps_.pool);
+    dkim_results_ = co_await dkim::verify_message(*deps_.dns, message, 5, deps_.pool);
   } else if (dkim::find_signatures(spool_.head()).empty()) {
-    dkim_results.push_back({"none", "", "", "no DKIM-Signature"});
+    dkim_results_.push_back({"none", "", "", "no DKIM-Signature"});
   } else {
-    dkim_results.push_back({"permerror", "", "", "header section too large to verify"});
+    dkim_results_.push_back({"permerror", "", "", "header section too large to verify"});
   }
-  co_return dkim::authentication_results(cfg_.hostname, dkim_results, tx_.spf_result, env_.from);
+  if (cfg_.dmarc.enabled && deps_.psl != nullptr) {
+    co_await check_dmarc();
+  }
+}
+
+// RFC 7489 §6.6: the From: domain's policy, and whether SPF or DKIM authenticated a domain
+// aligned with it. A header section too large to keep in memory is read as far as it is kept;
+// its signatures were not verified, so only SPF can align.
+asio::awaitable<void> MessagePipeline::check_dmarc() {
+  author_ = dmarc::author_domains(header_from_fields(headers_complete_ ? headers_ : spool_.head()));
+  dmarc::Identifiers ids;
+  // §4.1 / RFC 7208 §2.4: SPF checked the MAIL FROM domain, or HELO for the null sender.
+  ids.spf_pass = tx_.spf_result == "pass";
+  ids.spf_domain = tx_.from.empty() ? tx_.helo : tx_.from.substr(tx_.from.rfind('@') + 1);
+  for (const dkim::DkimVerifyResult& r : dkim_results_) {
+    if (r.result == "pass" && !r.domain.empty()) {
+      ids.dkim_pass_domains.push_back(r.domain);
+    }
+  }
+  const int sample = dmarc::random_sample();  // one draw per message, for every author domain
+  for (const std::string& domain : author_.domains) {
+    dmarc::Verdict v = co_await dmarc::check(*deps_.dns, *deps_.psl, domain, ids, sample);
+    deps_.metrics->dmarc(v.result).inc();
+    base::log_info() << "id=" << env_.id << " client=" << tx_.client_ip
+                     << " dmarc=" << dmarc::to_string(v.result) << " header_from=" << domain
+                     << " policy_domain=" << base::log_quote(v.discovery.domain)
+                     << " policy=" << dmarc::to_string(v.policy)
+                     << " disposition=" << dmarc::to_string(v.disposition)
+                     << " spf_aligned=" << (v.spf_aligned ? "yes" : "no")
+                     << " dkim_aligned=" << (v.dkim_aligned ? "yes" : "no")
+                     << " detail=" << base::log_quote(dmarc::describe(v, cfg_.dmarc.enforce));
+    dmarc_.push_back(std::move(v));
+  }
+  if (author_.domains.empty()) {
+    deps_.metrics->dmarc(author_.malformed ? dmarc::Result::PermError : dmarc::Result::None).inc();
+    base::log_info() << "id=" << env_.id << " client=" << tx_.client_ip
+                     << " dmarc=" << (author_.malformed ? "permerror" : "none")
+                     << " detail=" << base::log_quote(author_.problem);
+  }
+}
+
+// [dmarc] enforce: what RFC 7489 §6.6.4 asks of a receiver for mail that fails (and §6.6.1 of
+// a From: that DMARC cannot evaluate): reject during the transaction (§10.3: 550 5.7.1, RFC 3463
+// §3.8 delivery not authorized), or mark the message for the mailbox's filters.
+std::optional<Reply> MessagePipeline::enforce_dmarc() {
+  if (!cfg_.dmarc.enforce || !authenticated_) {
+    return std::nullopt;
+  }
+  dmarc::Decision d = dmarc::decide(author_, dmarc_);
+  if (d.action == dmarc::Policy::Reject) {
+    reject(deps_.metrics->rejected_dmarc);
+    base::log_info() << "id=" << env_.id << " client=" << tx_.client_ip
+                     << " result=rejected reason=dmarc header_from=" << base::log_quote(d.domain)
+                     << " detail=" << base::log_quote(d.reason);
+    return Reply(550, "5.7.1", d.reason);
+  }
+  if (d.action == dmarc::Policy::Quarantine) {
+    deps_.metrics->dmarc_quarantined.inc();
+    quarantine_ = "X-Hikyaku-Quarantine: " + d.reason + "\r\n";
+  }
+  return std::nullopt;
+}
+
+// Authentication-Results (RFC 8601) with DKIM, SPF and DMARC (RFC 7489 §11.2: header.from), then
+// the quarantine marker when one is due.
+std::string MessagePipeline::authentication_results() const {
+  if (!authenticated_) {
+    return std::string();
+  }
+  std::vector<dkim::ResultInfo> more;
+  for (const dmarc::Verdict& v : dmarc_) {
+    more.push_back({"dmarc",
+                    std::string(dmarc::to_string(v.result)),
+                    dmarc::describe(v, cfg_.dmarc.enforce),
+                    {{"header.from", v.from_domain}}});
+  }
+  if (dmarc_.empty() && !author_.problem.empty()) {
+    more.push_back({"dmarc", author_.malformed ? "permerror" : "none", author_.problem, {}});
+  }
+  return dkim::authentication_results(cfg_.hostname, dkim_results_, tx_.spf_result, env_.from,
+                                      more) +
+         quarantine_;
 }
 
 // RFC 8601 §5: an Authentication-Results field that names us as its authserv-id, in mail from

@@ -99,6 +99,8 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
   // Made at first start whatever [srs] enabled says, so that turning SRS on by a reload needs no
   // restart; never logged (docs/srs.md).
   srs_ = std::make_unique<srs::SecretFile>(cfg_->data_dir / "srs.key");
+  psl_ = std::make_unique<dmarc::PublicSuffixList>(dmarc::PublicSuffixList::system());
+  base::log_info() << "dmarc public_suffix_list=" << base::log_quote(psl_->source());
   store_ = std::make_unique<queue::QueueStore>(cfg_->queue_dir());
   local_courier_ = std::make_unique<queue::MaildirCourier>(pool_, cfg_->mail_dir(), cfg_->hostname,
                                                            &delivery_metrics_.maildir);
@@ -169,6 +171,7 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
   deps.dkim_keys = dkim_keys_.get();
   deps.dkim_signer = dkim_signer_.get();
   deps.srs = srs_.get();
+  deps.psl = psl_.get();
   deps.abuse = &abuse_;
   deps.counts = &counts_;
   auto add = [&](const std::vector<config::Endpoint>& eps, Port kind) {

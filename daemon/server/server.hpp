@@ -16,6 +16,7 @@
 #include "daemon/server/server_metrics.hpp"
 #include "lib/base/clock.hpp"
 #include "lib/config/config.hpp"
+#include "lib/dmarc/org_domain.hpp"
 #include "lib/metrics/endpoint.hpp"
 #include "lib/metrics/registry.hpp"
 
@@ -97,7 +98,8 @@ class Server {
   std::unique_ptr<dns::CachingResolver> dns_;  // SPF, inbound DKIM, MTA-STS and delivery share it
   std::unique_ptr<dkim::DkimKeyring> dkim_keys_;
   std::unique_ptr<dkim::DkimSigner> dkim_signer_;
-  std::unique_ptr<srs::SecretFile> srs_;  // DATA_DIR/srs.key
+  std::unique_ptr<srs::SecretFile> srs_;          // DATA_DIR/srs.key
+  std::unique_ptr<dmarc::PublicSuffixList> psl_;  // loaded once, at start
   std::unique_ptr<delivery::RemoteCourier> remote_courier_;
   std::unique_ptr<queue::Queue> queue_;
   std::unique_ptr<ControlServer> control_;  // after queue_: destroyed first

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "daemon/server/session.hpp"
+#include "lib/dmarc/check.hpp"
 #include "lib/spf/check_host.hpp"
 #include "lib/srs/srs.hpp"
 
@@ -18,6 +19,10 @@ constexpr const char* kRejectedHelp =
     "Connections, commands and messages refused, by reason (every refusal counts once).";
 constexpr const char* kSpf = "hikyaku_spf_total";
 constexpr const char* kSpfHelp = "SPF checks of incoming mail (RFC 7208), by result.";
+constexpr const char* kDmarc = "hikyaku_dmarc_total";
+constexpr const char* kDmarcHelp =
+    "DMARC checks of incoming mail (RFC 7489), by result; \"quarantined\" counts the messages "
+    "marked for quarantine under [dmarc] enforce.";
 constexpr const char* kAuth = "hikyaku_auth_total";
 constexpr const char* kAuthHelp = "AUTH attempts (RFC 4954), by result.";
 constexpr const char* kDkim = "hikyaku_dkim_total";
@@ -79,6 +84,22 @@ metrics::Counter& ServerMetrics::srs_refused(srs::Error error) const {
   }
 }
 
+metrics::Counter& ServerMetrics::dmarc(dmarc::Result result) const {
+  switch (result) {
+    case dmarc::Result::None:
+      return dmarc_none;
+    case dmarc::Result::Pass:
+      return dmarc_pass;
+    case dmarc::Result::Fail:
+      return dmarc_fail;
+    case dmarc::Result::TempError:
+      return dmarc_temperror;
+    case dmarc::Result::PermError:
+      return dmarc_permerror;
+  }
+  return dmarc_none;
+}
+
 ServerMetrics register_server_metrics(metrics::Registry& reg,
                                       const queue::DeliveryMetrics& delivery) {
   auto port = [&](Port p) -> metrics::Counter& {
@@ -89,6 +110,9 @@ ServerMetrics register_server_metrics(metrics::Registry& reg,
   };
   auto spf_result = [&](spf::Result r) -> metrics::Counter& {
     return labelled(reg, kSpf, kSpfHelp, "result", std::string(spf::to_string(r)));
+  };
+  auto dmarc_result = [&](dmarc::Result r) -> metrics::Counter& {
+    return labelled(reg, kDmarc, kDmarcHelp, "result", std::string(dmarc::to_string(r)));
   };
   // Designated initializers run in declaration order, so the page lists the families in the
   // order of the struct.
@@ -103,6 +127,7 @@ ServerMetrics register_server_metrics(metrics::Registry& reg,
       .rejected_connections = rejected("connections"),
       .rejected_connections_per_ip = rejected("connections-per-ip"),
       .rejected_disk_space = rejected("disk-space"),
+      .rejected_dmarc = rejected("dmarc"),
       .rejected_errors = rejected("errors"),
       .rejected_from_header = rejected("from-header"),
       .rejected_loop = rejected("loop"),
@@ -132,6 +157,12 @@ ServerMetrics register_server_metrics(metrics::Registry& reg,
       .spf_softfail = spf_result(spf::Result::SoftFail),
       .spf_temperror = spf_result(spf::Result::TempError),
       .spf_permerror = spf_result(spf::Result::PermError),
+      .dmarc_none = dmarc_result(dmarc::Result::None),
+      .dmarc_pass = dmarc_result(dmarc::Result::Pass),
+      .dmarc_fail = dmarc_result(dmarc::Result::Fail),
+      .dmarc_temperror = dmarc_result(dmarc::Result::TempError),
+      .dmarc_permerror = dmarc_result(dmarc::Result::PermError),
+      .dmarc_quarantined = labelled(reg, kDmarc, kDmarcHelp, "result", "quarantined"),
       .dkim_signed = labelled(reg, kDkim, kDkimHelp, "result", "signed"),
       .dkim_error = labelled(reg, kDkim, kDkimHelp, "result", "error"),
       .srs_rewritten = labelled(reg, kSrs, kSrsHelp, "result", "rewritten"),

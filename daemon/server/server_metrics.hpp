@@ -15,6 +15,9 @@ enum class Result;
 namespace hk::srs {
 enum class Error;
 }
+namespace hk::dmarc {
+enum class Result;
+}
 
 namespace hk::server {
 
@@ -33,6 +36,7 @@ struct ServerMetrics {
   metrics::Counter& rejected_connections;
   metrics::Counter& rejected_connections_per_ip;
   metrics::Counter& rejected_disk_space;
+  metrics::Counter& rejected_dmarc;  // [dmarc] enforce: p=reject, or From: unfit for DMARC
   metrics::Counter& rejected_errors;
   metrics::Counter& rejected_from_header;
   metrics::Counter& rejected_loop;
@@ -59,6 +63,14 @@ struct ServerMetrics {
   metrics::Counter& spf_softfail;
   metrics::Counter& spf_temperror;
   metrics::Counter& spf_permerror;
+  // hikyaku_dmarc_total{result}: DMARC results of incoming mail (one per author domain), and
+  // the messages marked for quarantine.
+  metrics::Counter& dmarc_none;
+  metrics::Counter& dmarc_pass;
+  metrics::Counter& dmarc_fail;
+  metrics::Counter& dmarc_temperror;
+  metrics::Counter& dmarc_permerror;
+  metrics::Counter& dmarc_quarantined;
   metrics::Counter& dkim_signed;
   metrics::Counter& dkim_error;
   // hikyaku_srs_total{result}: forwarded recipients given an SRS sender ("rewritten") or left
@@ -88,6 +100,7 @@ struct ServerMetrics {
   metrics::Counter& connections_on(Port port) const;
   metrics::Counter& spf(spf::Result result) const;
   metrics::Counter& srs_refused(srs::Error error) const;
+  metrics::Counter& dmarc(dmarc::Result result) const;
 };
 
 // Registers every server series (all at zero until used) in `reg`; `delivery` supplies the

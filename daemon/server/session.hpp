@@ -36,6 +36,9 @@ class DkimSigner;
 namespace hk::srs {
 class SecretFile;
 }
+namespace hk::dmarc {
+class PublicSuffixList;
+}
 
 namespace hk::server {
 
@@ -82,6 +85,8 @@ struct Deps {
   const dkim::DkimSigner* dkim_signer = nullptr;
   // The SRS secrets (docs/srs.md); none = no SRS, whatever [srs] enabled says (tests).
   const srs::SecretFile* srs = nullptr;
+  // The Public Suffix List for DMARC's Organizational Domains; none = no DMARC checks.
+  const dmarc::PublicSuffixList* psl = nullptr;
   // Failed logins, bans and rates across connections; none = no such limits (tests).
   AbuseGuard* abuse = nullptr;
   // The live connections, for stress mode (session_timer.cpp); none = never stressed.

@@ -149,6 +149,16 @@ struct Config {
     bool operator==(const Spf&) const = default;
   } spf;
 
+  struct Dmarc {
+    // DMARC (RFC 7489) for mail from strangers on port 25: look up the From: domain's policy and
+    // record the result in Authentication-Results. false: no lookups at all.
+    bool enabled = true;
+    // Act on the policy of mail that fails: p=reject → 550 5.7.1 at the final dot, p=quarantine
+    // → an X-Hikyaku-Quarantine header field. false: only record the result (docs/dmarc.md).
+    bool enforce = false;
+    bool operator==(const Dmarc&) const = default;
+  } dmarc;
+
   struct Delivery {
     // MTA-STS (RFC 8461) for mail sent to MX hosts: TLS with a verified certificate where the
     // recipient domain publishes a policy. false: no MTA-STS lookups at all.

@@ -162,6 +162,9 @@ void for_each_key(C& c, Row&& row) {
 
   row("spf", "reject_fail", c.spf.reject_fail, Flag{});
 
+  row("dmarc", "enabled", c.dmarc.enabled, Flag{});
+  row("dmarc", "enforce", c.dmarc.enforce, Flag{});
+
   row("delivery", "mta_sts", c.delivery.mta_sts, Flag{});
 }
 

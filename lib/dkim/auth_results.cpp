@@ -432,9 +432,16 @@ bool claims_authserv_id(std::string_view field_value, std::string_view authserv_
 std::string authentication_results(const std::string& authserv_id,
                                    const std::vector<DkimVerifyResult>& dkim,
                                    std::string_view spf_result, std::string_view spf_mailfrom) {
+  return authentication_results(authserv_id, dkim, spf_result, spf_mailfrom, {});
+}
+
+std::string authentication_results(const std::string& authserv_id,
+                                   const std::vector<DkimVerifyResult>& dkim,
+                                   std::string_view spf_result, std::string_view spf_mailfrom,
+                                   const std::vector<ResultInfo>& more) {
   Folder f("Authentication-Results: " + token(authserv_id));
   std::string spf = token(spf_result);
-  if (dkim.empty() && spf.empty()) {
+  if (dkim.empty() && spf.empty() && more.empty()) {
     f.append("; none");
     return f.finish();
   }
@@ -464,6 +471,25 @@ std::string authentication_results(const std::string& authserv_id,
     std::string from = mailbox(spf_mailfrom);
     if (!from.empty()) {
       f.word("smtp.mailfrom=" + from);
+    }
+  }
+  for (const ResultInfo& r : more) {
+    std::string method = token(r.method);
+    std::string result = token(r.result);
+    if (method.empty() || result.empty()) {
+      continue;
+    }
+    separate();
+    f.append(method + "=" + result);
+    std::string why = comment(r.comment);
+    if (!why.empty()) {
+      f.word("(" + why + ")");
+    }
+    for (const auto& [name, value] : r.properties) {
+      std::string v = token(value);
+      if (!v.empty()) {
+        f.word(token(name) + "=" + v);
+      }
     }
   }
   return f.finish();

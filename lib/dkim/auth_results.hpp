@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "lib/dkim/verify.hpp"
@@ -24,6 +25,20 @@ namespace hk::dkim {
 std::string authentication_results(const std::string& authserv_id,
                                    const std::vector<DkimVerifyResult>& dkim,
                                    std::string_view spf_result, std::string_view spf_mailfrom);
+
+// A further result for the field, written after dkim and spf as
+// "method=result (comment) ptype.property=value ...": DMARC's (RFC 7489 §11.2), for instance.
+// Every part is cleaned as the DKIM and SPF parts are.
+struct ResultInfo {
+  std::string method;   // "dmarc"
+  std::string result;   // "pass", "fail", ...
+  std::string comment;  // without the parentheses; left out when empty
+  std::vector<std::pair<std::string, std::string>> properties;  // {"header.from", "example.com"}
+};
+std::string authentication_results(const std::string& authserv_id,
+                                   const std::vector<DkimVerifyResult>& dkim,
+                                   std::string_view spf_result, std::string_view spf_mailfrom,
+                                   const std::vector<ResultInfo>& more);
 
 // One "ptype.property=pvalue" of a result (RFC 8601 §2.2 propspec), e.g. "header.d=example.org".
 struct AuthResultsProperty {

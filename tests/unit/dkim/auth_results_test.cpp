@@ -182,5 +182,35 @@ TEST(AuthResultsParse, OurOwnFieldParsesBack) {
   EXPECT_EQ(parse_authserv_id(at.substr(name.size())), "mxexample.com");
 }
 
+// Further results (DMARC's) come after spf, cleaned like the rest, and parse back.
+TEST(AuthResultsParse, FurtherResultsParseBack) {
+  std::vector<ResultInfo> more = {
+      {"dmarc",
+       "fail",
+       "p=reject sp=none dis=none, not enforced: reject",
+       {{"header.from", "example.org"}}},
+      {"dmarc", "permerror", "2 From: fields (and a (nested) one)", {}},
+      {"", "pass", "", {}},  // no method: left out
+  };
+  std::string field = authentication_results("mx.example.com", {}, "pass", "a@example.org", more);
+  EXPECT_NE(field.find(";\r\n\tdmarc=fail (p=reject sp=none dis=none, not enforced: reject)\r\n"
+                       "\theader.from=example.org;"),
+            std::string::npos)
+      << field;
+  const std::string name = "Authentication-Results:";
+  std::optional<AuthResultsField> f = parse_authentication_results(field.substr(name.size()));
+  ASSERT_TRUE(f.has_value()) << field;
+  ASSERT_EQ(f->results.size(), 3u);
+  EXPECT_EQ(f->results[1].method, "dmarc");
+  EXPECT_EQ(f->results[1].result, "fail");
+  EXPECT_EQ(f->results[1].properties,
+            (std::vector<AuthResultsProperty>{{"header", "from", "example.org"}}));
+  EXPECT_EQ(f->results[2].result, "permerror");
+  // Only further results: no "none".
+  EXPECT_EQ(authentication_results("mx.example.com", {}, "", "", {more[1]}),
+            "Authentication-Results: mx.example.com;\r\n\tdmarc=permerror (2 From: fields and a "
+            "nested one)\r\n");
+}
+
 }  // namespace
 }  // namespace hk::dkim

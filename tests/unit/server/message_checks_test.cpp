@@ -35,6 +35,20 @@ INSTANTIATE_TEST_SUITE_P(
                     FromCase{"\r\nFrom: b@y.test\r\n", {}},
                     FromCase{"X-From: b@y.test\r\n\r\n", {}}));
 
+// DMARC (RFC 7489 §6.6.1) tells the fields apart.
+TEST(HeaderFromFields, OneEntryPerField) {
+  using Fields = std::vector<std::vector<std::string>>;
+  EXPECT_EQ(header_from_fields("Subject: x\r\n\r\n"), Fields{});
+  EXPECT_EQ(header_from_fields("From: A <a@X.test>\r\n\r\nFrom: b@y.test\r\n"),
+            (Fields{{"a@x.test"}}));
+  EXPECT_EQ(header_from_fields("From: a@x.test, b@y.test\r\n\r\n"),
+            (Fields{{"a@x.test", "b@y.test"}}));
+  EXPECT_EQ(header_from_fields("From: a@x.test\r\nTo: c@z.test\r\nFROM: b@y.test\r\n\r\n"),
+            (Fields{{"a@x.test"}, {"b@y.test"}}));
+  EXPECT_EQ(header_from_fields("From: undisclosed:;\r\n\r\n"), (Fields{{}}));
+  EXPECT_EQ(header_from_fields("From: undisclosed\r\n\r\n"), (Fields{{"undisclosed"}}));
+}
+
 TEST(SubmissionHeaders, AddsWhatIsMissing) {
   std::string add = missing_submission_headers("Subject: x\r\n\r\nbody\r\n", "ID1", "mx.test",
                                                "Mon, 23 Nov 2026 10:00:00 +0000");
