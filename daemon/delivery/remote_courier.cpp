@@ -182,8 +182,8 @@ asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
                         << " name=" << opts.tls_name
                         << " connection=reused transactions=" << parked->transactions;
       InUse in_use(active_, parked->client.get());
-      TransactionResult r =
-          co_await parked->client->send(env.from, to, message, env.smtputf8, env.eightbit);
+      TransactionResult r = co_await parked->client->send(env.from, to, message, env.smtputf8,
+                                                          env.eightbit, env.requiretls);
       ++parked->transactions;
       if (!r.failed_before_rcpt) {
         finish(std::move(*parked), env, r);
@@ -209,8 +209,8 @@ asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
       continue;
     }
     fresh.opened = CachedClient::Clock::now();
-    TransactionResult r =
-        co_await fresh.client->send(env.from, to, message, env.smtputf8, env.eightbit);
+    TransactionResult r = co_await fresh.client->send(env.from, to, message, env.smtputf8,
+                                                      env.eightbit, env.requiretls);
     ++fresh.transactions;
     finish(std::move(fresh), env, r);
     co_return r;
@@ -255,6 +255,7 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
   const bool enforce = policy && policy->policy.mode == sts::Mode::Enforce;
   const bool testing = policy && policy->policy.mode == sts::Mode::Testing;
   DeliveryResult error{Status::Transient, 451, "4.4.4", "no address for any MX of " + domain};
+  bool requiretls_refused = false;
   for (const std::string& host : targets.hosts) {
     if (policy && !sts::mx_allowed(policy->policy, host)) {
       base::log_info() << "id=" << env.id << " domain=" << domain
@@ -278,6 +279,12 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
     // connection cache keys sessions by this mode, so an opportunistic session is never reused.
     opts.tls = enforce ? TlsMode::Required : TlsMode::Opportunistic;
     auto r = co_await try_addresses(opts, addrs, opts_.mx_port, env, to, message, error);
+    if (r && r->requiretls_refused) {
+      // RFC 8689 §4.2.1: this MX lacks verified TLS or REQUIRETLS; another may have both.
+      error = r->rcpts.front();
+      requiretls_refused = true;
+      continue;
+    }
     if (r) {
       if (testing && r->tls != TlsResult::Verified) {
         // RFC 8461 §5: in testing mode the failure is reported (here: logged), not acted on.
@@ -288,6 +295,10 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
       }
       co_return std::move(r->rcpts);
     }
+  }
+  if (requiretls_refused) {
+    // RFC 8689 §5: no MX could take the REQUIRETLS message: it is returned (550 5.7.30).
+    co_return all(to.size(), error);
   }
   if (enforce) {
     // No MX host matched the policy and completed verified TLS: the mail waits (RFC 8461 §5:
@@ -325,6 +336,7 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_relay(
     const queue::Envelope& env, const std::vector<std::string>& to, const std::string& message) {
   const std::string domain = domain_of(to.front());
   DeliveryResult error{Status::Transient, 451, "4.4.1", "no relay reachable"};
+  bool requiretls_refused = false;
   // Relays are tried in their configured order (failover); those limited to other domains are
   // skipped. The list is held: a reload meanwhile does not pull it away.
   std::shared_ptr<const std::vector<config::Relay>> relays = relays_;
@@ -343,9 +355,18 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_relay(
     opts.username = relay.username;
     opts.password = relay.password;
     auto r = co_await try_addresses(opts, addrs, relay.port, env, to, message, error);
+    if (r && r->requiretls_refused) {
+      // RFC 8689 §4.2.1 applies to the smart host too: verified TLS and REQUIRETLS.
+      error = r->rcpts.front();
+      requiretls_refused = true;
+      continue;
+    }
     if (r) {
       co_return std::move(r->rcpts);
     }
+  }
+  if (requiretls_refused) {
+    co_return all(to.size(), error);  // RFC 8689 §5: returned with 5.7.30
   }
   // A refused login stays a failure of ours to fix, not the sender's: keep retrying (and
   // logging) until the queue lifetime ends, rather than bouncing at once.

@@ -142,6 +142,7 @@ TEST(QueueFile, HeaderRejectsMalformed) {
       "hikyaku-queue 1\nid: A\ncreated: 1\nfrom: %zz\n\n",        // bad escape
       "hikyaku-queue 1\nid: A\ncreated: 1\nsmtputf8: 1\n\n",      // bad flag
       "hikyaku-queue 1\nid: A\ncreated: 1\nbody: binarymime\n\n",
+      "hikyaku-queue 1\nid: A\ncreated: 1\nrequiretls: maybe\n\n",
   };
   for (const std::string& b : bad) {
     Envelope env;
@@ -150,6 +151,30 @@ TEST(QueueFile, HeaderRejectsMalformed) {
   Envelope env;
   EXPECT_FALSE(parse_header("hikyaku-queue 1\nid: A\ncreated: 1\nfuture-key: x\n\n", env));
   EXPECT_EQ(env.id, "A");
+}
+
+// RFC 8689 REQUIRETLS: one more line only when set; files written before it read as unset.
+TEST(QueueFile, RequireTlsFlag) {
+  Envelope env = odd_envelope();
+  const std::string plain = encode_header(env);
+  EXPECT_EQ(plain.find("requiretls"), std::string::npos);
+  Envelope back;
+  ASSERT_FALSE(parse_header(plain, back));
+  EXPECT_FALSE(back.requiretls);
+
+  env.requiretls = true;
+  const std::string flagged = encode_header(env);
+  EXPECT_NE(flagged.find("\nrequiretls: yes\n"), std::string::npos);
+  ASSERT_FALSE(parse_header(flagged, back));
+  EXPECT_TRUE(back.requiretls);
+
+  // A file in the format before the key existed.
+  ASSERT_FALSE(parse_header(
+      "hikyaku-queue 1\nid: A\ncreated: 1\nfrom: a@example.org\nrcpt: remote b@example.net "
+      "b@example.net\nsmtputf8: no\nbody: 7bit\n\n",
+      back));
+  EXPECT_FALSE(back.requiretls);
+  EXPECT_EQ(back.rcpts.size(), 1u);
 }
 
 TEST(QueueFile, StateRoundTrip) {
