@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "lib/base/ascii.hpp"
 #include "lib/base/log.hpp"
@@ -36,6 +37,19 @@ TlsMode tls_mode(config::RelayTls t) {
       return TlsMode::None;
   }
   return TlsMode::Required;
+}
+
+// RFC 8689 §5: when no host could take a REQUIRETLS message (`refusal`, 550 5.7.30), it is
+// returned. While another host was only unreachable, that one may still qualify: the message
+// waits and is tried again instead.
+DeliveryResult requiretls_outcome(const DeliveryResult& refusal, bool unreachable,
+                                  const DeliveryResult& last_error) {
+  if (!unreachable) {
+    return refusal;
+  }
+  return {Status::Transient, 451, "4.4.1",
+          "REQUIRETLS: " + refusal.text + "; another host was not reachable (" + last_error.line() +
+              ")"};
 }
 
 }  // namespace
@@ -255,7 +269,8 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
   const bool enforce = policy && policy->policy.mode == sts::Mode::Enforce;
   const bool testing = policy && policy->policy.mode == sts::Mode::Testing;
   DeliveryResult error{Status::Transient, 451, "4.4.4", "no address for any MX of " + domain};
-  bool requiretls_refused = false;
+  std::optional<DeliveryResult> refusal;  // a REQUIRETLS message refused by an MX
+  bool unreachable = false;               // an MX could not be reached
   for (const std::string& host : targets.hosts) {
     if (policy && !sts::mx_allowed(policy->policy, host)) {
       base::log_info() << "id=" << env.id << " domain=" << domain
@@ -281,10 +296,10 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
     auto r = co_await try_addresses(opts, addrs, opts_.mx_port, env, to, message, error);
     if (r && r->requiretls_refused) {
       // RFC 8689 §4.2.1: this MX lacks verified TLS or REQUIRETLS; another may have both.
-      error = r->rcpts.front();
-      requiretls_refused = true;
+      refusal = r->rcpts.front();
       continue;
     }
+    unreachable = unreachable || !r;
     if (r) {
       if (testing && r->tls != TlsResult::Verified) {
         // RFC 8461 §5: in testing mode the failure is reported (here: logged), not acted on.
@@ -296,9 +311,8 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
       co_return std::move(r->rcpts);
     }
   }
-  if (requiretls_refused) {
-    // RFC 8689 §5: no MX could take the REQUIRETLS message: it is returned (550 5.7.30).
-    co_return all(to.size(), error);
+  if (refusal) {
+    co_return all(to.size(), requiretls_outcome(*refusal, unreachable, error));
   }
   if (enforce) {
     // No MX host matched the policy and completed verified TLS: the mail waits (RFC 8461 §5:
@@ -336,7 +350,8 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_relay(
     const queue::Envelope& env, const std::vector<std::string>& to, const std::string& message) {
   const std::string domain = domain_of(to.front());
   DeliveryResult error{Status::Transient, 451, "4.4.1", "no relay reachable"};
-  bool requiretls_refused = false;
+  std::optional<DeliveryResult> refusal;  // a REQUIRETLS message refused by a relay
+  bool unreachable = false;               // a relay could not be reached
   // Relays are tried in their configured order (failover); those limited to other domains are
   // skipped. The list is held: a reload meanwhile does not pull it away.
   std::shared_ptr<const std::vector<config::Relay>> relays = relays_;
@@ -348,6 +363,7 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_relay(
     std::vector<asio::ip::address> addrs = co_await addresses(relay.host);
     if (addrs.empty()) {
       error = {Status::Transient, 451, "4.4.3", "relay " + relay.host + " has no address"};
+      unreachable = true;
       continue;
     }
     ClientOptions opts = client_options(relay.host);
@@ -357,16 +373,16 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_relay(
     auto r = co_await try_addresses(opts, addrs, relay.port, env, to, message, error);
     if (r && r->requiretls_refused) {
       // RFC 8689 §4.2.1 applies to the smart host too: verified TLS and REQUIRETLS.
-      error = r->rcpts.front();
-      requiretls_refused = true;
+      refusal = r->rcpts.front();
       continue;
     }
     if (r) {
       co_return std::move(r->rcpts);
     }
+    unreachable = true;
   }
-  if (requiretls_refused) {
-    co_return all(to.size(), error);  // RFC 8689 §5: returned with 5.7.30
+  if (refusal) {
+    co_return all(to.size(), requiretls_outcome(*refusal, unreachable, error));
   }
   // A refused login stays a failure of ours to fix, not the sender's: keep retrying (and
   // logging) until the queue lifetime ends, rather than bouncing at once.

@@ -420,6 +420,18 @@ TEST(RemoteCourierRequireTls, NextRelayOrBounce) {
     EXPECT_EQ(lacks.messages().size(), 1u);
   }
   {
+    // Another relay is only unreachable: it may qualify later, so the message waits.
+    RemoteOptions o;
+    o.relays = {relay(lacks.endpoint().port(), config::RelayTls::StartTls, {}),
+                relay(hk::test::free_port(), config::RelayTls::StartTls, {})};
+    Harness h(o);
+    std::vector<DeliveryResult> r = h.deliver("r4", {"a@remote.test"}, msg, true);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].status, Status::Transient) << r[0].line();
+    EXPECT_NE(r[0].text.find("REQUIRETLS support required"), std::string::npos) << r[0].line();
+    EXPECT_NE(r[0].text.find("another host was not reachable"), std::string::npos) << r[0].line();
+  }
+  {
     RemoteOptions o;
     o.mx_port = lacks.endpoint().port();
     Harness h(o);
