@@ -10,6 +10,7 @@
 #include "lib/dns/error.hpp"
 #include "lib/dns/lookup.hpp"
 #include "lib/dns/mx.hpp"
+#include "lib/smtp/tls_required.hpp"
 
 namespace hk::delivery {
 
@@ -266,6 +267,13 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
   // with a certificate verified for the MX host name; testing only logs what enforce would
   // refuse.
   std::optional<sts::CachedPolicy> policy = co_await sts_policy(env, domain);
+  if (policy && !env.requiretls && smtp::tls_required_no(message)) {
+    // RFC 8689 §4.2.2: the sender's "TLS-Required: No" asks that recipient TLS policies not
+    // stop this message: STARTTLS stays opportunistic. Ignored with REQUIRETLS (§4.1).
+    base::log_info() << "id=" << env.id << " domain=" << domain
+                     << " mta_sts=ignored sts_id=" << policy->id << " reason=tls-required-no";
+    policy.reset();
+  }
   const bool enforce = policy && policy->policy.mode == sts::Mode::Enforce;
   const bool testing = policy && policy->policy.mode == sts::Mode::Testing;
   DeliveryResult error{Status::Transient, 451, "4.4.4", "no address for any MX of " + domain};

@@ -5,13 +5,24 @@
 # offers REQUIRETLS (which sees the parameter), and is bounced with 5.7.30 from a receiver without
 # REQUIRETLS or with an unverified certificate; the bounce (headers only, sent with REQUIRETLS
 # itself) reaches the sender DKIM-signed, and dkimpy verifies it. REQUIRETLS on a plaintext session
-# is refused at MAIL. Also: TLS session tickets are off by default ([tls] session_tickets).
+# is refused at MAIL. "TLS-Required: No" (RFC 8689 §4.2.2) lets a message past an MTA-STS enforce
+# policy whose MX has no STARTTLS. Also: TLS session tickets are off by default
+# ([tls] session_tickets).
 source "$(dirname "$0")/../lib.sh"
 enter_netns "$@"
 U=$HK_BIN/hikyaku-util
 
 make_test_ca
 signed_cert mx mx.good.test mx.noreq.test
+signed_cert policy mta-sts.sts.test
+# sts.test: an MTA-STS policy in enforce mode whose MX offers no STARTTLS.
+mkdir -p "$T/policies"
+printf 'version: STSv1\r\nmode: enforce\r\nmx: mx.sts.test\r\nmax_age: 86400\r\n' \
+  >"$T/policies/mta-sts.sts.test"
+"$PY" "$HK_SRC/tests/unit/delivery/policy_server.py" --host 127.0.0.30 --port 443 \
+  --cert "$CA/policy.pem" --key "$CA/policy.key" --policy-dir "$T/policies" --lifetime 170 \
+  >"$T/policy.port" 2>"$T/policy.log" &
+for _ in $(seq 1 50); do [ -s "$T/policy.port" ] && break; sleep 0.1; done
 make_cert "$T/selfsigned" mx.unverified.test mx.unverified.test
 
 TRUSTED='["127.0.0.0/8"]' DNS_SERVER=127.0.0.53:53 RETRY='"1s"' LIFETIME=1h write_config
@@ -31,13 +42,16 @@ start_dns "${txt_args[@]}" \
   --mx-host=good.test,mx.good.test,10 --host-record=mx.good.test,127.0.0.21 \
   --mx-host=noreq.test,mx.noreq.test,10 --host-record=mx.noreq.test,127.0.0.22 \
   --mx-host=unverified.test,mx.unverified.test,10 --host-record=mx.unverified.test,127.0.0.23 \
-  --mx-host=sender.test,mx.good.test,10
+  --mx-host=sender.test,mx.good.test,10 \
+  --mx-host=sts.test,mx.sts.test,10 --host-record=mx.sts.test,127.0.0.24 \
+  "--txt-record=_mta-sts.sts.test,v=STSv1; id=s1;" --host-record=mta-sts.sts.test,127.0.0.30
 echo "nameserver 127.0.0.53" >"$T/resolv.conf"  # dkimpy asks the system resolver
 
 start_receiver good 127.0.0.21 25 --starttls --cert "$CA/mx.pem" --key "$CA/mx.key" --requiretls
 start_receiver noreq 127.0.0.22 25 --starttls --cert "$CA/mx.pem" --key "$CA/mx.key"
 start_receiver unverified 127.0.0.23 25 --starttls --cert "$T/selfsigned/fullchain.pem" \
   --key "$T/selfsigned/privkey.pem" --requiretls
+start_receiver plainmx 127.0.0.24 25
 start_daemon
 
 cat >"$T/submit.py" <<'PY'
@@ -119,6 +133,25 @@ done
 check "control: plain submission to noreq.test" swaks --server 127.0.0.1:"$SMTP_PORT" \
   --from alice@sender.test --to d@noreq.test --silent 2
 check "control: delivered there" wait_for 1 received_count noreq
+
+# TLS-Required: No (RFC 8689 §4.2.2): the enforce policy of sts.test is set aside for it alone.
+check "TLS-Required: No: accepted" swaks --server 127.0.0.1:"$SMTP_PORT" --from alice@sender.test \
+  --to e@sts.test --header "TLS-Required: No" --header "Subject: relaxed" --silent 2
+check "TLS-Required: No: delivered without TLS despite MTA-STS enforce" wait_for 1 received_count plainmx
+check "TLS-Required: No: over plaintext" grep -qx "tls no" "$T/rx/plainmx/msg-1.env"
+check "TLS-Required: No: the log says the policy was ignored" \
+  grep -q "domain=sts.test mta_sts=ignored sts_id=s1 reason=tls-required-no" "$LOG"
+check "without the header: accepted" swaks --server 127.0.0.1:"$SMTP_PORT" --from alice@sender.test \
+  --to f@sts.test --header "Subject: strict" --silent 2
+deferred_sts() {
+  for _ in $(seq 1 100); do
+    grep -q "to=\"\?f@sts.test\"\? result=deferred.*4.7.5 MTA-STS" "$LOG" && return 0
+    sleep 0.2
+  done
+  return 1
+}
+check "without the header: deferred by the policy (4.7.5)" deferred_sts
+check "without the header: nothing more reached the plaintext MX" test "$(received_count plainmx)" = 1
 
 # TLS session tickets (issue 10): none by default, on with [tls] session_tickets = true.
 tickets() {  # tickets VERSION_FLAG: the handshake messages s_client saw on port 465
