@@ -92,10 +92,12 @@ struct CertStore::Snapshot {
   }
 };
 
-CertStore::CertStore(std::filesystem::path certs_dir, std::string default_name, MinTls min)
+CertStore::CertStore(std::filesystem::path certs_dir, std::string default_name, MinTls min,
+                     bool session_tickets)
     : dir_(std::move(certs_dir)),
       default_name_(std::move(default_name)),
       min_(min),
+      session_tickets_(session_tickets),
       snapshot_([this] { return fingerprint(); },
                 [this](const std::shared_ptr<Snapshot>& previous) { return build(previous); }) {}
 
@@ -134,7 +136,7 @@ std::shared_ptr<CertStore::Snapshot> CertStore::build(
   }
   auto snap = std::make_shared<Snapshot>();
   for (const fs::path& folder : listing.folders) {
-    snap->identities.push_back(load_identity(folder, min_));
+    snap->identities.push_back(load_identity(folder, min_, session_tickets_));
     snap->sni.names.push_back(snap->identities.back().names);
     snap->sni.contexts.push_back(snap->identities.back().ctx.get());
   }

@@ -42,7 +42,9 @@ class CertStore {
  public:
   // `default_name` is the server's hostname: the folder whose certificate names match it is
   // served to clients that send no SNI or an unknown name; else the first folder in sorted order.
-  CertStore(std::filesystem::path certs_dir, std::string default_name, MinTls min);
+  // `session_tickets` (tls.session_tickets): whether clients get RFC 5077 / TLS 1.3 tickets.
+  CertStore(std::filesystem::path certs_dir, std::string default_name, MinTls min,
+            bool session_tickets = false);
   ~CertStore();
   CertStore(const CertStore&) = delete;
   CertStore& operator=(const CertStore&) = delete;
@@ -80,6 +82,7 @@ class CertStore {
   const std::filesystem::path dir_;
   const std::string default_name_;
   const MinTls min_;
+  const bool session_tickets_;
   base::Reloadable<Snapshot> snapshot_;  // null when there is no identity
 };
 

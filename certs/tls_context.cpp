@@ -66,7 +66,7 @@ base::BioPtr memory_bio(const std::string& text) {
   return base::BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
 }
 
-base::SslCtxPtr new_server_ctx(const std::string& folder, MinTls min) {
+base::SslCtxPtr new_server_ctx(const std::string& folder, MinTls min, bool session_tickets) {
   base::SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
   if (!ctx) {
     fail(folder, "SSL_CTX_new", base::openssl_error());
@@ -82,6 +82,16 @@ base::SslCtxPtr new_server_ctx(const std::string& folder, MinTls min) {
       ctx.get(), SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (SSL_CTX_set_cipher_list(ctx.get(), kTls12Ciphers) != 1) {
     fail(folder, "cipher list", base::openssl_error());
+  }
+  if (!session_tickets) {
+    // No session tickets unless tls.session_tickets: Microsoft's sending servers are known to
+    // fail handshakes with servers that issue them, and an MTA gains little from resumption.
+    // SSL_OP_NO_TICKET stops RFC 5077 tickets in TLS 1.2; in TLS 1.3 it would still send
+    // stateful tickets (RFC 8446 §4.6.1), so the count of tickets goes to 0 as well.
+    SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET);
+    if (SSL_CTX_set_num_tickets(ctx.get(), 0) != 1) {
+      fail(folder, "session tickets", base::openssl_error());
+    }
   }
   // Idle SMTP connections are many; let OpenSSL free their buffers between records.
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
@@ -177,7 +187,7 @@ std::vector<std::string> certificate_names(X509* cert) {
   return names;
 }
 
-Identity load_identity(const std::filesystem::path& folder_path, MinTls min) {
+Identity load_identity(const std::filesystem::path& folder_path, MinTls min, bool session_tickets) {
   Identity id;
   id.folder = folder_path.filename().string();
   ERR_clear_error();
@@ -189,7 +199,7 @@ Identity load_identity(const std::filesystem::path& folder_path, MinTls min) {
   }
   std::string key = read_pem(folder_path, id.folder, kPrivkeyFile);
   Wipe wipe(key);
-  id.ctx = new_server_ctx(id.folder, min);
+  id.ctx = new_server_ctx(id.folder, min, session_tickets);
   X509* leaf = use_chain(id.ctx.get(), id.folder, chain);
   use_key(id.ctx.get(), id.folder, key);
   id.names = certificate_names(leaf);

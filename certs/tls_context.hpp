@@ -24,7 +24,9 @@ struct Identity {
 
 // Reads `folder_path`/{fullchain,privkey}.pem (following symlinks) into a new SSL_CTX. Throws
 // CertsError "certs folder NAME: FILE: reason".
-Identity load_identity(const std::filesystem::path& folder_path, MinTls min);
+// `session_tickets` false: the context issues no session tickets (see new_server_ctx).
+Identity load_identity(const std::filesystem::path& folder_path, MinTls min,
+                       bool session_tickets = false);
 
 // The DNS subjectAltNames and the subject CNs of `cert`, lower case, without duplicates.
 std::vector<std::string> certificate_names(X509* cert);

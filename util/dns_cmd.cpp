@@ -1,5 +1,6 @@
 // hikyaku-util commands for DNS: dns-records (what to publish), check-dns (what is published,
-// compared with this server and its DKIM keys) and spf-check (an SPF verdict from the live DNS).
+// compared with this server, its DKIM keys and certificates) and spf-check (an SPF verdict from
+// the live DNS). The two agree: publishing exactly what dns-records prints makes check-dns pass.
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -22,6 +23,7 @@
 #include "util/args.hpp"
 #include "util/command.hpp"
 #include "util/dns_records.hpp"
+#include "util/tlsa.hpp"
 
 namespace hk::util {
 namespace {
@@ -72,7 +74,7 @@ std::string address_option(const Args& args, std::string_view name, bool v4) {
 }
 
 int dns_records(const Context& ctx, const std::vector<std::string>& words) {
-  Args args(words, {}, {"ip4", "ip6", "format", "dmarc-policy", "rua"});
+  Args args(words, {"mta-sts", "dane"}, {"ip4", "ip6", "format", "dmarc-policy", "rua"});
   args.expect(1, "a DOMAIN");
   RecordsInput in;
   in.domain = parse_domain(args.positional()[0]);
@@ -101,6 +103,18 @@ int dns_records(const Context& ctx, const std::vector<std::string>& words) {
   }
   in.hostname = cfg.hostname;
   in.sts_id = sts_id_now();
+  in.mta_sts = args.has("mta-sts");
+  if (args.has("dane")) {
+    std::string error;
+    std::vector<LiveChain> chains = live_chains(cfg.certs_dir(), cfg.hostname, error);
+    if (chains.empty()) {
+      std::cerr << "hikyaku-util: --dane: " << error << "\n";
+      return kExitFailure;
+    }
+    for (const LiveChain& c : chains) {
+      in.tlsa.push_back({c.folder, tlsa_text(dane_ee_record(c))});
+    }
+  }
   for (const dkim::DkimKey& k : dkim::load_domain_keys(ctx.domains_dir(), in.domain)) {
     in.dkim.push_back({k.selector, dkim::dns_txt_value(k)});
   }
@@ -121,6 +135,8 @@ struct CheckInput {
   std::string domain;
   std::string hostname;
   std::vector<DkimTxt> dkim;  // value = the local p=
+  bool dane = false;
+  std::vector<LiveChain> chains;  // with dane: the live certificates
 };
 
 std::string lower(std::string_view s) {
@@ -204,7 +220,8 @@ asio::awaitable<Row> check_mta_sts(dns::Lookup& dns, const CheckInput& in) {
   dns::Answer<std::string> txt = co_await dns.txt("_mta-sts." + in.domain);
   std::optional<std::string> id = txt.ec ? std::nullopt : sts::txt_id(txt.records);
   if (!id) {
-    co_return Row{"MTA-STS", "none", "no _mta-sts record (optional; dns-records prints one)"};
+    co_return Row{"MTA-STS", "none",
+                  "no _mta-sts record (optional; dns-records --mta-sts prints one)"};
   }
   const std::string host = "mta-sts." + in.domain;
   const std::string url = "https://" + host + "/.well-known/mta-sts.txt";
@@ -246,6 +263,52 @@ asio::awaitable<Row> check_mta_sts(dns::Lookup& dns, const CheckInput& in) {
   co_return Row{"MTA-STS", "ok",
                 "mode " + mode + ", id " + *id + ", mx " + patterns + ", max_age " +
                     std::to_string(policy->max_age)};
+}
+
+// TLS-RPT (RFC 8460) is optional; a published record must be the only one and well formed.
+asio::awaitable<Row> check_tls_rpt(dns::Lookup& dns, const CheckInput& in) {
+  const std::string name = "_smtp._tls." + in.domain;
+  dns::Answer<std::string> txt = co_await dns.txt(name);
+  TlsRptCheck c = check_tlsrpt(txt.ec ? std::vector<std::string>() : txt.records);
+  if (!c.present) {
+    co_return Row{"TLS-RPT", "none", "no TLS-RPT record at " + name + ". (optional)"};
+  }
+  if (!c.problem.empty()) {
+    co_return Row{"TLS-RPT", "DIFFERS", c.problem + ": " + c.record};
+  }
+  co_return Row{"TLS-RPT", "ok", c.record};
+}
+
+// DANE (RFC 7672): the TLSA records at _25._tcp.HOSTNAME must match the certificate this server
+// presents, or senders that use DANE refuse to deliver here (§2.2, §3.1). Each live certificate
+// (one per key type served) must be matched by a record.
+asio::awaitable<std::vector<Row>> check_dane(dns::Lookup& dns, const CheckInput& in) {
+  const std::string name = "_25._tcp." + in.hostname;
+  std::vector<Row> rows;
+  dns::Answer<dns::TlsaRecord> got = co_await dns.tlsa(name);
+  for (const LiveChain& chain : in.chains) {
+    const std::string what = "TLSA " + chain.folder;
+    const std::string want = tlsa_text(dane_ee_record(chain));
+    if (got.ec) {
+      rows.push_back({what, "MISSING",
+                      "expected " + name + ". IN TLSA " + want + " (" + got.ec.message() + ")"});
+      continue;
+    }
+    std::string seen;
+    bool ok = false;
+    for (const dns::TlsaRecord& r : got.records) {
+      seen += (seen.empty() ? "" : ", ") + tlsa_text(r);
+      ok = ok || tlsa_matches(r, chain);
+    }
+    if (ok) {
+      rows.push_back({what, "ok", "a record at " + name + ". matches the live certificate"});
+    } else {
+      rows.push_back({what, "DIFFERS",
+                      "no record at " + name + ". matches the live certificate (" + want +
+                          "); found " + seen + " - DANE senders would refuse delivery"});
+    }
+  }
+  co_return rows;
 }
 
 asio::awaitable<std::vector<Row>> run_checks(dns::Lookup& dns, CheckInput in) {
@@ -372,11 +435,16 @@ asio::awaitable<std::vector<Row>> run_checks(dns::Lookup& dns, CheckInput in) {
     }
   }
   rows.push_back(co_await check_mta_sts(dns, in));
+  rows.push_back(co_await check_tls_rpt(dns, in));
+  if (in.dane) {
+    std::vector<Row> dane = co_await check_dane(dns, in);
+    rows.insert(rows.end(), dane.begin(), dane.end());
+  }
   co_return rows;
 }
 
 int check_dns(const Context& ctx, const std::vector<std::string>& words) {
-  Args args(words, {}, {});
+  Args args(words, {"dane"}, {});
   args.expect(1, "a DOMAIN");
   CheckInput in;
   in.domain = parse_domain(args.positional()[0]);
@@ -387,6 +455,15 @@ int check_dns(const Context& ctx, const std::vector<std::string>& words) {
   in.hostname = cfg.hostname;
   for (const dkim::DkimKey& k : dkim::load_domain_keys(ctx.domains_dir(), in.domain)) {
     in.dkim.push_back({k.selector, k.public_b64});
+  }
+  in.dane = args.has("dane");
+  if (in.dane) {
+    std::string error;
+    in.chains = live_chains(cfg.certs_dir(), cfg.hostname, error);
+    if (in.chains.empty()) {
+      std::cerr << "hikyaku-util: --dane: " << error << "\n";
+      return kExitFailure;
+    }
   }
   asio::io_context io;
   dns::Resolver resolver(io.get_executor(), resolver_options(cfg));
@@ -462,13 +539,17 @@ int spf_check(const Context& ctx, const std::vector<std::string>& words) {
 constexpr Command kCommands[] = {
     {"dns-records",
      "DOMAIN [--ip4=A] [--ip6=B] [--format=zone|json] [--dmarc-policy=none|quarantine|reject] "
-     "[--rua=ADDR]",
+     "[--rua=ADDR] [--mta-sts] [--dane]",
      "Print the DNS records to publish for DOMAIN and this server: MX, A/AAAA, SPF, DKIM, DMARC,\n"
-     "MTA-STS (with its policy file), TLS-RPT, and the PTR to ask the hosting provider for.",
+     "TLS-RPT, and the PTR to ask the hosting provider for. --mta-sts adds MTA-STS (the record,\n"
+     "the policy host and the policy file to serve over HTTPS); --dane adds the TLSA 3 1 1\n"
+     "record of the live certificate. Publishing what it prints makes check-dns pass.",
      dns_records},
-    {"check-dns", "DOMAIN",
-     "Query the live DNS (the [dns] servers) and compare MX, A/AAAA, PTR, SPF, DKIM and DMARC\n"
-     "with this server; one row per record; exit 0 only when everything is in place.",
+    {"check-dns", "DOMAIN [--dane]",
+     "Query the live DNS (the [dns] servers) and compare MX, A/AAAA, PTR, SPF, DKIM, DMARC,\n"
+     "MTA-STS (when published: the policy is fetched) and TLS-RPT (when published) with this\n"
+     "server; --dane: the TLSA records at _25._tcp.HOSTNAME must match the live certificate.\n"
+     "One row per record; exit 0 only when everything is in place.",
      check_dns},
     {"spf-check", "IP SENDER [HELO]",
      "Evaluate SPF (RFC 7208) for a client IP and a MAIL FROM (or HELO when SENDER is <>),\n"

@@ -1,6 +1,8 @@
-// The DNS records a mail domain publishes for this server (MX, A/AAAA, SPF, DKIM, DMARC, MTA-STS,
-// TLS-RPT, and the PTR to request), generated purely from plain inputs, and printed as a zone-file
-// fragment or as JSON.
+// The DNS records a mail domain publishes for this server (MX, A/AAAA, SPF, DKIM, DMARC, TLS-RPT,
+// on request MTA-STS and DANE TLSA, and the PTR to request), generated purely from plain inputs,
+// and printed as a zone-file fragment or as JSON; and the TLS-RPT record check of check-dns.
+// Everything printed as a record can be published as it is and passes check-dns; what needs more
+// than DNS (the MTA-STS policy's web server) is printed only when asked for.
 #pragma once
 
 #include <string>
@@ -13,6 +15,11 @@ struct DkimTxt {
   std::string value;  // "v=DKIM1; k=rsa; p=..." (dkim::dns_txt_value)
 };
 
+struct TlsaLine {
+  std::string folder;  // the certificate folder under CONFIG_DIR/certs
+  std::string value;   // "3 1 1 <hex>" (tlsa_text)
+};
+
 struct RecordsInput {
   std::string domain;    // "example.com", lower case, no trailing dot
   std::string hostname;  // this server, "mx.example.com"
@@ -22,10 +29,15 @@ struct RecordsInput {
   std::string dmarc_policy = "quarantine";  // none | quarantine | reject (RFC 7489 §6.3)
   std::string rua;     // DMARC rua address; "" = postmaster@DOMAIN (TLS-RPT always uses that)
   std::string sts_id;  // MTA-STS id (RFC 8461 §3.1), e.g. "20261123174500"
+  // MTA-STS needs an HTTPS server for its policy (RFC 8461 §3.3), which hikyaku is not: its
+  // records come only on request (dns-records --mta-sts), with the host record and the policy.
+  bool mta_sts = false;
+  // DANE-EE records of the live certificates (dns-records --dane); empty: none printed.
+  std::vector<TlsaLine> tlsa;
 };
 
-// One entry. `type` is "MX", "A", "AAAA", "TXT" or "PTR". An entry with an empty `value` is a
-// placeholder the administrator must fill in; a PTR entry is not published in the domain's zone
+// One entry. `type` is "MX", "A", "AAAA", "TXT", "TLSA" or "PTR". An entry with an empty `value` is
+// a placeholder the administrator must fill in; a PTR entry is not published in the domain's zone
 // but asked of whoever owns the address. `note` says what the record is for (may hold newlines).
 struct DnsRecord {
   std::string name;  // absolute, with the trailing dot
@@ -37,6 +49,17 @@ struct DnsRecord {
 };
 
 std::vector<DnsRecord> records_for(const RecordsInput& in);
+
+// The TLS-RPT policy (RFC 8460 §3) found among the TXT records at _smtp._tls.DOMAIN: `problem`
+// is empty when exactly one record starts with "v=TLSRPTv1" and it is well formed (the version
+// first, a rua= field of comma-separated mailto: or https: URIs); `record` is that record.
+// `present` is false when no record starts with the version (TLS-RPT is optional).
+struct TlsRptCheck {
+  bool present = false;
+  std::string record;
+  std::string problem;
+};
+TlsRptCheck check_tlsrpt(const std::vector<std::string>& txt_records);
 
 // A zone-file fragment: each note as "; " comment lines, then `NAME IN TYPE VALUE`; TXT values
 // quoted and split into character-strings of at most 255 octets (RFC 1035 §3.3.14), wrapped in

@@ -11,6 +11,7 @@
 #include "lib/dns/error.hpp"
 #include "lib/dns/lookup.hpp"
 #include "lib/dns/mx.hpp"
+#include "lib/smtp/tls_required.hpp"
 
 namespace hk::delivery {
 
@@ -38,6 +39,19 @@ TlsMode tls_mode(config::RelayTls t) {
       return TlsMode::None;
   }
   return TlsMode::Required;
+}
+
+// RFC 8689 §5: when no host could take a REQUIRETLS message (`refusal`, 550 5.7.30), it is
+// returned. While another host was only unreachable, that one may still qualify: the message
+// waits and is tried again instead.
+DeliveryResult requiretls_outcome(const DeliveryResult& refusal, bool unreachable,
+                                  const DeliveryResult& last_error) {
+  if (!unreachable) {
+    return refusal;
+  }
+  return {Status::Transient, 451, "4.4.1",
+          "REQUIRETLS: " + refusal.text + "; another host was not reachable (" + last_error.line() +
+              ")"};
 }
 
 }  // namespace
@@ -194,8 +208,8 @@ asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
                         << " name=" << opts.tls_name
                         << " connection=reused transactions=" << parked->transactions;
       InUse in_use(active_, parked->client.get());
-      TransactionResult r =
-          co_await parked->client->send(env.from, to, message, env.smtputf8, env.eightbit);
+      TransactionResult r = co_await parked->client->send(env.from, to, message, env.smtputf8,
+                                                          env.eightbit, env.requiretls);
       ++parked->transactions;
       if (!r.failed_before_rcpt) {
         finish(std::move(*parked), env, r);
@@ -221,8 +235,8 @@ asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
       continue;
     }
     fresh.opened = CachedClient::Clock::now();
-    TransactionResult r =
-        co_await fresh.client->send(env.from, to, message, env.smtputf8, env.eightbit);
+    TransactionResult r = co_await fresh.client->send(env.from, to, message, env.smtputf8,
+                                                      env.eightbit, env.requiretls);
     ++fresh.transactions;
     finish(std::move(fresh), env, r);
     co_return r;
@@ -264,9 +278,18 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
   // with a certificate verified for the MX host name; testing only logs what enforce would
   // refuse.
   std::optional<sts::CachedPolicy> policy = co_await sts_policy(env, domain);
+  if (policy && !env.requiretls && smtp::tls_required_no(message)) {
+    // RFC 8689 §4.2.2: the sender's "TLS-Required: No" asks that recipient TLS policies not
+    // stop this message: STARTTLS stays opportunistic. Ignored with REQUIRETLS (§4.1).
+    base::log_info() << "id=" << env.id << " domain=" << domain
+                     << " mta_sts=ignored sts_id=" << policy->id << " reason=tls-required-no";
+    policy.reset();
+  }
   const bool enforce = policy && policy->policy.mode == sts::Mode::Enforce;
   const bool testing = policy && policy->policy.mode == sts::Mode::Testing;
   DeliveryResult error{Status::Transient, 451, "4.4.4", "no address for any MX of " + domain};
+  std::optional<DeliveryResult> refusal;  // a REQUIRETLS message refused by an MX
+  bool unreachable = false;               // an MX could not be reached
   for (const std::string& host : targets.hosts) {
     if (policy && !sts::mx_allowed(policy->policy, host)) {
       base::log_info() << "id=" << env.id << " domain=" << domain
@@ -290,6 +313,12 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
     // connection cache keys sessions by this mode, so an opportunistic session is never reused.
     opts.tls = enforce ? TlsMode::Required : TlsMode::Opportunistic;
     auto r = co_await try_addresses(opts, addrs, opts_.mx_port, env, to, message, error);
+    if (r && r->requiretls_refused) {
+      // RFC 8689 §4.2.1: this MX lacks verified TLS or REQUIRETLS; another may have both.
+      refusal = r->rcpts.front();
+      continue;
+    }
+    unreachable = unreachable || !r;
     if (r) {
       if (testing && r->tls != TlsResult::Verified) {
         // RFC 8461 §5: in testing mode the failure is reported (here: logged), not acted on.
@@ -300,6 +329,9 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
       }
       co_return std::move(r->rcpts);
     }
+  }
+  if (refusal) {
+    co_return all(to.size(), requiretls_outcome(*refusal, unreachable, error));
   }
   if (enforce) {
     // No MX host matched the policy and completed verified TLS: the mail waits (RFC 8461 §5:
@@ -337,6 +369,8 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_relay(
     const queue::Envelope& env, const std::vector<std::string>& to, const std::string& message) {
   const std::string domain = domain_of(to.front());
   DeliveryResult error{Status::Transient, 451, "4.4.1", "no relay reachable"};
+  std::optional<DeliveryResult> refusal;  // a REQUIRETLS message refused by a relay
+  bool unreachable = false;               // a relay could not be reached
   // Relays are tried in their configured order (failover); those limited to other domains are
   // skipped. The list is held: a reload meanwhile does not pull it away.
   std::shared_ptr<const std::vector<config::Relay>> relays = relays_;
@@ -348,6 +382,7 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_relay(
     std::vector<asio::ip::address> addrs = co_await addresses(relay.host);
     if (addrs.empty()) {
       error = {Status::Transient, 451, "4.4.3", "relay " + relay.host + " has no address"};
+      unreachable = true;
       continue;
     }
     ClientOptions opts = client_options(relay.host);
@@ -355,9 +390,18 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_relay(
     opts.username = relay.username;
     opts.password = relay.password;
     auto r = co_await try_addresses(opts, addrs, relay.port, env, to, message, error);
+    if (r && r->requiretls_refused) {
+      // RFC 8689 §4.2.1 applies to the smart host too: verified TLS and REQUIRETLS.
+      refusal = r->rcpts.front();
+      continue;
+    }
     if (r) {
       co_return std::move(r->rcpts);
     }
+    unreachable = true;
+  }
+  if (refusal) {
+    co_return all(to.size(), requiretls_outcome(*refusal, unreachable, error));
   }
   // A refused login stays a failure of ours to fix, not the sender's: keep retrying (and
   // logging) until the queue lifetime ends, rather than bouncing at once.

@@ -269,8 +269,10 @@ Report make_report(const DsnInput& in) {
   Report rep{in,    in.kind == DsnKind::Failed,   in.env.smtputf8,
              false, clean_host(in.reporting_mta), rfc5322_date(in.now),
              {}};
-  rep.whole =
-      in.original_message.size() <= in.max_original_bytes && !has_long_line(in.original_message);
+  // RFC 8689 §5: the report of a REQUIRETLS message returns only its header section (the body
+  // is what the sender wanted protected), and travels with REQUIRETLS itself (make_dsn()).
+  rep.whole = !in.env.requiretls && in.original_message.size() <= in.max_original_bytes &&
+              !has_long_line(in.original_message);
   // RFC 6533 §6: an internationalized address anywhere, or an SMTPUTF8 original, makes this a
   // global report.
   rep.global = rep.global || !is_ascii(in.env.from);
@@ -299,7 +301,10 @@ Part explanation(const Report& rep) {
         std::string("Your message could not be delivered to the recipients below, and the mail "
                     "system has given up trying. ") +
             (rep.whole ? "The message is attached."
-                       : "Its header is attached: the message was too large to return whole."),
+             : rep.in.env.requiretls
+                 ? "Its header is attached: it was sent with REQUIRETLS, so its body is not "
+                   "returned."
+                 : "Its header is attached: the message was too large to return whole."),
         0);
   } else {
     const std::time_t until = rep.in.retry_until;
@@ -501,6 +506,9 @@ std::optional<Dsn> make_dsn(const DsnInput& in) {
   // BODY=8BITMIME (RFC 6152).
   dsn.envelope.smtputf8 = !is_ascii(sender) || !is_ascii(postmaster);
   dsn.envelope.eightbit = eightbit;
+  // RFC 8689 §5: the report of a REQUIRETLS message is sent with REQUIRETLS too; if that cannot
+  // be done it is dropped (a DSN is never bounced), rather than sent in the clear.
+  dsn.envelope.requiretls = in.env.requiretls;
   return dsn;
 }
 

@@ -31,6 +31,12 @@ std::vector<std::string> ehlo_keywords(const ClientStanding& c, uint64_t max_mes
   if (!c.tls && have_certificate) {
     out.push_back("STARTTLS");  // RFC 3207
   }
+  if (c.tls) {
+    // RFC 8689 §2/§4.1: only on a TLS session. We can honour it on every port: the queue keeps
+    // the flag and the remote courier delivers such mail only over verified TLS to servers that
+    // offer REQUIRETLS (docs/requiretls.md); local delivery ends the journey.
+    out.push_back("REQUIRETLS");
+  }
   if (auth_offered(c, allow_plain_auth_from_trusted) && !c.authenticated) {
     out.push_back("AUTH PLAIN LOGIN");  // RFC 4954
   }

@@ -254,6 +254,7 @@ void MessagePipeline::make_envelope() {
   env_.auth_user = tx_.auth_user;
   env_.smtputf8 = tx_.smtputf8;
   env_.eightbit = tx_.eightbit;
+  env_.requiretls = tx_.requiretls;
   now_ = std::chrono::system_clock::to_time_t(env_.created);
 }
 

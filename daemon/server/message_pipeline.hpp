@@ -32,7 +32,8 @@ struct Transaction {
   std::string tls_cipher;
   std::string from;  // the reverse-path; empty for the null sender
   bool smtputf8 = false;
-  bool eightbit = false;  // BODY=8BITMIME
+  bool eightbit = false;    // BODY=8BITMIME
+  bool requiretls = false;  // REQUIRETLS (RFC 8689)
   std::vector<queue::Recipient> rcpts;
   std::string spf_header;  // "Received-SPF: ...\r\n" when SPF was checked at MAIL FROM
   std::string spf_result;  // "pass", "fail", ... for Authentication-Results

@@ -91,8 +91,8 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
                              ": " + ec.message());
   }
   domains_ = std::make_unique<domains::DomainsWatcher>(cfg_->domains_dir());
-  certs_ =
-      std::make_unique<certs::CertStore>(cfg_->certs_dir(), cfg_->hostname, cfg_->tls.min_version);
+  certs_ = std::make_unique<certs::CertStore>(cfg_->certs_dir(), cfg_->hostname,
+                                              cfg_->tls.min_version, cfg_->tls.session_tickets);
   certs_->load();
   dkim_keys_ = std::make_unique<dkim::DkimKeyring>(cfg_->domains_dir());
   dkim_signer_ = std::make_unique<dkim::DkimSigner>();
@@ -121,7 +121,8 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
   opts.on_failed = [this](const queue::Envelope& env,
                           const std::vector<const queue::Recipient*>& failed,
                           std::string_view message) {
-    BounceDeps deps{store_.get(), queue_.get(), domains_.get(), &pool_, cfg_->hostname};
+    BounceDeps deps{store_.get(),   queue_.get(),     domains_.get(),    &pool_,
+                    cfg_->hostname, dkim_keys_.get(), dkim_signer_.get()};
     std::vector<queue::Recipient> copies;
     for (const queue::Recipient* r : failed) {
       copies.push_back(*r);
@@ -133,7 +134,8 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
   opts.on_delayed = [this](const queue::Envelope& env,
                            const std::vector<const queue::Recipient*>& pending,
                            queue::TimePoint retry_until, std::string_view message) {
-    BounceDeps deps{store_.get(), queue_.get(), domains_.get(), &pool_, cfg_->hostname};
+    BounceDeps deps{store_.get(),   queue_.get(),     domains_.get(),    &pool_,
+                    cfg_->hostname, dkim_keys_.get(), dkim_signer_.get()};
     std::vector<queue::Recipient> copies;
     for (const queue::Recipient* r : pending) {
       copies.push_back(*r);

@@ -47,8 +47,14 @@ constexpr size_t kMaxCommandLine = 1000;
 // Commands that fail before the client is told to go away (a scanner, a confused client).
 constexpr int kMaxErrors = 20;
 // The extensions whose MAIL/RCPT parameters we accept; DSN (RFC 3461) is not advertised yet.
-const smtp::Extensions kExtensions{
-    .size = true, .eightbitmime = true, .smtputf8 = true, .auth = true, .dsn = false};
+// REQUIRETLS is advertised only under TLS (RFC 8689 §4.1); on a plaintext session its parameter
+// is still recognized, so that the client is told why it is refused (mail()).
+const smtp::Extensions kExtensions{.size = true,
+                                   .eightbitmime = true,
+                                   .smtputf8 = true,
+                                   .auth = true,
+                                   .dsn = false,
+                                   .requiretls = true};
 
 // The password check handed to the worker pool.
 struct AuthCheck {
@@ -382,6 +388,11 @@ Reply Session::on_mail(const smtp::Command& cmd) {
   if (m.smtputf8 && !esmtp_) {
     return error(Reply(503, "5.5.1", "SMTPUTF8 requires EHLO"));
   }
+  if (m.requiretls && !conn_.tls()) {
+    // RFC 8689 §4.1: REQUIRETLS is only valid on a TLS session; 5.7.10 "encryption needed"
+    // (RFC 5248).
+    return error(Reply(530, "5.7.10", "REQUIRETLS requires a TLS session (STARTTLS first)"));
+  }
   const std::string sender = m.from.is_null() ? "" : m.from.str();
   if (auto full = check_free_space(m.size.value_or(0), sender)) {
     return *full;
@@ -589,6 +600,7 @@ Transaction Session::transaction(int hops) {
   tx.from = mail_->from.is_null() ? "" : mail_->from.str();
   tx.smtputf8 = mail_->smtputf8;
   tx.eightbit = mail_->body == smtp::MailFrom::Body::EightBitMime;
+  tx.requiretls = mail_->requiretls;
   tx.rcpts = std::move(rcpts_);
   tx.spf_header = spf_header_;
   tx.spf_result = spf_result_;

@@ -105,6 +105,9 @@ struct Config {
 
   struct Tls {
     base::MinTls min_version = base::MinTls::V1_2;  // written "1.2" | "1.3"
+    // Server side: issue TLS session tickets (RFC 5077, RFC 8446 §4.6.1). Off by default, since
+    // Microsoft's sending servers are known to fail against servers that issue them.
+    bool session_tickets = false;
     bool operator==(const Tls&) const = default;
   } tls;
 

@@ -141,6 +141,7 @@ void for_each_key(C& c, Row&& row) {
   row("limits", "shutdown_grace", c.limits.shutdown_grace, Duration{0s, 1h});
 
   row("tls", "min_version", c.tls.min_version, Choice{kTlsVersions});
+  row("tls", "session_tickets", c.tls.session_tickets, Flag{});
 
   // RFC 5321 §4.5.4.1: give up after 4-5 days; 30 days is the sanity bound.
   row("queue", "lifetime", c.queue.lifetime, Duration{1s, 30 * 24h});

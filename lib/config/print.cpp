@@ -147,9 +147,10 @@ namespace {
 
 // What a running daemon cannot take without a restart: the sockets it has bound, the places it
 // has opened, the user it runs as, its name (in the TLS store, the couriers and the bounces) and
-// the TLS floor the certificate store was built with.
+// the TLS floor and ticket policy the certificate store was built with.
 bool needs_restart(std::string_view section, std::string_view name) {
-  return section == "listen" || (section == "tls" && name == "min_version") ||
+  return section == "listen" ||
+         (section == "tls" && (name == "min_version" || name == "session_tickets")) ||
          (section.empty() && (name == "hostname" || name == "data_dir" || name == "run_as"));
 }
 
@@ -175,6 +176,7 @@ Config keep_restart_keys(const Config& running, Config loaded) {
   loaded.run_as = running.run_as;
   loaded.listen = running.listen;
   loaded.tls.min_version = running.tls.min_version;
+  loaded.tls.session_tickets = running.tls.session_tickets;
   return loaded;
 }
 

@@ -38,6 +38,9 @@ struct Envelope {
   std::string client_ip, helo, auth_user;
   bool smtputf8 = false;  // RFC 6531 SMTPUTF8 was given on MAIL FROM
   bool eightbit = false;  // RFC 6152 BODY=8BITMIME was given on MAIL FROM
+  // RFC 8689 REQUIRETLS was given on MAIL FROM: deliver only over verified TLS to a server that
+  // offers REQUIRETLS, else bounce with 5.7.30.
+  bool requiretls = false;
   // When the sender was told that the message is delayed (Queue::Options::delay_warning); the
   // epoch means not yet. Kept in the state sidecar so that a restart never warns twice.
   TimePoint delay_warned{};

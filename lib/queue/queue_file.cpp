@@ -213,6 +213,11 @@ std::string encode_header(const Envelope& env) {
   add_line(out, "auth-user", escape_value(env.auth_user));
   add_line(out, "smtputf8", env.smtputf8 ? "yes" : "no");
   add_line(out, "body", env.eightbit ? "8bitmime" : "7bit");
+  // Written only when set: files of other messages stay byte for byte as before, and an older
+  // reader skips the unknown key.
+  if (env.requiretls) {
+    add_line(out, "requiretls", "yes");
+  }
   out += '\n';
   return out;
 }
@@ -270,6 +275,9 @@ std::error_code parse_header(std::string_view header, Envelope& env) {
     }
     if (key == "smtputf8") {
       return parse_flag(v, env.smtputf8);
+    }
+    if (key == "requiretls") {
+      return parse_flag(v, env.requiretls);
     }
     if (key == "body") {
       if (v != "8bitmime" && v != "7bit") {

@@ -120,6 +120,8 @@ EhloInfo parse_ehlo(const Reply& reply) {
       info.chunking = true;
     } else if (keyword == "DSN") {
       info.dsn = true;
+    } else if (keyword == "REQUIRETLS") {
+      info.requiretls = true;
     } else if (keyword == "SIZE") {
       uint64_t n = 0;
       bool ok = !params.empty() && params.size() <= 20;

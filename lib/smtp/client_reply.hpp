@@ -51,6 +51,7 @@ struct EhloInfo {
   bool enhanced_codes = false;    // ENHANCEDSTATUSCODES, RFC 2034
   bool chunking = false;          // RFC 3030
   bool dsn = false;               // RFC 3461
+  bool requiretls = false;        // RFC 8689 §2
   std::optional<uint64_t> size;   // RFC 1870 §3: SIZE n; 0 or absent number means no fixed limit
   std::vector<std::string> auth;  // SASL mechanisms, upper case (RFC 4954 §3)
 };

@@ -216,6 +216,11 @@ MailResult parse_mail_from(std::string_view arg, const Extensions& ext) {
         return MailResult::failure(bad_param("Bad RET value"));  // RFC 3461 §4.3
       }
       mail.ret = to_upper(*p.value);
+    } else if (ext.requiretls && iequals(p.keyword, "REQUIRETLS")) {
+      if (p.value) {
+        return MailResult::failure(bad_param("REQUIRETLS takes no value"));  // RFC 8689 §2
+      }
+      mail.requiretls = true;
     } else if (ext.dsn && iequals(p.keyword, "ENVID")) {
       if (!p.value || p.value->size() > kMaxEnvid || !xtext_decode(*p.value)) {
         return MailResult::failure(bad_param("Bad ENVID value"));  // RFC 3461 §4.4

@@ -1,7 +1,7 @@
 // The arguments of MAIL FROM and RCPT TO: a path followed by ESMTP parameters
 // (RFC 5321 §4.1.2 Mail-parameters / Rcpt-parameters), checked against the extensions that
 // define them: SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531), AUTH (RFC 4954 §5),
-// RET/ENVID/NOTIFY/ORCPT (DSN, RFC 3461 §4).
+// RET/ENVID/NOTIFY/ORCPT (DSN, RFC 3461 §4), REQUIRETLS (RFC 8689 §2).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +23,8 @@ struct Extensions {
   bool smtputf8 = true;
   bool auth = true;
   bool dsn = true;
+  // RFC 8689 §2: offered only on a TLS session. Off by default: a caller that offers it says so.
+  bool requiretls = false;
 };
 
 struct MailFrom {
@@ -35,8 +37,9 @@ struct MailFrom {
   // AUTH= decoded from xtext (RFC 4954 §5): "<>" for AUTH=<>, "" when absent. Only a hint: the
   // server trusts it only from an authenticated, trusted client.
   std::string auth;
-  std::string ret;    // DSN RET=: "FULL" or "HDRS" (upper case), "" when absent
-  std::string envid;  // DSN ENVID=: still xtext-encoded, as it must be relayed
+  std::string ret;          // DSN RET=: "FULL" or "HDRS" (upper case), "" when absent
+  std::string envid;        // DSN ENVID=: still xtext-encoded, as it must be relayed
+  bool requiretls = false;  // REQUIRETLS (RFC 8689 §4.1): deliver only over verified TLS
 };
 
 struct RcptTo {

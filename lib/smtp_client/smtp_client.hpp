@@ -31,6 +31,11 @@ enum class TlsMode {
 
 enum class TlsResult { Plain, Unverified, Verified };
 
+// Whether the session's TLS authenticated the server: a certificate verified for the expected
+// name (PKIX, RFC 6125; also what MTA-STS requires) — or DANE, once it is a TlsResult of its own.
+// REQUIRETLS (RFC 8689 §4.2.1) asks for exactly this.
+inline bool tls_verified(TlsResult r) { return r == TlsResult::Verified; }
+
 struct ClientOptions {
   std::string helo_name;  // our host name, sent in EHLO/HELO
   TlsMode tls = TlsMode::Opportunistic;
@@ -54,6 +59,9 @@ struct TransactionResult {
   // The connection failed (lost, or a 421) before any recipient was accepted, so nothing was
   // delivered and the same transaction may be repeated on another connection.
   bool failed_before_rcpt = false;
+  // A REQUIRETLS message was not sent because this server lacks verified TLS or REQUIRETLS
+  // (RFC 8689 §4.2.1): nothing was sent, and another host may still qualify.
+  bool requiretls_refused = false;
 };
 
 // One step of connect() as a human reads it (what `hikyaku-util test-relay` prints).
@@ -77,10 +85,13 @@ class SmtpClient {
   // One mail transaction on a connected client; may be called again on the same connection
   // (an RSET goes first when the previous transaction stopped midway). Never throws for what the
   // peer or the network does; connection failures make every open recipient Transient.
+  // `requiretls` (RFC 8689 §4.2.1): the message goes only over verified TLS (tls_verified) to a
+  // server that offers REQUIRETLS, with MAIL FROM … REQUIRETLS; else nothing is sent and every
+  // recipient fails with 550 5.7.30 (and TransactionResult::requiretls_refused).
   boost::asio::awaitable<TransactionResult> send(const std::string& from,
                                                  const std::vector<std::string>& rcpts,
                                                  const std::string& message, bool smtputf8,
-                                                 bool eightbit);
+                                                 bool eightbit, bool requiretls = false);
   // QUIT (waiting briefly for the 221), then close. Safe to call in any state.
   boost::asio::awaitable<void> quit();
   // Closes the connection at once: the connect() or send() in progress ends as a connection
@@ -117,7 +128,7 @@ class SmtpClient {
   struct Progress;
   void decide_before_sending(Progress& p, bool not_ready, const std::string& from,
                              const std::vector<std::string>& rcpts, size_t size, bool smtputf8,
-                             bool eightbit) const;
+                             bool eightbit, bool requiretls) const;
   boost::asio::awaitable<void> reset_if_needed(Progress& p);
   boost::asio::awaitable<void> exchange(Progress& p);
   void on_mail_reply(Progress& p, const smtp::Reply& r);
@@ -151,6 +162,10 @@ class SmtpClient {
 // nullptr with `error` set when the roots cannot be loaded.
 std::shared_ptr<boost::asio::ssl::context> make_client_tls_context(const std::string& ca_file,
                                                                    std::string& error);
+
+// RFC 8689 §5 / RFC 3463 (IANA registry): the status of a REQUIRETLS message that could not be
+// sent because the path lacked verified TLS or REQUIRETLS support.
+inline constexpr const char* kRequireTlsStatus = "5.7.30";
 
 // The reply as one line of text for logs and DSNs: "550 5.1.1 no such user", lines joined by
 // spaces.

@@ -47,6 +47,20 @@ void decide_open(std::vector<std::optional<queue::DeliveryResult>>& decided,
   }
 }
 
+// RFC 8689 §4.2.1: a REQUIRETLS message goes only over verified TLS to a server that offers
+// REQUIRETLS; §5: when no host qualifies, it is returned with 5.7.30.
+std::optional<queue::DeliveryResult> refuse_requiretls(const smtp::EhloInfo& ehlo, TlsResult tls,
+                                                       const std::string& peer) {
+  if (tls_verified(tls) && ehlo.requiretls) {
+    return std::nullopt;
+  }
+  const char* why = tls == TlsResult::Plain ? "no TLS with "
+                    : !tls_verified(tls)    ? "the certificate is not verified for "
+                                            : "REQUIRETLS is not offered by ";
+  return queue::DeliveryResult{Status::Permanent, 550, kRequireTlsStatus,
+                               std::string("REQUIRETLS support required: ") + why + peer};
+}
+
 // What the message needs and the server lacks, decided before a command is sent.
 std::optional<queue::DeliveryResult> refuse_locally(const smtp::EhloInfo& ehlo,
                                                     const std::string& peer,
@@ -96,7 +110,7 @@ const char* reply_what(Kind k) {
 std::vector<Command> mail_and_rcpts(
     const smtp::EhloInfo& ehlo, const std::string& from, const std::vector<std::string>& rcpts,
     const std::vector<std::optional<queue::DeliveryResult>>& decided, size_t size, bool smtputf8,
-    bool eightbit) {
+    bool eightbit, bool requiretls) {
   std::vector<Command> cmds;
   std::string mail = "MAIL FROM:<" + from + ">";
   if (ehlo.size) {
@@ -107,6 +121,9 @@ std::vector<Command> mail_and_rcpts(
   }
   if (smtputf8) {
     mail += " SMTPUTF8";  // RFC 6531 §3.4
+  }
+  if (requiretls) {
+    mail += " REQUIRETLS";  // RFC 8689 §4.2.1 step 5; refuse_requiretls() checked the offer
   }
   cmds.push_back({Kind::Mail, 0, mail + "\r\n"});
   for (size_t i = 0; i < rcpts.size(); ++i) {
@@ -126,6 +143,7 @@ struct SmtpClient::Progress {
   std::vector<std::optional<queue::DeliveryResult>> decided;
   std::vector<Command> cmds;  // MAIL, RCPT per open recipient, DATA
   bool mail_ok = false;
+  bool requiretls_refused = false;  // see TransactionResult
   size_t n_accepted = 0;
   bool lost = false;  // the connection failed midway
   std::optional<smtp::Reply> data_reply;
@@ -135,17 +153,19 @@ struct SmtpClient::Progress {
 asio::awaitable<TransactionResult> SmtpClient::send(const std::string& from,
                                                     const std::vector<std::string>& rcpts,
                                                     const std::string& message, bool smtputf8,
-                                                    bool eightbit) {
+                                                    bool eightbit, bool requiretls) {
   TransactionResult out;
   out.tls = tls_;
   out.tls_version = stream_.tls_version();
   out.peer = stream_.peer();
   Progress p(rcpts.size());
   const bool not_ready = !ready_ || !stream_.is_open();
-  decide_before_sending(p, not_ready, from, rcpts, message.size(), smtputf8, eightbit);
-  p.cmds = mail_and_rcpts(ehlo_, from, rcpts, p.decided, message.size(), smtputf8, eightbit);
+  decide_before_sending(p, not_ready, from, rcpts, message.size(), smtputf8, eightbit, requiretls);
+  p.cmds =
+      mail_and_rcpts(ehlo_, from, rcpts, p.decided, message.size(), smtputf8, eightbit, requiretls);
   if (p.cmds.size() == 1) {
     out.failed_before_rcpt = not_ready;
+    out.requiretls_refused = p.requiretls_refused;
     for (size_t i = 0; i < rcpts.size(); ++i) {
       out.rcpts.push_back(std::move(*p.decided[i]));
     }
@@ -167,7 +187,7 @@ asio::awaitable<TransactionResult> SmtpClient::send(const std::string& from,
 // server cannot take (refuse_locally), and addresses that cannot be written into a command.
 void SmtpClient::decide_before_sending(Progress& p, bool not_ready, const std::string& from,
                                        const std::vector<std::string>& rcpts, size_t size,
-                                       bool smtputf8, bool eightbit) const {
+                                       bool smtputf8, bool eightbit, bool requiretls) const {
   if (not_ready) {
     queue::DeliveryResult why = failure_;
     why.status = Status::Transient;
@@ -175,6 +195,10 @@ void SmtpClient::decide_before_sending(Progress& p, bool not_ready, const std::s
       why.text = "not connected to " + stream_.peer();
     }
     decide_open(p.decided, why);
+  } else if (auto no_tls =
+                 requiretls ? refuse_requiretls(ehlo_, tls_, stream_.peer()) : std::nullopt) {
+    decide_open(p.decided, *no_tls);
+    p.requiretls_refused = true;
   } else if (auto refused = refuse_locally(ehlo_, stream_.peer(), from, size, smtputf8, eightbit)) {
     decide_open(p.decided, *refused);
   }

@@ -13,6 +13,7 @@ check "Received header names us and the client" \
 check "open-relay battery refused" dialog "$D/open-relay.smtp"
 check "case and catch-all do not relay" dialog "$D/open-relay-case.smtp"
 check "protocol sequence and syntax" dialog "$D/protocol.smtp"
+check "REQUIRETLS offered under TLS only, refused in plaintext" dialog "$D/requiretls.smtp"
 check "line too long" dialog "$D/long-line.smtp"
 check "bare CR/LF smuggling refused" dialog "$D/smuggling.smtp"
 check "pipelining" dialog "$D/pipelining.smtp"

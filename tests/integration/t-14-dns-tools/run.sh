@@ -11,7 +11,7 @@ U=$HK_BIN/hikyaku-util
 DNS_SERVER=127.0.0.53:53 write_config
 setup_domains
 check "dkim-keygen rsa2048" "$U" -C "$ETC" dkim-keygen example.test --selector=rsa1 --algo=rsa2048
-check "dns-records" bash -c "'$U' -C '$ETC' dns-records example.test --ip4 127.0.0.2 >'$T/zone.txt'"
+check "dns-records" bash -c "'$U' -C '$ETC' dns-records example.test --ip4 127.0.0.2 --mta-sts >'$T/zone.txt'"
 check "dns-records --format=json is valid JSON" bash -c \
   "'$U' -C '$ETC' dns-records example.test --ip4=127.0.0.2 --format=json | $PY -m json.tool"
 check "dns-records rejects a bad policy (exit 2)" bash -c \

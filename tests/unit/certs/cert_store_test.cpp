@@ -362,5 +362,22 @@ TEST_F(CertStoreTest, TlsVersionPolicy) {
   }
 }
 
+// tls.session_tickets: none by default (Microsoft's senders fail against servers that issue
+// them), RFC 5077 tickets when turned on. TLS 1.3's post-handshake tickets are seen by t-35
+// through `openssl s_client`.
+TEST_F(CertStoreTest, SessionTicketsOnlyWhenAsked) {
+  make("a.test", {"a.test"});
+  for (bool tickets : {false, true}) {
+    SCOPED_TRACE(tickets);
+    CertStore store(certs(), "a.test", MinTls::V1_2, tickets);
+    store.load();
+    Seen seen =
+        handshake(store.context(),
+                  {.sni = "a.test", .min_version = TLS1_2_VERSION, .max_version = TLS1_2_VERSION});
+    ASSERT_TRUE(seen.ok()) << seen.client_error << seen.server_error;
+    EXPECT_EQ(seen.ticket, tickets);
+  }
+}
+
 }  // namespace
 }  // namespace hk::certs

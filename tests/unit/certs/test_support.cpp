@@ -88,6 +88,8 @@ Seen TlsPair::handshake() {
   STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
   seen.chain_length = chain == nullptr ? 0 : sk_X509_num(chain);
   seen.version = SSL_version(ssl);
+  SSL_SESSION* session = SSL_get_session(ssl);
+  seen.ticket = session != nullptr && SSL_SESSION_has_ticket(session) == 1;
   return seen;
 }
 

@@ -25,6 +25,7 @@ struct Seen {
   std::string serial;              // hex
   int chain_length = 0;            // certificates the server sent, leaf included
   int version = 0;                 // TLS1_2_VERSION, ...
+  bool ticket = false;             // the session got a ticket during the handshake (TLS 1.2)
   bool ok() const { return client_error.empty() && server_error.empty(); }
 };
 

@@ -32,6 +32,7 @@ TEST(ReloadDiff, TableOfChanges) {
       {"[listen]\nsmtp = ['127.0.0.1:2525']\n", {{"listen.smtp", true}}},
       {"[dns]\nservers = ['127.0.0.1:5353']\n", {{"dns.servers", false}}},
       {"[tls]\nmin_version = '1.3'\n", {{"tls.min_version", true}}},
+      {"[tls]\nsession_tickets = true\n", {{"tls.session_tickets", true}}},
       {"[[relay]]\nhost = 'smtp.example.net'\n", {{"relay", false}}},
   };
   for (const auto& c : cases) {
@@ -56,7 +57,7 @@ TEST(ReloadDiff, KeepRestartKeysKeepsEveryRestartKey) {
       "hostname = 'other.example.test'\ndata_dir = '/srv/mail'\nrun_as = 'nobody'\n"
       "trusted_networks = ['10.0.0.0/8']\n[listen]\nsmtp = ['127.0.0.1:2525']\n"
       "[dns]\nservers = ['127.0.0.1:5353']\n[tls]\nmin_version = '1.3'\n"
-      "[limits]\nmax_recipients = 7\n");
+      "session_tickets = true\n[limits]\nmax_recipients = 7\n");
   Config applied = keep_restart_keys(running, loaded);
   // What is left different from the running config is exactly what may be reloaded.
   for (const KeyChange& c : diff_config(running, applied)) {

@@ -13,6 +13,9 @@ reply back, so that deliveries stay in flight.
 Connections are numbered from 1: msg-N.env names the one that carried the message ("session
 N"), and sessions.log gets "connect N" when one is accepted and "quit N" when the client sends
 QUIT, so that tests can count connections and see them closed politely.
+
+--requiretls offers REQUIRETLS (RFC 8689) under TLS and accepts its MAIL parameter there (aiosmtpd
+knows neither); a message that came with it gets "mail-option REQUIRETLS" in its .env.
 """
 
 import argparse
@@ -45,6 +48,9 @@ class Handler:
         session.host_name = hostname
         if self.args.pipelining:
             responses.insert(1, "250-PIPELINING")
+        tls = session.ssl or server.transport.get_extra_info("ssl_object") is not None
+        if self.args.requiretls and tls:
+            responses.insert(1, "250-REQUIRETLS")
         return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -69,6 +75,8 @@ class Handler:
         base = os.path.join(self.args.dir, "msg-%d" % self.count)
         lines = ["helo %s" % session.host_name, "from %s" % envelope.mail_from]
         lines += ["mail-option %s" % o for o in envelope.mail_options]
+        if getattr(server, "hk_requiretls", False):
+            lines.append("mail-option REQUIRETLS")
         lines += ["rcpt %s" % r for r in envelope.rcpt_tos]
         # session.ssl is set by STARTTLS only; implicit TLS shows on the transport.
         tls = session.ssl or server.transport.get_extra_info("ssl_object") is not None
@@ -100,6 +108,21 @@ class RecordingSMTP(SMTP):
             self.event_handler.log_session("connect", self.hk_session)
         super().connection_made(transport)
 
+    async def smtp_MAIL(self, arg):
+        # RFC 8689 §2: REQUIRETLS takes no value and is valid only under TLS.
+        self.hk_requiretls = False
+        if self.event_handler.args.requiretls and arg:
+            words = arg.split(" ")
+            rest = [w for w in words if w.upper() != "REQUIRETLS"]
+            tls = self.session.ssl or self.transport.get_extra_info("ssl_object") is not None
+            if len(rest) != len(words):
+                if not tls:
+                    await self.push("530 5.7.10 REQUIRETLS needs TLS")
+                    return
+                self.hk_requiretls = True
+                arg = " ".join(rest)
+        await super().smtp_MAIL(arg)
+
     def data_received(self, data):
         if not getattr(self, "_tls_protocol", None):
             if not hasattr(self, "hk_chunks"):
@@ -125,6 +148,7 @@ def main():
     p.add_argument("--auth-plaintext", action="store_true", help="offer AUTH without TLS")
     p.add_argument("--no-smtputf8", action="store_true")
     p.add_argument("--pipelining", action="store_true")
+    p.add_argument("--requiretls", action="store_true", help="offer REQUIRETLS under TLS")
     p.add_argument("--lifetime", type=float, default=20.0)
     p.add_argument("--idle-timeout", type=float, default=300.0,
                    help="close a connection silent for this many seconds")

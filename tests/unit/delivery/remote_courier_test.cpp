@@ -63,9 +63,11 @@ class Harness {
   // `senders`, when given, are the recipients' own reverse-paths (Recipient::sender, SRS).
   std::vector<DeliveryResult> deliver(const std::string& id, std::vector<std::string> to,
                                       std::string message = "Subject: hi\r\n\r\nHello.\r\n",
-                                      std::vector<std::string> senders = {}) {
+                                      std::vector<std::string> senders = {},
+                                      bool requiretls = false) {
     queue::Envelope env;
     env.id = id;
+    env.requiretls = requiretls;
     env.from = "sender@example.org";
     for (size_t i = 0; i < to.size(); ++i) {
       queue::Recipient r;
@@ -412,6 +414,67 @@ TEST(RemoteCourierReuse, ParkedConnectionsAreBounded) {
   h.destroy_courier();
   h.run_for(200ms);
   EXPECT_FALSE(has(mx.sessions(), "quit 2"));  // closed without QUIT at shutdown
+}
+
+// RFC 8689: a REQUIRETLS message skips a smart host (or MX) without verified TLS and REQUIRETLS
+// for the next one, and comes back with 550 5.7.30 when none qualifies.
+TEST(RemoteCourierRequireTls, NextRelayOrBounce) {
+  std::vector<std::string> with = tls_flags();
+  with.insert(with.end(), {"--starttls", "--requiretls"});
+  std::vector<std::string> without = tls_flags();
+  without.push_back("--starttls");
+  FakeMx lacks(without);
+  FakeMx offers(with);
+  ASSERT_TRUE(lacks.started() && offers.started());
+  const std::string msg = "Subject: secret\r\n\r\nsecret\r\n";
+  {
+    RemoteOptions o;
+    o.relays = {relay(lacks.endpoint().port(), config::RelayTls::StartTls, {}),
+                relay(offers.endpoint().port(), config::RelayTls::StartTls, {})};
+    Harness h(o);
+    expect_delivered(h.deliver("r1", {"a@remote.test"}, msg, {}, true), 1);
+    EXPECT_TRUE(lacks.messages().empty());
+    ASSERT_EQ(offers.messages().size(), 1u);
+    EXPECT_TRUE(has(offers.messages()[0].values("mail-option"), "REQUIRETLS"));
+  }
+  {
+    RemoteOptions o;
+    o.relays = {relay(lacks.endpoint().port(), config::RelayTls::StartTls, {})};
+    Harness h(o);
+    std::vector<DeliveryResult> r =
+        h.deliver("r2", {"a@remote.test", "b@remote.test"}, msg, {}, true);
+    ASSERT_EQ(r.size(), 2u);
+    for (const DeliveryResult& d : r) {
+      EXPECT_EQ(d.status, Status::Permanent) << d.line();
+      EXPECT_EQ(d.enhanced, "5.7.30");
+    }
+    // The same relay takes a message without REQUIRETLS.
+    expect_delivered(h.deliver("r3", {"a@remote.test"}), 1);
+    EXPECT_EQ(lacks.messages().size(), 1u);
+  }
+  {
+    // Another relay is only unreachable: it may qualify later, so the message waits.
+    RemoteOptions o;
+    o.relays = {relay(lacks.endpoint().port(), config::RelayTls::StartTls, {}),
+                relay(hk::test::free_port(), config::RelayTls::StartTls, {})};
+    Harness h(o);
+    std::vector<DeliveryResult> r = h.deliver("r4", {"a@remote.test"}, msg, {}, true);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].status, Status::Transient) << r[0].line();
+    EXPECT_NE(r[0].text.find("REQUIRETLS support required"), std::string::npos) << r[0].line();
+    EXPECT_NE(r[0].text.find("another host was not reachable"), std::string::npos) << r[0].line();
+  }
+  {
+    RemoteOptions o;
+    o.mx_port = lacks.endpoint().port();
+    Harness h(o);
+    h.mx_is_loopback("remote.test");
+    std::vector<DeliveryResult> r = h.deliver("m1", {"a@remote.test"}, msg, {}, true);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].status, Status::Permanent) << r[0].line();
+    EXPECT_EQ(r[0].code, 550);
+    EXPECT_EQ(r[0].enhanced, "5.7.30");
+  }
 }
 
 }  // namespace

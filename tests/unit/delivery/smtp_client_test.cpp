@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/this_coro.hpp>
 #include <chrono>
 #include <string>
@@ -31,6 +32,7 @@ struct Mail {
   std::string message = "Subject: hello\r\n\r\nHello there.\r\n";
   bool smtputf8 = false;
   bool eightbit = false;
+  bool requiretls = false;
 };
 
 struct Outcome {
@@ -53,7 +55,8 @@ asio::awaitable<Outcome> session(ClientOptions opts, tcp::endpoint ep, std::vect
   out.ehlo = client.ehlo();
   if (!out.connect) {
     for (const Mail& m : mails) {
-      out.sent.push_back(co_await client.send(m.from, m.rcpts, m.message, m.smtputf8, m.eightbit));
+      out.sent.push_back(
+          co_await client.send(m.from, m.rcpts, m.message, m.smtputf8, m.eightbit, m.requiretls));
     }
   }
   co_await client.quit();
@@ -322,6 +325,70 @@ TEST(SmtpClient, StartTls) {
       EXPECT_TRUE(contains(r.rcpts[0].line(), "not verified")) << r.rcpts[0].line();
       EXPECT_TRUE(mx.messages().empty());
     }
+  }
+}
+
+// RFC 8689 §4.2.1: a REQUIRETLS message goes only over verified TLS to a server that offers
+// REQUIRETLS, with the parameter on MAIL FROM; otherwise nothing is sent, every recipient fails
+// with 550 5.7.30, and the connection stays good for other mail.
+TEST(SmtpClient, RequireTls) {
+  struct Case {
+    std::string name;
+    bool starttls, offers, ca;
+    std::string refusal;  // empty: delivered with REQUIRETLS
+  };
+  const Case cases[] = {
+      {"verified, offered", true, true, true, ""},
+      {"verified, not offered", true, false, true, "REQUIRETLS is not offered by"},
+      {"unverified, offered", true, true, false, "the certificate is not verified for"},
+      {"plaintext", false, true, true, "no TLS with"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::vector<std::string> flags = tls_flags();
+    if (c.starttls) {
+      flags.push_back("--starttls");
+    }
+    if (c.offers) {
+      flags.push_back("--requiretls");
+    }
+    FakeMx mx(flags);
+    ASSERT_TRUE(mx.started());
+    ClientOptions o = options();
+    o.tls_name = "mx.test";
+    if (c.ca) {
+      o.ca_file = test::test_cert().cert;
+    }
+    Mail secret;
+    secret.requiretls = true;
+    Outcome out = drive(o, mx.endpoint(), {secret, Mail{}});
+    ASSERT_FALSE(out.connect);
+    ASSERT_EQ(out.sent.size(), 2u);
+    ASSERT_EQ(out.sent[0].rcpts.size(), 1u);
+    const queue::DeliveryResult& r = out.sent[0].rcpts[0];
+    auto stored = mx.messages();
+    if (c.refusal.empty()) {
+      EXPECT_EQ(r.status, Status::Delivered) << r.line();
+      EXPECT_FALSE(out.sent[0].requiretls_refused);
+      ASSERT_EQ(stored.size(), 2u);
+      auto has_requiretls = [](const test::Stored& s) {
+        std::vector<std::string> opts = s.values("mail-option");
+        return std::find(opts.begin(), opts.end(), "REQUIRETLS") != opts.end();
+      };
+      EXPECT_TRUE(has_requiretls(stored[0]));
+      EXPECT_FALSE(has_requiretls(stored[1]));
+    } else {
+      EXPECT_EQ(r.status, Status::Permanent);
+      EXPECT_EQ(r.code, 550);
+      EXPECT_EQ(r.enhanced, "5.7.30");
+      EXPECT_TRUE(contains(r.text, "REQUIRETLS support required: " + c.refusal)) << r.line();
+      EXPECT_TRUE(out.sent[0].requiretls_refused);
+      // Nothing of it was sent; the message without REQUIRETLS went on the same connection.
+      ASSERT_EQ(stored.size(), 1u);
+      EXPECT_EQ(stored[0].values("session"), std::vector<std::string>{"1"});
+    }
+    ASSERT_EQ(out.sent[1].rcpts.size(), 1u);
+    EXPECT_EQ(out.sent[1].rcpts[0].status, Status::Delivered) << out.sent[1].rcpts[0].line();
   }
 }
 

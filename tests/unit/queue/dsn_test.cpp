@@ -574,6 +574,29 @@ TEST(Dsn, BigOriginalReturnsHeadersOnly) {
   }
 }
 
+// RFC 8689 §5: a REQUIRETLS message comes back as its header section only, however small, and
+// its report is sent with REQUIRETLS too.
+TEST(Dsn, RequireTlsReturnsHeadersOnlyAndKeepsTheFlag) {
+  const std::string headers = "From: Alice <alice@example.org>\r\nSubject: secret\r\n";
+  const std::string message = headers + "\r\nthe secret body\r\n";
+  for (bool requiretls : {false, true}) {
+    SCOPED_TRACE(requiretls);
+    Envelope env = envelope({rcpt("bob@example.net", "550 5.7.30 REQUIRETLS support required")});
+    env.requiretls = requiretls;
+    Dsn dsn = build(env, DsnKind::Failed, message, 64 * 1024);
+    EXPECT_EQ(dsn.envelope.requiretls, requiretls);
+    Parsed p = parse(dsn.message);
+    ASSERT_EQ(p.parts.size(), 3u);
+    EXPECT_EQ(dsn.message.find("the secret body") == std::string::npos, requiretls);
+    if (requiretls) {
+      EXPECT_EQ(field(p.parts[2].headers, "Content-Type"), "text/rfc822-headers");
+      EXPECT_EQ(p.parts[2].body, headers);
+      EXPECT_NE(flat(p.parts[0].body).find("sent with REQUIRETLS"), std::string::npos);
+      EXPECT_NE(p.parts[1].body.find("Status: 5.7.30"), std::string::npos);
+    }
+  }
+}
+
 TEST(Dsn, RemoteTextIsSanitized) {
   const std::vector<std::string> replies = {
       "550 5.1.1 bad\r\nInjected: yes\r\n\r\n--boundary",

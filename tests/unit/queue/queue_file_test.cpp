@@ -145,6 +145,7 @@ TEST(QueueFile, HeaderRejectsMalformed) {
       "hikyaku-queue 1\nid: A\ncreated: 1\nrcpt-sender: s@x\n\n",  // before any rcpt
       "hikyaku-queue 1\nid: A\ncreated: 1\nrcpt: remote a a\nrcpt-sender:\n\n",
       "hikyaku-queue 1\nid: A\ncreated: 1\nrcpt: remote a a\nrcpt-sender: s\nrcpt-sender: t\n\n",
+      "hikyaku-queue 1\nid: A\ncreated: 1\nrequiretls: maybe\n\n",
   };
   for (const std::string& b : bad) {
     Envelope env;
@@ -177,6 +178,30 @@ TEST(QueueFile, RecipientSenderRoundTripAndOldFilesRead) {
   EXPECT_EQ(old.rcpts[0].sender, "");
   // Without a sender set, the header is byte for byte what it was.
   EXPECT_EQ(encode_header(odd_envelope()).find("rcpt-sender"), std::string::npos);
+}
+
+// RFC 8689 REQUIRETLS: one more line only when set; files written before it read as unset.
+TEST(QueueFile, RequireTlsFlag) {
+  Envelope env = odd_envelope();
+  const std::string plain = encode_header(env);
+  EXPECT_EQ(plain.find("requiretls"), std::string::npos);
+  Envelope back;
+  ASSERT_FALSE(parse_header(plain, back));
+  EXPECT_FALSE(back.requiretls);
+
+  env.requiretls = true;
+  const std::string flagged = encode_header(env);
+  EXPECT_NE(flagged.find("\nrequiretls: yes\n"), std::string::npos);
+  ASSERT_FALSE(parse_header(flagged, back));
+  EXPECT_TRUE(back.requiretls);
+
+  // A file in the format before the key existed.
+  ASSERT_FALSE(parse_header(
+      "hikyaku-queue 1\nid: A\ncreated: 1\nfrom: a@example.org\nrcpt: remote b@example.net "
+      "b@example.net\nsmtputf8: no\nbody: 7bit\n\n",
+      back));
+  EXPECT_FALSE(back.requiretls);
+  EXPECT_EQ(back.rcpts.size(), 1u);
 }
 
 TEST(QueueFile, StateRoundTrip) {

@@ -288,6 +288,7 @@ const std::map<std::string, Port> kPorts = {
     {"pipelining", Port::Smtp},
     {"pipelining-improper", Port::Smtp},
     {"protocol", Port::Smtp},
+    {"requiretls", Port::Smtp},
     {"sender-rules", Port::SubmissionTls},
     {"smuggling", Port::Smtp},
     {"starttls-injection", Port::Submission},

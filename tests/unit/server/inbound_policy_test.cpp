@@ -97,10 +97,13 @@ TEST(InboundPolicy, EhloKeywords) {
   EXPECT_EQ(ehlo_keywords(smtp, 1048576, false, false), base);  // no certificate, no STARTTLS
   ClientStanding sub{Port::Submission, false, false, false, false};
   EXPECT_EQ(ehlo_keywords(sub, 1048576, true, false), with({"STARTTLS"}));
-  sub.tls = true;
-  EXPECT_EQ(ehlo_keywords(sub, 1048576, true, false), with({"AUTH PLAIN LOGIN"}));
+  sub.tls = true;  // RFC 8689 §4.1: REQUIRETLS only under TLS
+  EXPECT_EQ(ehlo_keywords(sub, 1048576, true, false), with({"REQUIRETLS", "AUTH PLAIN LOGIN"}));
   sub.authenticated = true;  // RFC 4954 §4: no second AUTH
-  EXPECT_EQ(ehlo_keywords(sub, 1048576, true, false), base);
+  EXPECT_EQ(ehlo_keywords(sub, 1048576, true, false), with({"REQUIRETLS"}));
+  smtp.tls = true;
+  EXPECT_EQ(ehlo_keywords(smtp, 1048576, true, false), with({"REQUIRETLS"}));
+  smtp.tls = false;
   ClientStanding local{Port::Submission, false, true, true, false};
   EXPECT_EQ(ehlo_keywords(local, 1048576, true, true), with({"STARTTLS", "AUTH PLAIN LOGIN"}));
   EXPECT_EQ(ehlo_keywords(smtp, 50, true, false).front(), "SIZE 50");

@@ -126,9 +126,11 @@ Reply ehlo(std::vector<std::string> lines, int code = 250) {
 }
 
 TEST(ParseEhlo, ReadsAdvertisedExtensions) {
-  EhloInfo info = parse_ehlo(ehlo(
-      {"mx.example greets you", "PIPELINING", "SIZE 35882577", "8BITMIME", "STARTTLS",
-       "ENHANCEDSTATUSCODES", "AUTH PLAIN LOGIN", "AUTH=LOGIN", "SMTPUTF8", "CHUNKING", "DSN"}));
+  EhloInfo info =
+      parse_ehlo(ehlo({"mx.example greets you", "PIPELINING", "SIZE 35882577", "8BITMIME",
+                       "STARTTLS", "ENHANCEDSTATUSCODES", "AUTH PLAIN LOGIN", "AUTH=LOGIN",
+                       "SMTPUTF8", "CHUNKING", "DSN", "REQUIRETLS"}));
+  EXPECT_TRUE(info.requiretls);
   EXPECT_TRUE(info.pipelining);
   EXPECT_TRUE(info.starttls);
   EXPECT_TRUE(info.smtputf8);
@@ -144,6 +146,7 @@ TEST(ParseEhlo, KeywordsAreCaseInsensitive) {
   EhloInfo info = parse_ehlo(ehlo({"mx", "pipelining", "starttls", "auth cram-md5 plain"}));
   EXPECT_TRUE(info.pipelining);
   EXPECT_TRUE(info.starttls);
+  EXPECT_FALSE(info.requiretls);
   EXPECT_EQ(info.auth, (std::vector<std::string>{"CRAM-MD5", "PLAIN"}));
   EXPECT_FALSE(info.size.has_value());
 }

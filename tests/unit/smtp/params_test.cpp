@@ -120,11 +120,31 @@ TEST(MailFrom, SmtpUtf8Flag) {
   EXPECT_EQ(r.value.from.domain, "xn--bcher-kva.example");
 }
 
+// RFC 8689 §2: REQUIRETLS takes no value, and is known only where offered.
+TEST(MailFrom, RequireTls) {
+  Extensions ext;
+  ext.requiretls = true;
+  MailResult r = parse_mail_from("<a@b.example> requiretls SIZE=10", ext);
+  ASSERT_TRUE(r.ok) << r.error.wire();
+  EXPECT_TRUE(r.value.requiretls);
+  EXPECT_FALSE(parse_mail_from("<a@b.example>", ext).value.requiretls);
+  r = parse_mail_from("<a@b.example> REQUIRETLS=yes", ext);
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.code, 501);
+  r = parse_mail_from("<a@b.example> REQUIRETLS REQUIRETLS", ext);
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.code, 501);
+  r = parse_mail_from("<a@b.example> REQUIRETLS");  // default Extensions: not offered
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.code, 555);
+}
+
 TEST(MailFrom, ParametersOfExtensionsNotOfferedAreUnknown) {
-  Extensions none{false, false, false, false, false};
+  Extensions none{false, false, false, false, false, false};
   for (const char* arg :
        {"<a@b.example> SIZE=1", "<a@b.example> BODY=8BITMIME", "<a@b.example> SMTPUTF8",
-        "<a@b.example> AUTH=<>", "<a@b.example> RET=FULL", "<a@b.example> ENVID=x"}) {
+        "<a@b.example> AUTH=<>", "<a@b.example> RET=FULL", "<a@b.example> ENVID=x",
+        "<a@b.example> REQUIRETLS"}) {
     MailResult r = parse_mail_from(arg, none);
     ASSERT_FALSE(r.ok) << arg;
     EXPECT_EQ(r.error.code, 555) << arg;

@@ -67,11 +67,9 @@ TEST(DnsRecords, OptionsTable) {
     const DnsRecord* tls = find(rs, "_smtp._tls.example.com.", "TXT");
     ASSERT_NE(tls, nullptr);
     EXPECT_EQ(tls->value, c.tlsrpt);
-    const DnsRecord* sts = find(rs, "_mta-sts.example.com.", "TXT");
-    ASSERT_NE(sts, nullptr);
-    EXPECT_EQ(sts->value, "v=STSv1; id=20261123174500");
-    EXPECT_NE(sts->note.find("version: STSv1\nmode: testing\nmx: mx.example.com\nmax_age: 86400"),
-              std::string::npos);
+    // MTA-STS only on request: its policy needs a web server (check-dns would fail without).
+    EXPECT_EQ(find(rs, "_mta-sts.example.com.", "TXT"), nullptr);
+    EXPECT_EQ(find(rs, "_25._tcp.mx.example.com.", "TLSA"), nullptr);
     const DnsRecord* a = find(rs, "mx.example.com.", "A");
     ASSERT_NE(a, nullptr);
     EXPECT_EQ(a->value, c.ip4);
@@ -87,6 +85,73 @@ TEST(DnsRecords, OptionsTable) {
               c.has_a);
     EXPECT_EQ(zone.find("\nmx.example.com. IN AAAA ") != std::string::npos, c.has_aaaa);
   }
+}
+
+TEST(DnsRecords, MtaStsOnRequestWithHostAndPolicy) {
+  RecordsInput in = base_input();
+  in.mta_sts = true;
+  std::vector<DnsRecord> rs = records_for(in);
+  const DnsRecord* sts = find(rs, "_mta-sts.example.com.", "TXT");
+  ASSERT_NE(sts, nullptr);
+  EXPECT_EQ(sts->value, "v=STSv1; id=20261123174500");
+  EXPECT_NE(sts->note.find("version: STSv1\nmode: testing\nmx: mx.example.com\nmax_age: 86400"),
+            std::string::npos);
+  // The policy host is advice (a placeholder), never a record that points at us.
+  const DnsRecord* host = find(rs, "mta-sts.example.com.", "A");
+  ASSERT_NE(host, nullptr);
+  EXPECT_EQ(host->value, "");
+  std::string zone = to_zone(rs);
+  EXPECT_NE(zone.find("_mta-sts.example.com. IN TXT \"v=STSv1; id=20261123174500\"\n"),
+            std::string::npos);
+  EXPECT_EQ(zone.find("\nmta-sts.example.com. IN A"), std::string::npos);
+  EXPECT_NE(zone.find("; mta-sts.example.com. IN A <its address>"), std::string::npos);
+}
+
+TEST(DnsRecords, DaneTlsaRecords) {
+  RecordsInput in = base_input();
+  in.tlsa = {{"mx.example.com", "3 1 1 0123abcd"}};
+  std::vector<DnsRecord> rs = records_for(in);
+  const DnsRecord* t = find(rs, "_25._tcp.mx.example.com.", "TLSA");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->value, "3 1 1 0123abcd");
+  EXPECT_NE(t->note.find("next"), std::string::npos);  // the rollover advice
+  EXPECT_NE(to_zone(rs).find("\n_25._tcp.mx.example.com. IN TLSA 3 1 1 0123abcd\n"),
+            std::string::npos);
+}
+
+TEST(DnsRecords, CheckTlsRpt) {
+  struct Case {
+    std::vector<std::string> txt;
+    bool present;
+    bool ok;
+  };
+  const Case cases[] = {
+      {{}, false, true},
+      {{"v=spf1 -all"}, false, true},
+      {{"v=TLSRPTv1; rua=mailto:tls@example.com"}, true, true},
+      {{"v=TLSRPTv1;rua=mailto:a@example.com, https://r.example.com/tls;"}, true, true},
+      {{"v=TLSRPTv1; rua=mailto:a@example.com; ext=1"}, true, true},
+      {{"v=TLSRPTv1"}, true, false},                             // no rua
+      {{"v=TLSRPTv1; rua=http://r.example.com/"}, true, false},  // http: is not allowed
+      {{"v=TLSRPTv1; rua=mailto:nobody"}, true, false},          // no address
+      {{"v=TLSRPTv1x; rua=mailto:a@example.com"}, true, false},  // wrong version
+      {{"v=TLSRPTv1; rua=mailto:a@example.com; rua=mailto:b@example.com"}, true, false},
+      {{"v=TLSRPTv1; junk; rua=mailto:a@example.com"}, true, false},  // malformed field
+      {{"v=TLSRPTv1; rua=mailto:a@example.com", "v=TLSRPTv1; rua=mailto:b@example.com"},
+       true,
+       false},  // RFC 8460 §3: not exactly one
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.txt.empty() ? "" : c.txt.front());
+    TlsRptCheck r = check_tlsrpt(c.txt);
+    EXPECT_EQ(r.present, c.present);
+    EXPECT_EQ(r.problem.empty(), c.ok) << r.problem;
+  }
+  // What dns-records prints passes.
+  std::vector<DnsRecord> rs = records_for(base_input());
+  const DnsRecord* t = find(rs, "_smtp._tls.example.com.", "TXT");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(check_tlsrpt({t->value}).problem, "");
 }
 
 TEST(DnsRecords, DkimRecordsAndPtrComments) {
@@ -189,6 +254,8 @@ TEST(DnsRecords, JsonOfAllRecordsHasOneObjectEach) {
   }
   EXPECT_EQ(objects, rs.size());
   // The MTA-STS policy note keeps its lines as \n escapes.
+  in.mta_sts = true;
+  json = to_json(records_for(in));
   EXPECT_NE(json.find("version: STSv1\\nmode: testing"), std::string::npos);
 }
 
