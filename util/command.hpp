@@ -48,5 +48,6 @@ std::span<const Command> queue_commands();
 std::span<const Command> relay_commands();
 std::span<const Command> dkim_commands();
 std::span<const Command> dns_commands();
+std::span<const Command> domaininfo_commands();
 
 }  // namespace hk::util

@@ -151,6 +151,7 @@ void for_each_key(C& c, Row&& row) {
   row("spf", "reject_fail", c.spf.reject_fail, Flag{});
 
   row("delivery", "mta_sts", c.delivery.mta_sts, Flag{});
+  row("delivery", "dane", c.delivery.dane, Flag{});
 }
 
 // The small table of one [[relay]]; R is Relay or const Relay. parse.cpp adds what spans keys:
