@@ -12,6 +12,8 @@ build=(build-essential cmake pkg-config git libboost1.81-dev libssl-dev libc-are
        libpsl-dev publicsuffix)
 test=(clang-format-14 dnsutils swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl curl python3 python3-aiosmtpd python3-dkim dnsmasq-base opendkim-tools
       msmtp iproute2 procps prometheus fail2ban haproxy systemd clang-14 libclang-rt-14-dev)
+# t-33-dane: a DNSSEC-signed zone (ldns-signzone) served by nsd, validated by unbound.
+test+=(unbound nsd ldnsutils)
 bench=(postfix chasquid opendkim)
 
 want=("${build[@]}")
@@ -42,6 +44,12 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 for svc in chasquid postfix haproxy; do
   if command -v systemctl >/dev/null && systemctl is-active -q "$svc" 2>/dev/null; then
     systemctl stop "$svc" || true
+  fi
+done
+# t-33-dane runs its own nsd and unbound on loopback; the system services stay off.
+for svc in unbound nsd; do
+  if command -v systemctl >/dev/null && systemctl is-enabled -q "$svc" 2>/dev/null; then
+    systemctl disable --now "$svc" || true
   fi
 done
 # The tests need only promtool from Debian's prometheus; its server (port 9090) stays off.

@@ -49,5 +49,6 @@ std::span<const Command> relay_commands();
 std::span<const Command> dkim_commands();
 std::span<const Command> dns_commands();
 std::span<const Command> srs_commands();
+std::span<const Command> domaininfo_commands();
 
 }  // namespace hk::util

@@ -2,6 +2,7 @@
 #include "daemon/delivery/remote_courier.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <map>
 #include <optional>
 #include <utility>
@@ -65,6 +66,7 @@ RemoteCourier::RemoteCourier(asio::any_io_executor ex, dns::Lookup& dns, RemoteO
       rng_(std::random_device{}()),
       cache_(ex_, ConnectionLimits{opts_.reuse_idle, opts_.reuse_lifetime,
                                    opts_.reuse_max_transactions, opts_.reuse_max_parked}),
+      tls_memory_(opts_.tls_memory_dir),
       relays_(std::make_shared<const std::vector<config::Relay>>(opts_.relays)) {
   if (opts_.mta_sts) {
     sts_ = std::make_unique<MtaSts>(
@@ -79,6 +81,7 @@ void RemoteCourier::reconfigure(const RemoteOptions& opts) {
   relays_ = std::make_shared<const std::vector<config::Relay>>(opts.relays);
   opts_.relays = opts.relays;
   opts_.mta_sts = opts.mta_sts;
+  opts_.dane = opts.dane;
   if (opts_.mta_sts && !sts_) {
     sts_ = std::make_unique<MtaSts>(
         ex_, dns_, tls_, StsOptions{opts_.mta_sts_dir, opts_.mta_sts_port, opts_.mta_sts_timeout},
@@ -245,12 +248,13 @@ asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
 }
 
 void RemoteCourier::finish(CachedClient c, const queue::Envelope& env, const TransactionResult& r) {
-  const char* tls = r.tls == TlsResult::Verified     ? "verified"
-                    : r.tls == TlsResult::Unverified ? "unverified"
-                                                     : "plain";
   base::log_info() << "id=" << env.id << " peer=" << r.peer << " name=" << c.key.tls_name
-                   << " tls=" << tls << (r.tls_version.empty() ? "" : " tls_version=")
-                   << r.tls_version;
+                   << " tls=" << to_string(r.tls) << (r.tls_version.empty() ? "" : " tls_version=")
+                   << r.tls_version
+                   << (c.client->tls_fallback().empty() ? "" : " tls_fallback=plaintext reason=")
+                   << (c.client->tls_fallback().empty()
+                           ? std::string()
+                           : base::log_quote(c.client->tls_fallback()));
   cache_.put(std::move(c));
 }
 
@@ -278,7 +282,10 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
   // with a certificate verified for the MX host name; testing only logs what enforce would
   // refuse.
   std::optional<sts::CachedPolicy> policy = co_await sts_policy(env, domain);
-  if (policy && !env.requiretls && smtp::tls_required_no(message)) {
+  // RFC 8689 §5: "TLS-Required: No" asks that the recipient's TLS policies (MTA-STS, DANE; and
+  // so our TLS memory) not stop this message. Ignored with REQUIRETLS (§4.1).
+  const bool tls_required_no = !env.requiretls && smtp::tls_required_no(message);
+  if (policy && tls_required_no) {
     // RFC 8689 §4.2.2: the sender's "TLS-Required: No" asks that recipient TLS policies not
     // stop this message: STARTTLS stays opportunistic. Ignored with REQUIRETLS (§4.1).
     base::log_info() << "id=" << env.id << " domain=" << domain
@@ -290,6 +297,7 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
   DeliveryResult error{Status::Transient, 451, "4.4.4", "no address for any MX of " + domain};
   std::optional<DeliveryResult> refusal;  // a REQUIRETLS message refused by an MX
   bool unreachable = false;               // an MX could not be reached
+  std::string tls_required_by;  // set once a host required TLS through DANE or the TLS memory
   for (const std::string& host : targets.hosts) {
     if (policy && !sts::mx_allowed(policy->policy, host)) {
       base::log_info() << "id=" << env.id << " domain=" << domain
@@ -307,11 +315,31 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
     if (addrs.empty()) {
       continue;
     }
+    // DANE over MTA-STS over the TLS memory over opportunistic STARTTLS (tls_policy.hpp); the
+    // connection cache keys sessions by the mode, so a session is only reused under the same.
+    // Named, not a temporary in the co_await: GCC 12 mishandles those.
+    TlsInputs inputs{opts_.dane && !tls_required_no, answer.authenticated, enforce,
+                     tls_required_no ? std::nullopt : tls_memory_.get(domain)};
+    TlsPlan plan = co_await plan_tls(dns_, host, std::move(inputs));
+    if (!plan.required_by.empty()) {
+      tls_required_by = plan.required_by;
+    }
+    if (plan.reason != "opportunistic") {
+      base::log_info() << "id=" << env.id << " domain=" << domain << " mx=" << host
+                       << " tls_policy=" << plan.reason
+                       << (plan.skip ? " result=skipped error=" : "")
+                       << (plan.skip ? base::log_quote(plan.skip->line()) : std::string());
+    }
+    if (plan.skip) {
+      error = *plan.skip;
+      continue;
+    }
     ClientOptions opts = client_options(host);
-    // RFC 3207 §4: STARTTLS whenever the MX offers it. Under an enforced MTA-STS policy TLS is
-    // required and the certificate must verify for the MX host name (RFC 8461 §4.2); the
-    // connection cache keys sessions by this mode, so an opportunistic session is never reused.
-    opts.tls = enforce ? TlsMode::Required : TlsMode::Opportunistic;
+    // RFC 3207 §4: STARTTLS whenever the MX offers it; RFC 8461 §4.2 / RFC 7672 §3: verified
+    // when a policy, DANE or the memory says so.
+    opts.tls = plan.mode;
+    opts.tlsa = std::move(plan.tlsa);
+    opts.plaintext_retry = plan.mode == TlsMode::Opportunistic;
     auto r = co_await try_addresses(opts, addrs, opts_.mx_port, env, to, message, error);
     if (r && r->requiretls_refused) {
       // RFC 8689 §4.2.1: this MX lacks verified TLS or REQUIRETLS; another may have both.
@@ -320,13 +348,14 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
     }
     unreachable = unreachable || !r;
     if (r) {
-      if (testing && r->tls != TlsResult::Verified) {
+      if (testing && !is_verified(r->tls)) {
         // RFC 8461 §5: in testing mode the failure is reported (here: logged), not acted on.
         base::log_info() << "id=" << env.id << " domain=" << domain
                          << " mta_sts=testing sts_id=" << policy->id << " mx=" << host
                          << " result=would-fail reason="
                          << (r->tls == TlsResult::Plain ? "no-tls" : "certificate-not-verified");
       }
+      remember_tls(tls_memory_, domain, host, r->tls, std::time(nullptr));
       co_return std::move(r->rcpts);
     }
   }
@@ -339,6 +368,12 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
     co_return all(to.size(), {Status::Transient, 451, "4.7.5",
                               "MTA-STS: no MX host with a valid certificate (policy " + policy->id +
                                   " of " + domain + "; last: " + error.line() + ")"});
+  }
+  if (!tls_required_by.empty()) {
+    // RFC 7672 §2.2 and the TLS memory: never a downgrade, the mail waits for TLS.
+    co_return all(to.size(), {Status::Transient, 451, "4.7.5",
+                              "TLS required for " + domain + " by " + tls_required_by +
+                                  " and not obtained (last: " + error.line() + ")"});
   }
   // Every MX failed before a transaction: try again later (RFC 5321 §4.5.4.1).
   if (error.status == Status::Permanent) {

@@ -16,11 +16,13 @@
 
 #include "daemon/delivery/connection_cache.hpp"
 #include "daemon/delivery/mta_sts.hpp"
+#include "daemon/delivery/tls_policy.hpp"
 #include "daemon/queue/courier.hpp"
 #include "daemon/queue/delivery_metrics.hpp"
 #include "lib/base/clock.hpp"
 #include "lib/config/config.hpp"
 #include "lib/smtp_client/smtp_client.hpp"
+#include "lib/tls_memory/tls_memory.hpp"
 
 namespace hk::dns {
 class Lookup;
@@ -55,6 +57,11 @@ struct RemoteOptions {
   uint16_t mta_sts_port = 443;  // other ports only for tests
   std::chrono::seconds mta_sts_timeout{60};
   const queue::DeliveryMetrics* metrics = nullptr;  // when given, every transaction is counted
+  // DANE (RFC 7672) for MX delivery: TLSA records validated by the resolver (the AD bit) make
+  // TLS mandatory and authenticate the MX host; the daemon sets it from [delivery] dane.
+  bool dane = false;
+  // The per-domain TLS memory (docs/tls-delivery.md): data_dir/domaininfo; empty: none.
+  std::filesystem::path tls_memory_dir;
 };
 
 class RemoteCourier final : public queue::Courier {
@@ -114,6 +121,7 @@ class RemoteCourier final : public queue::Courier {
   ConnectionCache cache_;
   base::SystemClock clock_;
   std::unique_ptr<MtaSts> sts_;  // made when MTA-STS is first on; kept while lookups may use it
+  tls_memory::Store tls_memory_;
   // Replaced whole by reconfigure(); by_relay() holds the list it walks.
   std::shared_ptr<const std::vector<config::Relay>> relays_;
   std::unordered_set<SmtpClient*> active_;  // clients in connect() or send(), for abandon()

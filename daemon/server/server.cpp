@@ -57,6 +57,8 @@ delivery::RemoteOptions remote_options(const config::Config& cfg) {
   remote.relays = cfg.relays;
   remote.mta_sts = cfg.delivery.mta_sts;
   remote.mta_sts_dir = cfg.data_dir / "mta-sts";
+  remote.dane = cfg.delivery.dane;
+  remote.tls_memory_dir = cfg.data_dir / "domaininfo";
   return remote;
 }
 

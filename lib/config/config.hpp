@@ -166,6 +166,9 @@ struct Config {
     // MTA-STS (RFC 8461) for mail sent to MX hosts: TLS with a verified certificate where the
     // recipient domain publishes a policy. false: no MTA-STS lookups at all.
     bool mta_sts = true;
+    // DANE (RFC 7672): TLSA records validated by the resolver make TLS mandatory and
+    // authenticate the MX host. Effective only when [dns] servers name a validating resolver.
+    bool dane = true;
     bool operator==(const Delivery&) const = default;
   } delivery;
 

@@ -167,6 +167,7 @@ void for_each_key(C& c, Row&& row) {
   row("dmarc", "enforce", c.dmarc.enforce, Flag{});
 
   row("delivery", "mta_sts", c.delivery.mta_sts, Flag{});
+  row("delivery", "dane", c.delivery.dane, Flag{});
 }
 
 // The small table of one [[relay]]; R is Relay or const Relay. parse.cpp adds what spans keys:

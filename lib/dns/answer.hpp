@@ -35,11 +35,16 @@ struct TlsaRecord {
 // `ttl` is how long, in seconds, the answer may be kept: the smallest TTL in the answer section
 // for a positive answer, the RFC 2308 §5 negative TTL for NXDOMAIN and NODATA (0 when the server
 // sent no SOA, so that it is not cached), and 0 for every other failure.
+// `authenticated` is the AD bit of the response (RFC 4035 §3.2.3): the resolver validated the
+// answer with DNSSEC, positive or negative. It means something only when the resolver is a
+// validating one that we trust and reach over a trusted path (RFC 7672 §8: the operator's
+// `[dns] servers`, on the host or its network), which is why only DANE looks at it.
 template <class T>
 struct Answer {
   boost::system::error_code ec;
   std::vector<T> records;
   std::uint32_t ttl = 0;
+  bool authenticated = false;
 };
 
 }  // namespace hk::dns

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <climits>
 #include <mutex>
+#include <new>
 #include <stdexcept>
 
 #include "lib/base/log.hpp"
@@ -20,6 +21,56 @@ constexpr int kClassIn = 1;  // RFC 1035 §3.2.4
 // EDNS(0) UDP payload size advertised to servers: the DNS Flag Day 2020 value, which avoids IP
 // fragmentation (RFC 9715 §3); larger answers come over TCP after a truncated reply.
 constexpr int kEdnsPayloadSize = 1232;
+
+// RFC 4035 §3.2.3 / RFC 6840 §5.7: a query with the AD bit asks a validating resolver to say, in
+// the AD bit of its response, whether it validated the answer, without the RRSIGs that the DO bit
+// would bring along. Byte 3 of the header holds RA, Z, AD, CD and RCODE (RFC 1035 §4.1.1).
+constexpr std::size_t kFlagsByte = 3;
+constexpr unsigned char kAdBit = 0x20;
+
+// What ares_query adds to ares_send: the response code and answer count turned into a status
+// (c-ares 1.18's ares_query.c does the same), so that every caller sees the statuses it knows.
+struct Sent {
+  ares_callback callback;
+  void* arg;
+
+  static void on_answer(void* data, int status, int timeouts, unsigned char* abuf,
+                        int alen) noexcept {
+    Sent* sent = static_cast<Sent*>(data);
+    ares_callback callback = sent->callback;
+    void* arg = sent->arg;
+    delete sent;
+    if (status == ARES_SUCCESS && abuf != nullptr && alen >= 12) {
+      int rcode = abuf[3] & 0x0f;
+      int ancount = (abuf[6] << 8) | abuf[7];
+      switch (rcode) {
+        case 0:  // NOERROR
+          status = ancount > 0 ? ARES_SUCCESS : ARES_ENODATA;
+          break;
+        case 1:
+          status = ARES_EFORMERR;
+          break;
+        case 2:
+          status = ARES_ESERVFAIL;
+          break;
+        case 3:
+          status = ARES_ENOTFOUND;
+          break;
+        case 4:
+          status = ARES_ENOTIMP;
+          break;
+        case 5:
+          status = ARES_EREFUSED;
+          break;
+        default:
+          break;
+      }
+    } else if (status == ARES_SUCCESS) {
+      status = ARES_EBADRESP;
+    }
+    callback(arg, status, timeouts, abuf, alen);
+  }
+};
 
 void library_init() {
   static std::once_flag once;
@@ -83,7 +134,28 @@ void Channel::query(const std::string& name, RecordType type, ares_callback call
     callback(arg, ARES_EDESTRUCTION, 0, nullptr, 0);
     return;
   }
-  ares_query(channel_, name.c_str(), kClassIn, static_cast<int>(type), callback, arg);
+  // ares_query cannot set the AD bit, so the query is built here and sent as ares_query would
+  // send it (recursion desired, EDNS(0) with our payload size).
+  unsigned char* buf = nullptr;
+  int len = 0;
+  int status = ares_create_query(name.c_str(), kClassIn, static_cast<int>(type), 0, 1, &buf, &len,
+                                 kEdnsPayloadSize);
+  if (status != ARES_SUCCESS || buf == nullptr || len <= static_cast<int>(kFlagsByte)) {
+    if (buf != nullptr) {
+      ares_free_string(buf);
+    }
+    callback(arg, status != ARES_SUCCESS ? status : ARES_EBADQUERY, 0, nullptr, 0);
+    return;
+  }
+  buf[kFlagsByte] = static_cast<unsigned char>(buf[kFlagsByte] | kAdBit);
+  Sent* sent = new (std::nothrow) Sent{callback, arg};
+  if (sent == nullptr) {
+    ares_free_string(buf);
+    callback(arg, ARES_ENOMEM, 0, nullptr, 0);
+    return;
+  }
+  ares_send(channel_, buf, len, &Sent::on_answer, sent);
+  ares_free_string(buf);
   reschedule_timer();
 }
 

@@ -30,8 +30,7 @@ class Lookup {
   // The names at reverse_name(addr) (RFC 1035 §3.5, RFC 3596 §2.5).
   virtual boost::asio::awaitable<Answer<std::string>> ptr(boost::asio::ip::address addr) = 0;
   // The TLSA records at `name`, e.g. "_25._tcp.mx.example.com" (RFC 6698 §3, RFC 7672 §2.2).
-  // TODO(dns): report whether the answer was DNSSEC-validated (the AD bit from a trusted
-  // resolver); DANE must not use TLSA records that were not (RFC 7672 §2.2), and nothing does yet.
+  // DANE uses them only when Answer::authenticated says the resolver validated them.
   virtual boost::asio::awaitable<Answer<TlsaRecord>> tlsa(std::string name) = 0;
 };
 

@@ -198,6 +198,7 @@ class Query final : public QueryBase {
       if (!a.ec && a.records.empty()) {
         a.ec = Error::NoData;
       }
+      a.authenticated = authenticated_data(msg);
       return a;
     } catch (const std::exception&) {
       Answer<Record> a;

@@ -220,6 +220,10 @@ std::optional<std::vector<TlsaRecord>> tlsa_records(std::span<const unsigned cha
   return out;
 }
 
+bool authenticated_data(std::span<const unsigned char> msg) noexcept {
+  return msg.size() >= 12 && (msg[3] & 0x20) != 0;  // RFC 1035 §4.1.1: byte 3 holds AD
+}
+
 std::string reverse_name(const boost::asio::ip::address& addr) {
   std::string out;
   if (addr.is_v4()) {

@@ -24,6 +24,10 @@ std::optional<std::uint32_t> answer_ttl(std::span<const unsigned char> msg) noex
 // is malformed or holds no SOA, in which case the answer must not be cached (RFC 2308 §5).
 std::optional<std::uint32_t> negative_ttl(std::span<const unsigned char> msg) noexcept;
 
+// The AD bit of a response's header (RFC 4035 §3.2.3): the resolver validated the answer. False
+// for a message too short to have a header.
+bool authenticated_data(std::span<const unsigned char> msg) noexcept;
+
 // The TLSA records (class IN, type 52) of the answer section, in the order sent; records of other
 // types (the CNAME chain that led to the name) are passed over. nullopt when the message is
 // malformed or a TLSA RDATA is shorter than its three one-octet fields (RFC 6698 §2.1).

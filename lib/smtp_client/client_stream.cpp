@@ -38,6 +38,27 @@ std::string endpoint_text(const tcp::endpoint& ep) {
   return host + ":" + std::to_string(ep.port());
 }
 
+// OpenSSL's DANE (RFC 6698, RFC 7671, RFC 7672) on one connection: `name` is the TLSA base
+// domain and reference name; every record is added. False when none could be (OpenSSL would then
+// fall back to the roots, which DANE must not).
+bool enable_dane(SSL_CTX* ctx, SSL* ssl, const std::string& name,
+                 const std::vector<dns::TlsaRecord>& tlsa) {
+  // Once per context; later calls return at once.
+  if (SSL_CTX_dane_enable(ctx) <= 0 || SSL_dane_enable(ssl, name.c_str()) <= 0) {
+    return false;
+  }
+  // RFC 7672 §3.1.1: DANE-EE(3) authenticates the key alone, whatever names the certificate has.
+  SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+  int added = 0;
+  for (const dns::TlsaRecord& r : tlsa) {
+    if (SSL_dane_tlsa_add(ssl, r.usage, r.selector, r.matching_type, r.data.data(), r.data.size()) >
+        0) {
+      ++added;
+    }
+  }
+  return added > 0;
+}
+
 bool is_disconnect(const boost::system::error_code& ec) {
   return ec == asio::error::eof || ec == asio::error::connection_reset ||
          ec == asio::ssl::error::stream_truncated || ec == asio::error::broken_pipe;
@@ -94,6 +115,10 @@ void ClientStream::fail_io(const boost::system::error_code& ec, std::string_view
 
 asio::awaitable<boost::system::error_code> ClientStream::connect(const tcp::endpoint& ep,
                                                                  Duration limit) {
+  // A stream may connect again (SmtpClient's plaintext retry): nothing of the last one stays.
+  tls_.reset();
+  in_.clear();
+  dane_ = false;
   peer_ = endpoint_text(ep);
   error_.clear();
   ec_.clear();
@@ -122,9 +147,9 @@ asio::awaitable<boost::system::error_code> ClientStream::connect(const tcp::endp
   co_return ec;
 }
 
-asio::awaitable<boost::system::error_code> ClientStream::handshake(asio::ssl::context& ctx,
-                                                                   const std::string& name,
-                                                                   Duration limit) {
+asio::awaitable<boost::system::error_code> ClientStream::handshake(
+    asio::ssl::context& ctx, const std::string& name, Duration limit,
+    const std::vector<dns::TlsaRecord>* tlsa) {
   tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(sock_, ctx);
   SSL* ssl = tls_->native_handle();
   if (!name.empty()) {
@@ -140,6 +165,13 @@ asio::awaitable<boost::system::error_code> ClientStream::handshake(asio::ssl::co
     } else {
       X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str());
     }
+  }
+  dane_ = tlsa != nullptr;
+  if (dane_ && !enable_dane(ctx.native_handle(), ssl, name, *tlsa)) {
+    error_ = "DANE: no usable TLSA record for " + name + " (" + peer_ + ")";
+    ec_ = ClientErrc::TlsFailed;
+    close();
+    co_return ec_;
   }
   auto deadline = std::chrono::steady_clock::now() + limit;
   auto r =
@@ -283,6 +315,12 @@ bool ClientStream::verified(std::string& why) const {
   long result = SSL_get_verify_result(ssl);
   if (result != X509_V_OK) {
     why = X509_verify_cert_error_string(result);
+    return false;
+  }
+  // With DANE, OpenSSL reports OK only after a TLSA match; checked again so that a context that
+  // lost DANE cannot pass a PKIX-verified chain off as a DANE match.
+  if (dane_ && SSL_get0_dane_authority(ssl, nullptr, nullptr) < 0) {
+    why = "no TLSA record matched";
     return false;
   }
   return true;

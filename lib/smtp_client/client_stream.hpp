@@ -14,7 +14,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "lib/dns/answer.hpp"
 #include "lib/smtp/client_reply.hpp"
 #include "lib/smtp/reply.hpp"
 #include "lib/smtp_client/client_error.hpp"
@@ -35,9 +37,12 @@ class ClientStream {
   // Client side of a TLS handshake over the connection. `name` (may be empty) is sent as SNI
   // when it is a host name and set as the name the certificate must match (checked by
   // verified() afterwards; the handshake itself does not fail on a bad certificate).
-  boost::asio::awaitable<boost::system::error_code> handshake(boost::asio::ssl::context& ctx,
-                                                              const std::string& name,
-                                                              Duration limit);
+  // With `tlsa` (usable records, RFC 7672 §3.1), the certificate must match one of them instead
+  // (OpenSSL's DANE: `name` is the TLSA base domain and the name DANE-TA chains must match;
+  // DANE-EE ignores names and dates, RFC 7672 §3.1.1).
+  boost::asio::awaitable<boost::system::error_code> handshake(
+      boost::asio::ssl::context& ctx, const std::string& name, Duration limit,
+      const std::vector<dns::TlsaRecord>* tlsa = nullptr);
   // One complete reply; std::nullopt when the connection failed, timed out or the peer sent
   // something that is not a reply (then error() says so, naming `what`, e.g. "MAIL reply").
   boost::asio::awaitable<std::optional<smtp::Reply>> read_reply(Duration limit,
@@ -56,7 +61,7 @@ class ClientStream {
   std::string tls_version() const;
   std::string tls_cipher() const;
   // After handshake(): whether the peer's chain verified against the context's roots and matched
-  // `name`; otherwise `why` gets the reason.
+  // `name` (with TLSA records: matched one of them); otherwise `why` gets the reason.
   bool verified(std::string& why) const;
 
   const std::string& peer() const { return peer_; }  // "192.0.2.1:25", "[2001:db8::1]:25"
@@ -80,6 +85,7 @@ class ClientStream {
   std::string error_;
   boost::system::error_code ec_;
   bool timed_out_ = false;
+  bool dane_ = false;  // the last handshake checked TLSA records
 };
 
 }  // namespace hk::delivery

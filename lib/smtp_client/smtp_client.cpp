@@ -22,6 +22,20 @@ constexpr std::chrono::seconds kQuitTimeout{10};
 
 }  // namespace
 
+const char* to_string(TlsResult r) {
+  switch (r) {
+    case TlsResult::Plain:
+      return "plain";
+    case TlsResult::Unverified:
+      return "unverified";
+    case TlsResult::Verified:
+      return "verified";
+    case TlsResult::Dane:
+      return "dane";
+  }
+  return "plain";
+}
+
 std::string reply_text(const smtp::Reply& reply) {
   return reply_result(Status::Transient, reply).line();
 }
@@ -98,21 +112,40 @@ asio::awaitable<std::optional<smtp::Reply>> SmtpClient::command(const std::strin
 
 asio::awaitable<boost::system::error_code> SmtpClient::connect(const asio::ip::tcp::endpoint& ep) {
   steps_.clear();
+  tls_fallback_.clear();
+  // The awaits stay plain statements: GCC 12 miscompiled `if (co_await open(ep))` here (the
+  // coroutine resumed with a wrong `this`).
+  bool ok = co_await open(ep);
+  if (!ok && failure_ec_ == ClientErrc::TlsFailed && opts_.tls == TlsMode::Opportunistic &&
+      opts_.plaintext_retry) {
+    // The handshake failed after the server agreed to STARTTLS, and nothing requires TLS here:
+    // one more connection, in plaintext (see ClientOptions::plaintext_retry).
+    tls_fallback_ = failure_.line();
+    opts_.tls = TlsMode::None;
+    ok = co_await open(ep);
+  }
+  co_return ok ? boost::system::error_code() : failure_ec_;
+}
+
+asio::awaitable<bool> SmtpClient::open(const asio::ip::tcp::endpoint& ep) {
   failure_ = {};
   failure_ec_.clear();
   ready_ = false;
+  tls_ = TlsResult::Plain;
+  ehlo_ = smtp::EhloInfo();
   boost::system::error_code ec = co_await stream_.connect(ep, opts_.connect_timeout);
   if (ec) {
     step("connect", false, stream_.error());
-    co_return fail(Status::Transient, stream_.error(), ec);
+    fail(Status::Transient, stream_.error(), ec);
+    co_return false;
   }
   step("connect", true, stream_.peer());
   if (!co_await setup()) {
     co_await quit();
-    co_return failure_ec_;
+    co_return false;
   }
   ready_ = true;
-  co_return boost::system::error_code();
+  co_return true;
 }
 
 asio::awaitable<bool> SmtpClient::setup() {
@@ -137,8 +170,9 @@ asio::awaitable<bool> SmtpClient::setup() {
   if (!co_await hello()) {
     co_return false;
   }
-  bool want_tls =
-      opts_.tls == TlsMode::Required || (opts_.tls == TlsMode::Opportunistic && ehlo_.starttls);
+  // Every mode but these two makes TLS mandatory.
+  const bool optional = opts_.tls == TlsMode::Opportunistic || opts_.tls == TlsMode::None;
+  bool want_tls = !optional || (opts_.tls == TlsMode::Opportunistic && ehlo_.starttls);
   if (want_tls && !stream_.tls()) {
     if (!ehlo_.starttls) {
       std::string text = "TLS required but " + stream_.peer() + " does not offer STARTTLS";
@@ -154,7 +188,7 @@ asio::awaitable<bool> SmtpClient::setup() {
     }
     if (r->code != 220) {
       step("starttls", false, reply_text(*r));
-      if (opts_.tls == TlsMode::Required) {
+      if (!optional) {
         fail(Status::Transient, *r, ClientErrc::TlsUnavailable);
         co_return false;
       }
@@ -238,8 +272,9 @@ asio::awaitable<bool> SmtpClient::start_tls() {
       co_return false;
     }
   }
-  boost::system::error_code ec =
-      co_await stream_.handshake(*tls_ctx_, opts_.tls_name, opts_.command_timeout);
+  const bool dane = opts_.tls == TlsMode::Dane;
+  boost::system::error_code ec = co_await stream_.handshake(
+      *tls_ctx_, opts_.tls_name, opts_.command_timeout, dane ? &opts_.tlsa : nullptr);
   if (ec) {
     step("tls", false, stream_.error());
     fail(Status::Transient, stream_.error(), ClientErrc::TlsFailed);
@@ -247,14 +282,17 @@ asio::awaitable<bool> SmtpClient::start_tls() {
   }
   std::string why;
   bool ok = stream_.verified(why);
-  tls_ = ok ? TlsResult::Verified : TlsResult::Unverified;
+  tls_ = !ok ? TlsResult::Unverified : dane ? TlsResult::Dane : TlsResult::Verified;
   std::string name = opts_.tls_name.empty() ? std::string("(any name)") : opts_.tls_name;
   std::string detail = stream_.tls_version() + " " + stream_.tls_cipher() + ", certificate " +
-                       (ok ? "verified for " + name : "not verified: " + why);
-  if (!ok && opts_.tls != TlsMode::Opportunistic) {
+                       (ok ? (dane ? "matches the TLSA records of " : "verified for ") + name
+                           : "not verified: " + why);
+  if (!ok && opts_.tls != TlsMode::Opportunistic && opts_.tls != TlsMode::Encrypt) {
     step("tls", false, detail);
     fail(Status::Transient,
-         "TLS certificate of " + stream_.peer() + " not verified for " + name + ": " + why,
+         dane ? "DANE: the certificate of " + stream_.peer() +
+                    " does not match the TLSA records of " + name + ": " + why
+              : "TLS certificate of " + stream_.peer() + " not verified for " + name + ": " + why,
          ClientErrc::TlsUnverified);
     co_return false;
   }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/dns/answer.hpp"
 #include "lib/queue/delivery_result.hpp"
 #include "lib/smtp/client_reply.hpp"
 #include "lib/smtp_client/client_error.hpp"
@@ -27,14 +28,22 @@ enum class TlsMode {
   Required,       // STARTTLS must be offered and the certificate must verify
   Implicit,       // TLS from the first byte (RFC 8314 §3.3); the certificate must verify
   None,           // never TLS
+  // STARTTLS must be offered and the certificate must match ClientOptions::tlsa (RFC 7672 §3).
+  Dane,
+  // STARTTLS must be offered and succeed; the certificate is not checked (RFC 7672 §2.2: a
+  // validated TLSA RRset of which no record is usable still makes TLS mandatory).
+  Encrypt,
 };
 
-enum class TlsResult { Plain, Unverified, Verified };
+// Dane: the certificate matched validated TLSA records (RFC 7672 §3); Verified: it verified
+// against our roots for the expected name.
+enum class TlsResult { Plain, Unverified, Verified, Dane };
 
-// Whether the session's TLS authenticated the server: a certificate verified for the expected
-// name (PKIX, RFC 6125; also what MTA-STS requires) — or DANE, once it is a TlsResult of its own.
-// REQUIRETLS (RFC 8689 §4.2.1) asks for exactly this.
-inline bool tls_verified(TlsResult r) { return r == TlsResult::Verified; }
+// Whether the peer was authenticated, by the roots or by DANE: what MTA-STS, REQUIRETLS and the
+// per-domain TLS memory ask for (REQUIRETLS: RFC 8689 §4.2.1).
+inline bool is_verified(TlsResult r) { return r == TlsResult::Verified || r == TlsResult::Dane; }
+// "plain", "unverified", "verified", "dane": the tls= value of the delivery logs.
+const char* to_string(TlsResult r);
 
 struct ClientOptions {
   std::string helo_name;  // our host name, sent in EHLO/HELO
@@ -46,6 +55,13 @@ struct ClientOptions {
   // certificates each time.
   std::shared_ptr<boost::asio::ssl::context> tls_context;
   std::string username, password;  // AUTH PLAIN, or LOGIN when only that is offered
+  // TlsMode::Dane: the validated TLSA records of the server (RFC 7672 §2.2), usable ones only.
+  std::vector<dns::TlsaRecord> tlsa;
+  // Opportunistic only: when the TLS handshake fails after the server's 220 to STARTTLS, connect
+  // once more and go on without TLS, as Postfix does: an opportunistic sender would otherwise
+  // never deliver to a server with a broken TLS stack (RFC 7435 §3). Set by the MX courier when
+  // nothing (DANE, MTA-STS, the TLS memory) requires TLS.
+  bool plaintext_retry = false;
   // RFC 5321 §4.5.3.2: connect (no RFC value), each command reply (5 minutes), data blocks and
   // the reply to the final dot (10 minutes).
   std::chrono::seconds connect_timeout{30}, command_timeout{300}, data_timeout{600};
@@ -85,7 +101,7 @@ class SmtpClient {
   // One mail transaction on a connected client; may be called again on the same connection
   // (an RSET goes first when the previous transaction stopped midway). Never throws for what the
   // peer or the network does; connection failures make every open recipient Transient.
-  // `requiretls` (RFC 8689 §4.2.1): the message goes only over verified TLS (tls_verified) to a
+  // `requiretls` (RFC 8689 §4.2.1): the message goes only over verified TLS (is_verified) to a
   // server that offers REQUIRETLS, with MAIL FROM … REQUIRETLS; else nothing is sent and every
   // recipient fails with 550 5.7.30 (and TransactionResult::requiretls_refused).
   boost::asio::awaitable<TransactionResult> send(const std::string& from,
@@ -105,6 +121,9 @@ class SmtpClient {
   // The same with its class: Permanent only for a 5xx answer to AUTH.
   const queue::DeliveryResult& failure() const { return failure_; }
   TlsResult tls() const { return tls_; }
+  // Why TLS was given up for the plaintext retry (see ClientOptions::plaintext_retry); empty
+  // when it was not.
+  const std::string& tls_fallback() const { return tls_fallback_; }
   std::string tls_version() const { return stream_.tls_version(); }
   const std::string& peer() const { return stream_.peer(); }
   const std::vector<ProbeStep>& steps() const { return steps_; }
@@ -116,6 +135,8 @@ class SmtpClient {
   bool idle_usable() { return reusable() && stream_.quiet(); }
 
  private:
+  // One try of connect(): TCP, then setup(); false with failure() set.
+  boost::asio::awaitable<bool> open(const boost::asio::ip::tcp::endpoint& ep);
   boost::asio::awaitable<bool> setup();
   boost::asio::awaitable<bool> hello();
   boost::asio::awaitable<bool> start_tls();
@@ -154,6 +175,7 @@ class SmtpClient {
   queue::DeliveryResult failure_;  // Transient, no code, no text: nothing failed
   boost::system::error_code failure_ec_;
   std::vector<ProbeStep> steps_;
+  std::string tls_fallback_;
 };
 
 // A TLS client context as SmtpClient needs it: TLS 1.2 or later, roots from `ca_file` (empty: the

@@ -51,11 +51,11 @@ void decide_open(std::vector<std::optional<queue::DeliveryResult>>& decided,
 // REQUIRETLS; §5: when no host qualifies, it is returned with 5.7.30.
 std::optional<queue::DeliveryResult> refuse_requiretls(const smtp::EhloInfo& ehlo, TlsResult tls,
                                                        const std::string& peer) {
-  if (tls_verified(tls) && ehlo.requiretls) {
+  if (is_verified(tls) && ehlo.requiretls) {
     return std::nullopt;
   }
   const char* why = tls == TlsResult::Plain ? "no TLS with "
-                    : !tls_verified(tls)    ? "the certificate is not verified for "
+                    : !is_verified(tls)     ? "the certificate is not verified for "
                                             : "REQUIRETLS is not offered by ";
   return queue::DeliveryResult{Status::Permanent, 550, kRequireTlsStatus,
                                std::string("REQUIRETLS support required: ") + why + peer};

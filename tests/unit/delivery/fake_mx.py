@@ -143,6 +143,9 @@ def main():
     p.add_argument("--key")
     p.add_argument("--starttls", action="store_true", help="offer STARTTLS (needs --cert/--key)")
     p.add_argument("--require-starttls", action="store_true")
+    p.add_argument("--broken-tls", action="store_true",
+                   help="with --starttls: answer STARTTLS with 220, then fail every handshake "
+                        "(the server speaks only TLS 1.0 and 1.1, which clients refuse)")
     p.add_argument("--implicit-tls", action="store_true")
     p.add_argument("--auth", help="USER:PASSWORD[,USER:PASSWORD...]; AUTH becomes required")
     p.add_argument("--auth-plaintext", action="store_true", help="offer AUTH without TLS")
@@ -167,6 +170,9 @@ def main():
     if args.cert:
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(args.cert, args.key)
+        if args.broken_tls:
+            tls.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+            tls.maximum_version = ssl.TLSVersion.TLSv1_1
 
     kwargs = dict(
         server_hostname="mx.test",

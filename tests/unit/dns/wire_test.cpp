@@ -95,6 +95,16 @@ std::vector<unsigned char> two_tlsa() {
       .bytes();
 }
 
+// RFC 4035 §3.2.3: the AD bit is bit 5 of the fourth header octet; DANE reads it.
+TEST(WireTest, AuthenticatedDataIsTheAdBit) {
+  std::vector<unsigned char> msg = two_mx();
+  EXPECT_FALSE(authenticated_data(msg));  // 0x8180: QR RD RA
+  msg[3] |= 0x20;
+  EXPECT_TRUE(authenticated_data(msg));
+  EXPECT_FALSE(authenticated_data(std::vector<unsigned char>(msg.begin(), msg.begin() + 11)));
+  EXPECT_FALSE(authenticated_data({}));
+}
+
 TEST(WireTest, AnswerTtlIsTheSmallest) { EXPECT_EQ(answer_ttl(two_mx()), 120U); }
 
 TEST(WireTest, AnswerTtlWithHighBitSetIsZero) {
