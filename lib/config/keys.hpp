@@ -35,10 +35,14 @@ struct Duration {
 struct Durations {  // a list of at least one Duration
   std::chrono::milliseconds min, max;
 };
-struct Text {};       // any string; left out of print-config when empty
-struct Secret {};     // as Text, but printed as "***"
-struct HostName {};   // this server's name: a fully qualified domain name or "localhost"
-struct HostOrIp {};   // a domain name or an IP address, lower-cased
+struct Text {};      // any string; left out of print-config when empty
+struct Secret {};    // as Text, but printed as "***"
+struct HostName {};  // this server's name: a fully qualified domain name or "localhost"
+struct HostOrIp {};  // a domain name or an IP address, lower-cased
+struct HeloName {};  // empty (the default applies) or a host name as HostName
+struct IpLiteral {   // empty or an address of one family, in its normal form
+  bool v6;
+};
 struct Dir {};        // a folder; a relative one is taken from CONFIG_DIR
 struct Networks {};   // a list of CIDR networks ("10.0.0.0/8")
 struct Domains {};    // a list of domain names, lower-cased
@@ -69,6 +73,15 @@ inline constexpr Named<base::LogLevel> kLogLevels[] = {
 inline constexpr Named<base::MinTls> kTlsVersions[] = {
     {"1.2", base::MinTls::V1_2},
     {"1.3", base::MinTls::V1_3},
+};
+inline constexpr Named<IpVersion> kIpVersions[] = {
+    {"any", IpVersion::Any},
+    {"ipv4", IpVersion::V4},
+    {"ipv6", IpVersion::V6},
+};
+inline constexpr Named<IpPrefer> kIpPrefer[] = {
+    {"ipv4", IpPrefer::V4},
+    {"ipv6", IpPrefer::V6},
 };
 inline constexpr Named<RelayTls> kRelayTls[] = {
     {"starttls", RelayTls::StartTls},
@@ -151,6 +164,20 @@ void for_each_key(C& c, Row&& row) {
   row("spf", "reject_fail", c.spf.reject_fail, Flag{});
 
   row("delivery", "mta_sts", c.delivery.mta_sts, Flag{});
+  row("delivery", "ip_version", c.delivery.ip_version, Choice{kIpVersions});
+  row("delivery", "prefer", c.delivery.prefer, Choice{kIpPrefer});
+  row("delivery", "source_ipv4", c.delivery.source_ipv4, IpLiteral{false});
+  row("delivery", "source_ipv6", c.delivery.source_ipv6, IpLiteral{true});
+  row("delivery", "helo_name", c.delivery.helo_name, HeloName{});
+  row("delivery", "max_connections_per_host", c.delivery.max_connections_per_host, Count{1, 1000});
+  row("delivery", "max_connections_per_domain", c.delivery.max_connections_per_domain,
+      Count{1, 1000});
+  // At least 1; RFC 5321 sets no bound on the transactions of one session.
+  row("delivery", "max_messages_per_connection", c.delivery.max_messages_per_connection,
+      Count{1, 100'000});
+  row("delivery", "rate_per_domain", c.delivery.rate_per_domain, Count{0, 1'000'000});
+  row("delivery", "backoff_min", c.delivery.backoff_min, Duration{1s, 24h});
+  row("delivery", "backoff_max", c.delivery.backoff_max, Duration{1s, 7 * 24h});
 }
 
 // The small table of one [[relay]]; R is Relay or const Relay. parse.cpp adds what spans keys:

@@ -101,7 +101,9 @@ asio::awaitable<boost::system::error_code> SmtpClient::connect(const asio::ip::t
   failure_ = {};
   failure_ec_.clear();
   ready_ = false;
-  boost::system::error_code ec = co_await stream_.connect(ep, opts_.connect_timeout);
+  const std::optional<asio::ip::address>& source =
+      ep.address().is_v6() ? opts_.source_v6 : opts_.source_v4;
+  boost::system::error_code ec = co_await stream_.connect(ep, opts_.connect_timeout, source);
   if (ec) {
     step("connect", false, stream_.error());
     co_return fail(Status::Transient, stream_.error(), ec);
