@@ -52,13 +52,14 @@ Destinations::Slot& Destinations::Slot::operator=(Slot&& o) noexcept {
     release();
     owner_ = std::exchange(o.owner_, nullptr);
     key_ = std::move(o.key_);
+    taken_ = o.taken_;
   }
   return *this;
 }
 
 void Destinations::Slot::release() {
   if (owner_ != nullptr) {
-    std::exchange(owner_, nullptr)->release(key_);
+    std::exchange(owner_, nullptr)->release(key_, std::chrono::steady_clock::now() - taken_);
   }
 }
 
@@ -68,8 +69,7 @@ Destinations::Destinations(asio::any_io_executor ex, const base::Clock& clock, S
       clock_(clock),
       limits_(limits),
       state_file_(std::move(state_file)),
-      metrics_(metrics),
-      rng_(std::random_device{}()) {
+      metrics_(metrics) {
   load();
 }
 
@@ -135,12 +135,13 @@ asio::awaitable<bool> Destinations::acquire(const std::string& key, std::size_t 
   co_return w.granted;  // a granted slot was handed over by release(): in_use already counts it
 }
 
-void Destinations::release(const std::string& key) {
+void Destinations::release(const std::string& key, std::chrono::steady_clock::duration held) {
   auto it = keys_.find(key);
   if (it == keys_.end()) {
     return;
   }
   Key& k = it->second;
+  k.average_hold = 0.8 * k.average_hold + 0.2 * std::chrono::duration<double>(held);
   // Hand the slot straight to the first waiter if the limit still allows it.
   if (!k.waiters.empty() && k.in_use <= limit_of(key, k)) {
     Waiter* w = k.waiters.front();
@@ -168,7 +169,9 @@ void Destinations::forget_if_idle(const std::string& key) {
     return;
   }
   const Key& k = it->second;
-  if (k.in_use == 0 && k.waiters.empty() && k.level == 0 && k.next_send <= clock_.now()) {
+  const base::TimePoint now = clock_.now();
+  if (k.in_use == 0 && k.waiters.empty() && k.level == 0 && k.next_send <= now &&
+      k.line_end <= now) {
     keys_.erase(it);
   }
 }
@@ -207,10 +210,18 @@ asio::awaitable<Destinations::Admission> Destinations::admit(const std::string& 
     got = false;
   }
   if (!got) {
-    base::TimePoint retry = k.until > now ? k.until : now + limits_.busy_retry;
-    auto spread = std::chrono::duration_cast<base::TimePoint::duration>(
-        limits_.busy_retry * std::uniform_real_distribution<>(0, 1)(rng_));
-    out.postponed = postpone(retry + spread, destination + " is at its connection limit");
+    base::TimePoint retry = k.until;
+    if (k.until <= now) {
+      // In line behind those postponed before, a share of a slot's holding time apart (at least
+      // 20 ms, at most a minute).
+      auto gap = std::clamp<std::chrono::duration<double>>(
+          k.average_hold / static_cast<double>(limit_of(key, k)), std::chrono::milliseconds(20),
+          std::chrono::seconds(60));
+      k.line_end = std::max(k.line_end, now) +
+                   std::chrono::duration_cast<base::TimePoint::duration>(gap);
+      retry = k.line_end;
+    }
+    out.postponed = postpone(retry, destination + " is at its connection limit");
     forget_if_idle(key);
     co_return out;
   }

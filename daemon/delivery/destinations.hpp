@@ -13,7 +13,6 @@
 #include <deque>
 #include <filesystem>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -31,7 +30,7 @@ struct ShapingLimits {
   std::chrono::seconds backoff_min{60};
   std::chrono::seconds backoff_max{3600};
   // How long a delivery waits for a connection slot before it is postponed instead, and how far
-  // a postponed one is put off (plus as much again at random, to spread the retries).
+  // an MX address that stays full puts its delivery off.
   std::chrono::milliseconds slot_wait{2000};
   std::chrono::seconds busy_retry{5};
 };
@@ -67,7 +66,8 @@ class Destinations {
   class Slot {
    public:
     Slot() = default;
-    Slot(Slot&& o) noexcept : owner_(std::exchange(o.owner_, nullptr)), key_(std::move(o.key_)) {}
+    Slot(Slot&& o) noexcept
+        : owner_(std::exchange(o.owner_, nullptr)), key_(std::move(o.key_)), taken_(o.taken_) {}
     Slot& operator=(Slot&& o) noexcept;
     Slot(const Slot&) = delete;
     Slot& operator=(const Slot&) = delete;
@@ -77,9 +77,11 @@ class Destinations {
 
    private:
     friend class Destinations;
-    Slot(Destinations* owner, std::string key) : owner_(owner), key_(std::move(key)) {}
+    Slot(Destinations* owner, std::string key)
+        : owner_(owner), key_(std::move(key)), taken_(std::chrono::steady_clock::now()) {}
     Destinations* owner_ = nullptr;
     std::string key_;
+    std::chrono::steady_clock::time_point taken_;
   };
 
   // The go-ahead for one delivery to `destination`: a slot, or, when the destination backs off,
@@ -115,10 +117,15 @@ class Destinations {
     std::string reply;
     bool probing = false;         // back-off over, no success yet: one connection at a time
     base::TimePoint next_send{};  // the rate's next free moment
+    // Postponed deliveries are lined up: each gets the moment after the one before it, a slot's
+    // average holding time divided by the slots, so that they come back about as slots free
+    // up instead of all at once.
+    base::TimePoint line_end{};
+    std::chrono::duration<double> average_hold{1.0};
   };
 
   boost::asio::awaitable<bool> acquire(const std::string& key, std::size_t limit);
-  void release(const std::string& key);
+  void release(const std::string& key, std::chrono::steady_clock::duration held);
   std::size_t limit_of(const std::string& key, const Key& k) const;
   queue::DeliveryResult postpone(base::TimePoint until, std::string why);
   void wake_all(Key& k);
@@ -132,7 +139,6 @@ class Destinations {
   std::filesystem::path state_file_;
   const DestinationMetrics* metrics_;
   std::unordered_map<std::string, Key> keys_;
-  std::mt19937 rng_;
 };
 
 }  // namespace hk::delivery

@@ -74,14 +74,16 @@ TEST(Destinations, ConnectionLimitPerDomainPostponesTheRest) {
   ASSERT_TRUE(a.slot);
   ASSERT_TRUE(b.slot);
   EXPECT_EQ(d.in_use_for_test("d:example.net"), 2u);
-  // The third waits slot_wait, then is postponed by busy_retry (plus up to as much at random),
-  // without an attempt.
+  // The third waits slot_wait, then is postponed without an attempt: lined up half a slot's
+  // holding time (1 s until measured) ahead; the next one behind it.
   Destinations::Admission c = f.admit(d, "example.net");
   EXPECT_FALSE(c.slot);
   EXPECT_TRUE(c.postponed.postponed());
   EXPECT_EQ(c.postponed.status, queue::DeliveryResult::Status::Transient);
-  EXPECT_GE(c.postponed.postponed_until, f.clock.now() + seconds(5));
-  EXPECT_LE(c.postponed.postponed_until, f.clock.now() + seconds(10));
+  EXPECT_EQ(c.postponed.postponed_until, f.clock.now() + std::chrono::milliseconds(500));
+  Destinations::Admission c2 = f.admit(d, "example.net");
+  EXPECT_FALSE(c2.slot);
+  EXPECT_EQ(c2.postponed.postponed_until, f.clock.now() + std::chrono::milliseconds(1000));
   // Other destinations are not held up.
   EXPECT_TRUE(f.admit(d, "other.example").slot);
   a.slot.release();
