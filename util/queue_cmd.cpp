@@ -169,19 +169,24 @@ void print_json(const Envelope& env, uint64_t size, system_clock::time_point now
 std::string sender(const Envelope& env) { return "<" + printable(env.from) + ">"; }
 
 // The destinations backing off (DATA_DIR/destinations, written by the daemon), one line each:
-// "backoff gmail.com until 2026-12-06 23:59:00 UTC (in 4m, level 3): 421 4.7.28 ...".
+// "backoff gmail.com until 2026-12-06 23:59:00 UTC (in 4m, level 3): 421 4.7.28 ...", or
+// "backoff gmail.com ended 2026-12-06 23:59:00 UTC (probing, level 3): ..." once the wait is
+// over but no delivery has succeeded yet.
 void print_backoffs(const fs::path& data, system_clock::time_point now) {
   std::string text;
   if (base::read_file(queue::backoff_path(data), text)) {
     return;  // none yet, or unreadable: the daemon's log says which
   }
   for (const queue::Backoff& b : queue::parse_backoffs(text)) {
-    if (b.until <= now) {
-      continue;  // over; the daemon tries again (one connection) until a success
+    std::cout << "backoff " << printable(b.destination);
+    if (b.until > now) {
+      std::cout << " until " << utc_time(b.until) << " (in "
+                << span(std::chrono::ceil<std::chrono::seconds>(b.until - now));
+    } else {
+      // Over: the daemon tries one connection at a time until a delivery succeeds.
+      std::cout << " ended " << utc_time(b.until) << " (probing";
     }
-    std::cout << "backoff " << printable(b.destination) << " until " << utc_time(b.until) << " (in "
-              << span(std::chrono::ceil<std::chrono::seconds>(b.until - now)) << ", level "
-              << b.level << "): " << printable(b.reply) << "\n";
+    std::cout << ", level " << b.level << "): " << printable(b.reply) << "\n";
   }
 }
 

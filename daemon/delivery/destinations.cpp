@@ -31,7 +31,8 @@ DestinationMetrics register_destination_metrics(metrics::Registry& reg) {
   return DestinationMetrics{
       .backing_off = reg.gauge("hikyaku_destinations_backoff",
                                "Destinations (recipient domains or smart hosts) backing off after "
-                               "a rate or reputation deferral (421, 4.7.x)."),
+                               "a rate or reputation deferral (421, 4.7.x): waiting, or trying "
+                               "one connection at a time, until a delivery to them succeeds."),
       .throttled = reg.counter("hikyaku_throttle_replies_total",
                                "Rate or reputation deferrals received (421, or 4xx with 4.7.x)."),
       .postponed = reg.counter("hikyaku_delivery_postponed_total",
@@ -217,8 +218,8 @@ asio::awaitable<Destinations::Admission> Destinations::admit(const std::string& 
       auto gap = std::clamp<std::chrono::duration<double>>(
           k.average_hold / static_cast<double>(limit_of(key, k)), std::chrono::milliseconds(20),
           std::chrono::seconds(60));
-      k.line_end = std::max(k.line_end, now) +
-                   std::chrono::duration_cast<base::TimePoint::duration>(gap);
+      k.line_end =
+          std::max(k.line_end, now) + std::chrono::duration_cast<base::TimePoint::duration>(gap);
       retry = k.line_end;
     }
     out.postponed = postpone(retry, destination + " is at its connection limit");
@@ -303,7 +304,6 @@ std::size_t Destinations::in_use_for_test(const std::string& key) const {
 }
 
 void Destinations::changed() {
-  base::TimePoint now = clock_.now();
   std::vector<queue::Backoff> list;
   int64_t active = 0;
   for (const auto& [key, k] : keys_) {
@@ -311,7 +311,7 @@ void Destinations::changed() {
       continue;
     }
     list.push_back({key.substr(2), k.level, k.since, k.until, k.reply});
-    active += k.until > now ? 1 : 0;
+    ++active;
   }
   if (metrics_ != nullptr) {
     metrics_->backing_off.set(active);

@@ -36,7 +36,7 @@ struct ShapingLimits {
 };
 
 struct DestinationMetrics {
-  metrics::Gauge& backing_off;  // destinations in back-off now
+  metrics::Gauge& backing_off;  // destinations not back to normal pace since a deferral
   metrics::Counter& throttled;  // rate or reputation deferrals received
   metrics::Counter& postponed;  // deliveries postponed without a connection
 };

@@ -108,6 +108,9 @@ void RemoteCourier::reconfigure(const RemoteOptions& opts) {
     opts_.source_v6 = opts.source_v6;
   }
   opts_.shaping = opts.shaping;
+  opts_.reuse_max_transactions = opts.reuse_max_transactions;
+  cache_.set_limits(ConnectionLimits{opts_.reuse_idle, opts_.reuse_lifetime,
+                                     opts_.reuse_max_transactions, opts_.reuse_max_parked});
   destinations_->reconfigure(opts.shaping);
   if (opts_.mta_sts && !sts_) {
     sts_ = std::make_unique<MtaSts>(

@@ -92,7 +92,7 @@ class RemoteCourier final : public queue::Courier {
   // A reload: the smart hosts, MTA-STS, address families, source addresses, EHLO name and
   // shaping limits of `opts` apply to the transactions that start from now on; those in progress
   // finish with what they started with. A source address this host does not have is refused
-  // (logged, the old ones kept). max_messages_per_connection keeps its value until a restart.
+  // (logged, the old ones kept).
   void reconfigure(const RemoteOptions& opts);
   // The daemon's stop, once its grace period is over: every connection in use is closed, so a
   // transaction in progress ends as a transient failure that the queue records, and no new one

@@ -78,6 +78,7 @@ check "fast.test: each message exactly once" once fast
 check "slow.test saw the three 421s" bash -c "[ \$(grep -c '^throttled' $T/rx/slow/sessions.log) = 3 ]"
 WAIT_SECONDS=10 check "the queue is empty" wait_for 0 queue_count
 check "queue list no longer shows the back-off" wait_for 0 backoff_listed
+check "metrics: no destination in back-off after the success" wait_for 0 metric hikyaku_destinations_backoff
 check "nothing failed or bounced" bash -c "! grep -qE 'result=failed|dsn_needed' '$LOG'"
 check "no DSN in the sender's mailbox" test "$(maildir_count example.test alice)" = 0
 check "fast.test: at most 2 connections at once" test "$(cat "$T/rx/fast/peak")" -le 2
