@@ -259,10 +259,12 @@ asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
       TransactionResult r =
           co_await parked->client->send(env.from, to, message, env.smtputf8, env.eightbit);
       ++parked->transactions;
-      for (const DeliveryResult& each : r.rcpts) {
-        observe(env, to, each);
-      }
       if (!r.failed_before_rcpt) {
+        // A 421 on a parked session is usually the server's idle timeout (RFC 5321 §4.5.3.2.7),
+        // no request to slow down: only what follows on this session is judged.
+        for (const DeliveryResult& each : r.rcpts) {
+          observe(env, to, each);
+        }
         finish(std::move(*parked), env, r);
         co_return r;
       }
