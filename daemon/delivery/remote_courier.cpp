@@ -237,11 +237,16 @@ asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
       error = {Status::Transient, 421, "4.3.2", "delivery abandoned: the server is stopping"};
       co_return std::nullopt;
     }
-    // [delivery] max_connections_per_host; an address that stays full is skipped, and when none
-    // is left the destination is postponed rather than tried.
+    // [delivery] max_connections_per_host, for MX addresses (which many domains may share); a
+    // smart host is one destination, limited as a whole. An address that stays full is skipped,
+    // and when none is left the destination is postponed rather than tried.
     const std::string address = addr.to_string();
-    Destinations::Slot host_slot = co_await destinations_->host_slot(address);
-    if (!host_slot) {
+    const bool mx = relay_for(domain_of(to.front())) == nullptr;
+    Destinations::Slot host_slot;
+    if (mx) {
+      host_slot = co_await destinations_->host_slot(address);
+    }
+    if (mx && !host_slot) {
       error = {Status::Transient, 0, "", addr.to_string() + " is at its connection limit"};
       error.postponed_until = clock_.now() + opts_.shaping.busy_retry;
       base::log_debug() << "id=" << env.id << " peer=" << addr.to_string() << " result=host-busy";
