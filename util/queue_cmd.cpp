@@ -26,6 +26,7 @@
 #include "lib/base/json.hpp"
 #include "lib/config/config.hpp"
 #include "lib/control/client.hpp"
+#include "lib/queue/backoff_file.hpp"
 #include "lib/queue/delivery_result.hpp"
 #include "lib/queue/envelope.hpp"
 #include "lib/queue/queue_file.hpp"
@@ -167,6 +168,28 @@ void print_json(const Envelope& env, uint64_t size, system_clock::time_point now
 
 std::string sender(const Envelope& env) { return "<" + printable(env.from) + ">"; }
 
+// The destinations backing off (DATA_DIR/destinations, written by the daemon), one line each:
+// "backoff gmail.com until 2026-12-06 23:59:00 UTC (in 4m, level 3): 421 4.7.28 ...", or
+// "backoff gmail.com ended 2026-12-06 23:59:00 UTC (probing, level 3): ..." once the wait is
+// over but no delivery has succeeded yet.
+void print_backoffs(const fs::path& data, system_clock::time_point now) {
+  std::string text;
+  if (base::read_file(queue::backoff_path(data), text)) {
+    return;  // none yet, or unreadable: the daemon's log says which
+  }
+  for (const queue::Backoff& b : queue::parse_backoffs(text)) {
+    std::cout << "backoff " << printable(b.destination);
+    if (b.until > now) {
+      std::cout << " until " << utc_time(b.until) << " (in "
+                << span(std::chrono::ceil<std::chrono::seconds>(b.until - now));
+    } else {
+      // Over: the daemon tries one connection at a time until a delivery succeeds.
+      std::cout << " ended " << utc_time(b.until) << " (probing";
+    }
+    std::cout << ", level " << b.level << "): " << printable(b.reply) << "\n";
+  }
+}
+
 int queue_list(const Context& ctx, const std::vector<std::string>& words) {
   Args args(words, {"json"}, {"data-dir"});
   args.expect(0, "no arguments");
@@ -217,8 +240,11 @@ int queue_list(const Context& ctx, const std::vector<std::string>& words) {
   }
   if (as_json) {
     std::cout << (shown ? "\n]\n" : "]\n");
-  } else if (shown == 0) {
-    std::cerr << "queue is empty\n";
+  } else {
+    if (shown == 0) {
+      std::cerr << "queue is empty\n";
+    }
+    print_backoffs(*data, now);
   }
   return all_read ? kExitOk : kExitFailure;
 }
@@ -408,7 +434,9 @@ constexpr Command kCommands[] = {
     {"queue", "list [--json] | show ID [--body] | flush [ID] | delete ID   [--data-dir DIR]",
      "Inspect and act on the queue in DATA_DIR/queue (data_dir from hikyaku.toml, or --data-dir).\n"
      "list: one line per message: ID, age, size in bytes, <sender>, and per recipient\n"
-     "  ADDRESS=STATE (attempts, next try); --json prints a JSON array instead.\n"
+     "  ADDRESS=STATE (attempts, next try), then a line per destination backing off after a\n"
+     "  rate or reputation deferral (backoff DESTINATION until TIME ...); --json prints a JSON\n"
+     "  array of the messages instead.\n"
      "show ID: the envelope, every recipient's state and last reply, then the message headers\n"
      "  (--body: the whole message).\n"
      "flush [ID]: ask the running daemon (DATA_DIR/control.sock) to retry every message, or ID,\n"

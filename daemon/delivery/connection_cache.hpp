@@ -68,6 +68,9 @@ class ConnectionCache {
   void retire(CachedClient c);
 
   std::size_t size() const { return parked_.size(); }
+  // A reload ([delivery] max_messages_per_connection): parked sessions are judged by `limits`
+  // from their next take() or put() on.
+  void set_limits(const ConnectionLimits& limits) { limits_ = limits; }
 
  private:
   struct SweepHandler;

@@ -2,9 +2,11 @@
 #include "daemon/delivery/remote_courier.hpp"
 
 #include <algorithm>
+#include <boost/asio/ip/tcp.hpp>
 #include <ctime>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <utility>
 
 #include "lib/base/ascii.hpp"
@@ -55,7 +57,35 @@ DeliveryResult requiretls_outcome(const DeliveryResult& refusal, bool unreachabl
               ")"};
 }
 
+// The source addresses of `opts` that this host has; the others are named in `problem`.
+std::string sources_problem(const RemoteOptions& opts) {
+  std::string problem;
+  for (const auto& source : {opts.source_v4, opts.source_v6}) {
+    if (source) {
+      std::string why = source_address_problem(*source);
+      problem += (problem.empty() || why.empty() ? "" : "; ") + why;
+    }
+  }
+  return problem;
+}
+
 }  // namespace
+
+std::string source_address_problem(const asio::ip::address& source) {
+  // A trial bind: what connect() will do before each delivery.
+  asio::io_context io;
+  asio::ip::tcp::socket sock(io);
+  boost::system::error_code ec;
+  sock.open(source.is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), ec);
+  if (!ec) {
+    sock.bind(asio::ip::tcp::endpoint(source, 0), ec);
+  }
+  if (!ec) {
+    return "";
+  }
+  return "cannot send from " + source.to_string() + ": " + ec.message() +
+         (ec == boost::system::errc::address_not_available ? " (not an address of this host)" : "");
+}
 
 RemoteCourier::RemoteCourier(asio::any_io_executor ex, dns::Lookup& dns, RemoteOptions opts,
                              std::shared_ptr<asio::ssl::context> tls)
@@ -68,6 +98,11 @@ RemoteCourier::RemoteCourier(asio::any_io_executor ex, dns::Lookup& dns, RemoteO
                                    opts_.reuse_max_transactions, opts_.reuse_max_parked}),
       tls_memory_(opts_.tls_memory_dir),
       relays_(std::make_shared<const std::vector<config::Relay>>(opts_.relays)) {
+  if (std::string problem = sources_problem(opts_); !problem.empty()) {
+    throw std::runtime_error("[delivery] source address: " + problem);
+  }
+  destinations_ = std::make_unique<Destinations>(
+      ex_, clock_, opts_.shaping, opts_.destinations_file, opts_.destination_metrics);
   if (opts_.mta_sts) {
     sts_ = std::make_unique<MtaSts>(
         ex_, dns_, tls_, StsOptions{opts_.mta_sts_dir, opts_.mta_sts_port, opts_.mta_sts_timeout},
@@ -82,6 +117,20 @@ void RemoteCourier::reconfigure(const RemoteOptions& opts) {
   opts_.relays = opts.relays;
   opts_.mta_sts = opts.mta_sts;
   opts_.dane = opts.dane;
+  opts_.ip_version = opts.ip_version;
+  opts_.prefer = opts.prefer;
+  opts_.helo_name = opts.helo_name;
+  if (std::string problem = sources_problem(opts); !problem.empty()) {
+    base::log_error() << "reload: [delivery] source address kept: " << base::log_quote(problem);
+  } else {
+    opts_.source_v4 = opts.source_v4;
+    opts_.source_v6 = opts.source_v6;
+  }
+  opts_.shaping = opts.shaping;
+  opts_.reuse_max_transactions = opts.reuse_max_transactions;
+  cache_.set_limits(ConnectionLimits{opts_.reuse_idle, opts_.reuse_lifetime,
+                                     opts_.reuse_max_transactions, opts_.reuse_max_parked});
+  destinations_->reconfigure(opts.shaping);
   if (opts_.mta_sts && !sts_) {
     sts_ = std::make_unique<MtaSts>(
         ex_, dns_, tls_, StsOptions{opts_.mta_sts_dir, opts_.mta_sts_port, opts_.mta_sts_timeout},
@@ -115,7 +164,9 @@ class InUse {
 
 ClientOptions RemoteCourier::client_options(const std::string& tls_name) const {
   ClientOptions opts;
-  opts.helo_name = opts_.hostname;
+  opts.helo_name = opts_.helo_name.empty() ? opts_.hostname : opts_.helo_name;
+  opts.source_v4 = opts_.source_v4;
+  opts.source_v6 = opts_.source_v6;
   opts.tls_name = tls_name;
   opts.tls_context = tls_;
   opts.connect_timeout = opts_.connect_timeout;
@@ -159,15 +210,13 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::deliver(
     for (size_t i : index) {
       to.push_back(rcpts[i]->address);
     }
-    std::vector<DeliveryResult> got;
     bool relay = key.rfind("relay:", 0) == 0;
     auto start = std::chrono::steady_clock::now();
-    if (relay) {
-      got = co_await by_relay(sent, to, message);
-    } else {
-      got = co_await by_mx(sent, key, to, message);
-    }
-    if (opts_.metrics != nullptr) {
+    // Named first: GCC 12 destroys a temporary made inside a co_await expression twice.
+    const std::string domain = relay ? key.substr(6) : key;
+    std::vector<DeliveryResult> got = co_await shaped(sent, domain, relay, to, message);
+    bool tried = got.empty() || !got.front().postponed();
+    if (opts_.metrics != nullptr && tried) {
       (relay ? opts_.metrics->relay : opts_.metrics->mx)
           .record(got, std::chrono::steady_clock::now() - start);
     }
@@ -182,15 +231,30 @@ asio::awaitable<std::vector<asio::ip::address>> RemoteCourier::addresses(const s
   boost::system::error_code ec;
   auto literal = asio::ip::make_address(host, ec);
   if (!ec) {
+    if ((literal.is_v6() && opts_.ip_version == config::IpVersion::V4) ||
+        (literal.is_v4() && opts_.ip_version == config::IpVersion::V6)) {
+      co_return std::vector<asio::ip::address>{};  // a family [delivery] ip_version rules out
+    }
     co_return std::vector<asio::ip::address>{literal};
   }
-  // RFC 5321 §5.1 leaves the order to us; IPv6 first, then IPv4, as most MTAs do.
-  std::vector<asio::ip::address> out;
-  auto v6 = co_await dns_.aaaa(host);
-  out.insert(out.end(), v6.records.begin(), v6.records.end());
-  auto v4 = co_await dns_.a(host);
-  out.insert(out.end(), v4.records.begin(), v4.records.end());
-  co_return out;
+  // RFC 5321 §5.1 leaves the order to us: the families [delivery] ip_version allows, the one it
+  // prefers first (IPv4 by default, since big receivers judge IPv6 senders more strictly).
+  const bool want_v4 = opts_.ip_version != config::IpVersion::V6;
+  const bool want_v6 = opts_.ip_version != config::IpVersion::V4;
+  std::vector<asio::ip::address> v4;
+  std::vector<asio::ip::address> v6;
+  if (want_v6) {
+    auto answer = co_await dns_.aaaa(host);
+    v6.assign(answer.records.begin(), answer.records.end());
+  }
+  if (want_v4) {
+    auto answer = co_await dns_.a(host);
+    v4.assign(answer.records.begin(), answer.records.end());
+  }
+  std::vector<asio::ip::address>& first = opts_.prefer == config::IpPrefer::V4 ? v4 : v6;
+  std::vector<asio::ip::address>& second = opts_.prefer == config::IpPrefer::V4 ? v6 : v4;
+  first.insert(first.end(), second.begin(), second.end());
+  co_return first;
 }
 
 asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
@@ -201,6 +265,21 @@ asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
     if (abandoned_) {
       error = {Status::Transient, 421, "4.3.2", "delivery abandoned: the server is stopping"};
       co_return std::nullopt;
+    }
+    // [delivery] max_connections_per_host, for MX addresses (which many domains may share); a
+    // smart host is one destination, limited as a whole. An address that stays full is skipped,
+    // and when none is left the destination is postponed rather than tried.
+    const std::string address = addr.to_string();
+    const bool mx = relay_for(domain_of(to.front())) == nullptr;
+    Destinations::Slot host_slot;
+    if (mx) {
+      host_slot = co_await destinations_->host_slot(address);
+    }
+    if (mx && !host_slot) {
+      error = {Status::Transient, 0, "", addr.to_string() + " is at its connection limit"};
+      error.postponed_until = clock_.now() + opts_.shaping.busy_retry;
+      base::log_debug() << "id=" << env.id << " peer=" << addr.to_string() << " result=host-busy";
+      continue;
     }
     ConnectionKey key{asio::ip::tcp::endpoint(addr, port), opts.tls, opts.tls_name, opts.username,
                       opts.password};
@@ -215,6 +294,11 @@ asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
                                                           env.eightbit, env.requiretls);
       ++parked->transactions;
       if (!r.failed_before_rcpt) {
+        // A 421 on a parked session is usually the server's idle timeout (RFC 5321 §4.5.3.2.7),
+        // no request to slow down: only what follows on this session is judged.
+        for (const DeliveryResult& each : r.rcpts) {
+          observe(env, to, each);
+        }
         finish(std::move(*parked), env, r);
         co_return r;
       }
@@ -230,6 +314,7 @@ asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
     auto ec = co_await fresh.client->connect(key.peer);
     if (ec) {
       error = fresh.client->failure();
+      observe(env, to, error);
       base::log_info() << "delivery peer=" << addr.to_string() << " name=" << opts.tls_name
                        << " result=connect-failed error=" << base::log_quote(error.line());
       if (error.status == Status::Permanent) {
@@ -241,6 +326,9 @@ asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
     TransactionResult r = co_await fresh.client->send(env.from, to, message, env.smtputf8,
                                                       env.eightbit, env.requiretls);
     ++fresh.transactions;
+    for (const DeliveryResult& each : r.rcpts) {
+      observe(env, to, each);
+    }
     finish(std::move(fresh), env, r);
     co_return r;
   }
@@ -256,6 +344,63 @@ void RemoteCourier::finish(CachedClient c, const queue::Envelope& env, const Tra
                            ? std::string()
                            : base::log_quote(c.client->tls_fallback()));
   cache_.put(std::move(c));
+}
+
+namespace {
+
+std::string watch_key(const std::string& id, const std::string& domain) {
+  return id + " " + domain;
+}
+
+}  // namespace
+
+void RemoteCourier::observe(const queue::Envelope& env, const std::vector<std::string>& to,
+                            const DeliveryResult& r) {
+  // Only replies of the remote server count (our own texts have no code), and only the first.
+  if (to.empty() || r.code == 0 || !is_throttle_reply(r.code, r.enhanced)) {
+    return;
+  }
+  auto it = watches_.find(watch_key(env.id, domain_of(to.front())));
+  if (it != watches_.end() && !it->second->has_value()) {
+    *it->second = r;
+  }
+}
+
+asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::shaped(
+    const queue::Envelope& env, const std::string& domain, bool relay,
+    const std::vector<std::string>& to, const std::string& message) {
+  // A smart host is one destination for all the domains it carries.
+  const config::Relay* r = relay ? relay_for(domain) : nullptr;
+  const std::string destination = r != nullptr ? "relay:" + r->host : domain;
+  Destinations::Admission admission = co_await destinations_->admit(destination);
+  if (!admission.slot) {
+    base::log_debug() << "id=" << env.id << " destination=" << destination
+                      << " result=postponed reason=" << base::log_quote(admission.postponed.text);
+    co_return all(to.size(), admission.postponed);
+  }
+  const base::TimePoint started = clock_.now();
+  std::optional<DeliveryResult> throttle;
+  const std::string key = watch_key(env.id, domain);
+  watches_[key] = &throttle;
+  std::vector<DeliveryResult> got;
+  if (relay) {
+    got = co_await by_relay(env, to, message);
+  } else {
+    got = co_await by_mx(env, domain, to, message);
+  }
+  watches_.erase(key);
+  admission.slot.release();
+  if (abandoned_) {
+    co_return got;  // our own stop, not the destination's answer
+  }
+  if (throttle) {
+    destinations_->throttled(destination, started, throttle->line());
+  } else if (std::any_of(got.begin(), got.end(), [](const DeliveryResult& each) {
+               return each.status == Status::Delivered;
+             })) {
+    destinations_->succeeded(destination, started);
+  }
+  co_return got;
 }
 
 asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(

@@ -9,12 +9,15 @@
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "daemon/delivery/connection_cache.hpp"
+#include "daemon/delivery/destinations.hpp"
 #include "daemon/delivery/mta_sts.hpp"
 #include "daemon/delivery/tls_policy.hpp"
 #include "daemon/queue/courier.hpp"
@@ -62,7 +65,22 @@ struct RemoteOptions {
   bool dane = false;
   // The per-domain TLS memory (docs/tls-delivery.md): data_dir/domaininfo; empty: none.
   std::filesystem::path tls_memory_dir;
+  // How we look to a receiver ([delivery] in hikyaku.toml; docs/delivery.md), for MX hosts and
+  // smart hosts alike: the address families used and which goes first, the local address to send
+  // from per family, and the EHLO name (empty: hostname).
+  config::IpVersion ip_version = config::IpVersion::Any;
+  config::IpPrefer prefer = config::IpPrefer::V4;
+  std::optional<boost::asio::ip::address> source_v4, source_v6;
+  std::string helo_name;
+  // Traffic shaping and back-off per destination; the back-offs are kept in destinations_file
+  // (empty: memory only).
+  ShapingLimits shaping;
+  std::filesystem::path destinations_file;
+  const DestinationMetrics* destination_metrics = nullptr;
 };
+
+// Why `source` cannot be sent from (not an address of this host), or empty when it can.
+std::string source_address_problem(const boost::asio::ip::address& source);
 
 class RemoteCourier final : public queue::Courier {
  public:
@@ -78,8 +96,10 @@ class RemoteCourier final : public queue::Courier {
       const queue::Envelope& env, const std::vector<const queue::Recipient*>& rcpts,
       const std::string& message) override;
 
-  // A reload: the smart hosts and MTA-STS of `opts` apply to the transactions that start from
-  // now on; those in progress finish with what they started with.
+  // A reload: the smart hosts, MTA-STS, address families, source addresses, EHLO name and
+  // shaping limits of `opts` apply to the transactions that start from now on; those in progress
+  // finish with what they started with. A source address this host does not have is refused
+  // (logged, the old ones kept).
   void reconfigure(const RemoteOptions& opts);
   // The daemon's stop, once its grace period is over: every connection in use is closed, so a
   // transaction in progress ends as a transient failure that the queue records, and no new one
@@ -108,6 +128,14 @@ class RemoteCourier final : public queue::Courier {
   // AAAA then A records of a host name (or the address itself for an IP literal).
   boost::asio::awaitable<std::vector<boost::asio::ip::address>> addresses(const std::string& host);
   const config::Relay* relay_for(const std::string& domain) const;
+  // One destination's share of deliver(), shaped: admitted by destinations_ (or postponed), then
+  // by_relay() or by_mx(), and its outcome told back (a throttling reply, or a success).
+  boost::asio::awaitable<std::vector<queue::DeliveryResult>> shaped(
+      const queue::Envelope& env, const std::string& domain, bool relay,
+      const std::vector<std::string>& to, const std::string& message);
+  // Notes a reply of the remote server for the shaped() call delivering env to `to`.
+  void observe(const queue::Envelope& env, const std::vector<std::string>& to,
+               const queue::DeliveryResult& r);
   // Our name, the timeouts and the shared TLS context; the certificate must match `tls_name`.
   ClientOptions client_options(const std::string& tls_name) const;
   // Logs the transaction `r` made on `c`, then parks `c` (or closes it).
@@ -126,6 +154,10 @@ class RemoteCourier final : public queue::Courier {
   std::shared_ptr<const std::vector<config::Relay>> relays_;
   std::unordered_set<SmtpClient*> active_;  // clients in connect() or send(), for abandon()
   bool abandoned_ = false;
+  std::unique_ptr<Destinations> destinations_;
+  // The shaped() calls in progress, by message id and destination domain, with the first
+  // throttling reply that try_addresses() saw for them.
+  std::unordered_map<std::string, std::optional<queue::DeliveryResult>*> watches_;
 };
 
 }  // namespace hk::delivery

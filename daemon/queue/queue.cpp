@@ -318,6 +318,16 @@ void Queue::record(Envelope& env, const std::vector<size_t>& index,
     DeliveryResult res = k < results.size() ? results[k]
                                             : DeliveryResult{DeliveryResult::Status::Transient, 451,
                                                              "4.3.0", "no result from the courier"};
+    if (res.postponed() && res.status == DeliveryResult::Status::Transient && now < expiry) {
+      // Not tried (the destination backs off or is busy): no attempt is counted and the retry
+      // schedule stays where it was; the last reply of a real attempt is kept.
+      r.next_attempt = std::min(std::max(res.postponed_until, now), expiry);
+      base::log_info() << "id=" << env.id << " to=" << base::log_quote(r.address)
+                       << " result=postponed attempts=" << r.attempts << " next_in="
+                       << std::chrono::ceil<std::chrono::seconds>(r.next_attempt - now).count()
+                       << "s reason=" << base::log_quote(res.line());
+      continue;
+    }
     r.attempts += 1;
     r.last_code = res.code;
     r.last_enhanced = res.enhanced;

@@ -28,6 +28,7 @@
 #include "lib/dkim/signer.hpp"
 #include "lib/dns/caching_resolver.hpp"
 #include "lib/dns/resolver.hpp"
+#include "lib/queue/backoff_file.hpp"
 #include "lib/smtp_client/smtp_client.hpp"
 #include "lib/srs/secret_file.hpp"
 
@@ -59,6 +60,23 @@ delivery::RemoteOptions remote_options(const config::Config& cfg) {
   remote.mta_sts_dir = cfg.data_dir / "mta-sts";
   remote.dane = cfg.delivery.dane;
   remote.tls_memory_dir = cfg.data_dir / "domaininfo";
+  const config::Config::Delivery& d = cfg.delivery;
+  remote.ip_version = d.ip_version;
+  remote.prefer = d.prefer;
+  if (!d.source_ipv4.empty()) {
+    remote.source_v4 = asio::ip::make_address(d.source_ipv4);  // checked by the config parser
+  }
+  if (!d.source_ipv6.empty()) {
+    remote.source_v6 = asio::ip::make_address(d.source_ipv6);
+  }
+  remote.helo_name = d.helo_name;
+  remote.reuse_max_transactions = static_cast<unsigned>(d.max_messages_per_connection);
+  remote.shaping.per_host = d.max_connections_per_host;
+  remote.shaping.per_domain = d.max_connections_per_domain;
+  remote.shaping.rate = d.rate_per_domain;
+  remote.shaping.backoff_min = d.backoff_min;
+  remote.shaping.backoff_max = d.backoff_max;
+  remote.destinations_file = queue::backoff_path(cfg.data_dir);
   return remote;
 }
 
@@ -115,6 +133,7 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
   }
   delivery::RemoteOptions remote = remote_options(*cfg_);
   remote.metrics = &delivery_metrics_;
+  remote.destination_metrics = &destination_metrics_;
   remote_courier_ = std::make_unique<delivery::RemoteCourier>(io_.get_executor(), *dns_,
                                                               std::move(remote), client_tls);
   queue::Queue::Options opts = queue_options(*cfg_);

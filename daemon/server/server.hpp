@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "daemon/delivery/destinations.hpp"
 #include "daemon/queue/delivery_metrics.hpp"
 #include "daemon/server/abuse_guard.hpp"
 #include "daemon/server/drain.hpp"
@@ -86,6 +87,8 @@ class Server {
   metrics::Registry registry_;
   queue::DeliveryMetrics delivery_metrics_ = queue::register_delivery_metrics(registry_);
   ServerMetrics metrics_ = register_server_metrics(registry_, delivery_metrics_);
+  delivery::DestinationMetrics destination_metrics_ =
+      delivery::register_destination_metrics(registry_);
   ConnectionCounts counts_;
   base::SystemClock abuse_clock_;
   AbuseGuard abuse_{abuse_clock_};  // failed logins and rates, across connections

@@ -30,6 +30,10 @@ enum class RelayTls { StartTls, Implicit, None };
 enum class SrsMode { Auto, On, Off };
 // "auto", "true", "false".
 std::string_view to_string(SrsMode mode);
+// [delivery] ip_version: which address families outgoing connections use.
+enum class IpVersion { Any, V4, V6 };
+// [delivery] prefer: which family is tried first when a host has both.
+enum class IpPrefer { V4, V6 };
 // "starttls", "implicit", "none".
 std::string_view to_string(RelayTls tls);
 
@@ -169,6 +173,21 @@ struct Config {
     // DANE (RFC 7672): TLSA records validated by the resolver make TLS mandatory and
     // authenticate the MX host. Effective only when [dns] servers name a validating resolver.
     bool dane = true;
+    // How we look to a receiver, and how hard we push each destination (docs/delivery.md).
+    IpVersion ip_version = IpVersion::Any;
+    // IPv4 first: Gmail refuses mail over IPv6 from an address without a matching PTR record,
+    // and a host's IPv6 address often has none.
+    IpPrefer prefer = IpPrefer::V4;
+    std::string source_ipv4, source_ipv6;    // the local address to send from; empty = the kernel's
+    std::string helo_name;                   // our name in EHLO; empty = hostname
+    size_t max_connections_per_host = 5;     // per MX address
+    size_t max_connections_per_domain = 10;  // per destination domain (or smart host)
+    size_t max_messages_per_connection = 100;  // transactions on one reused connection
+    size_t rate_per_domain = 0;                // messages a minute to one domain; 0 = no limit
+    // The back-off of a destination that answered 421 or 4.7.x: backoff_min, doubling per
+    // repeated deferral up to backoff_max.
+    std::chrono::seconds backoff_min{60};
+    std::chrono::seconds backoff_max{3600};
     bool operator==(const Delivery&) const = default;
   } delivery;
 

@@ -40,6 +40,10 @@ struct Secret {};     // as Text, but printed as "***"
 struct HostName {};   // this server's name: a fully qualified domain name or "localhost"
 struct HostOrIp {};   // a domain name or an IP address, lower-cased
 struct OneDomain {};  // one domain name, lower-cased; "" = not set
+struct HeloName {};   // empty (the default applies) or a host name as HostName
+struct IpLiteral {    // empty or an address of one family, in its normal form
+  bool v6;
+};
 struct Dir {};        // a folder; a relative one is taken from CONFIG_DIR
 struct Networks {};   // a list of CIDR networks ("10.0.0.0/8")
 struct Domains {};    // a list of domain names, lower-cased
@@ -76,6 +80,15 @@ inline constexpr Named<SrsMode> kSrsModes[] = {
     {"auto", SrsMode::Auto},
     {"true", SrsMode::On},
     {"false", SrsMode::Off},
+};
+inline constexpr Named<IpVersion> kIpVersions[] = {
+    {"any", IpVersion::Any},
+    {"ipv4", IpVersion::V4},
+    {"ipv6", IpVersion::V6},
+};
+inline constexpr Named<IpPrefer> kIpPrefer[] = {
+    {"ipv4", IpPrefer::V4},
+    {"ipv6", IpPrefer::V6},
 };
 inline constexpr Named<RelayTls> kRelayTls[] = {
     {"starttls", RelayTls::StartTls},
@@ -168,6 +181,20 @@ void for_each_key(C& c, Row&& row) {
 
   row("delivery", "mta_sts", c.delivery.mta_sts, Flag{});
   row("delivery", "dane", c.delivery.dane, Flag{});
+  row("delivery", "ip_version", c.delivery.ip_version, Choice{kIpVersions});
+  row("delivery", "prefer", c.delivery.prefer, Choice{kIpPrefer});
+  row("delivery", "source_ipv4", c.delivery.source_ipv4, IpLiteral{false});
+  row("delivery", "source_ipv6", c.delivery.source_ipv6, IpLiteral{true});
+  row("delivery", "helo_name", c.delivery.helo_name, HeloName{});
+  row("delivery", "max_connections_per_host", c.delivery.max_connections_per_host, Count{1, 1000});
+  row("delivery", "max_connections_per_domain", c.delivery.max_connections_per_domain,
+      Count{1, 1000});
+  // At least 1; RFC 5321 sets no bound on the transactions of one session.
+  row("delivery", "max_messages_per_connection", c.delivery.max_messages_per_connection,
+      Count{1, 100'000});
+  row("delivery", "rate_per_domain", c.delivery.rate_per_domain, Count{0, 1'000'000});
+  row("delivery", "backoff_min", c.delivery.backoff_min, Duration{1s, 24h});
+  row("delivery", "backoff_max", c.delivery.backoff_max, Duration{1s, 7 * 24h});
 }
 
 // The small table of one [[relay]]; R is Relay or const Relay. parse.cpp adds what spans keys:

@@ -129,6 +129,33 @@ class ValueReader {
     }
   }
 
+  void read(const keys::HeloName&, const toml::node& n, const std::string& k,
+            std::string& out) const {
+    out = base::to_lower(r_.string(n, k));
+    if (!out.empty() && !is_fqdn_or_localhost(out)) {
+      r_.fail(
+          n, k,
+          "must be a fully qualified domain name such as mail.example.com, got " + in_quotes(out));
+    }
+  }
+
+  void read(const keys::IpLiteral& kind, const toml::node& n, const std::string& k,
+            std::string& out) const {
+    const std::string text = r_.string(n, k);
+    out.clear();
+    if (text.empty()) {
+      return;
+    }
+    boost::system::error_code ec;
+    const boost::asio::ip::address a = boost::asio::ip::make_address(text, ec);
+    if (ec || a.is_v6() != kind.v6) {
+      r_.fail(n, k,
+              std::string("must be an ") + (kind.v6 ? "IPv6" : "IPv4") + " address, got " +
+                  in_quotes(text));
+    }
+    out = a.to_string();
+  }
+
   void read(const keys::HostOrIp&, const toml::node& n, const std::string& k,
             std::string& out) const {
     out = base::to_lower(r_.string(n, k));
@@ -298,6 +325,13 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& fil
              "not set, and the system host name " + in_quotes(cfg.hostname) +
                  " is not a valid domain name; set hostname");
     }
+  }
+  if (cfg.delivery.backoff_max < cfg.delivery.backoff_min) {
+    const toml::node* d = root.get("delivery");
+    const toml::node* n =
+        d != nullptr && d->is_table() ? d->as_table()->get("backoff_max") : nullptr;
+    r.fail(n != nullptr ? n->source() : toml::source_region{}, "delivery.backoff_max",
+           "must not be below delivery.backoff_min");
   }
   if (const toml::node* n = root.get("relay")) {
     if (n->is_table()) {

@@ -82,6 +82,8 @@ std::string value(const keys::Text&, const std::string& s) { return quote(s); }
 std::string value(const keys::HostName&, const std::string& s) { return quote(s); }
 std::string value(const keys::HostOrIp&, const std::string& s) { return quote(s); }
 std::string value(const keys::OneDomain&, const std::string& s) { return quote(s); }
+std::string value(const keys::HeloName&, const std::string& s) { return quote(s); }
+std::string value(const keys::IpLiteral&, const std::string& s) { return quote(s); }
 std::string value(const keys::Dir&, const std::filesystem::path& p) { return quote(p.string()); }
 std::string value(const keys::Networks&, const std::vector<Cidr>& nets) {
   return list(nets, [](const Cidr& c) { return c.str(); });

@@ -3,6 +3,7 @@
 // ("451 4.7.1 greylisted") that logs, DSNs and the state sidecar show.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -20,8 +21,14 @@ struct DeliveryResult {
   // The reply's text lines joined by single spaces, without the codes; or our error text.
   std::string text;
 
+  // Set by a courier that did not try at all (its destination backs off, or is at its connection
+  // or rate limit): a Transient result that the queue retries at this time without counting an
+  // attempt. The epoch (the default) means the result is of a real attempt.
+  std::chrono::system_clock::time_point postponed_until{};
+
   // The one-line form, for log lines: "451 4.7.1 greylisted".
   std::string line() const;
+  bool postponed() const { return postponed_until != std::chrono::system_clock::time_point{}; }
 };
 
 // "code enhanced text", leaving out a code of 0 and empty parts: "451 4.7.1 greylisted",

@@ -113,8 +113,8 @@ void ClientStream::fail_io(const boost::system::error_code& ec, std::string_view
   close();
 }
 
-asio::awaitable<boost::system::error_code> ClientStream::connect(const tcp::endpoint& ep,
-                                                                 Duration limit) {
+asio::awaitable<boost::system::error_code> ClientStream::connect(
+    const tcp::endpoint& ep, Duration limit, const std::optional<asio::ip::address>& source) {
   // A stream may connect again (SmtpClient's plaintext retry): nothing of the last one stays.
   tls_.reset();
   in_.clear();
@@ -123,6 +123,20 @@ asio::awaitable<boost::system::error_code> ClientStream::connect(const tcp::endp
   error_.clear();
   ec_.clear();
   timed_out_ = false;
+  if (source) {
+    // Bound before connect, so that the receiver sees the address its SPF and PTR checks expect.
+    boost::system::error_code ec;
+    sock_.open(ep.protocol(), ec);
+    if (!ec) {
+      sock_.bind(tcp::endpoint(*source, 0), ec);
+    }
+    if (ec) {
+      error_ = "cannot send from " + source->to_string() + " to " + peer_ + ": " + ec.message();
+      ec_ = ec;
+      close();
+      co_return ec;
+    }
+  }
   auto deadline = std::chrono::steady_clock::now() + limit;
   auto r = co_await bounded(sock_.async_connect(ep, kTuple), deadline);
   if (!r) {

@@ -6,6 +6,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -32,8 +33,11 @@ class ClientStream {
   ClientStream& operator=(const ClientStream&) = delete;
   ~ClientStream();
 
+  // `source`, when given, is the local address the socket is bound to first (port chosen by
+  // the kernel); it must be of ep's family.
   boost::asio::awaitable<boost::system::error_code> connect(
-      const boost::asio::ip::tcp::endpoint& ep, Duration limit);
+      const boost::asio::ip::tcp::endpoint& ep, Duration limit,
+      const std::optional<boost::asio::ip::address>& source = std::nullopt);
   // Client side of a TLS handshake over the connection. `name` (may be empty) is sent as SNI
   // when it is a host name and set as the name the certificate must match (checked by
   // verified() afterwards; the handshake itself does not fail on a bad certificate).

@@ -133,7 +133,9 @@ asio::awaitable<bool> SmtpClient::open(const asio::ip::tcp::endpoint& ep) {
   ready_ = false;
   tls_ = TlsResult::Plain;
   ehlo_ = smtp::EhloInfo();
-  boost::system::error_code ec = co_await stream_.connect(ep, opts_.connect_timeout);
+  const std::optional<asio::ip::address>& source =
+      ep.address().is_v6() ? opts_.source_v6 : opts_.source_v4;
+  boost::system::error_code ec = co_await stream_.connect(ep, opts_.connect_timeout, source);
   if (ec) {
     step("connect", false, stream_.error());
     fail(Status::Transient, stream_.error(), ec);

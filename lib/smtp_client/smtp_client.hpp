@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,8 @@ struct ClientOptions {
   // RFC 5321 §4.5.3.2: connect (no RFC value), each command reply (5 minutes), data blocks and
   // the reply to the final dot (10 minutes).
   std::chrono::seconds connect_timeout{30}, command_timeout{300}, data_timeout{600};
+  // The local address to connect from, per family of the peer; unset: the kernel's choice.
+  std::optional<boost::asio::ip::address> source_v4, source_v6;
 };
 
 struct TransactionResult {

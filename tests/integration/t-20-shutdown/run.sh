@@ -9,7 +9,8 @@ source "$(dirname "$0")/../lib.sh"
 # The smart host: every final reply after 1.5 s, so that deliveries are in flight at SIGTERM.
 start_receiver relay 127.0.0.1 0 --data-delay 1.5
 RELAY_PORT=$(cat "$T/rx/relay.port")
-TRUSTED='["127.0.0.0/8"]' RETRY='"1s"' write_config \
+# Many deliveries in flight at once to the one smart host: above the default per-destination limit.
+TRUSTED='["127.0.0.0/8"]' RETRY='"1s"' write_config '[delivery]' 'max_connections_per_domain = 50' \
   '[[relay]]' 'host = "127.0.0.1"' "port = $RELAY_PORT" 'tls = "none"'
 sed -i 's/^\[limits\]$/[limits]\nshutdown_grace = "20s"/' "$ETC/hikyaku.toml"
 setup_domains

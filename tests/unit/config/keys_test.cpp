@@ -187,7 +187,7 @@ struct Shown {
 
 Shown keys_shown(std::string_view text) {
   static const std::regex kHeader(R"(^(#\s*)?\[\[?([a-z_]+)\]\]?\s*(#.*)?$)");
-  static const std::regex kKey(R"(^(#\s*)?([a-z_]+)\s*=\s*\S)");
+  static const std::regex kKey(R"(^(#\s*)?([a-z_0-9]+)\s*=\s*\S)");
   Shown out;
   std::string section;
   size_t start = 0;

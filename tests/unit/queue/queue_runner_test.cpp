@@ -633,5 +633,59 @@ TEST(QueueDelayWarning, RecoveredMessageIsWarnedPromptly) {
   EXPECT_EQ(warnings.calls[0].replies, std::vector<std::string>{"451 4.4.1 try later"});
 }
 
+// A courier whose destination is not tried (backing off, at its limit): it postpones the first
+// `postpone` calls to `until`, then delivers.
+class PostponingCourier final : public Courier {
+ public:
+  asio::awaitable<std::vector<DeliveryResult>> deliver(const Envelope&,
+                                                       const std::vector<const Recipient*>& rcpts,
+                                                       const std::string&) override {
+    ++calls;
+    DeliveryResult r{Status::Delivered, 250, "2.0.0", "ok"};
+    if (calls <= postpone) {
+      r = {Status::Transient, 0, "", "example.net is backing off"};
+      r.postponed_until = until;
+    }
+    co_return std::vector<DeliveryResult>(rcpts.size(), r);
+  }
+  size_t postpone = 0;
+  size_t calls = 0;
+  TimePoint until;
+};
+
+// A postponed recipient is not attempted: no attempt counted, the last real reply kept, and the
+// next try at the time the courier named rather than on the retry schedule.
+TEST(QueueRunner, PostponedIsRetriedThenWithoutCountingAnAttempt) {
+  Fixture f;
+  FakeCourier local({Status::Delivered});
+  PostponingCourier remote;
+  remote.postpone = 2;
+  remote.until = f.clock.now() + seconds(30);
+  Queue q(f.io.get_executor(), f.pool, *f.store, f.options({seconds(3600)}), local, &remote,
+          f.clock);
+  Envelope env = f.envelope({false});
+  f.put(env);
+  q.enqueued(env);
+  Running running(f, q);
+  ASSERT_TRUE(f.until([&] { return remote.calls == 1 && q.in_flight() == 0; }));
+  ASSERT_TRUE(f.until([&] { return fs_exists_state(f, env.id); }));
+  Envelope loaded;
+  ASSERT_FALSE(f.store->load_envelope(env.id, loaded));
+  EXPECT_EQ(loaded.rcpts[0].attempts, 0);
+  EXPECT_EQ(loaded.rcpts[0].state, RcptState::Pending);
+  EXPECT_EQ(loaded.rcpts[0].last_code, 0);
+  EXPECT_EQ(loaded.rcpts[0].next_attempt, remote.until);
+  // Not before that time (the retry schedule would say an hour; the courier said 30 s).
+  f.advance(q, seconds(29));
+  f.idle();
+  EXPECT_EQ(remote.calls, 1u);
+  remote.until = f.clock.now() + seconds(30);
+  f.advance(q, seconds(2));
+  ASSERT_TRUE(f.until([&] { return remote.calls == 2 && q.in_flight() == 0; }));
+  f.advance(q, seconds(31));
+  ASSERT_TRUE(f.until([&] { return remote.calls == 3 && q.size() == 0; }));
+  EXPECT_TRUE(f.store->list().empty());
+}
+
 }  // namespace
 }  // namespace hk::queue
