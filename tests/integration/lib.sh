@@ -234,6 +234,22 @@ start_receiver() {
   echo "receiver $name did not start:"; cat "$T/rx/$name.log"; return 1
 }
 
+# send_to TO SUBJECT — one message from alice@example.test through the daemon's port 25.
+send_to() {
+  swaks --server 127.0.0.1:"$SMTP_PORT" --from alice@example.test --to "$1" --header "Subject: $2" \
+    --silent 2
+}
+# wait_deferred ADDRESS PATTERN — waits (20 s at most) until the log shows ADDRESS deferred with
+# PATTERN in the reply.
+wait_deferred() {
+  for _ in $(seq 1 100); do
+    grep -q -- "to=$1 result=deferred.*$2" "$LOG" && return 0
+    sleep 0.2
+  done
+  grep -- "to=$1" "$LOG" | tail -n 3
+  return 1
+}
+
 received_count() { find "$T/rx/$1" -name '*.env' 2>/dev/null | wc -l; }
 
 # The stop of everything started in the background (dnsmasq, receivers) comes with the

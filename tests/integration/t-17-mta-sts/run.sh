@@ -65,22 +65,10 @@ TRUSTED='["127.0.0.0/8"]' DNS_SERVER=127.0.0.53:53 RETRY='"1s"' LIFETIME=1h writ
 setup_domains
 start_daemon
 
-send() {  # send TO SUBJECT
-  swaks --server 127.0.0.1:"$SMTP_PORT" --from alice@example.test --to "$1" --header "Subject: $2" \
-    --silent 2
-}
 logged() { grep -c -- "$1" "$LOG" || true; }
-deferred() {  # deferred ADDRESS PATTERN — the address was deferred with PATTERN in the reply
-  for _ in $(seq 1 100); do
-    grep -q -- "to=$1 result=deferred.*$2" "$LOG" && return 0
-    sleep 0.2
-  done
-  grep -- "to=$1" "$LOG" | tail -n 3
-  return 1
-}
 
 # (1) enforce, an MX in the policy with a certificate for its name: delivered over verified TLS.
-check "enforce: accepted" send a@enforce.test "enforce"
+check "enforce: accepted" send_to a@enforce.test "enforce"
 check "enforce: delivered" wait_for 1 received_count enforce
 check "enforce: over TLS" grep -q "tls yes" "$T"/rx/enforce/msg-1.env
 check "enforce: the policy was fetched over HTTPS" grep -q "GET /.well-known/mta-sts.txt mta-sts.enforce.test" "$T/policy-requests"
@@ -89,23 +77,23 @@ check "enforce: the log says verified TLS" grep -q "name=mx.enforce.test tls=ver
 check "enforce: the policy is stored under data_dir" grep -q "id e1" "$DATA/mta-sts/enforce.test"
 
 # (2) enforce, the preferred MX not in the policy: skipped, the matching second MX gets it.
-check "mx mismatch: accepted" send b@nomatch.test "nomatch"
+check "mx mismatch: accepted" send_to b@nomatch.test "nomatch"
 check "mx mismatch: delivered to the MX the policy names" wait_for 1 received_count nomatch2
 check "mx mismatch: nothing went to the MX outside the policy" test "$(received_count other)" = 0
 check "mx mismatch: the skip is logged" grep -q "mx=mx1.other.test result=skipped reason=mx-not-in-policy" "$LOG"
 # ... and with no matching MX at all, the mail stays queued with the MTA-STS reason.
-check "only a non-matching MX: accepted" send c@onlybad.test "onlybad"
-check "only a non-matching MX: deferred with 4.7.5 MTA-STS" deferred c@onlybad.test "4.7.5 MTA-STS"
+check "only a non-matching MX: accepted" send_to c@onlybad.test "onlybad"
+check "only a non-matching MX: deferred with 4.7.5 MTA-STS" wait_deferred c@onlybad.test "4.7.5 MTA-STS"
 check "only a non-matching MX: never delivered there" test "$(received_count other)" = 0
 
 # (3) enforce, an MX without STARTTLS: not delivered, queued.
-check "no STARTTLS: accepted" send d@notls.test "notls"
-check "no STARTTLS: deferred with 4.7.5 MTA-STS" deferred d@notls.test "4.7.5 MTA-STS"
-check "no STARTTLS: the reason names the missing STARTTLS" deferred d@notls.test "does not offer STARTTLS"
+check "no STARTTLS: accepted" send_to d@notls.test "notls"
+check "no STARTTLS: deferred with 4.7.5 MTA-STS" wait_deferred d@notls.test "4.7.5 MTA-STS"
+check "no STARTTLS: the reason names the missing STARTTLS" wait_deferred d@notls.test "does not offer STARTTLS"
 check "no STARTTLS: nothing delivered" test "$(received_count notls)" = 0
 
 # (4) testing, the same failure: delivered, and what enforce would have refused is logged.
-check "testing: accepted" send e@testing.test "testing"
+check "testing: accepted" send_to e@testing.test "testing"
 check "testing: delivered" wait_for 1 received_count testing
 check "testing: the would-be failure is logged" \
   grep -q "mta_sts=testing sts_id=s1 mx=mx.testing.test result=would-fail reason=no-tls" "$LOG"
@@ -113,7 +101,7 @@ check "testing: the would-be failure is logged" \
 # (5) persistence: a first delivery stores persist.test's policy; then the daemon restarts with
 # the policy server stopped, no _mta-sts TXT records and the MX moved to a host without
 # STARTTLS. The stored policy still applies: the mail stays queued.
-check "persist: accepted" send f@persist.test "persist 1"
+check "persist: accepted" send_to f@persist.test "persist 1"
 check "persist: delivered while the policy is published" wait_for 1 received_count persist
 check "persist: policy stored" test -s "$DATA/mta-sts/persist.test"
 stop_daemon
@@ -125,8 +113,8 @@ start_dns "${MX_DNS[@]}" --host-record=mx.persist.test,127.0.0.37
 start_receiver persist-plain 127.0.0.37 25
 requests_before=$(wc -l <"$T/policy-requests")
 start_daemon
-check "persist: accepted after the restart" send g@persist.test "persist 2"
-check "persist: deferred by the stored policy" deferred g@persist.test "4.7.5 MTA-STS"
+check "persist: accepted after the restart" send_to g@persist.test "persist 2"
+check "persist: deferred by the stored policy" wait_deferred g@persist.test "4.7.5 MTA-STS"
 check "persist: the log names the stored policy" grep -q "domain=persist.test mta_sts=enforce sts_id=p1" "$LOG"
 check "persist: nothing reached the plaintext MX" test "$(received_count persist-plain)" = 0
 check "persist: no policy request after the restart" test "$(wc -l <"$T/policy-requests")" = "$requests_before"

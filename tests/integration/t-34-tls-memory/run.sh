@@ -22,25 +22,13 @@ TRUSTED='["127.0.0.0/8"]' DNS_SERVER=127.0.0.53:53 RETRY='"1s"' LIFETIME=1h writ
 setup_domains
 start_daemon
 
-send() {  # send TO SUBJECT
-  swaks --server 127.0.0.1:"$SMTP_PORT" --from alice@example.test --to "$1" --header "Subject: $2" \
-    --silent 2
-}
-deferred() {  # deferred ADDRESS PATTERN — the address was deferred with PATTERN in the reply
-  for _ in $(seq 1 100); do
-    grep -q -- "to=$1 result=deferred.*$2" "$LOG" && return 0
-    sleep 0.2
-  done
-  grep -- "to=$1" "$LOG" | tail -n 3
-  return 1
-}
 util() { "$HK_BIN/hikyaku-util" -C "$ETC" "$@"; }
 exits_1() { "$@" && return 1; [ $? = 1 ]; }  # exits_1 CMD... — CMD exits with status 1
 remembered() { if [ -e "$DATA/domaininfo/$1" ]; then echo 1; else echo 0; fi; }
 shows() { util domaininfo show | grep -q "$1"; }
 
 # (1) Verified TLS to memory.test: delivered, and the domain is remembered.
-check "verified: accepted" send a@memory.test "first"
+check "verified: accepted" send_to a@memory.test "first"
 check "verified: delivered" wait_for 1 received_count memory
 check "verified: logged tls=verified" grep -q "name=mx.memory.test tls=verified" "$LOG"
 check "verified: the memory is recorded" wait_for 1 remembered memory.test
@@ -55,9 +43,9 @@ for _ in $(seq 1 50); do kill -0 "$MEMORY_RX" 2>/dev/null || break; sleep 0.1; d
 rm -rf "$T/rx/memory"
 start_receiver memory 127.0.0.51 25
 start_daemon
-check "downgrade: accepted" send b@memory.test "second"
-check "downgrade: deferred 4.7.5 by the TLS memory" deferred b@memory.test "4.7.5 TLS required for memory.test by the TLS memory"
-check "downgrade: the reason names the missing STARTTLS" deferred b@memory.test "does not offer STARTTLS"
+check "downgrade: accepted" send_to b@memory.test "second"
+check "downgrade: deferred 4.7.5 by the TLS memory" wait_deferred b@memory.test "4.7.5 TLS required for memory.test by the TLS memory"
+check "downgrade: the reason names the missing STARTTLS" wait_deferred b@memory.test "does not offer STARTTLS"
 check "downgrade: not delivered in plaintext" test "$(received_count memory)" = 0
 check "downgrade: not bounced" test "$(maildir_count example.test alice)" = 0
 
@@ -72,7 +60,7 @@ check "after remove: logged tls=plain" grep -q "name=mx.memory.test tls=plain" "
 check "after remove: not remembered again" test ! -e "$DATA/domaininfo/memory.test"
 
 # (4) STARTTLS accepted but the handshake fails, nothing requires TLS: plaintext on a retry.
-check "broken TLS: accepted" send c@broken.test "broken"
+check "broken TLS: accepted" send_to c@broken.test "broken"
 check "broken TLS: delivered" wait_for 1 received_count broken
 check "broken TLS: in plaintext" grep -q "tls no" "$T"/rx/broken/msg-1.env
 check "broken TLS: on a second connection" grep -q "session 2" "$T"/rx/broken/msg-1.env
