@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages hikyaku needs to build, run and test. Idempotent.
 #   deploy/install-deps.sh          build + run dependencies
 #   deploy/install-deps.sh --test   also the real clients and servers the tests drive
-#   deploy/install-deps.sh --bench  also chasquid, Postfix and OpenDKIM for the benchmark comparison
+#   deploy/install-deps.sh --bench  also chasquid and OpenDKIM for the benchmark comparison
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -14,7 +14,9 @@ test=(clang-format-14 dnsutils swaks libnet-ssleay-perl libio-socket-ssl-perl li
       msmtp iproute2 procps prometheus fail2ban haproxy systemd clang-14 libclang-rt-14-dev)
 # t-33-dane: a DNSSEC-signed zone (ldns-signzone) served by nsd, validated by unbound.
 test+=(unbound nsd ldnsutils)
-bench=(postfix chasquid opendkim)
+# t-37-postfix-receiver (and the benchmark): instances of its own, never the system one.
+test+=(postfix)
+bench=(chasquid opendkim)
 
 want=("${build[@]}")
 for arg in "$@"; do
@@ -35,11 +37,12 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps.sh: need root to install: ${missing[*]}" >&2
   exit 1
 fi
-# Postfix must never configure or start a system instance here; the benchmark runs its own.
+# Postfix must never configure or start a system instance here; the benchmark and
+# t-37-postfix-receiver run their own.
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian starts packaged daemons on install; the benchmark starts its own instances instead.
+# Debian starts packaged daemons on install; the benchmark and the tests start their own instead.
 # haproxy too: t-24-haproxy runs its own in the foreground, never the system service.
 for svc in chasquid postfix haproxy; do
   if command -v systemctl >/dev/null && systemctl is-active -q "$svc" 2>/dev/null; then
