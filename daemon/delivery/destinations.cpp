@@ -53,14 +53,13 @@ Destinations::Slot& Destinations::Slot::operator=(Slot&& o) noexcept {
     release();
     owner_ = std::exchange(o.owner_, nullptr);
     key_ = std::move(o.key_);
-    taken_ = o.taken_;
   }
   return *this;
 }
 
 void Destinations::Slot::release() {
   if (owner_ != nullptr) {
-    std::exchange(owner_, nullptr)->release(key_, std::chrono::steady_clock::now() - taken_);
+    std::exchange(owner_, nullptr)->release(key_);
   }
 }
 
@@ -136,13 +135,12 @@ asio::awaitable<bool> Destinations::acquire(const std::string& key, std::size_t 
   co_return w.granted;  // a granted slot was handed over by release(): in_use already counts it
 }
 
-void Destinations::release(const std::string& key, std::chrono::steady_clock::duration held) {
+void Destinations::release(const std::string& key) {
   auto it = keys_.find(key);
   if (it == keys_.end()) {
     return;
   }
   Key& k = it->second;
-  k.average_hold = 0.8 * k.average_hold + 0.2 * std::chrono::duration<double>(held);
   // Hand the slot straight to the first waiter if the limit still allows it.
   if (!k.waiters.empty() && k.in_use <= limit_of(key, k)) {
     Waiter* w = k.waiters.front();
@@ -155,6 +153,9 @@ void Destinations::release(const std::string& key, std::chrono::steady_clock::du
     --k.in_use;
   }
   forget_if_idle(key);
+  if (on_free && is_dest(key)) {
+    on_free(key.substr(2));
+  }
 }
 
 void Destinations::wake_all(Key& k) {
@@ -171,8 +172,7 @@ void Destinations::forget_if_idle(const std::string& key) {
   }
   const Key& k = it->second;
   const base::TimePoint now = clock_.now();
-  if (k.in_use == 0 && k.waiters.empty() && k.level == 0 && k.next_send <= now &&
-      k.line_end <= now) {
+  if (k.in_use == 0 && k.waiters.empty() && k.level == 0 && k.next_send <= now) {
     keys_.erase(it);
   }
 }
@@ -211,18 +211,16 @@ asio::awaitable<Destinations::Admission> Destinations::admit(const std::string& 
     got = false;
   }
   if (!got) {
-    base::TimePoint retry = k.until;
-    if (k.until <= now) {
-      // In line behind those postponed before, a share of a slot's holding time apart (at least
-      // 20 ms, at most a minute).
-      auto gap = std::clamp<std::chrono::duration<double>>(
-          k.average_hold / static_cast<double>(limit_of(key, k)), std::chrono::milliseconds(20),
-          std::chrono::seconds(60));
-      k.line_end =
-          std::max(k.line_end, now) + std::chrono::duration_cast<base::TimePoint::duration>(gap);
-      retry = k.line_end;
+    if (k.until > now) {
+      out.postponed = postpone(k.until, destination + " is backing off after \"" + k.reply + "\"");
+    } else {
+      // Sent again as soon as the destination frees a connection (on_free), and after
+      // busy_retry at the latest: woken by events, a backlog moves at the pace the destination
+      // takes it, whatever a transaction's duration.
+      out.postponed =
+          postpone(now + limits_.busy_retry, destination + " is at its connection limit");
+      out.postponed.postponed_for = destination;
     }
-    out.postponed = postpone(retry, destination + " is at its connection limit");
     forget_if_idle(key);
     co_return out;
   }

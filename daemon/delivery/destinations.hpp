@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,13 +62,16 @@ class Destinations {
   ~Destinations();
 
   void reconfigure(const ShapingLimits& limits);
+  // Called (on the executor) with a destination's name whenever one of its connection slots is
+  // freed and no delivery waits for it here: the queue then sends one of the deliveries it
+  // postponed for that destination (DeliveryResult::postponed_for).
+  std::function<void(const std::string& destination)> on_free;
 
   // A connection slot, held while it lives.
   class Slot {
    public:
     Slot() = default;
-    Slot(Slot&& o) noexcept
-        : owner_(std::exchange(o.owner_, nullptr)), key_(std::move(o.key_)), taken_(o.taken_) {}
+    Slot(Slot&& o) noexcept : owner_(std::exchange(o.owner_, nullptr)), key_(std::move(o.key_)) {}
     Slot& operator=(Slot&& o) noexcept;
     Slot(const Slot&) = delete;
     Slot& operator=(const Slot&) = delete;
@@ -77,11 +81,9 @@ class Destinations {
 
    private:
     friend class Destinations;
-    Slot(Destinations* owner, std::string key)
-        : owner_(owner), key_(std::move(key)), taken_(std::chrono::steady_clock::now()) {}
+    Slot(Destinations* owner, std::string key) : owner_(owner), key_(std::move(key)) {}
     Destinations* owner_ = nullptr;
     std::string key_;
-    std::chrono::steady_clock::time_point taken_;
   };
 
   // The go-ahead for one delivery to `destination`: a slot, or, when the destination backs off,
@@ -117,15 +119,10 @@ class Destinations {
     std::string reply;
     bool probing = false;         // back-off over, no success yet: one connection at a time
     base::TimePoint next_send{};  // the rate's next free moment
-    // Postponed deliveries are lined up: each gets the moment after the one before it, a slot's
-    // average holding time divided by the slots, so that they come back about as slots free
-    // up instead of all at once.
-    base::TimePoint line_end{};
-    std::chrono::duration<double> average_hold{1.0};
   };
 
   boost::asio::awaitable<bool> acquire(const std::string& key, std::size_t limit);
-  void release(const std::string& key, std::chrono::steady_clock::duration held);
+  void release(const std::string& key);
   std::size_t limit_of(const std::string& key, const Key& k) const;
   queue::DeliveryResult postpone(base::TimePoint until, std::string why);
   void wake_all(Key& k);

@@ -138,6 +138,10 @@ void RemoteCourier::reconfigure(const RemoteOptions& opts) {
   }
 }
 
+void RemoteCourier::set_on_slot_free(std::function<void(const std::string&)> f) {
+  destinations_->on_free = std::move(f);
+}
+
 void RemoteCourier::abandon() {
   abandoned_ = true;
   for (SmtpClient* c : active_) {

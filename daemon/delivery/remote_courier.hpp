@@ -8,6 +8,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -107,6 +108,9 @@ class RemoteCourier final : public queue::Courier {
   // else runs (one I/O thread), and one not yet read counts as not given (RFC 5321 §6.1 lets the
   // remote deliver it anyway; the queue retries, at worst a duplicate, never a loss).
   void abandon();
+  // Called with a destination's name when it frees a connection slot (Destinations::on_free); the
+  // daemon hands it to Queue::destination_free. Empty: nothing is called.
+  void set_on_slot_free(std::function<void(const std::string& destination)> f);
 
  private:
   // One destination domain: its recipients' addresses in, one result each out.

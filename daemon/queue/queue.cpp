@@ -80,6 +80,27 @@ void Queue::flush(const std::string& id) {
   });
 }
 
+void Queue::destination_free(const std::string& destination) {
+  auto it = waiting_.find(destination);
+  if (it == waiting_.end()) {
+    return;
+  }
+  std::deque<std::string>& line = it->second;
+  const TimePoint now = clock_.now();
+  while (!line.empty()) {
+    std::string id = std::move(line.front());
+    line.pop_front();
+    auto slot = slots_.find(id);
+    if (slot != slots_.end() && !slot->second.in_flight && slot->second.due > now) {
+      schedule(id, now, false);
+      break;
+    }
+  }
+  if (line.empty()) {
+    waiting_.erase(it);
+  }
+}
+
 void Queue::stop() {
   asio::post(ex_, [this] {
     stopping_ = true;
@@ -222,6 +243,15 @@ asio::awaitable<std::optional<TimePoint>> Queue::attempt(std::string id, bool fo
   }
 
   TimePoint now = clock_.now();
+  // Recipients postponed last time are due now: their postponement was kept in the slot, not in
+  // the state file just read.
+  if (auto it = slots_.find(id); it != slots_.end()) {
+    for (size_t i : std::exchange(it->second.postponed, {})) {
+      if (i < env.rcpts.size() && env.rcpts[i].next_attempt > now) {
+        env.rcpts[i].next_attempt = now;
+      }
+    }
+  }
   // Every pending recipient is tried on a flush, and at the delay warning time, so that the
   // warning reports a fresh attempt (see warning_due()).
   std::optional<TimePoint> warn_at = warning_due(env);
@@ -248,16 +278,18 @@ asio::awaitable<std::optional<TimePoint>> Queue::attempt(std::string id, bool fo
   }
 
   std::vector<const Recipient*> failed;
+  std::vector<size_t> postponed;
+  size_t attempted = 0;
   // TODO(delivery): run the local and remote couriers concurrently once remote delivery exists.
   if (!local_due.empty()) {
     std::vector<DeliveryResult> results =
         co_await local_.deliver(env, pointers(env, local_due), message);
-    record(env, local_due, results, clock_.now(), failed);
+    attempted += record(env, local_due, results, clock_.now(), failed, postponed);
   }
   if (!remote_due.empty()) {
     std::vector<DeliveryResult> results =
         co_await remote_->deliver(env, pointers(env, remote_due), message);
-    record(env, remote_due, results, clock_.now(), failed);
+    attempted += record(env, remote_due, results, clock_.now(), failed, postponed);
   }
   if (local_due.empty() && remote_due.empty()) {
     if (finished(env)) {
@@ -288,6 +320,16 @@ asio::awaitable<std::optional<TimePoint>> Queue::attempt(std::string id, bool fo
   }
   // Recorded in the same state write as the attempt, before the hook runs (see DelayedHook).
   std::vector<const Recipient*> delayed = take_warning(env, clock_.now());
+  if (attempted == 0 && delayed.empty()) {
+    // Only postponements (a busy or backing-off destination): nothing of the stored state
+    // changed but next_attempt, which the slot keeps instead (Slot::postponed). Not written: a
+    // backlog is postponed many times over, and a restart merely brings a postponed message back
+    // early (recover() schedules it by the state file).
+    if (auto it = slots_.find(id); it != slots_.end()) {
+      it->second.postponed = std::move(postponed);
+    }
+    co_return next_due(env);
+  }
   ec = co_await base::offload(pool_, [this, &env] { return store_.save_state(env); });
   if (ec) {
     // The attempt happened; only its record is lost, so a crash now would repeat it.
@@ -308,10 +350,11 @@ asio::awaitable<std::optional<TimePoint>> Queue::attempt(std::string id, bool fo
   co_return next_due(env);
 }
 
-void Queue::record(Envelope& env, const std::vector<size_t>& index,
-                   const std::vector<DeliveryResult>& results, TimePoint now,
-                   std::vector<const Recipient*>& failed) {
+size_t Queue::record(Envelope& env, const std::vector<size_t>& index,
+                     const std::vector<DeliveryResult>& results, TimePoint now,
+                     std::vector<const Recipient*>& failed, std::vector<size_t>& postponed) {
   TimePoint expiry = env.created + options_.lifetime;
+  size_t attempted = 0;
   for (size_t k = 0; k < index.size(); ++k) {
     Recipient& r = env.rcpts[index[k]];
     // RFC 3463 §3.4: 4.3.0, other or undefined mail system status.
@@ -322,12 +365,22 @@ void Queue::record(Envelope& env, const std::vector<size_t>& index,
       // Not tried (the destination backs off or is busy): no attempt is counted and the retry
       // schedule stays where it was; the last reply of a real attempt is kept.
       r.next_attempt = std::min(std::max(res.postponed_until, now), expiry);
-      base::log_info() << "id=" << env.id << " to=" << base::log_quote(r.address)
-                       << " result=postponed attempts=" << r.attempts << " next_in="
-                       << std::chrono::ceil<std::chrono::seconds>(r.next_attempt - now).count()
-                       << "s reason=" << base::log_quote(res.line());
+      postponed.push_back(index[k]);
+      if (!res.postponed_for.empty()) {
+        std::deque<std::string>& line = waiting_[res.postponed_for];
+        if (line.empty() || line.back() != env.id) {
+          line.push_back(env.id);
+        }
+      }
+      // Debug only: a backlog to a busy destination is postponed again and again, and the
+      // destination's own back-off is logged once by the courier.
+      base::log_debug() << "id=" << env.id << " to=" << base::log_quote(r.address)
+                        << " result=postponed attempts=" << r.attempts << " next_in="
+                        << std::chrono::ceil<std::chrono::seconds>(r.next_attempt - now).count()
+                        << "s reason=" << base::log_quote(res.line());
       continue;
     }
+    ++attempted;
     r.attempts += 1;
     r.last_code = res.code;
     r.last_enhanced = res.enhanced;
@@ -381,6 +434,7 @@ void Queue::record(Envelope& env, const std::vector<size_t>& index,
     }
     log << " reply=" << base::log_quote(res.line());
   }
+  return attempted;
 }
 
 std::optional<TimePoint> Queue::next_due(const Envelope& env) const {

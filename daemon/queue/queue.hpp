@@ -12,6 +12,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <queue>
@@ -95,6 +96,10 @@ class Queue {
   // least once a minute; a test that advances a ManualClock calls this to have the new time seen
   // at once.
   void wake_for_test();
+  // A destination that postponed deliveries (DeliveryResult::postponed_for) has freed a
+  // connection: the first of its postponed messages still waiting is sent now. Call it on the
+  // queue's executor.
+  void destination_free(const std::string& destination);
 
   // The clock of every time decision, for those that act on the queue's behalf (the DSN's date
   // and the DSN's own created time).
@@ -111,6 +116,10 @@ class Queue {
     bool in_flight = false;
     bool force = false;  // next attempt ignores the recipients' next_attempt (flush)
     bool rerun = false;  // scheduled again while in flight
+    // Recipients whose last attempt was only postponed (a busy or backing-off destination):
+    // their next try lives here, not in the state file, which is not rewritten for that; they
+    // are due when the slot is.
+    std::vector<size_t> postponed;
   };
   using HeapItem = std::pair<TimePoint, std::string>;
 
@@ -118,9 +127,11 @@ class Queue {
   void launch_due();
   void finish(const std::string& id, std::optional<TimePoint> next);
   boost::asio::awaitable<std::optional<TimePoint>> attempt(std::string id, bool force);
-  void record(Envelope& env, const std::vector<size_t>& index,
-              const std::vector<DeliveryResult>& results, TimePoint now,
-              std::vector<const Recipient*>& failed);
+  // Returns how many of the results were real attempts; the recipients (indexes into env.rcpts)
+  // whose delivery was postponed instead are added to `postponed`.
+  size_t record(Envelope& env, const std::vector<size_t>& index,
+                const std::vector<DeliveryResult>& results, TimePoint now,
+                std::vector<const Recipient*>& failed, std::vector<size_t>& postponed);
   std::optional<TimePoint> next_due(const Envelope& env) const;
   std::optional<TimePoint> warning_due(const Envelope& env) const;
   std::vector<const Recipient*> take_warning(Envelope& env, TimePoint now) const;
@@ -138,6 +149,9 @@ class Queue {
   std::unordered_map<std::string, Slot> slots_;
   // Earliest first; entries whose time no longer matches their slot are stale and skipped.
   std::priority_queue<HeapItem, std::vector<HeapItem>, std::greater<>> heap_;
+  // Per destination at its connection limit: the messages postponed for it, in order. Entries
+  // whose message has gone, runs or is due anyway are skipped when a slot frees.
+  std::unordered_map<std::string, std::deque<std::string>> waiting_;
   size_t in_flight_ = 0;
   bool stopping_ = false;
   bool warned_no_remote_ = false;

@@ -169,6 +169,10 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
   };
   queue_ = std::make_unique<queue::Queue>(io_.get_executor(), pool_, *store_, opts, *local_courier_,
                                           remote_courier_.get(), clock_);
+  // A destination at its connection limit postpones deliveries; each connection it frees sends
+  // one of them at once (docs/delivery.md).
+  remote_courier_->set_on_slot_free(
+      [q = queue_.get()](const std::string& destination) { q->destination_free(destination); });
 
   // hikyaku-util queue flush talks to the running daemon through this socket.
   control_ = std::make_unique<ControlServer>(
@@ -248,7 +252,12 @@ void Server::drop_privileges() {
                    << " gid=" << user.gid << " result=dropped";
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  // The courier outlives the queue (declared before it): no call may reach the queue after it.
+  if (remote_courier_) {
+    remote_courier_->set_on_slot_free(nullptr);
+  }
+}
 
 namespace {
 

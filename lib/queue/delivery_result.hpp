@@ -25,6 +25,10 @@ struct DeliveryResult {
   // or rate limit): a Transient result that the queue retries at this time without counting an
   // attempt. The epoch (the default) means the result is of a real attempt.
   std::chrono::system_clock::time_point postponed_until{};
+  // With postponed_until: the destination whose connection limit was reached. The queue retries
+  // the message as soon as that destination frees a connection (Queue::destination_free), and at
+  // postponed_until at the latest.
+  std::string postponed_for{};
 
   // The one-line form, for log lines: "451 4.7.1 greylisted".
   std::string line() const;

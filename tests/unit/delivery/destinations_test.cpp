@@ -74,20 +74,22 @@ TEST(Destinations, ConnectionLimitPerDomainPostponesTheRest) {
   ASSERT_TRUE(a.slot);
   ASSERT_TRUE(b.slot);
   EXPECT_EQ(d.in_use_for_test("d:example.net"), 2u);
-  // The third waits slot_wait, then is postponed without an attempt: lined up half a slot's
-  // holding time (1 s until measured) ahead; the next one behind it.
+  // The third waits slot_wait, then is postponed without an attempt: for busy_retry at the
+  // latest, and named for the destination, whose next free slot wakes it (on_free).
+  std::vector<std::string> freed;
+  d.on_free = [&](const std::string& destination) { freed.push_back(destination); };
   Destinations::Admission c = f.admit(d, "example.net");
   EXPECT_FALSE(c.slot);
   EXPECT_TRUE(c.postponed.postponed());
   EXPECT_EQ(c.postponed.status, queue::DeliveryResult::Status::Transient);
-  EXPECT_EQ(c.postponed.postponed_until, f.clock.now() + std::chrono::milliseconds(500));
-  Destinations::Admission c2 = f.admit(d, "example.net");
-  EXPECT_FALSE(c2.slot);
-  EXPECT_EQ(c2.postponed.postponed_until, f.clock.now() + std::chrono::milliseconds(1000));
+  EXPECT_EQ(c.postponed.postponed_until, f.clock.now() + seconds(5));
+  EXPECT_EQ(c.postponed.postponed_for, "example.net");
   // Other destinations are not held up.
-  EXPECT_TRUE(f.admit(d, "other.example").slot);
+  EXPECT_TRUE(f.admit(d, "other.example").slot);  // released at once: other.example freed
+  EXPECT_EQ(freed, std::vector<std::string>{"other.example"});
   a.slot.release();
   EXPECT_EQ(d.in_use_for_test("d:example.net"), 1u);
+  EXPECT_EQ(freed, (std::vector<std::string>{"other.example", "example.net"}));
   EXPECT_TRUE(f.admit(d, "example.net").slot);
 }
 

@@ -645,12 +645,14 @@ class PostponingCourier final : public Courier {
     if (calls <= postpone) {
       r = {Status::Transient, 0, "", "example.net is backing off"};
       r.postponed_until = until;
+      r.postponed_for = postponed_for;
     }
     co_return std::vector<DeliveryResult>(rcpts.size(), r);
   }
   size_t postpone = 0;
   size_t calls = 0;
   TimePoint until;
+  std::string postponed_for;
 };
 
 // A postponed recipient is not attempted: no attempt counted, the last real reply kept, and the
@@ -668,13 +670,15 @@ TEST(QueueRunner, PostponedIsRetriedThenWithoutCountingAnAttempt) {
   q.enqueued(env);
   Running running(f, q);
   ASSERT_TRUE(f.until([&] { return remote.calls == 1 && q.in_flight() == 0; }));
-  ASSERT_TRUE(f.until([&] { return fs_exists_state(f, env.id); }));
+  // A postponement alone writes no state (a backlog is postponed many times over): the slot
+  // keeps the time, and the stored envelope is as it was.
+  EXPECT_FALSE(fs_exists_state(f, env.id));
   Envelope loaded;
   ASSERT_FALSE(f.store->load_envelope(env.id, loaded));
   EXPECT_EQ(loaded.rcpts[0].attempts, 0);
   EXPECT_EQ(loaded.rcpts[0].state, RcptState::Pending);
   EXPECT_EQ(loaded.rcpts[0].last_code, 0);
-  EXPECT_EQ(loaded.rcpts[0].next_attempt, remote.until);
+  EXPECT_EQ(loaded.rcpts[0].next_attempt, TimePoint{});
   // Not before that time (the retry schedule would say an hour; the courier said 30 s).
   f.advance(q, seconds(29));
   f.idle();
@@ -684,6 +688,31 @@ TEST(QueueRunner, PostponedIsRetriedThenWithoutCountingAnAttempt) {
   ASSERT_TRUE(f.until([&] { return remote.calls == 2 && q.in_flight() == 0; }));
   f.advance(q, seconds(31));
   ASSERT_TRUE(f.until([&] { return remote.calls == 3 && q.size() == 0; }));
+  EXPECT_TRUE(f.store->list().empty());
+}
+
+// A message postponed for a destination at its connection limit goes again as soon as that
+// destination frees a connection, long before its postponed_until; a free slot of another
+// destination does not wake it.
+TEST(QueueRunner, PostponedForADestinationGoesWhenItFreesASlot) {
+  Fixture f;
+  FakeCourier local({Status::Delivered});
+  PostponingCourier remote;
+  remote.postpone = 1;
+  remote.until = f.clock.now() + seconds(3600);
+  remote.postponed_for = "example.net";
+  Queue q(f.io.get_executor(), f.pool, *f.store, f.options({seconds(3600)}), local, &remote,
+          f.clock);
+  Envelope env = f.envelope({false});
+  f.put(env);
+  q.enqueued(env);
+  Running running(f, q);
+  ASSERT_TRUE(f.until([&] { return remote.calls == 1 && q.in_flight() == 0; }));
+  asio::post(f.io, [&] { q.destination_free("other.example"); });
+  f.idle();
+  EXPECT_EQ(remote.calls, 1u);
+  asio::post(f.io, [&] { q.destination_free("example.net"); });
+  ASSERT_TRUE(f.until([&] { return remote.calls == 2 && q.size() == 0; }));
   EXPECT_TRUE(f.store->list().empty());
 }
 
