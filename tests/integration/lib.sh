@@ -250,6 +250,23 @@ wait_deferred() {
   return 1
 }
 
+# signed_by_sender KEY OUT SUBJECT MESSAGE-ID — writes to OUT a message from bob@sender.test to
+# anyone@forward.test, DKIM-signed by dkimpy (d=sender.test, s=sel, relaxed/relaxed) with KEY;
+# its body has the spaces, tab and leading dot that a careless relay would change.
+signed_by_sender() {
+  "$PY" - "$@" <<'PY'
+import sys, dkim
+key_file, out, subject, msgid = sys.argv[1:]
+msg = (b"From: Bob <bob@sender.test>\r\nTo: Someone <anyone@forward.test>\r\n"
+       b"Subject: " + subject.encode() + b"\r\nDate: Mon, 07 Dec 2026 00:30:00 +0000\r\n"
+       b"Message-ID: <" + msgid.encode() + b">\r\n\r\n"
+       b"Hello,\r\n\r\nthis line has  two spaces and a tab\there.\r\n.leading dot\r\n")
+sig = dkim.sign(msg, b"sel", b"sender.test", open(key_file, "rb").read(),
+                include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
+open(out, "wb").write(sig + msg)
+PY
+}
+
 received_count() { find "$T/rx/$1" -name '*.env' 2>/dev/null | wc -l; }
 
 # The stop of everything started in the background (dnsmasq, receivers) comes with the

@@ -36,17 +36,7 @@ check "the start is logged without the secret" \
            ! grep -qF \"\$(grep -v '^#' '$DATA/srs.key')\" '$LOG'"
 
 # A message signed by sender.test with dkimpy (relaxed/relaxed, From To Subject Date Message-ID).
-"$PY" - "$T/sender.key" "$T/signed.eml" <<'PY'
-import sys, dkim
-msg = (b"From: Bob <bob@sender.test>\r\nTo: Someone <anyone@forward.test>\r\n"
-       b"Subject: forwarded and signed\r\nDate: Sun, 06 Dec 2026 10:00:00 +0000\r\n"
-       b"Message-ID: <srs-test-1@sender.test>\r\n\r\n"
-       b"Hello,\r\n\r\nthis line has  two spaces and a tab\there.\r\n.leading dot\r\n")
-key = open(sys.argv[1], "rb").read()
-sig = dkim.sign(msg, b"sel", b"sender.test", key,
-                include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
-open(sys.argv[2], "wb").write(sig + msg)
-PY
+signed_by_sender "$T/sender.key" "$T/signed.eml" "forwarded and signed" srs-test-1@sender.test
 check "dkimpy verifies the original through the test's DNS" dkimverify <"$T/signed.eml"
 
 send() {  # send FROM TO FILE-or-empty [swaks options]

@@ -171,17 +171,7 @@ stored() { if [ -d "$1" ]; then find "$1" -type f | wc -l; else echo 0; fi; }
 stored_for() { { grep -lx "Delivered-To: $2" "$1"/* 2>/dev/null || true; } | wc -l; }
 
 # --- (1) SRS and DKIM through a real MTA ---
-"$PY" - "$T/sender.key" "$T/signed.eml" <<'PY'
-import sys, dkim
-msg = (b"From: Bob <bob@sender.test>\r\nTo: Someone <anyone@forward.test>\r\n"
-       b"Subject: forwarded to Postfix\r\nDate: Mon, 07 Dec 2026 00:30:00 +0000\r\n"
-       b"Message-ID: <postfix-srs-1@sender.test>\r\n\r\n"
-       b"Hello,\r\n\r\nthis line has  two spaces and a tab\there.\r\n.leading dot\r\n")
-key = open(sys.argv[1], "rb").read()
-sig = dkim.sign(msg, b"sel", b"sender.test", key,
-                include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
-open(sys.argv[2], "wb").write(sig + msg)
-PY
+signed_by_sender "$T/sender.key" "$T/signed.eml" "forwarded to Postfix" postfix-srs-1@sender.test
 check "dkimpy verifies the original through the test's DNS" dkimverify <"$T/signed.eml"
 smtp_send() {  # smtp_send FROM TO FILE — smtplib sends the bytes as they are
   "$PY" - "$SMTP_PORT" "$@" <<'PY'
