@@ -247,6 +247,9 @@ void Server::drop_privileges() {
                              "(it runs as uid " + std::to_string(::geteuid()) + ")");
   }
   hand_over(cfg_->data_dir, user);
+  // Handing srs.key over changed its ctime, which the reload check would take for an edit and
+  // log as a reload a moment after the start: take the new fingerprint now (same key).
+  srs_->reload_if_changed();
   drop_to(user);
   base::log_info() << "privileges run_as=" << base::log_quote(user.name) << " uid=" << user.uid
                    << " gid=" << user.gid << " result=dropped";

@@ -54,6 +54,9 @@ check "the message file belongs to the user" \
   test "$(stat -c %U "$(find "$DATA/mail/example.test/alice/new" -type f | head -1)")" = hk-priv
 check "the queue belongs to the user" test "$(stat -c %U "$DATA/queue")" = hk-priv
 check "the control socket belongs to the user" test "$(stat -c %U "$DATA/control.sock")" = hk-priv
+# The hand-over changes srs.key's ctime; the reload check (every 2 s) must not take it for an edit.
+check "srs.key belongs to the user, and its hand-over is no reload" bash -c \
+  "sleep 3; [ \"\$(stat -c %U '$DATA/srs.key')\" = hk-priv ] && ! grep -q 'reload what=srs' '$LOG'"
 
 # At reload, after the drop: a world-readable key is refused, the old one stays in service.
 KEY=$ETC/certs/mx.test/privkey.pem
