@@ -16,6 +16,8 @@ test=(clang-format-14 dnsutils swaks libnet-ssleay-perl libio-socket-ssl-perl li
 test+=(unbound nsd ldnsutils)
 # t-37-postfix-receiver (and the benchmark): instances of its own, never the system one.
 test+=(postfix)
+# t-39-guide: the receiving Postfix checks SPF the way Debian's mail servers do.
+test+=(postfix-policyd-spf-python)
 bench=(chasquid opendkim)
 
 want=("${build[@]}")
@@ -40,8 +42,9 @@ fi
 # Postfix must never configure or start a system instance here; the benchmark and
 # t-37-postfix-receiver run their own.
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Another apt run (a test installing its packages, unattended-upgrades) may hold the lock: wait.
+apt-get -o DPkg::Lock::Timeout=300 update -qq
+apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts packaged daemons on install; the benchmark and the tests start their own instead.
 # haproxy too: t-24-haproxy runs its own in the foreground, never the system service.
 for svc in chasquid postfix haproxy; do
