@@ -16,8 +16,8 @@ test=(clang-format-14 dnsutils swaks libnet-ssleay-perl libio-socket-ssl-perl li
 test+=(unbound nsd ldnsutils)
 # t-37-postfix-receiver (and the benchmark): instances of its own, never the system one.
 test+=(postfix)
-# t-39-guide: the receiving Postfix checks SPF the way Debian's mail servers do.
-test+=(postfix-policyd-spf-python)
+# t-39-guide: the receiving Postfix checks SPF and DKIM the way Debian's mail servers do.
+test+=(postfix-policyd-spf-python opendkim)
 bench=(chasquid opendkim)
 
 want=("${build[@]}")
@@ -52,6 +52,10 @@ for svc in chasquid postfix haproxy; do
     systemctl stop "$svc" || true
   fi
 done
+# t-39-guide runs its own OpenDKIM milter; the system service stays off.
+if command -v systemctl >/dev/null && systemctl is-enabled -q opendkim 2>/dev/null; then
+  systemctl disable --now opendkim || true
+fi
 # t-33-dane runs its own nsd and unbound on loopback; the system services stay off.
 for svc in unbound nsd; do
   if command -v systemctl >/dev/null && systemctl is-enabled -q "$svc" 2>/dev/null; then

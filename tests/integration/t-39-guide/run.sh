@@ -3,12 +3,13 @@
 # ```sh block after a `<!-- test: NAME -->` line), run in the guide's order in a private network
 # namespace that plays the internet: the VPS is 203.0.113.25 (and 2001:db8::25 in DNS), the
 # "mailbox provider" is a real Postfix on 198.51.100.25:25 (its own config dir under $T, never the
-# system instance) that checks the client's PTR (reject_unknown_client_hostname) and SPF with
-# Debian's postfix-policyd-spf-python, which writes Authentication-Results as a receiver does.
+# system instance) that checks the client's PTR (reject_unknown_client_hostname), SPF with
+# Debian's postfix-policyd-spf-python and DKIM with OpenDKIM as its milter, both writing
+# Authentication-Results as a mailbox provider does.
 # The DNS is dnsmasq on 127.0.0.53, the namespace's /etc/resolv.conf. The test ends with the
-# guide's first mail stored in Postfix's Maildir, spf=pass in the receiver's Authentication-Results
-# and dkimpy's dkimverify passing on the stored file. Where the guide's output blocks say what a
-# command prints, the output is checked against them.
+# guide's first mail stored in Postfix's Maildir, spf=pass and dkim=pass in the receiver's
+# Authentication-Results, aligned with From: (DMARC), and dkimpy's dkimverify passing on the
+# stored file. Where the guide shows what a command prints, the output is checked against it.
 #
 # Substitutions, applied to the guide's commands and outputs (and nothing else):
 #   example.com → guide.test (so mx.example.com → mx.guide.test, you@example.com → you@guide.test)
@@ -25,8 +26,10 @@
 # certbot-shaped lineage, handed over by the guide's own hook command), systemctl (the daemon is
 # started in the background), publishing at a DNS host (what dns-records printed, converted
 # record by record into dnsmasq options), test-relay (it needs an account at a relay provider).
-# Two additions to the guide's configuration: [listen] on 203.0.113.25 and 127.0.0.1 (Postfix
-# holds 198.51.100.25:25, so the guide's default 0.0.0.0:25 cannot bind here).
+# One addition to the guide's configuration: [listen] on 203.0.113.25 and 127.0.0.1 (Postfix holds
+# 198.51.100.25:25 in the same namespace, so the guide's default 0.0.0.0:25 cannot bind here).
+# Where a person would take minutes between steps, the test waits for the daemon's log line
+# saying it took in the new domain and the new DKIM key (it polls for them every few seconds).
 source "$(dirname "$0")/../lib.sh"
 enter_netns "$@"
 source "$(dirname "$0")/../zone.sh"
@@ -90,6 +93,27 @@ DNS_BASE=(--ptr-record=25.113.0.203.in-addr.arpa,mx.guide.test
   --mx-host=inbox.test,mx.inbox.test,10 "--host-record=mx.inbox.test,$MBX")
 start_dns "${DNS_BASE[@]}"
 
+# The receiver's DKIM verdict, as Debian's mail servers reach it: OpenDKIM as Postfix's milter,
+# verifying only, writing Authentication-Results with dkim=.
+cat >"$T/opendkim.conf" <<CONF
+Mode v
+Socket inet:8891@127.0.0.1
+Nameservers 127.0.0.53
+ResolverConfiguration $T/unbound.conf
+AuthservID mx.inbox.test
+AlwaysAddARHeader yes
+Syslog no
+UserID opendkim
+PidFile $T/opendkim.pid
+CONF
+# Its resolver is libunbound, which by default never asks a loopback server (the test zone's is)
+# and answers NXDOMAIN itself for the special-use name test. (RFC 6761 §6.2).
+printf 'server:\n  do-not-query-localhost: no\n  local-zone: "test." nodefault\n' >"$T/unbound.conf"
+chmod 644 "$T/opendkim.conf" "$T/unbound.conf"
+opendkim -f -x "$T/opendkim.conf" >"$T/opendkim.log" 2>&1 &
+for _ in $(seq 1 50); do ss -Hltn "src 127.0.0.1:8891" | grep -q . && break; sleep 0.1; done
+check "OpenDKIM listens as Postfix's milter" bash -c "ss -Hltn 'src 127.0.0.1:8891' | grep -q ."
+
 cat >"$T/policyd-spf.conf" <<CONF
 debugLevel = 1
 TestOnly = 1
@@ -107,7 +131,8 @@ start_postfix inbox "$MBX" "inbox.test" \
   "smtpd_peername_lookup = yes" \
   "smtpd_client_restrictions = reject_unknown_client_hostname" \
   "smtpd_recipient_restrictions = reject_unauth_destination, check_policy_service unix:private/policyd-spf" \
-  "policyd-spf_time_limit = 3600"
+  "policyd-spf_time_limit = 3600" \
+  "smtpd_milters = inet:127.0.0.1:8891" "milter_default_action = tempfail"
 BOX=$T/pf/inbox/mail/box/new
 # Both addresses are local here (start_postfix put $MBX on lo), and a connection to a local
 # address leaves from that address; give the route to the mailbox provider the VPS's address as
@@ -183,6 +208,14 @@ SELECTOR=$(basename "$(ls "$ETC"/domains/guide.test/dkim/*.pem)" .pem)
 dkim_header() { sed -n '/^DKIM-Signature:/,/^[^ \t]/p' "$MSG" | head -n -1 | tr -d '\n\t '; }
 check "hikyaku signed it: DKIM-Signature d=guide.test; s=$SELECTOR (the key of step 8)" \
   bash -c "$(declare -f dkim_header); MSG='$MSG'; dkim_header | grep -q 'd=guide.test;s=$SELECTOR;'"
+check "the receiver's Authentication-Results (OpenDKIM): dkim=pass for d=guide.test, s=$SELECTOR" \
+  bash -c "grep -A1 -x 'Authentication-Results: mx.inbox.test;' '$MSG' |
+    grep -qE '^\s+dkim=pass .* header\.d=guide\.test header\.i=@guide\.test header\.a=rsa-sha256 header\.s=$SELECTOR '"
+# DMARC (RFC 7489 §3.1, §4.2): the From: domain is the domain of a passing DKIM signature and of
+# the SPF-checked envelope sender, and check-dns found its policy published.
+check "DMARC aligned: From: you@guide.test, dkim header.d=guide.test, spf smtp.mailfrom=guide.test" \
+  bash -c "grep -qx 'From: you@guide.test' '$MSG' && grep -q 'header.d=guide.test ' '$MSG' &&
+    grep -q 'spf=pass .*smtp.mailfrom=guide.test ' '$MSG' && grep -qE '^DMARC +ok' '$STEPS/check-dns.log'"
 # Postfix stores with LF line ends; the CRLF form is what went over the wire.
 check "dkimpy: DKIM passes on the stored message (key from the test zone)" \
   bash -c "sed 's/\$/\r/' '$MSG' | dkimverify"
