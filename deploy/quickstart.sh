@@ -74,9 +74,18 @@ chown -R "$user:$user" "$etc/domains" "$etc/certs"
 chmod 0600 "$etc"/certs/*/privkey.pem 2>/dev/null || true
 
 "$prefix/sbin/hikyaku" -C "$etc" --check-config
-# The port to wait for: the first smtp listener of whatever configuration is in place.
-port=$(sed -n 's/^smtp *= *\["[^"]*:\([0-9]*\)".*/\1/p' "$etc/hikyaku.toml" | head -n1)
-port=${port:-$smtp_port}
+# Where to wait for it: the first smtp listener of whatever configuration is in place (without a
+# smtp line, the default 0.0.0.0:25); a wildcard address is reached on loopback.
+listener=$(sed -n 's/^smtp *= *\["\([^"]*\)".*/\1/p' "$etc/hikyaku.toml" | head -n1)
+listener=${listener:-0.0.0.0:25}
+port=${listener##*:}
+host=${listener%:*}
+host=${host#[}
+host=${host%]}
+case $host in
+  0.0.0.0) host=127.0.0.1 ;;
+  ::) host=::1 ;;
+esac
 if [ "$systemd" = auto ]; then
   systemctl enable --now hikyaku >/dev/null 2>&1 || true
   systemctl restart hikyaku
@@ -91,7 +100,8 @@ else
     [ "$(ps -o comm= -p "$(cat "$pidfile")")" = hikyaku ]; then
     old=$(cat "$pidfile")
     kill "$old"
-    for _ in $(seq 1 100); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
+    # It drains first (up to [limits] shutdown_grace); an idle one is gone at once.
+    for _ in $(seq 1 350); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
   fi
   install -D -m 0640 -o "$user" -g "$user" /dev/null "$logfile"
   if grep -q '^run_as *= *"..*"' "$etc/hikyaku.toml"; then
@@ -104,10 +114,21 @@ else
   logs=$logfile
   stop="kill \$(cat $pidfile)"
 fi
-for _ in $(seq 1 50); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+# Say "running" only once it accepts connections (a busy machine may take a while).
+listening=""
+for _ in $(seq 1 150); do
+  if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
+    listening=yes
+    break
+  fi
   sleep 0.2
 done
+if [ -z "$listening" ]; then
+  echo "quickstart: hikyaku does not accept connections on $host port $port after 30 s; see $logs" >&2
+  exit 1
+fi
+server="$host:$port"
+if [[ $host == *:* ]]; then server="$host --port $port"; fi
 cat <<INFO
 
 hikyaku is running.
@@ -116,7 +137,7 @@ hikyaku is running.
   logs:       $logs
   stop:       $stop
   smtp:       127.0.0.1:$smtp_port   submission: 127.0.0.1:$submission_port (STARTTLS)   smtps: 127.0.0.1:$submissions_port
-  try:        swaks --server 127.0.0.1:$port --to postmaster@localhost
+  try:        swaks --server $server --to postmaster@localhost
   next:       docs/guide.md, from here to signed mail in the inbox
 INFO
 util=hikyaku-util

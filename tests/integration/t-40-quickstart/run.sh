@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # deploy/quickstart.sh (the README's first command) run as a new user runs it — as root, from the
 # source tree — but into a temporary prefix, configuration and data folder, on free loopback
-# ports, as a system user of its own and without systemd (HIKYAKU_* variables, see the script), so
+# ports, as a system user of its own (removed at the end) and without systemd (HIKYAKU_* variables, see the script), so
 # that it never touches this machine's /etc/hikyaku, /var/lib/hikyaku, /usr/local or systemd, which
 # other tests and the machine's own hikyaku may be using. It must start the daemon; mail to
 # postmaster@localhost lands in admin's Maildir; AUTH over STARTTLS works with the password it
