@@ -16,6 +16,8 @@ test=(clang-format-14 dnsutils swaks libnet-ssleay-perl libio-socket-ssl-perl li
 test+=(unbound nsd ldnsutils)
 # t-37-postfix-receiver (and the benchmark): instances of its own, never the system one.
 test+=(postfix)
+# t-41-import-chasquid: the real chasquid-util makes the users files import-chasquid reads.
+test+=(chasquid)
 bench=(chasquid opendkim)
 
 want=("${build[@]}")
