@@ -2,6 +2,8 @@
 // chasquid.conf is import_chasquid_config.cpp; applying a plan is at the end of this file.
 #include "util/import_chasquid.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -480,8 +482,14 @@ void Planner::aliases(const std::string& domain, const fs::path& src, const fs::
   } catch (const domains::DomainsError& e) {
     throw ImportError(std::string("internal error, the merged aliases do not parse: ") + e.what());
   }
+  // As aliases-add: a replaced file keeps its mode.
+  mode_t mode = 0644;
+  struct stat st {};
+  if (had_file && ::stat(dst.c_str(), &st) == 0) {
+    mode = st.st_mode & 07777;
+  }
   need_dir(dst.parent_path());
-  plan_.writes.push_back(PlannedWrite{dst, std::move(out), std::nullopt, 0644, had_file});
+  plan_.writes.push_back(PlannedWrite{dst, std::move(out), std::nullopt, mode, had_file});
 }
 
 void Planner::dkim_key(const std::string& domain, const std::string& file_name,
@@ -563,9 +571,6 @@ void Planner::cert(const std::string& name) {
   fs::path dst = opt_.config_dir / "certs" / name;
   if (!fs::is_directory(src)) {
     item(Outcome::Skipped, "certs/" + name, "not a folder; not imported");
-    return;
-  }
-  if (name.find('/') != std::string::npos || name == "..") {
     return;
   }
   if (fs::is_symlink(src)) {

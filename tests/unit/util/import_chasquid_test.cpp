@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -214,6 +215,26 @@ TEST_F(ImportChasquid, MergesAndKeepsHikyakusOwn) {
       << merged;
   EXPECT_NE(merged.find("keep: zed\n"), std::string::npos);
   EXPECT_EQ(read(dst_ / "hikyaku.toml"), toml);
+}
+
+// As user-add: what root writes takes the owner of its folder, so the daemon's user reads it.
+TEST_F(ImportChasquid, FilesAreOwnedLikeTheirFolder) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to give files away";
+  }
+  constexpr uid_t kUid = 65534;
+  constexpr gid_t kGid = 65534;
+  ASSERT_EQ(::chown(dst_.c_str(), kUid, kGid), 0);
+  apply(plan());
+  for (const char* rel :
+       {"domains", "domains/example.com", "domains/example.com/users",
+        "domains/example.com/aliases", "domains/example.com/dkim",
+        "domains/example.com/dkim/sel1.pem", "certs/mx.example.com/privkey.pem", "hikyaku.toml"}) {
+    struct stat st {};
+    ASSERT_EQ(::lstat((dst_ / rel).c_str(), &st), 0) << rel;
+    EXPECT_EQ(st.st_uid, kUid) << rel;
+    EXPECT_EQ(st.st_gid, kGid) << rel;
+  }
 }
 
 TEST_F(ImportChasquid, BadInputStopsBeforeAnyWrite) {
