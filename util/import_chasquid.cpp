@@ -74,7 +74,8 @@ class Planner {
   void aliases(const std::string& domain, const fs::path& src, const fs::path& dst);
   void dkim_key(const std::string& domain, const std::string& file_name, const fs::path& src);
   void cert(const std::string& name);
-  void cert_file(const std::string& subject, const fs::path& src, const fs::path& dst, mode_t mode);
+  enum class Have { Absent, Same, Different };
+  Have compare_cert_file(const fs::path& src, const fs::path& dst);
 
   const ImportOptions& opt_;
   ImportPlan& plan_;
@@ -529,40 +530,20 @@ fs::path absolute_link(const fs::path& link) {
   return target.lexically_normal();
 }
 
-void Planner::cert_file(const std::string& subject, const fs::path& src, const fs::path& dst,
-                        mode_t mode) {
+// How hikyaku's copy of a certificate file compares with chasquid's: a link with a link to the
+// same place, a file with the content.
+Planner::Have Planner::compare_cert_file(const fs::path& src, const fs::path& dst) {
+  if (!exists_no_follow(dst)) {
+    return Have::Absent;
+  }
   if (fs::is_symlink(src)) {
-    fs::path target = absolute_link(src);
-    bool replaces = false;
-    if (exists_no_follow(dst)) {
-      if (fs::is_symlink(dst) && absolute_link(dst) == target) {
-        item(Outcome::Unchanged, subject, dst.string() + " already links to " + target.string());
-        return;
-      }
-      if (!opt_.overwrite) {
-        item(Outcome::Conflict, subject,
-             dst.string() + " exists; kept (add --overwrite to replace it)");
-        return;
-      }
-      replaces = true;
-    }
-    need_dir(dst.parent_path());
-    plan_.writes.push_back(PlannedWrite{dst, "", target, mode, replaces});
-    item(Outcome::Converted, subject,
-         "-> " + dst.string() + ", a link to " + target.string() +
-             " as in chasquid: renewals reach hikyaku too (its user must be able to read it)");
-    return;
+    return fs::is_symlink(dst) && absolute_link(dst) == absolute_link(src) ? Have::Same
+                                                                           : Have::Different;
   }
-  std::string data = read_or_throw(src);
-  if (data.find("-----BEGIN ") == std::string::npos) {
-    item(Outcome::Skipped, subject, src.string() + ": not a PEM file; not imported");
-    return;
-  }
-  if (write_file(subject, dst, std::move(data), mode) == Write::Planned) {
-    item(Outcome::Converted, subject,
-         "-> " + dst.string() +
-             " (a copy: make your ACME client's deploy hook write here, see deploy/)");
-  }
+  std::string mine;
+  return !fs::is_symlink(dst) && !base::read_file(dst, mine) && mine == read_or_throw(src)
+             ? Have::Same
+             : Have::Different;
 }
 
 void Planner::cert(const std::string& name) {
@@ -593,14 +574,59 @@ void Planner::cert(const std::string& name) {
              " as in chasquid: renewals reach hikyaku too (its user must be able to read it)");
     return;
   }
-  for (const char* f : {"fullchain.pem", "privkey.pem"}) {
-    if (!fs::exists(src / f)) {
-      item(Outcome::Skipped, subject, (src / f).string() + " missing; not imported");
+  // The certificate and its key go together: both are taken, or neither.
+  struct File {
+    const char* name;
+    mode_t mode;
+    Have have = Have::Absent;
+  };
+  File files[] = {{"fullchain.pem", 0644}, {"privkey.pem", 0600}};
+  for (File& f : files) {
+    fs::path from = src / f.name;
+    if (!fs::exists(from)) {
+      item(Outcome::Skipped, subject, from.string() + " missing; not imported");
       return;
     }
+    if (!fs::is_symlink(from) && read_or_throw(from).find("-----BEGIN ") == std::string::npos) {
+      item(Outcome::Skipped, subject, from.string() + ": not a PEM file; not imported");
+      return;
+    }
+    f.have = compare_cert_file(from, dst / f.name);
   }
-  cert_file(subject + " fullchain.pem", src / "fullchain.pem", dst / "fullchain.pem", 0644);
-  cert_file(subject + " privkey.pem", src / "privkey.pem", dst / "privkey.pem", 0600);
+  bool different = files[0].have == Have::Different || files[1].have == Have::Different;
+  if (files[0].have == Have::Same && files[1].have == Have::Same) {
+    item(Outcome::Unchanged, subject, dst.string() + " already holds the same files");
+    return;
+  }
+  if (different && !opt_.overwrite) {
+    item(Outcome::Conflict, subject,
+         dst.string() +
+             " holds another certificate or key; kept hikyaku's pair (add --overwrite to take "
+             "chasquid's)");
+    return;
+  }
+  std::string how;
+  for (const File& f : files) {
+    if (f.have == Have::Same) {
+      continue;
+    }
+    fs::path from = src / f.name;
+    fs::path to = dst / f.name;
+    need_dir(dst);
+    bool replaces = f.have == Have::Different;
+    if (fs::is_symlink(from)) {
+      fs::path target = absolute_link(from);
+      plan_.writes.push_back(PlannedWrite{to, "", target, f.mode, replaces});
+      how += std::string(how.empty() ? "" : "; ") + f.name + " links to " + target.string();
+    } else {
+      plan_.writes.push_back(PlannedWrite{to, read_or_throw(from), std::nullopt, f.mode, replaces});
+      how += std::string(how.empty() ? "" : "; ") + f.name + " copied";
+    }
+  }
+  item(Outcome::Converted, subject,
+       "-> " + dst.string() + " (" + how +
+           (different ? ", replacing hikyaku's (--overwrite)" : "") +
+           "); renewals must now reach this folder: see the ACME hooks in deploy/acme/");
 }
 
 }  // namespace

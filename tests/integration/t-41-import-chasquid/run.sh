@@ -106,7 +106,7 @@ check "dry run reports the pipe alias skipped" dry_has '^skipped    alias null@e
 check "dry run reports the catch-all" dry_has '^converted  alias \*@example.test: -> carol@other.test'
 check "dry run reports the MDA skipped" dry_has '^skipped    chasquid.conf mail_delivery_agent_bin'
 check "dry run lists hikyaku.toml keys to set" dry_has '^to do      hikyaku.toml queue.lifetime: .*lifetime = "1d6h"'
-check "dry run reports the cert conflict" dry_has '^conflict   certificate mx.test fullchain.pem'
+check "dry run reports the cert conflict" dry_has '^conflict   certificate mx.test: .*kept hikyaku.s pair'
 
 "$U" -C "$ETC" import-chasquid "$CQ" >"$T/import.out" 2>&1
 echo "import exit $?" >>"$T/import.out"

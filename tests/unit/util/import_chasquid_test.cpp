@@ -105,7 +105,8 @@ TEST_F(ImportChasquid, IntoAnEmptyFolder) {
   EXPECT_TRUE(has(p, "alias list@example.com", Outcome::Skipped, "'*' target"));
   EXPECT_TRUE(has(p, "DKIM key sel1._domainkey.example.com", Outcome::Converted));
   EXPECT_TRUE(has(p, "DKIM key bad._domainkey.example.com", Outcome::Skipped));
-  EXPECT_TRUE(has(p, "certificate mx.example.com privkey.pem", Outcome::Converted, "a copy"));
+  EXPECT_TRUE(has(p, "certificate mx.example.com", Outcome::Converted,
+                  "fullchain.pem copied; privkey.pem copied"));
   EXPECT_TRUE(has(p, "certificate other", Outcome::Converted, "a link to"));
   EXPECT_TRUE(has(p, "hooks/", Outcome::Skipped, "no hooks"));
   EXPECT_TRUE(has(p, "chasquid.conf mail_delivery_agent_bin", Outcome::Skipped, "Maildirs"));
@@ -215,6 +216,23 @@ TEST_F(ImportChasquid, MergesAndKeepsHikyakusOwn) {
       << merged;
   EXPECT_NE(merged.find("keep: zed\n"), std::string::npos);
   EXPECT_EQ(read(dst_ / "hikyaku.toml"), toml);
+}
+
+// A certificate and its key go together: a different certificate in hikyaku keeps chasquid's key
+// out too, or the pair would not match.
+TEST_F(ImportChasquid, CertificatePairsAreNotMixed) {
+  tmp_.write("hikyaku/certs/mx.example.com/fullchain.pem", "-----BEGIN CERTIFICATE-----\nmine\n");
+  ImportPlan p = plan();
+  EXPECT_TRUE(has(p, "certificate mx.example.com", Outcome::Conflict, "kept hikyaku's pair"));
+  apply(p);
+  EXPECT_FALSE(fs::exists(dst_ / "certs/mx.example.com/privkey.pem"));
+  EXPECT_EQ(read(dst_ / "certs/mx.example.com/fullchain.pem"),
+            "-----BEGIN CERTIFICATE-----\nmine\n");
+  ImportPlan o = plan(true);
+  EXPECT_TRUE(has(o, "certificate mx.example.com", Outcome::Converted, "--overwrite"));
+  apply(o);
+  EXPECT_EQ(read(dst_ / "certs/mx.example.com/privkey.pem"), "-----BEGIN PRIVATE KEY-----\ny\n");
+  EXPECT_EQ(read(dst_ / "certs/mx.example.com/fullchain.pem"), "-----BEGIN CERTIFICATE-----\nx\n");
 }
 
 // As user-add: what root writes takes the owner of its folder, so the daemon's user reads it.
