@@ -81,6 +81,7 @@ class Planner {
   ImportPlan& plan_;
   ChasquidSettings settings_;
   std::set<fs::path> dirs_;
+  std::set<std::string> domains_seen_;  // lower-cased
 };
 
 void Planner::need_dir(const fs::path& dir, bool private_dir) {
@@ -171,6 +172,11 @@ void Planner::domain(const std::string& raw) {
     item(Outcome::Skipped, "domain " + raw,
          "not a valid domain name for hikyaku (an internationalized name must be written as its "
          "A-label, xn--...): rename the folder and import again");
+    return;
+  }
+  if (!domains_seen_.insert(name).second) {
+    item(Outcome::Skipped, "domains/" + raw,
+         "the same domain as another folder (names are case-insensitive); rename or merge it");
     return;
   }
   fs::path dst = opt_.config_dir / "domains" / name;
