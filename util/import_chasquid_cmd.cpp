@@ -69,8 +69,8 @@ int import_chasquid(const Context& ctx, const std::vector<std::string>& words) {
     std::cout << "wrote " << p.string() << "\n";
   }
   if (!written.empty()) {
-    std::cout << "done; hikyaku picks the users, aliases and keys up by itself; check with "
-                 "hikyaku-util check-userdb DOMAIN and hikyaku --check-config\n";
+    std::cout << "done; check with hikyaku-util check-userdb DOMAIN and hikyaku --check-config; a "
+                 "running hikyaku reads the new files on SIGHUP (systemctl reload hikyaku)\n";
   } else {
     std::cout << "done; nothing needed writing\n";
   }
