@@ -18,6 +18,8 @@ test+=(unbound nsd ldnsutils)
 test+=(postfix)
 # t-39-guide: the receiving Postfix checks SPF and DKIM the way Debian's mail servers do.
 test+=(postfix-policyd-spf-python opendkim)
+# t-41-import-chasquid: the real chasquid-util makes the users files import-chasquid reads.
+test+=(chasquid)
 bench=(chasquid opendkim)
 
 want=("${build[@]}")

@@ -93,6 +93,21 @@ void UserDb::set(std::string_view user, std::string_view password, const ScryptP
   entries_[normalize_local(user)] = hash_password(password, params);
 }
 
+void UserDb::set_hash(std::string_view user, std::string_view encoded) {
+  if (!is_valid_user_name(user)) {
+    throw DomainsError("invalid user name \"" + std::string(user) + "\"");
+  }
+  if (!is_valid_password_hash(encoded)) {
+    throw DomainsError("malformed scrypt hash for \"" + std::string(user) + "\"");
+  }
+  entries_[normalize_local(user)] = std::string(encoded);
+}
+
+const std::string* UserDb::hash_of(std::string_view user) const {
+  auto it = entries_.find(normalize_local(user));
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
 bool UserDb::remove(std::string_view user) {
   auto it = entries_.find(normalize_local(user));
   if (it == entries_.end()) {

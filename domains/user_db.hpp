@@ -42,6 +42,11 @@ class UserDb {
   // not a valid user name (local_part.hpp).
   void set(std::string_view user, std::string_view password);
   void set(std::string_view user, std::string_view password, const ScryptParams& params);
+  // Adds or replaces `user` with an existing `encoded` hash (password.hpp), as a migration from
+  // another server brings them. Throws DomainsError for an invalid name or a malformed hash.
+  void set_hash(std::string_view user, std::string_view encoded);
+  // The stored hash of `user`, or nullptr.
+  const std::string* hash_of(std::string_view user) const;
   // False when there was no such user.
   bool remove(std::string_view user);
 
