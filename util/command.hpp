@@ -50,5 +50,6 @@ std::span<const Command> dkim_commands();
 std::span<const Command> dns_commands();
 std::span<const Command> srs_commands();
 std::span<const Command> domaininfo_commands();
+std::span<const Command> status_commands();
 
 }  // namespace hk::util

@@ -14,9 +14,10 @@ using hk::util::Command;
 // To add a command group: write foo_cmd.cpp exporting `std::span<const Command> foo_commands()`,
 // declare it in command.hpp, list it here and add the file to CMakeLists.txt.
 constexpr std::span<const Command> (*kGroups[])() = {
-    hk::util::users_commands, hk::util::aliases_commands, hk::util::config_commands,
-    hk::util::queue_commands, hk::util::relay_commands,   hk::util::dkim_commands,
-    hk::util::dns_commands,   hk::util::srs_commands,     hk::util::domaininfo_commands,
+    hk::util::users_commands,  hk::util::aliases_commands, hk::util::config_commands,
+    hk::util::queue_commands,  hk::util::relay_commands,   hk::util::dkim_commands,
+    hk::util::dns_commands,    hk::util::srs_commands,     hk::util::domaininfo_commands,
+    hk::util::status_commands,
 };
 
 constexpr const char* kDefaultConfigDir = "/etc/hikyaku";
