@@ -232,6 +232,9 @@ int status_main(const Context& ctx, const std::vector<std::string>& words) {
   } else if (reply.error == std::errc::no_such_file_or_directory ||
              reply.error == std::errc::connection_refused) {
     why_not = "hikyaku is not running (nobody answers on " + socket.string() + ")";
+  } else if (reply.error == std::errc::permission_denied) {
+    why_not = "cannot ask hikyaku: permission denied on " + socket.string() +
+              " (run as root or as the daemon's user)";
   } else {
     why_not = "hikyaku did not answer on " + socket.string() + ": " +
               (reply.error ? "" : "hikyaku: ") + reply.text;

@@ -117,4 +117,17 @@ kill -HUP "$DAEMON_PID"
 check "a broken reload counted as kept-old" \
   wait_for 1 metric 'hikyaku_reloads_total{what="config",result="kept-old"}'
 check "and as a reload error" test "$(metric 'hikyaku_reload_errors_total{what="config"}')" = 1
+
+# A delay warning (RFC 3464 Action: delayed) is the other kind of DSN: a fixed config with
+# delay_warning = 2s, and a message the MX keeps deferring.
+sed -i -e '/not toml/d' -e 's/^lifetime = .*/lifetime = "1h"\ndelay_warning = "2s"/' "$ETC/hikyaku.toml"
+kill -HUP "$DAEMON_PID"
+warn_set() { grep -c 'reload what=config key=queue.delay_warning result=ok' "$LOG" || true; }
+check "the reload took delay_warning" wait_for 1 warn_set
+check "accepted: another recipient the MX defers" send_to later-again@remote.test "delay"
+check "the delay warning reaches the sender" wait_for 3 dsn_count
+check "it is a delay warning" bash -c "grep -rl 'Action: delayed' '$DATA/mail/example.test/alice/new' | grep -q ."
+check "counted as kind=delay" wait_for 1 metric 'hikyaku_dsn_sent_total{kind="delay"}'
+check "failures unchanged" test "$(metric 'hikyaku_dsn_sent_total{kind="failure"}')" = 2
+check "reloads: config ok twice, kept-old once" test "$(metric 'hikyaku_reloads_total{what="config",result="ok"}') $(metric 'hikyaku_reloads_total{what="config",result="kept-old"}')" = "2 1"
 finish
