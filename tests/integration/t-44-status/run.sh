@@ -145,4 +145,10 @@ check "not running --json: exit 1" test "$rc" = 1
 check "not running --json: running false" test "$(field "$T/down.json" 's["running"]')" = False
 check "not running --json: certificates and keys" \
   test "$(field "$T/down.json" '(len(s["certificates"]), len(s["dkim"]))')" = "(3, 2)"
+
+# At start (the log begins anew): the warning and the error come before the listeners.
+start_daemon
+check "start: the warning" test "$(soon_line)" = 1
+check "start: the error" test "$(old_line)" = 1
+check "start: before serving" bash -c "grep -n 'certs name=soon.test\|listening smtp=' '$LOG' | head -1 | grep -q soon.test"
 finish
