@@ -4,6 +4,7 @@
 #include <boost/json/src.hpp>  // Boost.JSON compiled here, once, for this command only
 // (the daemon writes its reply with base::append_json_string; only reading needs a parser)
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
@@ -126,11 +127,17 @@ void print_certificates(const json::value& doc, const std::string& error) {
   if (certs.empty() && error.empty()) {
     std::cout << "  none (no STARTTLS)\n";
   }
+  size_t width = 0;  // names in one column, up to a point
+  for (const json::value& c : certs) {
+    width = std::max(width, std::min<size_t>(text(c, "name").size(), 40));
+  }
   for (const json::value& c : certs) {
     int64_t days = number(c, "days_left");
     Clock::time_point not_after =
         Clock::from_time_t(static_cast<std::time_t>(number(c, "not_after")));
-    std::cout << "  " << text(c, "name") << "  expires " << certs::iso_utc(not_after);
+    std::string name = text(c, "name");
+    name.resize(std::max(width, name.size()), ' ');
+    std::cout << "  " << name << "  expires " << certs::iso_utc(not_after);
     if (not_after <= Clock::now()) {
       std::cout << "  EXPIRED\n";
     } else {

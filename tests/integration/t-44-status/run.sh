@@ -114,8 +114,8 @@ check "days left: 4 and negative for the expired one" \
   test "$(field "$T/s2.json" 'sorted((c["name"], c["days_left"] if c["days_left"] >= 0 else "expired") for c in s["certificates"])')" = \
   "[('mx.test', 29), ('old.test', 'expired'), ('soon.test', 4)]"
 check "status text flags both" bash -c "'$U' -C '$ETC' status >'$T/s2.txt' &&
-  grep -q '^  soon.test  expires .*(4 days left)  WARNING' '$T/s2.txt' &&
-  grep -q '^  old.test  expires 2024-02-01T00:00:00Z  EXPIRED' '$T/s2.txt'"
+  grep -qE '^  soon.test +expires .*\(4 days left\)  WARNING' '$T/s2.txt' &&
+  grep -qE '^  old.test +expires 2024-02-01T00:00:00Z  EXPIRED' '$T/s2.txt'"
 
 # A broken DKIM key: the reload keeps the old keys; status shows the error.
 echo "not a key" >"$ETC/domains/example.test/dkim/broken.pem"
@@ -137,7 +137,7 @@ rc=0
 "$U" -C "$ETC" status >"$T/down.txt" 2>&1 || rc=$?
 check "not running: exit 1" test "$rc" = 1
 check "not running: says so" grep -q "^hikyaku is not running" "$T/down.txt"
-check "not running: certificates from the config" grep -q "^  soon.test  expires" "$T/down.txt"
+check "not running: certificates from the config" grep -qE "^  soon.test +expires" "$T/down.txt"
 check "not running: dkim keys from the config" grep -q "^  example.test: ed1 (ed25519), rsa1 (rsa2048)" "$T/down.txt"
 rc=0
 "$U" -C "$ETC" status --json >"$T/down.json" 2>&1 || rc=$?
