@@ -51,5 +51,6 @@ std::span<const Command> dns_commands();
 std::span<const Command> srs_commands();
 std::span<const Command> domaininfo_commands();
 std::span<const Command> import_commands();
+std::span<const Command> status_commands();
 
 }  // namespace hk::util

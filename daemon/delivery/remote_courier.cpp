@@ -223,6 +223,7 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::deliver(
     if (opts_.metrics != nullptr && tried) {
       (relay ? opts_.metrics->relay : opts_.metrics->mx)
           .record(got, std::chrono::steady_clock::now() - start);
+      (relay ? opts_.metrics->relay_remote : opts_.metrics->mx_remote).record_replies(got);
     }
     for (size_t k = 0; k < index.size() && k < got.size(); ++k) {
       results[index[k]] = std::move(got[k]);
@@ -337,6 +338,30 @@ asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(
     co_return r;
   }
   co_return std::nullopt;
+}
+
+void RemoteCourier::count_tls(bool relay, TlsResult tls, bool sts_enforced) const {
+  if (opts_.metrics == nullptr) {
+    return;
+  }
+  queue::TlsLevel level = queue::TlsLevel::Plain;
+  switch (tls) {
+    case TlsResult::Plain:
+      level = queue::TlsLevel::Plain;
+      break;
+    case TlsResult::Unverified:
+      level = queue::TlsLevel::Unverified;
+      break;
+    case TlsResult::Verified:
+      // RFC 8461 §5: under a policy in mode enforce the session was verified against the policy's
+      // MX names, the level an operator asks about for MTA-STS.
+      level = sts_enforced ? queue::TlsLevel::MtaSts : queue::TlsLevel::Verified;
+      break;
+    case TlsResult::Dane:
+      level = queue::TlsLevel::Dane;  // DANE over MTA-STS (RFC 8461 §2, tls_policy.hpp)
+      break;
+  }
+  (relay ? opts_.metrics->relay_remote : opts_.metrics->mx_remote).transaction(level);
 }
 
 void RemoteCourier::finish(CachedClient c, const queue::Envelope& env, const TransactionResult& r) {
@@ -505,6 +530,7 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_mx(
                          << (r->tls == TlsResult::Plain ? "no-tls" : "certificate-not-verified");
       }
       remember_tls(tls_memory_, domain, host, r->tls, std::time(nullptr));
+      count_tls(false, r->tls, enforce);
       co_return std::move(r->rcpts);
     }
   }
@@ -580,6 +606,7 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::by_relay(
       continue;
     }
     if (r) {
+      count_tls(true, r->tls, false);
       co_return std::move(r->rcpts);
     }
     unreachable = true;

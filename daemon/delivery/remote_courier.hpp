@@ -144,6 +144,8 @@ class RemoteCourier final : public queue::Courier {
   ClientOptions client_options(const std::string& tls_name) const;
   // Logs the transaction `r` made on `c`, then parks `c` (or closes it).
   void finish(CachedClient c, const queue::Envelope& env, const TransactionResult& r);
+  // hikyaku_delivery_tls_total: one per transaction that reached the remote server.
+  void count_tls(bool relay, TlsResult tls, bool sts_enforced) const;
 
   boost::asio::any_io_executor ex_;
   dns::Lookup& dns_;

@@ -26,7 +26,61 @@ TransportMetrics transport(metrics::Registry& reg, const char* via) {
   };
 }
 
+RemoteMetrics remote(metrics::Registry& reg, const char* via) {
+  RemoteMetrics m{};
+  for (size_t i = 0; i < kTlsLevels; ++i) {
+    m.tls[i] = &reg.counter("hikyaku_delivery_tls_total",
+                            "Outgoing SMTP transactions (after a successful connection), by "
+                            "transport and TLS level: plain, unverified, verified, dane, mta-sts.",
+                            {{"via", via}, {"level", to_string(static_cast<TlsLevel>(i))}});
+  }
+  static constexpr const char* kClasses[kReplyClasses] = {"2xx", "4xx", "5xx", "none"};
+  for (size_t i = 0; i < kReplyClasses; ++i) {
+    m.replies[i] = &reg.counter(
+        "hikyaku_delivery_replies_total",
+        "Recipient results of outgoing delivery attempts, by transport and class of the remote "
+        "reply (RFC 5321 §4.2.1); none: no reply of the remote server (e.g. connection failed).",
+        {{"via", via}, {"class", kClasses[i]}});
+  }
+  return m;
+}
+
 }  // namespace
+
+const char* to_string(TlsLevel level) {
+  switch (level) {
+    case TlsLevel::Plain:
+      return "plain";
+    case TlsLevel::Unverified:
+      return "unverified";
+    case TlsLevel::Verified:
+      return "verified";
+    case TlsLevel::Dane:
+      return "dane";
+    case TlsLevel::MtaSts:
+      return "mta-sts";
+  }
+  return "plain";
+}
+
+ReplyClass reply_class(int code) {
+  switch (code / 100) {
+    case 2:
+      return ReplyClass::Positive;
+    case 4:
+      return ReplyClass::Transient;
+    case 5:
+      return ReplyClass::Permanent;
+    default:
+      return ReplyClass::None;  // 0: our own text; a 1xx or 3xx never ends an attempt
+  }
+}
+
+void RemoteMetrics::record_replies(const std::vector<DeliveryResult>& results) const {
+  for (const DeliveryResult& r : results) {
+    replies[static_cast<size_t>(reply_class(r.code))]->inc();
+  }
+}
 
 void TransportMetrics::record(const std::vector<DeliveryResult>& results,
                               std::chrono::steady_clock::duration took) const {
@@ -62,6 +116,8 @@ DeliveryMetrics register_delivery_metrics(metrics::Registry& reg) {
                              "Time from acceptance to delivery, for recipients delivered by the "
                              "queue runner.",
                              std::move(delay_buckets)),
+      .mx_remote = remote(reg, "mx"),
+      .relay_remote = remote(reg, "relay"),
   };
 }
 

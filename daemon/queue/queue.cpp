@@ -59,7 +59,10 @@ Queue::Queue(asio::any_io_executor ex, asio::thread_pool& pool, QueueStore& stor
 }
 
 void Queue::enqueued(Envelope env) {
-  asio::post(ex_, [this, id = std::move(env.id)] { schedule(id, clock_.now(), false); });
+  asio::post(ex_, [this, id = std::move(env.id), created = env.created] {
+    schedule(id, clock_.now(), false);
+    note_created(id, created);
+  });
 }
 
 void Queue::flush(const std::string& id) {
@@ -121,6 +124,22 @@ void Queue::reconfigure(const Options& options) {
 
 void Queue::wake_for_test() {
   asio::post(ex_, [this] { timer_.cancel(); });
+}
+
+void Queue::note_created(const std::string& id, TimePoint created) {
+  if (auto it = slots_.find(id); it != slots_.end()) {
+    it->second.created = created;
+  }
+}
+
+std::optional<TimePoint> Queue::oldest() const {
+  std::optional<TimePoint> out;
+  for (const auto& [id, slot] : slots_) {
+    if (slot.created != TimePoint{} && (!out || slot.created < *out)) {
+      out = slot.created;
+    }
+  }
+  return out;
 }
 
 void Queue::schedule(const std::string& id, TimePoint due, bool force) {
@@ -246,6 +265,7 @@ asio::awaitable<std::optional<TimePoint>> Queue::attempt(std::string id, bool fo
   // Recipients postponed last time are due now: their postponement was kept in the slot, not in
   // the state file just read.
   if (auto it = slots_.find(id); it != slots_.end()) {
+    it->second.created = env.created;
     for (size_t i : std::exchange(it->second.postponed, {})) {
       if (i < env.rcpts.size() && env.rcpts[i].next_attempt > now) {
         env.rcpts[i].next_attempt = now;
@@ -500,6 +520,7 @@ asio::awaitable<void> Queue::recover() {
   struct Found {
     std::string id;
     std::optional<TimePoint> due;
+    TimePoint created;
     bool waiting_remote = false;  // pending recipients for which no courier exists
     bool leftover = false;        // nothing pending: finished before a restart
   };
@@ -519,7 +540,7 @@ asio::awaitable<void> Queue::recover() {
           }
           continue;
         }
-        Found f{ids[i], next_due(env)};
+        Found f{ids[i], next_due(env), env.created};
         f.leftover = finished(env);
         f.waiting_remote = !f.leftover && !f.due;
         if (f.leftover) {
@@ -533,6 +554,7 @@ asio::awaitable<void> Queue::recover() {
     for (const Found& f : found) {
       if (f.due) {
         schedule(f.id, *f.due, false);
+        note_created(f.id, f.created);
         ++scheduled;
       } else if (f.waiting_remote) {
         ++waiting_remote;

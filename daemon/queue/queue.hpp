@@ -109,13 +109,17 @@ class Queue {
   // metrics and tests; call them on the queue's executor.
   size_t size() const { return slots_.size(); }
   size_t in_flight() const { return in_flight_; }
+  // When the oldest of those messages was accepted (Envelope::created), or nothing when none is
+  // queued; a linear walk, for the metrics page and `hikyaku-util status`.
+  std::optional<TimePoint> oldest() const;
 
  private:
   struct Slot {
     TimePoint due;
     bool in_flight = false;
-    bool force = false;  // next attempt ignores the recipients' next_attempt (flush)
-    bool rerun = false;  // scheduled again while in flight
+    TimePoint created{};  // the envelope's; the epoch until known
+    bool force = false;   // next attempt ignores the recipients' next_attempt (flush)
+    bool rerun = false;   // scheduled again while in flight
     // Recipients whose last attempt was only postponed (a busy or backing-off destination):
     // their next try lives here, not in the state file, which is not rewritten for that; they
     // are due when the slot is.
@@ -124,6 +128,7 @@ class Queue {
   using HeapItem = std::pair<TimePoint, std::string>;
 
   void schedule(const std::string& id, TimePoint due, bool force);
+  void note_created(const std::string& id, TimePoint created);
   void launch_due();
   void finish(const std::string& id, std::optional<TimePoint> next);
   boost::asio::awaitable<std::optional<TimePoint>> attempt(std::string id, bool force);

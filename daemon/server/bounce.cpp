@@ -116,6 +116,9 @@ boost::asio::awaitable<void> send_dsn(BounceDeps deps, queue::Envelope env,
                    << "=" << env.id << " " << job.count_key << "=" << rcpts.size()
                    << (who.sign_domain.empty() ? "" : " dkim_domain=") << who.sign_domain
                    << " result=queued";
+  if (deps.sent != nullptr) {
+    deps.sent->inc();
+  }
   deps.queue->enqueued(std::move(dsn->envelope));
 }
 

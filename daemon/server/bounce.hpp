@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "lib/dkim/keyring.hpp"
+#include "lib/metrics/registry.hpp"
 #include "lib/queue/envelope.hpp"
 
 namespace hk::dkim {
@@ -36,6 +37,8 @@ struct BounceDeps {
   // DKIM signing of the DSNs; both null: unsigned.
   const dkim::DkimKeyring* dkim_keys = nullptr;
   const dkim::DkimSigner* dkim_signer = nullptr;
+  // hikyaku_dsn_sent_total of this kind, counted once the DSN is queued; null: not counted.
+  metrics::Counter* sent = nullptr;
 };
 
 // Who a DSN comes from: its From: address and the domain whose keys sign it (empty: no key,

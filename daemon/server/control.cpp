@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <tuple>
 #include <utility>
 #include <variant>
 
@@ -115,7 +116,7 @@ asio::awaitable<void> watchdog(Socket& sock, std::chrono::milliseconds after) {
 }
 
 asio::awaitable<void> serve(Socket sock, ControlServer::FlushFn flush,
-                            std::chrono::milliseconds timeout) {
+                            ControlServer::StatusFn status, std::chrono::milliseconds timeout) {
   std::string reply;
   if (!peer_allowed(sock)) {
     base::log_warn() << "control result=refused reason=peer-uid";
@@ -134,24 +135,41 @@ asio::awaitable<void> serve(Socket sock, ControlServer::FlushFn flush,
     } else if (std::get<0>(r) == ReadResult::Closed) {
       co_return;
     } else {
-      reply = control_reply(line, flush);
-      base::Log log(line == "ping" ? base::LogLevel::Debug : base::LogLevel::Info);
-      log << "control request=" << base::log_quote(line) << " reply=" << base::log_quote(reply);
+      reply = control_reply(line, flush, status);
+      // ping and status only read: debug, and the status reply is not copied into the log.
+      bool reads = line == "ping" || line == "status";
+      base::Log log(reads ? base::LogLevel::Debug : base::LogLevel::Info);
+      log << "control request=" << base::log_quote(line)
+          << " reply=" << base::log_quote(line == "status" ? reply.substr(0, 2) : reply);
     }
   }
   reply += '\n';
-  // A reply this short fits the socket buffer, so the write completes without waiting on the
-  // client; its outcome does not matter (the client may have gone).
-  co_await asio::async_write(sock, asio::buffer(reply), kTuple);
+  // A short reply fits the socket buffer, so the write completes without waiting on the client;
+  // a status reply may not, so the write has the request's deadline too. Its outcome does not
+  // matter (the client may have gone).
+  {
+    asio::awaitable<std::tuple<boost::system::error_code, size_t>> writing =
+        asio::async_write(sock, asio::buffer(reply), kTuple);
+    asio::awaitable<void> dog = watchdog(sock, timeout);
+    auto race = std::move(writing) || std::move(dog);
+    co_await std::move(race);
+  }
   boost::system::error_code ignored;
   sock.shutdown(Socket::shutdown_both, ignored);
 }
 
 }  // namespace
 
-std::string control_reply(std::string_view request, const ControlServer::FlushFn& flush) {
+std::string control_reply(std::string_view request, const ControlServer::FlushFn& flush,
+                          const ControlServer::StatusFn& status) {
   if (request == "ping") {
     return "ok hikyaku " HK_VERSION;
+  }
+  if (request == "status") {
+    if (!status) {
+      return "error status is not available";
+    }
+    return "ok " + status();
   }
   if (request == "flush" || request.starts_with("flush ")) {
     if (!flush) {
@@ -172,11 +190,15 @@ std::string control_reply(std::string_view request, const ControlServer::FlushFn
     }
     return "ok flushing " + ids;
   }
-  return "error unknown request (expected ping, flush or flush ID)";
+  return "error unknown request (expected ping, status, flush or flush ID)";
 }
 
-ControlServer::ControlServer(asio::any_io_executor ex, fs::path socket_path, FlushFn flush)
-    : acceptor_(std::move(ex)), path_(std::move(socket_path)), flush_(std::move(flush)) {
+ControlServer::ControlServer(asio::any_io_executor ex, fs::path socket_path, FlushFn flush,
+                             StatusFn status)
+    : acceptor_(std::move(ex)),
+      path_(std::move(socket_path)),
+      flush_(std::move(flush)),
+      status_(std::move(status)) {
   sockaddr_un addr{};
   if (!make_address(path_, addr)) {
     throw std::runtime_error("control socket path " + path_.string() + " is too long (max " +
@@ -224,7 +246,7 @@ asio::awaitable<void> ControlServer::run() {
       co_await t.async_wait(kTuple);
       continue;
     }
-    asio::co_spawn(acceptor_.get_executor(), serve(std::move(sock), flush_, timeout_),
+    asio::co_spawn(acceptor_.get_executor(), serve(std::move(sock), flush_, status_, timeout_),
                    [](std::exception_ptr e) {
                      if (!e) {
                        return;

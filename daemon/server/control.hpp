@@ -30,11 +30,14 @@ class ControlServer {
   // Asked to retry `id` now ("" = every queued message); returns false for an unknown id. Runs on
   // the server's executor and must not block.
   using FlushFn = std::function<bool(const std::string& id)>;
+  // The status reply's JSON (daemon/server/status.hpp). Runs on the server's executor.
+  using StatusFn = std::function<std::string()>;
 
   // Binds and listens at once. A socket file left behind by a daemon that died is removed first;
   // throws std::runtime_error when the path is too long, is not a socket, or another daemon
   // answers on it.
-  ControlServer(boost::asio::any_io_executor ex, std::filesystem::path socket_path, FlushFn flush);
+  ControlServer(boost::asio::any_io_executor ex, std::filesystem::path socket_path, FlushFn flush,
+                StatusFn status = nullptr);
   ~ControlServer();  // close()
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
@@ -53,11 +56,13 @@ class ControlServer {
   boost::asio::local::stream_protocol::acceptor acceptor_;
   std::filesystem::path path_;
   FlushFn flush_;
+  StatusFn status_;
   std::chrono::milliseconds timeout_ = kControlTimeout;
   bool bound_ = false;  // we created the socket file, so close() may unlink it
 };
 
 // What the daemon answered; pure function of a request line, exposed for tests.
-std::string control_reply(std::string_view request, const ControlServer::FlushFn& flush);
+std::string control_reply(std::string_view request, const ControlServer::FlushFn& flush,
+                          const ControlServer::StatusFn& status = nullptr);
 
 }  // namespace hk::server

@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "certs/cert_store.hpp"
+#include "certs/expiry.hpp"
 #include "daemon/delivery/remote_courier.hpp"
 #include "daemon/queue/courier.hpp"
 #include "daemon/queue/maildir_courier.hpp"
@@ -144,6 +145,7 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
                           std::string_view message) {
     BounceDeps deps{store_.get(),   queue_.get(),     domains_.get(),    &pool_,
                     cfg_->hostname, dkim_keys_.get(), dkim_signer_.get()};
+    deps.sent = &ops_.dsn_failure;
     std::vector<queue::Recipient> copies;
     for (const queue::Recipient* r : failed) {
       copies.push_back(*r);
@@ -157,6 +159,7 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
                            queue::TimePoint retry_until, std::string_view message) {
     BounceDeps deps{store_.get(),   queue_.get(),     domains_.get(),    &pool_,
                     cfg_->hostname, dkim_keys_.get(), dkim_signer_.get()};
+    deps.sent = &ops_.dsn_delay;
     std::vector<queue::Recipient> copies;
     for (const queue::Recipient* r : pending) {
       copies.push_back(*r);
@@ -176,13 +179,17 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
 
   // hikyaku-util queue flush talks to the running daemon through this socket.
   control_ = std::make_unique<ControlServer>(
-      io_.get_executor(), cfg_->data_dir / "control.sock", [this](const std::string& id) {
+      io_.get_executor(), cfg_->data_dir / "control.sock",
+      [this](const std::string& id) {
         if (!id.empty() && !std::filesystem::exists(store_->message_path(id))) {
           return false;  // Queue::flush would schedule an unknown id; refuse it here
         }
         queue_->flush(id);
         return true;
-      });
+      },
+      [this] { return status_json(); });
+  ops_.start_time.set(
+      std::chrono::duration_cast<std::chrono::seconds>(started_.time_since_epoch()).count());
 
   Deps deps;
   deps.cfg = cfg_.get();
@@ -218,6 +225,12 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
   auto scrape = [this] {
     metrics_.queue_size.set(static_cast<int64_t>(queue_->size()));
     metrics_.connections.set(static_cast<int64_t>(counts_.total));
+    std::optional<queue::TimePoint> oldest = queue_->oldest();
+    ops_.queue_oldest_age.set(
+        oldest ? std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(
+                                          std::chrono::system_clock::now() - *oldest)
+                                          .count())
+               : 0);
     return registry_.render();
   };
   for (const auto& ep : cfg_->listen.metrics) {
@@ -289,6 +302,7 @@ void Server::run() {
                    << " domains=" << domains_->current()->domain_names().size()
                    << " tls=" << (certs_->has_tls() ? "yes" : "no");
   warn_proxy_trusted_overlap(*cfg_);
+  check_cert_expiry();
   base::log_info() << "srs enabled=" << config::to_string(cfg_->srs.enabled)
                    << " domain=" << (cfg_->srs.domain.empty() ? "<alias domain>" : cfg_->srs.domain)
                    << " key=" << srs_->path().string()
@@ -408,11 +422,13 @@ void Server::reload_config() {
     // The message is "FILE:LINE: KEY: why"; the running configuration stays in force.
     base::log_error() << "reload what=config result=kept-old error=" << base::log_quote(e.what());
     metrics_.reload_errors_config.inc();
+    note_reload(ReloadWhat::Config, e.what());
     return;
   }
   std::vector<config::KeyChange> changes = config::diff_config(*cfg_, loaded);
   if (changes.empty()) {
     base::log_info() << "reload what=config result=unchanged";
+    note_reload(ReloadWhat::Config, "");
     return;
   }
   for (const config::KeyChange& c : changes) {
@@ -423,6 +439,7 @@ void Server::reload_config() {
     }
   }
   config::Config applied = config::keep_restart_keys(*cfg_, std::move(loaded));
+  bool dns_failed = false;
   if (applied.dns != cfg_->dns) {
     try {
       resolver_->reconfigure(dns_options(applied));
@@ -430,8 +447,13 @@ void Server::reload_config() {
       base::log_error() << "reload what=config key=dns result=kept-old error="
                         << base::log_quote(e.what());
       metrics_.reload_errors_config.inc();
+      note_reload(ReloadWhat::Config, std::string("dns: ") + e.what());
+      dns_failed = true;
       applied.dns = cfg_->dns;
     }
+  }
+  if (!dns_failed) {
+    note_reload(ReloadWhat::Config, "");
   }
   // New sessions take it from cfg_ (Deps::live_cfg); sessions in progress keep theirs.
   cfg_ = std::make_shared<const config::Config>(std::move(applied));
@@ -446,30 +468,105 @@ void Server::reload(bool forced) {
   if (!cr.error.empty()) {
     base::log_error() << "reload what=certs result=kept-old error=" << base::log_quote(cr.error);
     metrics_.reload_errors_certs.inc();
+    note_reload(ReloadWhat::Certs, cr.error);
   } else if (cr.changed) {
     base::log_info() << "reload what=certs result=ok";
+    note_reload(ReloadWhat::Certs, "");
+  }
+  if (forced || cr.changed) {
+    check_cert_expiry();
   }
   auto kr = dkim_keys_->reload_if_changed();
   if (!kr.error.empty()) {
     base::log_error() << "reload what=dkim result=kept-old error=" << base::log_quote(kr.error);
     metrics_.reload_errors_dkim.inc();
+    note_reload(ReloadWhat::Dkim, kr.error);
   } else if (kr.changed) {
     base::log_info() << "reload what=dkim result=ok";
+    note_reload(ReloadWhat::Dkim, "");
   }
   auto sr = srs_->reload_if_changed();
   if (!sr.error.empty()) {
     base::log_error() << "reload what=srs result=kept-old error=" << base::log_quote(sr.error);
     metrics_.reload_errors_srs.inc();
+    note_reload(ReloadWhat::Srs, sr.error);
   } else if (sr.changed) {
     base::log_info() << "reload what=srs result=ok";
+    note_reload(ReloadWhat::Srs, "");
   }
   auto dr = domains_->reload_if_changed();
   if (!dr.error.empty()) {
     base::log_error() << "reload what=domains result=kept-old error=" << base::log_quote(dr.error);
     metrics_.reload_errors_domains.inc();
+    note_reload(ReloadWhat::Domains, dr.error);
   } else if (dr.changed) {
     base::log_info() << "reload what=domains result=ok";
+    note_reload(ReloadWhat::Domains, "");
   }
+}
+
+void Server::note_reload(ReloadWhat what, const std::string& error) {
+  ops_.reload(what, error.empty());
+  std::optional<ReloadError>& last = reload_errors_[static_cast<size_t>(what)];
+  if (!error.empty()) {
+    last = ReloadError{to_string(what), std::chrono::system_clock::now(), error, false};
+  } else if (last) {
+    last->resolved = true;
+  }
+}
+
+void Server::check_cert_expiry() {
+  std::vector<certs::CertInfo> infos = certs_->info();
+  certs::log_expiry(infos, std::chrono::system_clock::now());
+  std::vector<std::pair<std::string, int64_t>> values;
+  for (const certs::CertInfo& c : infos) {
+    values.emplace_back(
+        c.folder,
+        std::chrono::duration_cast<std::chrono::seconds>(c.not_after.time_since_epoch()).count());
+  }
+  ops_.cert_expiry.replace(std::move(values));
+  expiry_checked_ = std::chrono::steady_clock::now();
+}
+
+std::array<uint64_t, 5> Server::delivery_totals() const {
+  const queue::DeliveryMetrics& d = delivery_metrics_;
+  return {d.maildir.delivered.value() + d.mx.delivered.value() + d.relay.delivered.value(),
+          d.maildir.deferred.value() + d.mx.deferred.value() + d.relay.deferred.value(),
+          d.maildir.bounced.value() + d.mx.bounced.value() + d.relay.bounced.value(),
+          d.expired.value(), ops_.dsn_failure.value() + ops_.dsn_delay.value()};
+}
+
+std::string Server::status_json() {
+  StatusInput in;
+  in.version = HK_VERSION;
+  in.hostname = cfg_->hostname;
+  in.started = started_;
+  in.now = std::chrono::system_clock::now();
+  for (const auto& l : listeners_) {
+    in.listeners.push_back({port_name(l->kind()), l->local_address()});
+  }
+  for (const auto& m : metrics_endpoints_) {
+    in.listeners.push_back({"metrics", m->local_endpoint().address().to_string() + ":" +
+                                           std::to_string(m->local_endpoint().port())});
+  }
+  in.listeners.push_back({"control", control_->path().string()});
+  in.queue_messages = queue_->size();
+  in.queue_in_flight = queue_->in_flight();
+  in.queue_oldest = queue_->oldest();
+  recent_.record(in.now, delivery_totals());
+  auto hour = recent_.last_hour(in.now);
+  in.delivered = hour[0];
+  in.deferred = hour[1];
+  in.bounced = hour[2];
+  in.expired = hour[3];
+  in.dsn_sent = hour[4];
+  in.certificates = certs_->info();
+  for (const auto& e : reload_errors_) {
+    if (e) {
+      in.reload_errors.push_back(*e);
+    }
+  }
+  return server::status_json(in);
 }
 
 asio::awaitable<void> Server::reload_loop() {
@@ -481,6 +578,11 @@ asio::awaitable<void> Server::reload_loop() {
       co_return;
     }
     reload(false);
+    recent_.record(std::chrono::system_clock::now(), delivery_totals());
+    // While a certificate stays close to its end, the warning comes back once a day.
+    if (std::chrono::steady_clock::now() - expiry_checked_ >= std::chrono::hours(24)) {
+      check_cert_expiry();
+    }
   }
 }
 

@@ -3,10 +3,12 @@
 // runs it.
 #pragma once
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "daemon/delivery/destinations.hpp"
@@ -14,11 +16,14 @@
 #include "daemon/server/abuse_guard.hpp"
 #include "daemon/server/drain.hpp"
 #include "daemon/server/listener.hpp"
+#include "daemon/server/operator_metrics.hpp"
 #include "daemon/server/server_metrics.hpp"
+#include "daemon/server/status.hpp"
 #include "lib/base/clock.hpp"
 #include "lib/config/config.hpp"
 #include "lib/dmarc/org_domain.hpp"
 #include "lib/metrics/endpoint.hpp"
+#include "lib/metrics/recent_counts.hpp"
 #include "lib/metrics/registry.hpp"
 
 namespace hk::domains {
@@ -78,6 +83,15 @@ class Server {
   // True once no session is left and the queue runner has returned; false at `end`.
   boost::asio::awaitable<bool> wait_drained(std::chrono::steady_clock::time_point end);
   void drop_privileges();
+  // Counts a reload of `what` and remembers its error (empty: it succeeded) for `status`.
+  void note_reload(ReloadWhat what, const std::string& error);
+  // Logs certificates that expire within 14 days or have expired, and sets their expiry gauges:
+  // at start, after each reload of the certificates, and once a day.
+  void check_cert_expiry();
+  // Delivered, deferred, bounced, expired, DSNs sent: the totals RecentCounts samples.
+  std::array<uint64_t, 5> delivery_totals() const;
+  // The control socket's "status" reply (daemon/server/status.hpp).
+  std::string status_json();
 
   // Replaced whole by a reload; each session keeps the one it started with (Deps::live_cfg).
   std::shared_ptr<const config::Config> cfg_;
@@ -89,6 +103,12 @@ class Server {
   ServerMetrics metrics_ = register_server_metrics(registry_, delivery_metrics_);
   delivery::DestinationMetrics destination_metrics_ =
       delivery::register_destination_metrics(registry_);
+  OperatorMetrics ops_ = register_operator_metrics(registry_);
+  // The last hour's growth of delivery_totals(), sampled by the reload loop and by `status`.
+  metrics::RecentCounts<5> recent_;
+  const std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
+  std::array<std::optional<ReloadError>, kReloadWhats> reload_errors_;
+  std::chrono::steady_clock::time_point expiry_checked_{};
   ConnectionCounts counts_;
   base::SystemClock abuse_clock_;
   AbuseGuard abuse_{abuse_clock_};  // failed logins and rates, across connections

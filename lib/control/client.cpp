@@ -20,7 +20,6 @@ namespace {
 using base::errno_code;
 
 // Longest reply line the client accepts; ours are far shorter.
-constexpr size_t kMaxReply = 4096;
 
 // errno after a send/recv on a socket with SO_SNDTIMEO/SO_RCVTIMEO: EAGAIN (= EWOULDBLOCK on
 // Linux) means the timeout passed.

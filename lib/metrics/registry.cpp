@@ -20,6 +20,7 @@ struct Registry::Family {
   Type type;
   std::vector<double> bounds;  // histograms only
   std::vector<std::unique_ptr<Series>> series;
+  std::unique_ptr<GaugeSet> set;  // a GaugeSet family instead of fixed series
 };
 
 namespace {
@@ -123,6 +124,16 @@ Histogram::Snapshot Histogram::snapshot() const {
   return s;
 }
 
+void GaugeSet::replace(std::vector<std::pair<std::string, int64_t>> values) {
+  std::lock_guard lock(mu_);
+  values_ = std::move(values);
+}
+
+std::vector<std::pair<std::string, int64_t>> GaugeSet::values() const {
+  std::lock_guard lock(mu_);
+  return values_;
+}
+
 std::vector<double> duration_buckets() {
   return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600};
 }
@@ -153,6 +164,29 @@ Histogram& Registry::histogram(std::string_view name, std::string_view help,
     }
   }
   return std::get<Histogram>(add(name, help, Type::Histogram, std::move(labels), bounds).metric);
+}
+
+GaugeSet& Registry::gauge_set(std::string_view name, std::string_view help,
+                              std::string_view label) {
+  if (!valid_name(name, false)) {
+    fail(name, "invalid metric name");
+  }
+  if (!valid_name(label, true)) {
+    fail(name, "invalid label name \"" + std::string(label) + "\"");
+  }
+  std::lock_guard lock(mu_);
+  for (const auto& f : families_) {
+    if (f->name == name) {
+      fail(name, "registered twice");
+    }
+  }
+  auto f = std::make_unique<Family>();
+  f->name = std::string(name);
+  f->help = std::string(help);
+  f->type = Type::Gauge;
+  f->set = std::make_unique<GaugeSet>(std::string(label));
+  families_.push_back(std::move(f));
+  return *families_.back()->set;
 }
 
 Registry::Series& Registry::add(std::string_view name, std::string_view help, Type type,
@@ -187,6 +221,9 @@ Registry::Series& Registry::add(std::string_view name, std::string_view help, Ty
     it = std::prev(families_.end());
   }
   Family& family = **it;
+  if (family.set) {
+    fail(name, "already registered as a gauge set");
+  }
   if (family.type != type || family.help != help || family.bounds != bounds) {
     fail(name, "registered again with another type, help text or bounds");
   }
@@ -221,6 +258,13 @@ std::string Registry::render() const {
                        : f->type == Type::Gauge ? "gauge"
                                                 : "histogram";
     out += "# TYPE " + f->name + " " + type + "\n";
+    if (f->set) {
+      for (const auto& [value, v] : f->set->values()) {
+        line(out, f->name, f->set->label() + "=\"" + escape(value, true) + "\"", "",
+             std::to_string(v));
+      }
+      continue;
+    }
     for (const auto& s : f->series) {
       if (const auto* c = std::get_if<Counter>(&s->metric)) {
         line(out, f->name, s->labels, "", std::to_string(c->value()));

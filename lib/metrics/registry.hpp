@@ -75,6 +75,23 @@ class Histogram {
   std::atomic<double> sum_{0};
 };
 
+// A family of gauges whose series come and go with what they describe (one per certificate
+// folder): the whole set is replaced at once, under its own lock. Its one label's values must stay
+// bounded by configuration (folder names), never by what remote parties send.
+class GaugeSet {
+ public:
+  explicit GaugeSet(std::string label) : label_(std::move(label)) {}
+  // Label value -> value; replaces every series. Series render in the order given.
+  void replace(std::vector<std::pair<std::string, int64_t>> values);
+  std::vector<std::pair<std::string, int64_t>> values() const;
+  const std::string& label() const { return label_; }
+
+ private:
+  const std::string label_;
+  mutable std::mutex mu_;
+  std::vector<std::pair<std::string, int64_t>> values_;
+};
+
 // Bucket bounds for durations in seconds, from 5 ms to 10 minutes (an SMTP transaction's DATA
 // timeout, RFC 5321 §4.5.3.2.6).
 std::vector<double> duration_buckets();
@@ -95,6 +112,9 @@ class Registry {
   Gauge& gauge(std::string_view name, std::string_view help, Labels labels = {});
   Histogram& histogram(std::string_view name, std::string_view help, std::vector<double> bounds,
                        Labels labels = {});
+
+  // A gauge family whose series are replaced whole (GaugeSet); registered once per name.
+  GaugeSet& gauge_set(std::string_view name, std::string_view help, std::string_view label);
 
   // Every family in the order of registration, HELP and TYPE once each, then its series in the
   // order of registration (text format 0.0.4).

@@ -50,6 +50,36 @@ TEST(Registry, EscapesHelpAndLabelValues) {
             "hk_x_total{a=\"q\\\"uote\\\\ and\\nline\"} 0\n");
 }
 
+TEST(Registry, GaugeSetSeriesAreReplacedWhole) {
+  Registry reg;
+  GaugeSet& expiry = reg.gauge_set("hk_cert_expiry_timestamp_seconds", "Expiry.", "name");
+  reg.gauge("hk_after", "After.");
+  // No series yet: HELP and TYPE alone, which the text format allows.
+  EXPECT_EQ(reg.render(),
+            "# HELP hk_cert_expiry_timestamp_seconds Expiry.\n"
+            "# TYPE hk_cert_expiry_timestamp_seconds gauge\n"
+            "# HELP hk_after After.\n"
+            "# TYPE hk_after gauge\n"
+            "hk_after 0\n");
+  expiry.replace({{"mx.example.org", 1800000000}, {"we\"ird", 5}});
+  expiry.replace({{"mx.example.org", 1800000001}, {"b", -1}});
+  EXPECT_EQ(reg.render(),
+            "# HELP hk_cert_expiry_timestamp_seconds Expiry.\n"
+            "# TYPE hk_cert_expiry_timestamp_seconds gauge\n"
+            "hk_cert_expiry_timestamp_seconds{name=\"mx.example.org\"} 1800000001\n"
+            "hk_cert_expiry_timestamp_seconds{name=\"b\"} -1\n"
+            "# HELP hk_after After.\n"
+            "# TYPE hk_after gauge\n"
+            "hk_after 0\n");
+  expiry.replace({{"q\"", 1}});
+  EXPECT_NE(reg.render().find("{name=\"q\\\"\"} 1\n"), std::string::npos) << reg.render();
+  EXPECT_THROW(reg.gauge_set("hk_cert_expiry_timestamp_seconds", "Expiry.", "name"),
+               std::logic_error);
+  EXPECT_THROW(reg.gauge("hk_cert_expiry_timestamp_seconds", "Expiry."), std::logic_error);
+  EXPECT_THROW(reg.gauge_set("hk_other", "Other.", "__name"), std::logic_error);
+  EXPECT_THROW(reg.gauge_set("hk other", "Other.", "name"), std::logic_error);
+}
+
 TEST(Registry, HistogramBucketsAreCumulative) {
   Registry reg;
   Histogram& h = reg.histogram("hk_duration_seconds", "How long.", {0.5, 1, 2.5}, {{"via", "mx"}});

@@ -43,6 +43,38 @@ TEST(DeliveryMetrics, RegistersEveryTransportAtZero) {
   EXPECT_NE(page.find("hikyaku_delivery_delay_seconds_count 0\n"), std::string::npos);
 }
 
+TEST(DeliveryMetrics, RemoteReplyClassesAndTlsLevels) {
+  metrics::Registry reg;
+  DeliveryMetrics m = register_delivery_metrics(reg);
+  EXPECT_EQ(reply_class(250), ReplyClass::Positive);
+  EXPECT_EQ(reply_class(421), ReplyClass::Transient);
+  EXPECT_EQ(reply_class(554), ReplyClass::Permanent);
+  EXPECT_EQ(reply_class(0), ReplyClass::None);
+  EXPECT_EQ(reply_class(354), ReplyClass::None);
+  m.mx_remote.record_replies({{Status::Delivered, 250, "2.0.0", ""},
+                              {Status::Transient, 451, "4.7.1", ""},
+                              {Status::Permanent, 550, "5.1.1", ""},
+                              {Status::Permanent, 550, "", ""},
+                              {Status::Transient, 0, "", "connection refused"}});
+  m.mx_remote.transaction(TlsLevel::MtaSts);
+  m.mx_remote.transaction(TlsLevel::MtaSts);
+  m.relay_remote.transaction(TlsLevel::Verified);
+  std::string page = reg.render();
+  for (const char* want : {
+           "hikyaku_delivery_replies_total{via=\"mx\",class=\"2xx\"} 1\n",
+           "hikyaku_delivery_replies_total{via=\"mx\",class=\"4xx\"} 1\n",
+           "hikyaku_delivery_replies_total{via=\"mx\",class=\"5xx\"} 2\n",
+           "hikyaku_delivery_replies_total{via=\"mx\",class=\"none\"} 1\n",
+           "hikyaku_delivery_replies_total{via=\"relay\",class=\"2xx\"} 0\n",
+           "hikyaku_delivery_tls_total{via=\"mx\",level=\"mta-sts\"} 2\n",
+           "hikyaku_delivery_tls_total{via=\"mx\",level=\"plain\"} 0\n",
+           "hikyaku_delivery_tls_total{via=\"relay\",level=\"verified\"} 1\n",
+           "hikyaku_delivery_tls_total{via=\"relay\",level=\"dane\"} 0\n",
+       }) {
+    EXPECT_NE(page.find(want), std::string::npos) << want;
+  }
+}
+
 TEST(DeliveryMetrics, RecordCountsEachRecipientAndTheAttemptOnce) {
   metrics::Registry reg;
   DeliveryMetrics m = register_delivery_metrics(reg);

@@ -242,6 +242,35 @@ TEST(QueueRunner, StateIsSavedBetweenAttempts) {
   EXPECT_EQ(q.size(), 1u);  // still scheduled, an hour from now
 }
 
+// The oldest message's acceptance time, for the metrics page and `status`: from enqueued() and
+// from recovery after a restart; nothing once the queue is empty.
+TEST(QueueRunner, OldestIsTheEarliestAcceptedStillQueued) {
+  Fixture f;
+  FakeCourier local({Status::Transient, Status::Transient, Status::Delivered});
+  Queue q(f.io.get_executor(), f.pool, *f.store, f.options({seconds(3600)}), local, nullptr,
+          f.clock);
+  EXPECT_FALSE(q.oldest().has_value());
+  Envelope first = f.envelope({true});
+  TimePoint first_at = first.created;
+  f.put(first);
+  q.enqueued(first);
+  f.clock.advance(seconds(30));
+  Envelope second = f.envelope({true});
+  f.put(second);
+  q.enqueued(second);
+  ASSERT_TRUE(f.run_until(q, [&] { return local.calls == 2 && q.in_flight() == 0; }));
+  ASSERT_TRUE(q.oldest().has_value());
+  EXPECT_EQ(*q.oldest(), first_at);
+
+  // A restart: the recovered messages bring their acceptance time back.
+  Queue again(f.io.get_executor(), f.pool, *f.store, f.options({seconds(3600)}), local, nullptr,
+              f.clock);
+  ASSERT_TRUE(run(f.io, done(again.recover())));
+  ASSERT_TRUE(again.oldest().has_value());
+  EXPECT_EQ(*again.oldest(), first_at);
+  EXPECT_EQ(again.size(), 2u);
+}
+
 TEST(QueueRunner, PermanentFailureCallsHookAndRemoves) {
   Fixture f;
   FakeCourier local({Status::Permanent});

@@ -108,8 +108,9 @@ class ControlTest : public ::testing::Test {
  protected:
   void SetUp() override { path_ = dir_.path() / "control.sock"; }
   void TearDown() override { stop(); }
-  void start() {
-    server_ = std::make_unique<ControlServer>(io_.get_executor(), path_, FlushInto{&queue_});
+  void start(ControlServer::StatusFn status = nullptr) {
+    server_ = std::make_unique<ControlServer>(io_.get_executor(), path_, FlushInto{&queue_},
+                                              std::move(status));
     server_->set_timeout_for_test(std::chrono::milliseconds(300));
     asio::co_spawn(io_, server_->run(), asio::detached);
     thread_ = std::thread([this] { io_.run(); });
@@ -241,6 +242,20 @@ TEST_F(ControlTest, CloseUnlinksAndClientSaysNotRunning) {
 TEST(ControlReplyTest, WithoutFlushFunction) {
   EXPECT_EQ(control_reply("flush", nullptr), "error flush is not available");
   EXPECT_TRUE(control_reply("ping", nullptr).starts_with("ok hikyaku "));
+  EXPECT_EQ(control_reply("status", nullptr), "error status is not available");
+  EXPECT_EQ(control_reply("status", nullptr, [] { return std::string("{}"); }), "ok {}");
+  EXPECT_EQ(control_reply("status extra", nullptr, [] { return std::string("{}"); }),
+            "error unknown request (expected ping, status, flush or flush ID)");
+}
+
+// A status reply is far longer than the others: 40 KiB arrive whole, on one line.
+TEST_F(ControlTest, LongStatusReplyArrivesWhole) {
+  std::string json = "{\"pad\":\"" + std::string(40 * 1024, 'x') + "\"}";
+  start([json] { return json; });
+  ControlReply r = control_request(path_, "status", std::chrono::seconds(5));
+  EXPECT_TRUE(r.ok) << r.text.substr(0, 100);
+  EXPECT_EQ(r.text, json);
+  stop();
 }
 
 }  // namespace
