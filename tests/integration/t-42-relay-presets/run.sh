@@ -19,6 +19,8 @@ make_cert "$T/untrusted" tls.relay.test tls.relay.test
 start_receiver untrusted 127.0.0.21 465 --implicit-tls --auth alice@example.test:s3cret \
   --cert "$T/untrusted/fullchain.pem" --key "$T/untrusted/privkey.pem"
 
+# A plain one without AUTH (tls = "none"), which takes anything.
+start_receiver plain 127.0.0.23 25
 # A third that accepts connections and never says a word.
 "$PY" -c '
 import socket, time
@@ -76,7 +78,8 @@ DNS_SERVER=127.0.0.53:53 write_config \
   'password = "${RELAY_PASSWORD}"' \
   '[[relay]]' 'preset = "fastmail"' 'host = "tls.relay.test"' 'username = "alice@example.test"' \
   'password = "${RELAY_PASSWORD}"' \
-  '[[relay]]' 'host = "127.0.0.22"'
+  '[[relay]]' 'host = "127.0.0.22"' \
+  '[[relay]]' 'host = "127.0.0.23"' 'tls = "none"'
 setup_domains
 util dkim-keygen example.test --selector=t42 >"$T/dkim-record" 2>/dev/null
 
@@ -124,6 +127,11 @@ rc=$(run_util badtls test-relay --relay=2 --send-to=someone@far.example --timeou
 check "an untrusted certificate: exit 1, FAIL tls, nothing sent" bash -c "
   [ '$rc' = 1 ] && grep -q 'FAIL tls: .*certificate not verified' '$T/badtls' && ! grep -q 'send:' '$T/badtls' &&
   [ \$(find '$T/rx/untrusted' -name '*.env' | wc -l) = 0 ]"
+rc=$(run_util plain test-relay --relay=127.0.0.23 --send-to=someone@far.example --timeout=5)
+check "no username: sent from postmaster@hostname, unsigned (no key for mx.test)" bash -c "
+  [ '$rc' = 0 ] && grep -q 'from=<postmaster@mx.test> to=<someone@far.example> dkim=none' '$T/plain' &&
+  grep -qx 'from postmaster@mx.test' '$T/rx/plain/msg-1.env' &&
+  ! grep -q DKIM-Signature '$T/rx/plain/msg-1.eml'"
 rc=$(run_util silent test-relay --relay=3 --timeout=1)
 check "a relay that never answers: exit 1, the greeting timed out" bash -c "
   [ '$rc' = 1 ] && grep -q 'FAIL greeting: timeout waiting for greeting from 127.0.0.22:587' '$T/silent'"
@@ -131,7 +139,7 @@ rc=$(run_util all test-relay --timeout=2)
 check "all relays: two fail, exit 1, named on stderr" bash -c "
   [ '$rc' = 1 ] && grep -q 'relay 1.*works.*relay 2' <(tr -d '\n' <'$T/all') &&
   grep -q 'test-relay: relay 2 (tls.relay.test), relay 3 (127.0.0.22) failed' '$T/all'"
-rc=$(run_util nosuch test-relay --relay=4)
+rc=$(run_util nosuch test-relay --relay=5)
 check "--relay names no relay: usage error (exit 2)" bash -c "[ '$rc' = 2 ] && grep -q 'no such \[\[relay\]\]' '$T/nosuch'"
 
 # --- A wrong password: the server's reply, exit 1, nothing sent. ---
