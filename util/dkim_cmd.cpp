@@ -22,6 +22,7 @@
 #include "lib/dns/resolver.hpp"
 #include "util/args.hpp"
 #include "util/command.hpp"
+#include "util/dns_options.hpp"
 #include "util/ownership.hpp"
 
 namespace hk::util {
@@ -181,13 +182,7 @@ int dkim_verify_dns(const Context& ctx) {
   }
   std::string message = read_stdin();
   asio::io_context io;
-  dns::Resolver::Options opts;
-  for (const auto& ep : cfg.dns.servers) {
-    opts.servers.push_back(ep.str());
-  }
-  opts.timeout = cfg.dns.timeout;
-  opts.attempts = cfg.dns.attempts;
-  dns::Resolver resolver(io.get_executor(), opts);
+  dns::Resolver resolver(io.get_executor(), resolver_options(cfg));
   auto fut = asio::co_spawn(io, dkim::verify_message(resolver, message), asio::use_future);
   io.run();
   std::vector<dkim::DkimVerifyResult> results = fut.get();

@@ -22,6 +22,7 @@
 #include "lib/spf/check_host.hpp"
 #include "util/args.hpp"
 #include "util/command.hpp"
+#include "util/dns_options.hpp"
 #include "util/dns_records.hpp"
 #include "util/tlsa.hpp"
 
@@ -38,16 +39,6 @@ bool load(const Context& ctx, config::Config& cfg) {
     std::cerr << "hikyaku-util: " << e.what() << "\n";
     return false;
   }
-}
-
-dns::Resolver::Options resolver_options(const config::Config& cfg) {
-  dns::Resolver::Options opts;
-  for (const config::Endpoint& e : cfg.dns.servers) {
-    opts.servers.push_back(e.str());
-  }
-  opts.timeout = cfg.dns.timeout;
-  opts.attempts = cfg.dns.attempts;
-  return opts;
 }
 
 // MTA-STS id: 1-32 alphanumerics (RFC 8461 §3.1); the UTC time makes a new one per change.

@@ -12,6 +12,7 @@
 #include "lib/base/ascii.hpp"
 #include "lib/base/log.hpp"
 #include "lib/dns/error.hpp"
+#include "lib/dns/host_addresses.hpp"
 #include "lib/dns/lookup.hpp"
 #include "lib/dns/mx.hpp"
 #include "lib/smtp/tls_required.hpp"
@@ -233,33 +234,14 @@ asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::deliver(
 }
 
 asio::awaitable<std::vector<asio::ip::address>> RemoteCourier::addresses(const std::string& host) {
-  boost::system::error_code ec;
-  auto literal = asio::ip::make_address(host, ec);
-  if (!ec) {
-    if ((literal.is_v6() && opts_.ip_version == config::IpVersion::V4) ||
-        (literal.is_v4() && opts_.ip_version == config::IpVersion::V6)) {
-      co_return std::vector<asio::ip::address>{};  // a family [delivery] ip_version rules out
-    }
-    co_return std::vector<asio::ip::address>{literal};
-  }
-  // RFC 5321 §5.1 leaves the order to us: the families [delivery] ip_version allows, the one it
-  // prefers first (IPv4 by default, since big receivers judge IPv6 senders more strictly).
-  const bool want_v4 = opts_.ip_version != config::IpVersion::V6;
-  const bool want_v6 = opts_.ip_version != config::IpVersion::V4;
-  std::vector<asio::ip::address> v4;
-  std::vector<asio::ip::address> v6;
-  if (want_v6) {
-    auto answer = co_await dns_.aaaa(host);
-    v6.assign(answer.records.begin(), answer.records.end());
-  }
-  if (want_v4) {
-    auto answer = co_await dns_.a(host);
-    v4.assign(answer.records.begin(), answer.records.end());
-  }
-  std::vector<asio::ip::address>& first = opts_.prefer == config::IpPrefer::V4 ? v4 : v6;
-  std::vector<asio::ip::address>& second = opts_.prefer == config::IpPrefer::V4 ? v6 : v4;
-  first.insert(first.end(), second.begin(), second.end());
-  co_return first;
+  // The families [delivery] ip_version allows, the one it prefers first (IPv4 by default, since
+  // big receivers judge IPv6 senders more strictly). `hikyaku-util test-relay` resolves the same
+  // way (dns::host_addresses).
+  const dns::AddressChoice choice{opts_.ip_version != config::IpVersion::V6,
+                                  opts_.ip_version != config::IpVersion::V4,
+                                  opts_.prefer == config::IpPrefer::V4};
+  dns::HostAddresses found = co_await dns::host_addresses(dns_, host, choice);
+  co_return std::move(found.addrs);
 }
 
 asio::awaitable<std::optional<TransactionResult>> RemoteCourier::try_addresses(

@@ -44,6 +44,9 @@ struct Relay {
   RelayTls tls = RelayTls::StartTls;
   std::string username, password;    // both or neither; AUTH is used when set
   std::vector<std::string> domains;  // recipient domains sent this way; empty = all remote mail
+  // A provider's name ("gmail", "ses:eu-west-1"; lib/config/relay_presets.hpp): host, port and
+  // tls are the provider's unless written; "" = none.
+  std::string preset;
 
   bool operator==(const Relay&) const = default;
 };

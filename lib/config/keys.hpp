@@ -51,6 +51,9 @@ struct Listeners {};  // a list of "address:port"; no endpoint twice among all l
 struct Servers {      // a list of "address[:port]", the port not 0
   uint16_t default_port;
 };
+// [[relay]] preset: a name relay_presets.hpp knows ("gmail", "ses:eu-west-1"), lower-cased; left
+// out of print-config when empty.
+struct Preset {};
 
 // One of a few names, stored as an enum: the text is interpreted here and nowhere else.
 template <class E>
@@ -198,9 +201,11 @@ void for_each_key(C& c, Row&& row) {
 }
 
 // The small table of one [[relay]]; R is Relay or const Relay. parse.cpp adds what spans keys:
-// host is required, the port's default follows tls, and username and password go together.
+// host is required unless a preset names it, the preset's values apply to what is not written,
+// the port's default follows tls, and username and password go together.
 template <class R, class Row>
 void for_each_relay_key(R& relay, Row&& row) {
+  row("relay", "preset", relay.preset, Preset{});  // first: the keys below override it
   row("relay", "host", relay.host, HostOrIp{});
   row("relay", "port", relay.port, Count{1, 65535});
   row("relay", "tls", relay.tls, Choice{kRelayTls});

@@ -11,6 +11,7 @@
 #include "lib/base/files.hpp"
 #include "lib/config/config.hpp"
 #include "lib/config/keys.hpp"
+#include "lib/config/relay_presets.hpp"
 #include "lib/config/toml_reader.hpp"
 
 namespace hk::config {
@@ -117,6 +118,15 @@ class ValueReader {
   void read(const keys::Secret&, const toml::node& n, const std::string& k,
             std::string& out) const {
     out = r_.string(n, k);
+  }
+
+  void read(const keys::Preset&, const toml::node& n, const std::string& k,
+            std::string& out) const {
+    out = base::to_lower(r_.string(n, k));
+    std::string why;
+    if (!out.empty() && !relay_preset(out, why)) {
+      r_.fail(n, k, why);
+    }
   }
 
   void read(const keys::HostName&, const toml::node& n, const std::string& k,
@@ -264,12 +274,28 @@ Relay read_relay(const TomlReader& r, ValueReader& values, const toml::node& nod
           values.read(kind, *n, prefix + "." + std::string(name), value);
         }
       });
+  std::optional<RelayPreset> preset;
+  if (!relay.preset.empty()) {
+    std::string why;
+    preset = relay_preset(relay.preset, why);  // known good: read() checked it
+  }
+  if (preset && !t.contains("host")) {
+    relay.host = preset->host;
+  }
+  if (preset && !t.contains("tls")) {
+    relay.tls = preset->tls;
+  }
   if (relay.host.empty()) {
-    r.fail(t.source(), prefix + ".host", "required");
+    r.fail(t.source(), prefix + ".host", "required unless preset is set");
   }
   if (!t.contains("port")) {
-    // The registered ports: submission (RFC 6409), submissions (RFC 8314 §7.3), smtp.
-    relay.port = relay.tls == RelayTls::StartTls ? 587 : relay.tls == RelayTls::Implicit ? 465 : 25;
+    // The preset's port while its TLS mode stands (explicit keys override the preset: a written
+    // tls brings that mode's port); else the registered ports: submission (RFC 6409),
+    // submissions (RFC 8314 §7.3), smtp.
+    relay.port = preset && preset->tls == relay.tls ? preset->port
+                 : relay.tls == RelayTls::StartTls  ? 587
+                 : relay.tls == RelayTls::Implicit  ? 465
+                                                    : 25;
   }
   if (!relay.password.empty() && relay.username.empty()) {
     r.fail(*t.get("password"), prefix + ".password", "set without a username");

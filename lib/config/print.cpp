@@ -79,6 +79,7 @@ std::string value(const keys::Durations&, const std::vector<std::chrono::seconds
   return list(ds, [](std::chrono::seconds d) { return format_duration(d); });
 }
 std::string value(const keys::Text&, const std::string& s) { return quote(s); }
+std::string value(const keys::Preset&, const std::string& s) { return quote(s); }
 std::string value(const keys::HostName&, const std::string& s) { return quote(s); }
 std::string value(const keys::HostOrIp&, const std::string& s) { return quote(s); }
 std::string value(const keys::OneDomain&, const std::string& s) { return quote(s); }
@@ -117,6 +118,9 @@ std::string line(std::string_view name, const keys::HostName& kind, const std::s
 
 // An empty string and no key read back the same, so an empty one is left out.
 std::string line(std::string_view name, const keys::Text& kind, const std::string& s) {
+  return s.empty() ? "" : std::string(name) + " = " + value(kind, s) + "\n";
+}
+std::string line(std::string_view name, const keys::Preset& kind, const std::string& s) {
   return s.empty() ? "" : std::string(name) + " = " + value(kind, s) + "\n";
 }
 std::string line(std::string_view name, const keys::Secret&, const std::string& s) {

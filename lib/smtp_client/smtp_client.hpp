@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "lib/dns/answer.hpp"
+#include "lib/dns/host_addresses.hpp"
 #include "lib/queue/delivery_result.hpp"
 #include "lib/smtp/client_reply.hpp"
 #include "lib/smtp_client/client_error.hpp"
@@ -207,11 +208,22 @@ boost::asio::awaitable<TransactionResult> deliver_once(boost::asio::any_io_execu
                                                        const std::string& message, bool smtputf8,
                                                        bool eightbit);
 
-// For `hikyaku-util test-relay`: resolves `host` (the system resolver; only this tool does so),
-// connects to its addresses in turn, runs connect() (TLS and AUTH per `opts`) and QUIT, and
-// reports each step. `opts.tls_name` defaults to `host`.
+// The test message `hikyaku-util test-relay --send-to` sends after the checks.
+struct ProbeMessage {
+  std::string from;                // the reverse-path
+  std::vector<std::string> rcpts;  // the forward-paths
+  std::string data;                // the whole message, CRLF line ends
+};
+
+// For `hikyaku-util test-relay`: resolves `host` through `dns` as delivery does
+// (dns::host_addresses), connects to its addresses in turn, runs connect() (TLS and AUTH per
+// `opts`), sends `message` when there is one, then QUIT, and reports each step ("resolve",
+// "connect", ..., "auth", then "send" with the server's reply to the final dot, or the reply that
+// refused the message). `opts.tls_name` defaults to `host`.
 boost::asio::awaitable<std::vector<ProbeStep>> probe(boost::asio::any_io_executor ex,
-                                                     ClientOptions opts, std::string host,
-                                                     uint16_t port);
+                                                     ClientOptions opts, dns::Lookup& dns,
+                                                     dns::AddressChoice choice, std::string host,
+                                                     uint16_t port,
+                                                     std::optional<ProbeMessage> message = {});
 
 }  // namespace hk::delivery

@@ -9,9 +9,6 @@ start_dns --host-record=relay.test,127.0.0.20
 # The relay's certificate, trusted through SSL_CERT_FILE as a private CA would be.
 make_cert "$T/relay-cert" relay.test relay.test
 export SSL_CERT_FILE=$T/relay-cert/fullchain.pem
-# test-relay resolves with the system resolver: give it the name through /etc/hosts.
-printf '127.0.0.1 localhost\n127.0.0.20 relay.test\n' >"$T/hosts"
-mount --bind "$T/hosts" /etc/hosts
 start_receiver relay 127.0.0.20 587 --starttls --require-starttls --auth hk:s3cret \
   --cert "$T/relay-cert/fullchain.pem" --key "$T/relay-cert/privkey.pem"
 

@@ -329,7 +329,7 @@ TEST(ParseConfig, Errors) {
       // Relays.
       {"[[relay]]\nhost = 'smtp.example.net'\ntls = 'ssl'",
        f + ":3: relay[0].tls: must be \"starttls\", \"implicit\" or \"none\", got \"ssl\""},
-      {"[[relay]]\nport = 25", f + ":1: relay[0].host: required"},
+      {"[[relay]]\nport = 25", f + ":1: relay[0].host: required unless preset is set"},
       {"[[relay]]\nhost = 'a.example'\n[[relay]]\nhost = 'b.example'\nport = 0",
        f + ":5: relay[1].port: must be between 1 and 65535, got 0"},
       {"[[relay]]\nhost = 'a.example'\n\n[[relay]]\nhost = 'bad host'",
@@ -404,7 +404,7 @@ TEST(ToToml, MasksPasswordsAndEscapes) {
   EXPECT_NE(text.find("[delivery]\nmta_sts = false\n"), std::string::npos) << text;
 
   Config c = parse("");
-  c.relays.push_back(Relay{"a.example", 25, RelayTls::None, "u$er\"\\\n", "x", {}});
+  c.relays.push_back(Relay{"a.example", 25, RelayTls::None, "u$er\"\\\n", "x", {}, ""});
   const Config back = parse(to_toml(c));
   EXPECT_EQ(back.relays.at(0).username, "u$er\"\\\n");
 }

@@ -81,11 +81,13 @@ TEST(KeyTable, EverySectionRefusesUnknownKeys) {
   }
 }
 
-// print-config shows every key of the table (a relay's username and password only when set).
+// print-config shows every key of the table (a relay's preset, username and password only when
+// set).
 TEST(KeyTable, PrintConfigShowsEveryKey) {
-  const toml::table printed = toml::parse(to_toml(parse(
-      "hostname = 'mx.example.test'\nrun_as = 'hikyaku'\n[[relay]]\nhost = 'smtp.example.net'\n"
-      "username = 'me'\npassword = 'secret'\n")));
+  const toml::table printed = toml::parse(to_toml(
+      parse("hostname = 'mx.example.test'\nrun_as = 'hikyaku'\n[[relay]]\npreset = 'gmail'\n"
+            "host = 'smtp.example.net'\n"
+            "username = 'me'\npassword = 'secret'\n")));
   for (const KeyName& k : known_keys()) {
     const toml::node* section = k.section.empty() ? &printed : printed.get(k.section);
     if (k.section == "relay") {

@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "lib/dns/resolver.hpp"
 #include "test_support.hpp"
+#include "tests/support/dns_servers.hpp"
 #include "tests/support/ports.hpp"
 #include "tests/support/run.hpp"
 
@@ -701,6 +703,15 @@ TEST(SmtpClient, OddFramingAndHeloFallback) {
   EXPECT_EQ(server.received()[2], "QUIT\r\n");
 }
 
+// A resolver that is never asked (address literals need no lookup): a closed loopback port.
+dns::Resolver::Options unused_dns() {
+  dns::Resolver::Options o;
+  o.servers = {"127.0.0.1:" + std::to_string(hk::test::free_port())};
+  o.timeout = 200ms;
+  o.attempts = 1;
+  return o;
+}
+
 TEST(SmtpClient, ProbeRelay) {
   std::vector<std::string> flags = tls_flags();
   flags.insert(flags.end(), {"--starttls", "--auth", "relayuser:secret"});
@@ -712,7 +723,9 @@ TEST(SmtpClient, ProbeRelay) {
   o.username = "relayuser";
   o.password = "secret";
   asio::io_context io;
-  auto steps = hk::test::run(io, probe(io.get_executor(), o, "127.0.0.1", mx.endpoint().port()));
+  dns::Resolver resolver(io.get_executor(), unused_dns());
+  auto steps = hk::test::run(
+      io, probe(io.get_executor(), o, resolver, {}, "127.0.0.1", mx.endpoint().port()));
   ASSERT_TRUE(steps.has_value());
   std::vector<std::string> names;
   for (const ProbeStep& s : *steps) {
@@ -721,16 +734,78 @@ TEST(SmtpClient, ProbeRelay) {
   }
   EXPECT_EQ(names, (std::vector<std::string>{"resolve", "connect", "greeting", "ehlo", "starttls",
                                              "tls", "ehlo", "auth", "quit"}));
+  EXPECT_TRUE(mx.messages().empty());
 
   // A closed port: the connect step says so and nothing follows.
   asio::io_context io2;
-  auto failed =
-      hk::test::run(io2, probe(io2.get_executor(), o, "127.0.0.1", hk::test::free_port()));
+  dns::Resolver resolver2(io2.get_executor(), unused_dns());
+  auto failed = hk::test::run(
+      io2, probe(io2.get_executor(), o, resolver2, {}, "127.0.0.1", hk::test::free_port()));
   ASSERT_TRUE(failed.has_value());
   ASSERT_EQ(failed->size(), 2u);
   EXPECT_EQ((*failed)[1].name, "connect");
   EXPECT_FALSE((*failed)[1].ok);
   EXPECT_TRUE(starts_with((*failed)[1].detail, "connection refused by")) << (*failed)[1].detail;
+}
+
+// The relay's name is resolved through the resolver handed in (the configured [dns] servers),
+// and a test message goes through after AUTH, its final reply reported.
+TEST(SmtpClient, ProbeResolvesThroughDnsAndSends) {
+  std::vector<std::string> flags = tls_flags();
+  flags.insert(flags.end(), {"--starttls", "--auth", "relayuser:secret"});
+  FakeMx mx(flags);
+  ASSERT_TRUE(mx.started());
+  dns::test::Dnsmasq dnsmasq({"--host-record=relay.test,127.0.0.1"});
+  ASSERT_NE(dnsmasq.port(), 0);
+  dns::Resolver::Options dns_opts;
+  dns_opts.servers = {dnsmasq.server()};
+  ClientOptions o = options();
+  o.tls = TlsMode::Required;
+  o.ca_file = test::test_cert().cert;
+  o.tls_name = "127.0.0.1";  // the name the test certificate holds
+  o.username = "relayuser";
+  o.password = "secret";
+  ProbeMessage message{"postmaster@client.test",
+                       {"someone@example.org"},
+                       "From: postmaster@client.test\r\nSubject: t\r\n\r\nbody\r\n"};
+  asio::io_context io;
+  dns::Resolver resolver(io.get_executor(), dns_opts);
+  auto steps = hk::test::run(io, probe(io.get_executor(), o, resolver, {true, false, true},
+                                       "relay.test", mx.endpoint().port(), message));
+  ASSERT_TRUE(steps.has_value());
+  ASSERT_GE(steps->size(), 3u);
+  EXPECT_EQ(steps->front().detail, "relay.test -> 127.0.0.1");
+  const ProbeStep& send = (*steps)[steps->size() - 2];
+  EXPECT_EQ(send.name, "send");
+  EXPECT_TRUE(send.ok) << send.detail;
+  EXPECT_TRUE(starts_with(send.detail, "250")) << send.detail;
+  EXPECT_EQ(steps->back().name, "quit");
+  const std::vector<test::Stored> got = mx.messages();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].values("from"), std::vector<std::string>{"postmaster@client.test"});
+  EXPECT_EQ(got[0].values("rcpt"), std::vector<std::string>{"someone@example.org"});
+
+  // A name nobody knows: the resolve step fails with the DNS error, and nothing follows.
+  asio::io_context io2;
+  dns::Resolver resolver2(io2.get_executor(), dns_opts);
+  auto unknown = hk::test::run(
+      io2, probe(io2.get_executor(), o, resolver2, {}, "nowhere.test", mx.endpoint().port()));
+  ASSERT_TRUE(unknown.has_value());
+  ASSERT_EQ(unknown->size(), 1u);
+  EXPECT_FALSE(unknown->front().ok);
+  EXPECT_NE(unknown->front().detail.find("NXDOMAIN"), std::string::npos) << unknown->front().detail;
+
+  // A refused recipient: the send step fails with the server's reply.
+  asio::io_context io3;
+  dns::Resolver resolver3(io3.get_executor(), dns_opts);
+  message.rcpts = {"reject-550@example.org"};
+  auto refused = hk::test::run(io3, probe(io3.get_executor(), o, resolver3, {}, "relay.test",
+                                          mx.endpoint().port(), message));
+  ASSERT_TRUE(refused.has_value());
+  const ProbeStep& no = (*refused)[refused->size() - 2];
+  EXPECT_EQ(no.name, "send");
+  EXPECT_FALSE(no.ok);
+  EXPECT_TRUE(starts_with(no.detail, "550")) << no.detail;
 }
 
 }  // namespace
