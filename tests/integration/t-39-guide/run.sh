@@ -25,7 +25,8 @@
 # provider's PTR (a --ptr-record of dnsmasq), certbot and acme.sh (a self-signed certificate in a
 # certbot-shaped lineage, handed over by the guide's own hook command), systemctl (the daemon is
 # started in the background), publishing at a DNS host (what dns-records printed, converted
-# record by record into dnsmasq options), test-relay (it needs an account at a relay provider).
+# record by record into dnsmasq options), test-relay (it needs an account at a relay provider;
+# the guide's [[relay]] example is checked with --check-config and print-config instead).
 # One addition to the guide's configuration: [listen] on 203.0.113.25 and 127.0.0.1 (Postfix holds
 # 198.51.100.25:25 in the same namespace, so the guide's default 0.0.0.0:25 cannot bind here).
 # Where a person would take minutes between steps, the test waits for the daemon's log line
@@ -162,6 +163,15 @@ submission = ["$VPS4:587", "127.0.0.1:587"]
 submission_tls = ["$VPS4:465", "127.0.0.1:465"]
 TOML
 run_step config-check
+# Step 3's [[relay]] example (a toml block, not a command) must be a configuration hikyaku takes,
+# with the preset filling in the provider's host: appended to a copy of the guide's config.
+mkdir -p "$T/relay-etc"
+cp "$ETC/hikyaku.toml" "$T/relay-etc/hikyaku.toml"
+awk '/^```toml/{f=1;next} /^```/{f=0} f' "$HK_SRC/docs/guide.md" >>"$T/relay-etc/hikyaku.toml"
+check "the guide's [[relay]] example passes --check-config" \
+  env RELAY_PASSWORD=secret "$HK_BIN/hikyaku" -C "$T/relay-etc" --check-config
+check "the guide's relay preset resolves to the provider's host" \
+  bash -c "RELAY_PASSWORD=secret '$HK_BIN/hikyaku-util' -C '$T/relay-etc' print-config | grep -qx 'host = \"email-smtp.eu-west-1.amazonaws.com\"'"
 # --- 5. certificate ---
 standin certbot "Let's Encrypt cannot reach this namespace; a self-signed certificate in a certbot-shaped lineage ($T/letsencrypt/live/mx.guide.test) is handed over by the next step, the hook certbot runs"
 make_cert "$T/letsencrypt/live/mx.guide.test" mx.guide.test
