@@ -16,6 +16,8 @@ test=(clang-format-14 dnsutils swaks libnet-ssleay-perl libio-socket-ssl-perl li
 test+=(unbound nsd ldnsutils)
 # t-37-postfix-receiver (and the benchmark): instances of its own, never the system one.
 test+=(postfix)
+# t-38-debian-package: dpkg-buildpackage with debhelper's cmake support, then lintian.
+test+=(debhelper dpkg-dev lintian)
 bench=(chasquid opendkim)
 
 want=("${build[@]}")
