@@ -127,9 +127,8 @@ TEST(ManPages, EveryConfigKeyHasAnEntryUnderItsSection) {
     const std::string heading = heading_of(k.section);
     auto it = documented.find(heading);
     ASSERT_NE(it, documented.end()) << "hikyaku.toml.5 has no .SS \"" << heading << "\"";
-    EXPECT_TRUE(it->second.contains(k.name))
-        << "hikyaku.toml.5 has no entry (.TP, then .B " << k.name << ") under .SS \"" << heading
-        << "\"";
+    EXPECT_TRUE(it->second.contains(k.name)) << "hikyaku.toml.5 has no entry (.TP, then .B "
+                                             << k.name << ") under .SS \"" << heading << "\"";
   }
 }
 
