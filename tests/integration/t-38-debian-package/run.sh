@@ -52,7 +52,7 @@ if (cd "$W/hikyaku-$version" &&
   timeout 390 nice dpkg-buildpackage -us -uc -b -j2 >"$W/build.log" 2>&1); then
   pass "dpkg-buildpackage -us -uc -b built the package in $(($(date +%s) - started)) s"
 else
-  fail "dpkg-buildpackage failed after $(($(date +%s) - started)) s"
+  fail "dpkg-buildpackage failed after $(($(date +%s) - started)) s (a first build without ccache on a busy machine may need more than the 390 s given)"
   tail -n 40 "$W/build.log" | sed 's/^/     /'
   finish
 fi
@@ -88,7 +88,11 @@ R=$T/root
 mkdir -p "$R" "$T/ovl"
 unshare --mount --propagation private --uts -- sleep 600 &
 NS=$!
-sleep 0.2
+# Entered before unshare(2) has run, nsenter would join this machine's mount namespace.
+in_own_ns() { [ "$(readlink "/proc/$NS/ns/mnt")" != "$(readlink /proc/$$/ns/mnt)" ] &&
+  [ "$(cat "/proc/$NS/comm" 2>/dev/null)" = sleep ]; }
+for _ in $(seq 1 50); do in_own_ns && break; sleep 0.1; done
+in_own_ns || { fail "unshare made no mount namespace"; finish; }
 ns() { nsenter --target "$NS" --mount --uts -- "$@"; }
 inroot() { ns chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
   DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@"; }
@@ -105,6 +109,14 @@ host_state >"$T/host-before"
 ns mount -t tmpfs -o size=2G,mode=0755 hk-t38 "$T/ovl"
 ns mkdir "$T/ovl/upper" "$T/ovl/work"
 ns mount -t overlay overlay -o "lowerdir=/,upperdir=$T/ovl/upper,workdir=$T/ovl/work" "$R"
+# Nothing below may run unless the root is the overlay, seen only from the namespace.
+if [ "$(ns findmnt -n -o FSTYPE "$R")" = overlay ] && ! findmnt "$R" >/dev/null &&
+  ns test -x "$R/usr/bin/apt-get"; then
+  pass "the throwaway root is an overlay in a namespace of its own"
+else
+  fail "the throwaway root is not an overlay in a namespace of its own"
+  finish
+fi
 ns mount -t proc proc "$R/proc"
 ns mount --rbind /dev "$R/dev"
 ns mount -t tmpfs tmpfs "$R/run"
@@ -115,9 +127,6 @@ ns cp "$W/$deb" "$R/tmp/$deb"
 # Nothing is started in the throwaway root (no systemd runs in it either).
 printf '#!/bin/sh\nexit 101\n' | ns tee "$R/usr/sbin/policy-rc.d" >/dev/null
 ns chmod 0755 "$R/usr/sbin/policy-rc.d"
-check "the throwaway root is an overlay in a namespace of its own" \
-  bash -c "[ \"\$(nsenter --target $NS --mount -- findmnt -n -o FSTYPE '$R')\" = overlay ] &&
-    ! findmnt '$R' >/dev/null"
 
 # This machine's own hikyaku, gone from the throwaway root only: the package must make it all.
 inroot sh -c 'if getent passwd hikyaku >/dev/null; then userdel hikyaku; fi
