@@ -12,10 +12,10 @@
 # package needs is installed here already, so apt-get needs no network.
 #
 # Slow by nature (up to 8 minutes, see tests/integration/CMakeLists.txt): the package build
-# compiles the daemon and hikyaku-util with Debian's flags in a build tree of its own, about 470
-# CPU seconds (some 4 minutes on two idle cores; 15 to 20 on two cores shared with five other
-# builds), and lintian reads the whole package. With ccache installed, later runs reuse the
-# objects: the whole test then takes about 70 seconds.
+# compiles the daemon and hikyaku-util with Debian's flags in a build tree of its own, measured at
+# 470 CPU seconds (so some 4 minutes on two idle cores; it took 15 and 20 minutes on two cores
+# shared with five other builds), and lintian reads the whole package. With ccache installed,
+# later runs reuse the objects: the whole test then takes about 70 seconds.
 source "$(dirname "$0")/../lib.sh"
 
 for tool in dpkg-buildpackage dh lintian unshare nsenter chroot; do
