@@ -132,20 +132,6 @@ TEST(ManPages, EveryConfigKeyHasAnEntryUnderItsSection) {
   }
 }
 
-// Every heading of the key sections names a section of the key table, so a renamed section
-// cannot leave its old heading behind.
-TEST(ManPages, EveryConfigSectionHeadingIsASection) {
-  std::set<std::string> headings;
-  for (const config::KeyName& k : config::known_keys()) {
-    headings.insert(heading_of(k.section));
-  }
-  for (const auto& [heading, keys] : entries(read_page("hikyaku.toml.5"))) {
-    if (heading.starts_with("[")) {
-      EXPECT_TRUE(headings.contains(heading)) << heading;
-    }
-  }
-}
-
 TEST(ManPages, EveryUtilCommandAndOptionIsDocumented) {
   const std::string roff = read_page("hikyaku-util.8");
   std::set<std::string> documented;
