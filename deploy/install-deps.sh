@@ -12,6 +12,8 @@ build=(build-essential cmake pkg-config git libboost1.81-dev libssl-dev libc-are
        libpsl-dev publicsuffix)
 test=(clang-format-14 dnsutils swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl curl python3 python3-aiosmtpd python3-dkim dnsmasq-base opendkim-tools
       msmtp iproute2 procps prometheus fail2ban haproxy systemd clang-14 libclang-rt-14-dev)
+# t-38-debian-package: dpkg-buildpackage with debhelper's cmake support, then lintian.
+test+=(debhelper dpkg-dev lintian)
 # t-33-dane: a DNSSEC-signed zone (ldns-signzone) served by nsd, validated by unbound.
 test+=(unbound nsd ldnsutils)
 # t-37-postfix-receiver (and the benchmark): instances of its own, never the system one.
