@@ -17,6 +17,9 @@ test+=(unbound nsd ldnsutils)
 # t-37-postfix-receiver (and the benchmark): instances of its own, never the system one.
 test+=(postfix)
 bench=(chasquid opendkim)
+# The submission benchmark (AUTH): Postfix asks Dovecot's auth server, run from its own config
+# dir; the system dovecot service stays off.
+bench+=(dovecot-core)
 
 want=("${build[@]}")
 for arg in "$@"; do
@@ -49,6 +52,10 @@ for svc in chasquid postfix haproxy; do
     systemctl stop "$svc" || true
   fi
 done
+# The benchmark runs its own Dovecot auth server; the system service stays off.
+if command -v systemctl >/dev/null && systemctl is-enabled -q dovecot 2>/dev/null; then
+  systemctl disable --now dovecot || true
+fi
 # t-33-dane runs its own nsd and unbound on loopback; the system services stay off.
 for svc in unbound nsd; do
   if command -v systemctl >/dev/null && systemctl is-enabled -q "$svc" 2>/dev/null; then
