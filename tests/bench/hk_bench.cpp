@@ -376,7 +376,7 @@ awaitable<void> session(Conn& c, int id, const Options& o, const std::string& bo
       run.latencies_ms.push_back(
           std::chrono::duration<double, std::milli>(run.last_accept - t0).count());
       ++run.accepted;
-      if (o.per_connection > 0 && ++sent_here >= o.per_connection) {
+      if (++sent_here == o.per_connection) {
         co_await command(c, "QUIT\r\n", o.reply_timeout);
         open = false;
       }
