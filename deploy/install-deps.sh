@@ -23,6 +23,9 @@ test+=(postfix-policyd-spf-python opendkim)
 # t-41-import-chasquid: the real chasquid-util makes the users files import-chasquid reads.
 test+=(chasquid)
 bench=(chasquid opendkim)
+# The submission benchmark (AUTH): Postfix asks Dovecot's auth server, run from its own config
+# dir; the system dovecot service stays off.
+bench+=(dovecot-core)
 
 want=("${build[@]}")
 for arg in "$@"; do
@@ -59,6 +62,10 @@ done
 # t-39-guide runs its own OpenDKIM milter; the system service stays off.
 if command -v systemctl >/dev/null && systemctl is-enabled -q opendkim 2>/dev/null; then
   systemctl disable --now opendkim || true
+fi
+# The benchmark runs its own Dovecot auth server; the system service stays off.
+if command -v systemctl >/dev/null && systemctl is-enabled -q dovecot 2>/dev/null; then
+  systemctl disable --now dovecot || true
 fi
 # t-33-dane runs its own nsd and unbound on loopback; the system services stay off.
 for svc in unbound nsd; do

@@ -175,8 +175,8 @@ Resolution Domains::resolve(std::string_view local, std::string_view domain) con
   return resolve_impl(local, domain, true);
 }
 
-std::optional<std::string> Domains::authenticate(std::string_view username,
-                                                 std::string_view password) const {
+std::optional<std::pair<std::string, std::string>> Domains::split_login(
+    std::string_view username) const {
   std::string local;
   std::string domain;
   if (auto address = split_address(username)) {
@@ -186,16 +186,32 @@ std::optional<std::string> Domains::authenticate(std::string_view username,
     local = std::string(username);
     domain = domains_.begin()->first;
   }
-  const Domain* d = find(domain);
   std::string name = normalize_local(local);
-  if (d == nullptr || name.empty()) {
+  if (find(domain) == nullptr || name.empty()) {
+    return std::nullopt;
+  }
+  return std::pair{std::move(name), std::move(domain)};
+}
+
+std::optional<std::string> Domains::login_name(std::string_view username) const {
+  auto login = split_login(username);
+  if (!login) {
+    return std::nullopt;
+  }
+  return login->first + "@" + login->second;
+}
+
+std::optional<std::string> Domains::authenticate(std::string_view username,
+                                                 std::string_view password) const {
+  auto login = split_login(username);
+  if (!login) {
     spend_dummy_password_check(password);
     return std::nullopt;
   }
-  if (!d->users.check_password(name, password)) {
+  if (!find(login->second)->users.check_password(login->first, password)) {
     return std::nullopt;
   }
-  return name + "@" + domain;
+  return login->first + "@" + login->second;
 }
 
 bool Domains::may_send_as(std::string_view user, std::string_view sender_local,

@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "domains/aliases.hpp"
@@ -76,6 +77,10 @@ class Domains {
   std::optional<std::string> authenticate(std::string_view username,
                                           std::string_view password) const;
 
+  // The canonical "user@domain" that `username` names for AUTH (as above, normalized), when its
+  // domain is local and the name is not empty; whether the user exists is not looked at. Cheap.
+  std::optional<std::string> login_name(std::string_view username) const;
+
   // May authenticated `user` ("user@domain", as authenticate() returned it) use
   // sender_local@sender_domain as envelope or From: sender? Always allowed: the user's own
   // address in any spelling that normalizes to it ("Alice+x@…"), and every address of a local
@@ -103,6 +108,8 @@ class Domains {
 
   Domains() = default;
   const Domain* find(std::string_view domain) const;
+  // login_name()'s parts: the normalized user name and the local domain.
+  std::optional<std::pair<std::string, std::string>> split_login(std::string_view username) const;
   Resolution resolve_impl(std::string_view local, std::string_view domain,
                           bool use_catch_all) const;
 

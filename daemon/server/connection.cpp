@@ -2,6 +2,10 @@
 // may precede it.
 #include "daemon/server/connection.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -117,6 +121,16 @@ asio::awaitable<boost::system::error_code> Connection::start_tls(
   tls_ = std::make_unique<TlsStream>(std::move(sock_), *ctx_);
   tls_buf_.reset(new char[kReadSize]);
   auto [e] = co_await tls_->async_handshake(asio::ssl::stream_base::server, kTuple);
+  if (!e) {
+    // Acknowledge the client's Finished now. With no session tickets (tls.session_tickets off)
+    // a TLS 1.3 server has nothing to send after it, and a STARTTLS client speaks next (EHLO,
+    // RFC 3207 §4.2): a client without TCP_NODELAY holds that EHLO back (Nagle) until its
+    // Finished is acknowledged, and Linux delays that ACK by up to 40 ms. Measured: 10 sessions
+    // sending one message per connection on 587 went from ~175 to ~440 msg/s, as on 465, where
+    // our greeting carries the ACK. The option is one-shot: later ACKs follow the usual rules.
+    int one = 1;
+    ::setsockopt(tls_->next_layer().native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+  }
   co_return e;
 }
 

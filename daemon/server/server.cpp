@@ -112,6 +112,7 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
                              ": " + ec.message());
   }
   domains_ = std::make_unique<domains::DomainsWatcher>(cfg_->domains_dir());
+  auth_cache_.configure(cfg_->auth.cache_ttl, cfg_->auth.cache_size);
   certs_ = std::make_unique<certs::CertStore>(cfg_->certs_dir(), cfg_->hostname,
                                               cfg_->tls.min_version, cfg_->tls.session_tickets);
   certs_->load();
@@ -207,6 +208,7 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
   deps.srs = srs_.get();
   deps.psl = psl_.get();
   deps.abuse = &abuse_;
+  deps.auth_cache = &auth_cache_;
   deps.counts = &counts_;
   auto add = [&](const std::vector<config::Endpoint>& eps, Port kind) {
     for (const auto& ep : eps) {
@@ -461,6 +463,7 @@ void Server::reload_config() {
   warn_proxy_trusted_overlap(*cfg_);
   queue_->reconfigure(queue_options(*cfg_));
   remote_courier_->reconfigure(remote_options(*cfg_));
+  auth_cache_.configure(cfg_->auth.cache_ttl, cfg_->auth.cache_size);
 }
 
 void Server::reload(bool forced) {

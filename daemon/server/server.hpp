@@ -19,6 +19,7 @@
 #include "daemon/server/operator_metrics.hpp"
 #include "daemon/server/server_metrics.hpp"
 #include "daemon/server/status.hpp"
+#include "domains/auth_cache.hpp"
 #include "lib/base/clock.hpp"
 #include "lib/config/config.hpp"
 #include "lib/dmarc/org_domain.hpp"
@@ -113,6 +114,7 @@ class Server {
   base::SystemClock abuse_clock_;
   AbuseGuard abuse_{abuse_clock_};  // failed logins and rates, across connections
   std::unique_ptr<domains::DomainsWatcher> domains_;
+  domains::AuthCache auth_cache_;  // recent successful logins; configured from [auth]
   std::unique_ptr<certs::CertStore> certs_;
   std::unique_ptr<queue::QueueStore> store_;
   std::unique_ptr<queue::Courier> local_courier_;

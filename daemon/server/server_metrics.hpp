@@ -56,6 +56,9 @@ struct ServerMetrics {
   metrics::Counter& tls_handshake_failures;
   metrics::Counter& auth_ok;
   metrics::Counter& auth_failed;
+  // hikyaku_auth_cache_hits_total: successful AUTH answered from the cache, without scrypt (a
+  // subset of hikyaku_auth_total{result="ok"}).
+  metrics::Counter& auth_cache_hits;
   metrics::Counter& spf_none;
   metrics::Counter& spf_neutral;
   metrics::Counter& spf_pass;

@@ -21,6 +21,7 @@
 #include "daemon/server/server_metrics.hpp"
 #include "daemon/server/session_timer.hpp"
 #include "daemon/server/smtp_channel.hpp"
+#include "domains/auth_cache.hpp"
 #include "domains/domains.hpp"
 #include "domains/watcher.hpp"
 #include "lib/base/log.hpp"
@@ -714,17 +715,39 @@ asio::awaitable<Reply> Session::on_auth(const smtp::Command& cmd) {
 }
 
 asio::awaitable<Reply> Session::check_password(std::string username, std::string password) {
-  // scrypt is deliberately slow: run it on the pool so other sessions keep moving.
-  // A named function object, not a capturing lambda: GCC 12 miscompiles closures created inside
-  // a co_await expression (their captures are destroyed twice).
-  AuthCheck check{deps_.domains->current(), username, std::move(password)};
-  std::optional<std::string> user = co_await base::offload(*deps_.pool, std::move(check));
+  std::shared_ptr<const domains::Domains> snapshot = deps_.domains->current();
+  domains::AuthCache* cache =
+      deps_.auth_cache != nullptr && deps_.auth_cache->enabled() ? deps_.auth_cache : nullptr;
+  // A recent success with the same user and password against the same user database: no
+  // scrypt. Only a correct password can hit; a wrong one always takes the full path below.
+  std::optional<std::string> user;
+  if (cache != nullptr) {
+    user = cache->find(snapshot, username, password, std::chrono::steady_clock::now());
+  }
+  const bool hit = user.has_value();
+  if (!hit) {
+    // scrypt is deliberately slow: run it on the pool so other sessions keep moving.
+    // A named function object, not a capturing lambda: GCC 12 miscompiles closures created
+    // inside a co_await expression (their captures are destroyed twice).
+    AuthCheck check{snapshot, username, password};
+    std::optional<std::string> checked = co_await base::offload(*deps_.pool, std::move(check));
+    user = std::move(checked);
+    if (user && cache != nullptr) {
+      cache->remember(snapshot, username, password, std::chrono::steady_clock::now());
+    }
+  }
   if (user) {
     auth_user_ = *user;
     slot_.release_per_ip();
     deps_.metrics->auth_ok.inc();
+    if (hit) {
+      deps_.metrics->auth_cache_hits.inc();
+    }
     base::log_info() << "session client=" << client_ip_ << " auth=" << auth_user_
-                     << " result=authenticated";
+                     << " result=authenticated"
+                     << (cache == nullptr ? ""
+                         : hit            ? " cache=hit"
+                                          : " cache=miss");
     co_return Reply(235, "2.7.0", "Authentication successful");
   }
   deps_.metrics->auth_failed.inc();

@@ -16,8 +16,9 @@ namespace hk::config {
 struct Config;
 }
 namespace hk::domains {
+class AuthCache;
 class DomainsWatcher;
-}
+}  // namespace hk::domains
 namespace hk::certs {
 class CertStore;
 }
@@ -89,6 +90,8 @@ struct Deps {
   const dmarc::PublicSuffixList* psl = nullptr;
   // Failed logins, bans and rates across connections; none = no such limits (tests).
   AbuseGuard* abuse = nullptr;
+  // Recent successful logins (domains/auth_cache.hpp); none = every AUTH runs scrypt.
+  domains::AuthCache* auth_cache = nullptr;
   // The live connections, for stress mode (session_timer.cpp); none = never stressed.
   const ConnectionCounts* counts = nullptr;
 };

@@ -110,6 +110,14 @@ struct Config {
     bool operator==(const Limits&) const = default;
   } limits;
 
+  // AUTH: the cache of successful password checks (domains/auth_cache.hpp). 0 for either turns
+  // it off, and every login runs scrypt.
+  struct Auth {
+    std::chrono::seconds cache_ttl{300};  // how long one successful check is trusted again
+    size_t cache_size = 1000;             // entries at most; the oldest goes first
+    bool operator==(const Auth&) const = default;
+  } auth;
+
   struct Tls {
     base::MinTls min_version = base::MinTls::V1_2;  // written "1.2" | "1.3"
     // Server side: issue TLS session tickets (RFC 5077, RFC 8446 §4.6.1). Off by default, since

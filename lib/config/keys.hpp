@@ -156,6 +156,10 @@ void for_each_key(C& c, Row&& row) {
   row("limits", "connection_timeout", c.limits.connection_timeout, Duration{1s, 7 * 24h});
   row("limits", "shutdown_grace", c.limits.shutdown_grace, Duration{0s, 1h});
 
+  // A successful check is trusted again for at most an hour: the cache is short-lived by design.
+  row("auth", "cache_ttl", c.auth.cache_ttl, Duration{0s, 1h});
+  row("auth", "cache_size", c.auth.cache_size, Count{0, 1'000'000});
+
   row("tls", "min_version", c.tls.min_version, Choice{kTlsVersions});
   row("tls", "session_tickets", c.tls.session_tickets, Flag{});
 

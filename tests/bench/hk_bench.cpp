@@ -2,7 +2,11 @@
 // It measures throughput and per-message latency over N sessions, the server's CPU time per
 // message (read from /proc over the server's whole process tree) and its memory per idle
 // connection; with --sink, end-to-end delivery through the server to a counting SMTP sink
-// (sink.hpp) and the server's peak memory meanwhile.
+// (sink.hpp) and the server's peak memory meanwhile. With --tls and --auth, sessions speak
+// STARTTLS (RFC 3207) or implicit TLS (RFC 8314) and log in with AUTH PLAIN (RFC 4954), and
+// --per-connection 1 sends one message per connection, as web applications submit mail.
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -14,6 +18,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -29,6 +35,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <variant>
 #include <vector>
 
@@ -80,6 +87,15 @@ struct Options {
   std::string ready_file;             // drain mode: created once the sink listens
   std::chrono::seconds deliver_timeout{600};
   bool memory = false;  // print the memory of the --pid tree and exit
+  // Submission: TLS (none, "starttls" or "implicit"), AUTH PLAIN credentials ("user:password",
+  // empty = no AUTH), and messages per connection before QUIT and a new connection (0 = as many
+  // as the run needs). The TLS client offers no session to resume: every connection makes a full
+  // handshake, as a web application's mail library does.
+  enum class Tls { None, StartTls, Implicit } tls = Tls::None;
+  std::string auth_user;
+  std::string auth_password;
+  int per_connection = 0;
+  asio::ssl::context* tls_context = nullptr;
 };
 
 // ---- Messages ----------------------------------------------------------------------------------
@@ -146,9 +162,28 @@ std::string make_headers(const Options& o, int session, int seq, long run_id) {
 struct Conn {
   explicit Conn(asio::any_io_executor ex) : sock(std::move(ex)) {}
   tcp::socket sock;
+  // Over `sock` once TLS is up; reset with every new connection.
+  std::optional<asio::ssl::stream<tcp::socket&>> tls;
   std::string in;  // received bytes not consumed yet
   Clock::time_point deadline = Clock::time_point::max();
 };
+
+// Reads and writes go through TLS once it is up.
+template <class Buffers>
+awaitable<std::tuple<boost::system::error_code, std::size_t>> write_all(Conn& c, const Buffers& b) {
+  if (c.tls) {
+    co_return co_await asio::async_write(*c.tls, b, kTuple);
+  }
+  co_return co_await asio::async_write(c.sock, b, kTuple);
+}
+
+awaitable<std::tuple<boost::system::error_code, std::size_t>> read_line(Conn& c) {
+  auto buffer = asio::dynamic_buffer(c.in, kMaxReplyBytes);
+  if (c.tls) {
+    co_return co_await asio::async_read_until(*c.tls, buffer, "\r\n", kTuple);
+  }
+  co_return co_await asio::async_read_until(c.sock, buffer, "\r\n", kTuple);
+}
 
 // Closes the socket once the deadline of the pending step has passed; every step sets its own
 // deadline. It checks once per tick rather than sleeping until the deadline, so that a session that
@@ -174,8 +209,7 @@ awaitable<void> watchdog(Conn& c) {
 awaitable<int> read_reply(Conn& c, std::chrono::seconds timeout) {
   c.deadline = Clock::now() + timeout;
   for (int i = 0; i < kMaxReplyLines; ++i) {
-    auto [ec, n] = co_await asio::async_read_until(
-        c.sock, asio::dynamic_buffer(c.in, kMaxReplyBytes), "\r\n", kTuple);
+    auto [ec, n] = co_await read_line(c);
     if (ec) {
       co_return 0;
     }
@@ -194,24 +228,69 @@ awaitable<int> read_reply(Conn& c, std::chrono::seconds timeout) {
 
 awaitable<int> command(Conn& c, std::string_view line, std::chrono::seconds timeout) {
   c.deadline = Clock::now() + timeout;
-  auto [ec, n] = co_await asio::async_write(c.sock, asio::buffer(line), kTuple);
+  auto [ec, n] = co_await write_all(c, asio::buffer(line));
   if (ec) {
     co_return 0;
   }
   co_return co_await read_reply(c, timeout);
 }
 
-// Connects, reads the greeting and says EHLO; true when both got their positive reply.
+awaitable<bool> handshake(Conn& c, const Options& o) {
+  c.deadline = Clock::now() + o.reply_timeout;
+  c.tls.emplace(c.sock, *o.tls_context);
+  auto [ec] = co_await c.tls->async_handshake(asio::ssl::stream_base::client, kTuple);
+  co_return !ec;
+}
+
+// RFC 4954 §4 with the initial response; PLAIN is RFC 4616: authzid NUL authcid NUL password.
+std::string auth_plain_command(const Options& o) {
+  const std::string plain = std::string(1, '\0') + o.auth_user + '\0' + o.auth_password;
+  std::string b64(4 * ((plain.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
+                                reinterpret_cast<const unsigned char*>(plain.data()),
+                                static_cast<int>(plain.size()));
+  b64.resize(static_cast<std::size_t>(n));
+  return "AUTH PLAIN " + b64 + "\r\n";
+}
+
+// Connects, reads the greeting and says EHLO, then, as asked, STARTTLS and EHLO again (or TLS
+// first, on an implicit-TLS port) and AUTH; true when every step got its positive reply.
 awaitable<bool> open_session(Conn& c, const Options& o) {
+  c.tls.reset();
   c.deadline = Clock::now() + o.reply_timeout;
   auto [ec] = co_await c.sock.async_connect(o.server, kTuple);
   if (ec) {
     co_return false;
   }
+  if (o.tls == Options::Tls::Implicit) {
+    const bool up = co_await handshake(c, o);
+    if (!up) {
+      co_return false;
+    }
+  }
   if (co_await read_reply(c, o.reply_timeout) != 220) {
     co_return false;
   }
-  co_return co_await command(c, "EHLO client.bench.test\r\n", o.reply_timeout) == 250;
+  if (co_await command(c, "EHLO client.bench.test\r\n", o.reply_timeout) != 250) {
+    co_return false;
+  }
+  if (o.tls == Options::Tls::StartTls) {
+    if (co_await command(c, "STARTTLS\r\n", o.reply_timeout) != 220 || !c.in.empty()) {
+      co_return false;
+    }
+    const bool up = co_await handshake(c, o);
+    if (!up) {
+      co_return false;
+    }
+    // RFC 3207 §4.2: the client starts over with EHLO.
+    if (co_await command(c, "EHLO client.bench.test\r\n", o.reply_timeout) != 250) {
+      co_return false;
+    }
+  }
+  if (!o.auth_user.empty()) {
+    co_return co_await command(c, auth_plain_command(o), o.reply_timeout) == 235;
+  }
+  co_return true;
 }
 
 enum class Outcome { Accepted, Deferred, Rejected, Broken };
@@ -241,7 +320,7 @@ awaitable<Outcome> transaction(Conn& c, const Options& o, const std::string& hea
   }
   c.deadline = Clock::now() + t;
   std::array<asio::const_buffer, 2> data{asio::buffer(headers), asio::buffer(body)};
-  auto [ec, n] = co_await asio::async_write(c.sock, data, kTuple);
+  auto [ec, n] = co_await write_all(c, data);
   if (ec) {
     co_return Outcome::Broken;
   }
@@ -269,12 +348,17 @@ struct Run {
 awaitable<void> session(Conn& c, int id, const Options& o, const std::string& body, Run& run) {
   int seq = 0;
   bool open = false;
+  int sent_here = 0;  // messages accepted on this connection
+  Clock::time_point opened_at;
   asio::steady_timer pause(c.sock.get_executor());
   while (run.remaining > 0 && run.errors <= run.max_errors && run.deferred <= run.max_deferred) {
     if (!open) {
       boost::system::error_code ignored;
+      c.tls.reset();
       c.sock.close(ignored);
       c.in.clear();
+      opened_at = Clock::now();
+      sent_here = 0;
       open = co_await open_session(c, o);
       if (!open) {
         ++run.errors;
@@ -284,13 +368,18 @@ awaitable<void> session(Conn& c, int id, const Options& o, const std::string& bo
     }
     --run.remaining;
     std::string headers = make_headers(o, id, seq++, run.run_id);
-    const auto t0 = Clock::now();
+    // The first message of a connection waits for the connection (TLS, AUTH) too.
+    const auto t0 = sent_here == 0 ? opened_at : Clock::now();
     Outcome r = co_await transaction(c, o, headers, body);
     if (r == Outcome::Accepted) {
       run.last_accept = Clock::now();
       run.latencies_ms.push_back(
           std::chrono::duration<double, std::milli>(run.last_accept - t0).count());
       ++run.accepted;
+      if (++sent_here == o.per_connection) {
+        co_await command(c, "QUIT\r\n", o.reply_timeout);
+        open = false;
+      }
       continue;
     }
     ++(r == Outcome::Deferred ? run.deferred : run.errors);
@@ -600,6 +689,7 @@ constexpr const char* kUsage =
     "       hk-bench --server HOST:PORT --hold N --sessions S --messages M --pid PID\n"
     "                [--size BYTES] (load: N silent connections held while S sessions send)\n"
     "       hk-bench --memory --pid PID[,PID...]\n"
+    "Submission: [--tls starttls|implicit] [--auth USER:PASSWORD] [--per-connection N]\n"
     "HOST must be a loopback address. --pid names the roots of the server's process tree.\n"
     "With --server and --sink: delivery through the server to a sink that hk-bench runs; with\n"
     "--sink alone: only the sink, until N messages arrived (draining a queue).\n";
@@ -661,6 +751,22 @@ Options parse_args(int argc, char** argv) {
       for (std::string p; std::getline(list, p, ',');) {
         o.pids.push_back(std::stoi(p));
       }
+    } else if (a == "--tls") {
+      const std::string mode = value();
+      if (mode != "starttls" && mode != "implicit") {
+        throw std::invalid_argument("--tls wants starttls or implicit");
+      }
+      o.tls = mode == "starttls" ? Options::Tls::StartTls : Options::Tls::Implicit;
+    } else if (a == "--auth") {
+      const std::string credentials = value();
+      const auto colon = credentials.find(':');
+      if (colon == std::string::npos || colon == 0) {
+        throw std::invalid_argument("--auth wants USER:PASSWORD");
+      }
+      o.auth_user = credentials.substr(0, colon);
+      o.auth_password = credentials.substr(colon + 1);
+    } else if (a == "--per-connection") {
+      o.per_connection = std::stoi(value());
     } else if (a == "--label") {
       o.label = value();
     } else if (a == "--csv") {
@@ -682,7 +788,11 @@ Options parse_args(int argc, char** argv) {
   if (!o.have_server && !o.sink && !o.memory) {
     throw std::invalid_argument("--server is required");
   }
-  if (o.sessions < 1 || o.messages < 1 || o.idle < 0 || o.size > (64u << 20)) {
+  if (!o.auth_user.empty() && o.tls == Options::Tls::None) {
+    throw std::invalid_argument("--auth needs --tls (servers offer AUTH only under TLS)");
+  }
+  if (o.sessions < 1 || o.messages < 1 || o.idle < 0 || o.per_connection < 0 ||
+      o.size > (64u << 20)) {
     throw std::invalid_argument("--sessions and --messages must be >= 1, --size <= 64 MiB");
   }
   return o;
@@ -714,6 +824,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   raise_fd_limit();
+  // The benchmark's servers use throwaway self-signed certificates: nothing to verify. Session
+  // caching stays off on the client, so no connection resumes another's session.
+  asio::ssl::context tls_context(asio::ssl::context::tls_client);
+  tls_context.set_verify_mode(asio::ssl::verify_none);
+  SSL_CTX_set_session_cache_mode(tls_context.native_handle(), SSL_SESS_CACHE_OFF);
+  o.tls_context = &tls_context;
   try {
     if (o.memory) {
       print_memory("", tree_memory(o.pids));

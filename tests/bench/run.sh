@@ -13,6 +13,7 @@ usage: tests/bench/run.sh [--quick] [--runs N] [--servers "hikyaku chasquid post
                           [--build-dir DIR] [--no-build] [--idle N] [--out FILE] [--keep]
                           [--no-netns] [--max-time S] [--delivery | --no-delivery] [--drain N]
                           [--signing] [--baseline DIR] [--load] [--load-conns N]
+                          [--submission]
   --quick       a tenth of the messages and idle connections, 1 run unless --runs is given
   --runs N      run every throughput case N times and report the median (default 3)
   --servers     which servers to run (default: all three; a server that fails to start is skipped)
@@ -35,6 +36,12 @@ usage: tests/bench/run.sh [--quick] [--runs N] [--servers "hikyaku chasquid post
                 refused), then, configured for many connections, holds N/2 silent connections
                 while N/2 sessions send 2 messages each (CPU, peak memory, refusals)
   --load-conns N  connections of the load benchmark's second part (default 5000, --quick 1000)
+  --submission  run only the submission benchmark (issue 11): one 1 KiB message per connection
+                with STARTTLS + AUTH PLAIN on 587 and implicit TLS + AUTH on 465, 10 and 50
+                sessions, against hikyaku (AUTH cache on and off), chasquid (scrypt) and Postfix
+                asking Dovecot's auth server (passwd-file; scheme from $HK_BENCH_DOVECOT_SCHEME,
+                default doveadm's CRYPT); hikyaku's STARTTLS on 587 without AUTH; then STARTTLS on
+                port 25 with many messages per connection, against every server
   --baseline DIR  also run hikyaku from another build dir (e.g. a build of an older commit) as
                 the server "hikyaku-base", interleaved with this tree's hikyaku in every phase,
                 so that a change is measured old against new in one run
@@ -59,6 +66,7 @@ ACCEPTANCE=1
 DELIVERY=1
 SIGNING=0
 LOAD=0
+SUBMISSION=0
 LOAD_CONNS=""
 DRAIN=""
 BASELINE=""
@@ -79,6 +87,7 @@ while (($#)); do
     --no-delivery) DELIVERY=0 ;;
     --signing) ACCEPTANCE=0 DELIVERY=0 SIGNING=1 ;;
     --load) ACCEPTANCE=0 DELIVERY=0 LOAD=1 ;;
+    --submission) ACCEPTANCE=0 DELIVERY=0 SUBMISSION=1 ;;
     --load-conns) LOAD_CONNS=$2; shift ;;
     --drain) DRAIN=$2; shift ;;
     --baseline) BASELINE=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift ;;
@@ -111,10 +120,10 @@ fi
 if ((QUICK)); then
   : "${RUNS:=1}" "${IDLE:=100}"
   : "${DRAIN:=2000}" "${LOAD_CONNS:=1000}"
-  MSGS_SMALL=500 MSGS_LARGE=100 MSGS_DELIVERY=1000
+  MSGS_SMALL=500 MSGS_LARGE=100 MSGS_DELIVERY=1000 MSGS_SUBMISSION=100
 else
   : "${RUNS:=3}" "${IDLE:=1000}" "${DRAIN:=20000}" "${LOAD_CONNS:=5000}"
-  MSGS_SMALL=5000 MSGS_LARGE=1000 MSGS_DELIVERY=10000
+  MSGS_SMALL=5000 MSGS_LARGE=1000 MSGS_DELIVERY=10000 MSGS_SUBMISSION=300
 fi
 ((DELIVERY)) || DRAIN=0
 # The delivery benchmark's receiving server: hk-bench's own counting sink (tests/bench/sink.cpp).
@@ -133,11 +142,14 @@ chmod 755 "$WORK" # Postfix's unprivileged processes must traverse it
 RAW="$WORK/results.csv"
 declare -A PIDS=()        # server -> root pid of its process tree
 declare -A PORTS=()       # server -> SMTP port
+declare -A SUB_PORTS=()   # server -> submission port (STARTTLS), in the submission phase
+declare -A SUBTLS_PORTS=() # server -> submission port with implicit TLS (RFC 8314)
 declare -A STOPS=()       # server -> command that stops it
 declare -A RCPTS=()       # server -> recipient of the delivery benchmark
 declare -A MILTER_PIDS=() # Postfix variant -> its OpenDKIM milter
 declare -A MILTER_SOCKETS=()
 DNSMASQ=""                # the DNS server chasquid's delivery needs
+SUB_PASSWORD=bench-sink-password # sink@bench.test's password on every server
 WATCHDOG=""
 CHILD=""                  # the hk-bench run in progress
 
@@ -218,7 +230,7 @@ if ((DO_BUILD)); then
     log "cmake build of hk-bench failed; compiling it directly"
     BENCH="$WORK/hk-bench"
     timeout 600 c++ -std=c++20 -O2 -o "$BENCH" "$ROOT/tests/bench/hk_bench.cpp" \
-      "$ROOT/tests/bench/proc_tree.cpp" "$ROOT/tests/bench/sink.cpp" -pthread
+      "$ROOT/tests/bench/proc_tree.cpp" "$ROOT/tests/bench/sink.cpp" -pthread -lssl -lcrypto
   fi
   if [[ " $SERVERS " == *" hikyaku "* ]]; then
     log "building hikyaku and hikyaku-util"
@@ -286,11 +298,13 @@ start_chasquid() {
   self_signed "$d/certs/chasquid.bench.test" chasquid.bench.test
   # Delivery: the MDA is /bin/true, run once per message as chasquid runs maildrop or procmail.
   # No hooks/ dir, so no post-data hook runs. Queue writes are chasquid's own, unchanged.
+  SUB_PORTS[chasquid]=$(free_port)
+  SUBTLS_PORTS[chasquid]=$(free_port)
   cat >"$d/chasquid.conf" <<EOF
 hostname: "chasquid.bench.test"
 smtp_address: "127.0.0.1:$port"
-submission_address: "127.0.0.1:$(free_port)"
-submission_over_tls_address: "127.0.0.1:$(free_port)"
+submission_address: "127.0.0.1:${SUB_PORTS[chasquid]}"
+submission_over_tls_address: "127.0.0.1:${SUBTLS_PORTS[chasquid]}"
 data_dir: "$d/data"
 mail_delivery_agent_bin: "/bin/true"
 mail_log_path: "$d/mail.log"
@@ -375,6 +389,26 @@ relayhost = [$SINK_HOST]:$SINK_PORT
 smtp_tls_security_level = none
 EOF
   fi
+  local submission=""
+  if [[ $PHASE == submission ]]; then
+    # TLS on port 25 (offered, as every MX does) and the two submission ports, where AUTH is
+    # required and checked by Dovecot's auth server over its socket (smtpd_sasl_type = dovecot).
+    start_dovecot "$name" "$d" || return 1
+    self_signed "$d/tls" postfix.bench.test
+    SUB_PORTS[$name]=$(free_port)
+    SUBTLS_PORTS[$name]=$(free_port)
+    cat >>"$d/conf/main.cf" <<EOF
+smtpd_tls_cert_file = $d/tls/fullchain.pem
+smtpd_tls_key_file = $d/tls/privkey.pem
+smtpd_tls_security_level = may
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = ${DOVECOT_SOCKETS[$name]}
+EOF
+    local sasl="-o smtpd_sasl_auth_enable=yes -o smtpd_client_restrictions=permit_sasl_authenticated,reject"
+    submission="127.0.0.1:${SUB_PORTS[$name]} inet n - n - - smtpd -o smtpd_tls_security_level=encrypt $sasl
+127.0.0.1:${SUBTLS_PORTS[$name]} inet n - n - - smtpd -o smtpd_tls_wrappermode=yes $sasl
+tlsmgr unix - - n 1000? 1 tlsmgr"
+  fi
   if [[ $dkim != none ]]; then
     start_opendkim "$name" "$d" || return 1
     # Headers that a milter adds pass milter_header_checks: the WARN leaves a line in the
@@ -388,6 +422,7 @@ EOF
   fi
   cat >"$d/conf/master.cf" <<EOF
 127.0.0.1:$port inet n - n - - smtpd
+$submission
 cleanup   unix  n - n - 0 cleanup
 qmgr      unix  n - n 300 1 qmgr
 rewrite   unix  - - n - - trivial-rewrite
@@ -422,6 +457,8 @@ EOF
   PIDS[$name]=$(tr -d ' \n' <"$d/queue/pid/master.pid")
   # The milter's CPU is part of what signing costs Postfix.
   [[ -n ${MILTER_PIDS[$name]:-} ]] && PIDS[$name]+=",${MILTER_PIDS[$name]}"
+  # So is the password check's, in Dovecot's auth process.
+  [[ -n ${DOVECOT_PIDS[$name]:-} ]] && PIDS[$name]+=",${DOVECOT_PIDS[$name]}"
   PORTS[$name]=$port
   wait_port "$port"
 }
@@ -461,6 +498,54 @@ EOF
   return 1
 }
 
+# Dovecot's auth server for Postfix's SASL, from a config dir and base_dir of its own (the system
+# instance is never used): passwd-file users with a hash made by doveadm pw, in the scheme
+# $HK_BENCH_DOVECOT_SCHEME (default CRYPT, doveadm's own default: bcrypt, $2y$05$).
+declare -A DOVECOT_PIDS=() DOVECOT_SOCKETS=()
+start_dovecot() { # name dir
+  local name=$1 d=$2/dovecot scheme=${HK_BENCH_DOVECOT_SCHEME:-CRYPT} hash
+  command -v dovecot >/dev/null || { log "dovecot is not installed (dovecot-core)"; return 1; }
+  mkdir -p "$d"
+  hash=$(doveadm pw -s "$scheme" -p "$SUB_PASSWORD") || { log "doveadm pw failed"; return 1; }
+  echo "sink@bench.test:$hash" >"$d/passwd"
+  chmod 640 "$d/passwd"
+  chgrp dovecot "$d/passwd"
+  cat >"$d/dovecot.conf" <<EOF
+instance_name = hk-bench-$name
+base_dir = $d/run
+state_dir = $d/state
+log_path = $d/dovecot.log
+protocols =
+ssl = no
+auth_mechanisms = plain login
+passdb {
+  driver = passwd-file
+  args = $d/passwd
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=/nonexistent
+}
+service auth {
+  unix_listener $d/auth {
+    mode = 0666
+  }
+}
+EOF
+  echo "$scheme ${hash:0:20}..." >"$d/scheme"
+  timeout "$MAX_TIME" dovecot -F -c "$d/dovecot.conf" >"$d/stderr.log" 2>&1 &
+  DOVECOT_PIDS[$name]=$!
+  STOPS[$name-dovecot]="stop_pid ${DOVECOT_PIDS[$name]}"
+  DOVECOT_SOCKETS[$name]=$d/auth
+  local i
+  for ((i = 0; i < 150; i++)); do
+    [[ -S $d/auth ]] && return 0
+    sleep 0.1
+  done
+  log "dovecot did not start: $(cat "$d/stderr.log" "$d/dovecot.log" 2>/dev/null | tail -3)"
+  return 1
+}
+
 stop_postfix() { # dir
   local master
   master=$(tr -d ' \n' <"$1/queue/pid/master.pid" 2>/dev/null || true)
@@ -478,14 +563,21 @@ start_hikyaku() { # [name [none|rsa2048|ed25519]]: with a DKIM key of that kind 
   # Every recipient of bench.test goes to one local mailbox, user sink (hikyaku's own local
   # delivery); the catch-all needs that user to exist, or it would point at itself.
   echo '*: sink@bench.test' >"$d/domains/bench.test/aliases"
+  local sub="" subtls=""
+  if [[ $PHASE == submission ]]; then
+    SUB_PORTS[$name]=$(free_port)
+    SUBTLS_PORTS[$name]=$(free_port)
+    sub="\"127.0.0.1:${SUB_PORTS[$name]}\""
+    subtls="\"127.0.0.1:${SUBTLS_PORTS[$name]}\""
+  fi
   cat >"$d/hikyaku.toml" <<EOF
 hostname = "bench.test"
 data_dir = "$d/data"
 trusted_networks = ["127.0.0.0/8", "::1/128"]
 [listen]
 smtp = ["127.0.0.1:$port"]
-submission = []
-submission_tls = []
+submission = [$sub]
+submission_tls = [$subtls]
 EOF
   if [[ $PHASE == load ]]; then
     printf '[limits]\nmax_connections = %d\nmax_connections_per_ip = %d\n' \
@@ -497,7 +589,13 @@ max_message_size = "50MiB"
 max_recipients = 100
 max_connections = 5000
 max_connections_per_ip = 5000
+# The submission benchmark's one user sends thousands of messages an hour; chasquid and Postfix
+# have no such limit.
+messages_per_hour_user = 0
 EOF
+  fi
+  if [[ $name == *-nocache ]]; then
+    printf '[auth]\ncache_ttl = 0\n' >>"$d/hikyaku.toml"  # every login runs scrypt
   fi
   if [[ $PHASE == delivery || $PHASE == drain ]]; then
     # All remote mail goes to the sink as a smart host; DNS points at a closed port (never the
@@ -535,6 +633,11 @@ EOF
     tail -5 "$d/hikyaku.log" | sed 's/^/    /' >&2
     return 1
   fi
+}
+
+# hikyaku without the AUTH cache ([auth] cache_ttl = 0): every login runs scrypt.
+start_hikyaku-nocache() {
+  start_hikyaku hikyaku-nocache none
 }
 
 # The baseline build, started exactly like this tree's hikyaku.
@@ -806,13 +909,71 @@ if ((LOAD)); then
   done
 fi
 
+# ---- Submission (issue 11) ----------------------------------------------------------------------
+
+SUB_RAW="$WORK/submission.csv"
+SUBMITTERS=()
+# One case: server, case name, then hk-bench arguments. Every case sends 1 KiB messages from and to
+# sink@bench.test, the one user of every server (the sender an authenticated user may use).
+sub_bench() {
+  local s=$1 c=$2
+  bench "$s" --label "$s/$c" --from sink@bench.test --rcpt sink@bench.test --size 1024 \
+    --timeout 60 "${@:3}"
+}
+sub_case() { # server case sessions messages
+  local s=$1 c=$2 n=$3 m=$4 auth=(--auth "sink@bench.test:$SUB_PASSWORD" --per-connection 1)
+  case $c in
+    587) sub_bench "$s" "$c" --server "127.0.0.1:${SUB_PORTS[$s]}" --tls starttls "${auth[@]}" \
+      --sessions "$n" --messages "$m" ;;
+    465) sub_bench "$s" "$c" --server "127.0.0.1:${SUBTLS_PORTS[$s]}" --tls implicit "${auth[@]}" \
+      --sessions "$n" --messages "$m" ;;
+    587-noauth) sub_bench "$s" "$c" --server "127.0.0.1:${SUB_PORTS[$s]}" --tls starttls \
+      --per-connection 1 --sessions "$n" --messages "$m" ;;
+    25-starttls) sub_bench "$s" "$c" --tls starttls --sessions "$n" --messages "$m" ;;
+  esac
+}
+if ((SUBMISSION)); then
+  stop_servers
+  PHASE=submission
+  [[ " $SERVERS " == *" hikyaku "* ]] && SERVERS="$SERVERS hikyaku-nocache"
+  for s in $SERVERS; do
+    log "submission: starting $s"
+    if "start_$s" && sub_case "$s" 587 1 2 >/dev/null && sub_case "$s" 465 1 2 >/dev/null; then
+      SUBMITTERS+=("$s")
+      log "$s is up and takes AUTH on 587 and 465 (pids ${PIDS[$s]})"
+    else
+      log "$s failed to start or to take an authenticated message: skipped"
+    fi
+  done
+  ((${#SUBMITTERS[@]})) || { log "no server took an authenticated message"; exit 1; }
+  "$BENCH" --csv-header >"$SUB_RAW"
+  # Interleaved as above: run r of every case on every server, then run r+1.
+  for ((r = 1; r <= RUNS; r++)); do
+    for n in 10 50; do
+      for c in 587 465 587-noauth 25-starttls; do
+        for s in "${SUBMITTERS[@]}"; do
+          [[ $c == 587-noauth && $s != hikyaku ]] && continue
+          [[ $c == 25-starttls && $s == hikyaku-nocache ]] && continue
+          m=$MSGS_SUBMISSION
+          [[ $c == 25-starttls ]] && m=$MSGS_SMALL
+          log "submission run $r/$RUNS: $s, $c, $n sessions, $m messages"
+          sub_case "$s" "$c" "$n" "$m" >>"$SUB_RAW" || log "$s/$c: run ended with errors (kept)"
+        done
+      done
+    done
+  done
+  stop_servers
+  [[ -n $OUT ]] && cp "$SUB_RAW" "$OUT"
+  DOVECOT_SCHEME=$(cat "$WORK"/submission/postfix/dovecot/scheme 2>/dev/null || echo "-")
+fi
+
 # ---- Report -----------------------------------------------------------------------------------
 
 echo
 echo "hk-bench $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs," \
-  "$( ((ACCEPTANCE || SIGNING || LOAD)) && echo "$RUNS run(s) per case (median)," || echo "delivery only,")" \
+  "$( ((ACCEPTANCE || SIGNING || LOAD || SUBMISSION)) && echo "$RUNS run(s) per case (median)," || echo "delivery only,")" \
   "netns=$NETNS, servers: ${ACTIVE[*]:-} ${DELIVERED[*]:+(delivery: ${DELIVERED[*]})}" \
-  "${SIGNERS[*]:+(signing: ${SIGNERS[*]})}"
+  "${SIGNERS[*]:+(signing: ${SIGNERS[*]})}" "${SUBMITTERS[*]:+(submission: ${SUBMITTERS[*]})}"
 echo "command: tests/bench/run.sh ${ORIG_ARGS[*]}"
 echo "load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)" \
   "(other work on the machine makes the figures noisy)"
@@ -974,6 +1135,72 @@ for r in runs:
           f"{r['accepted']:>10}{r['unopened']:>10}{r['deferred']:>6}{fmt(r['elapsed_s'], 2):>9}"
           f"{fmt(r['msgs_per_s']):>8}{fmt(float(r['cpu_ms_total']) / 1000, 1):>8}"
           f"{mib(r['peak_rss_kib']):>14}{mib(r['peak_pss_kib']):>14}{r['peak_processes']:>7}")
+EOF
+fi
+if ((SUBMISSION)); then
+  echo
+  echo "submission: 1 KiB, one message per connection (587: STARTTLS + AUTH PLAIN; 465: implicit"
+  echo "TLS + AUTH PLAIN; 587-noauth: STARTTLS without AUTH), and 25-starttls: STARTTLS on port 25,"
+  echo "many messages per connection. Dovecot's password scheme: $DOVECOT_SCHEME"
+  python3 - "$SUB_RAW" "${SUBMITTERS[@]}" <<'EOF'
+import csv, statistics, sys
+
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["mode"] == "throughput"]
+servers = sys.argv[2:]
+cases = ["587", "465", "587-noauth", "25-starttls"]
+
+def values(s, c, n, k):
+    return [float(r[k]) for r in rows if r["label"] == f"{s}/{c}" and int(r["sessions"]) == n
+            and r[k] not in ("", None)]
+
+def med(v):
+    return statistics.median(v) if v else None
+
+print(f"\n{'case':<14}{'sessions':>9} {'server':<17}{'msg/s':>8}{'(min-max)':>16}{'p50 ms':>9}"
+      f"{'p99 ms':>9}{'CPU ms/msg':>12}{'errors':>8}")
+for n in (10, 50):
+    for c in cases:
+        for s in servers:
+            rate = values(s, c, n, "msgs_per_s")
+            if not rate:
+                continue
+            errors = sum(int(r["errors"] or 0) for r in rows
+                         if r["label"] == f"{s}/{c}" and int(r["sessions"]) == n)
+            spread = f"({min(rate):.0f}-{max(rate):.0f})"
+            print(f"{c:<14}{n:>9} {s:<17}{med(rate):>8.1f}{spread:>16}"
+                  f"{med(values(s, c, n, 'p50_ms')):>9.1f}{med(values(s, c, n, 'p99_ms')):>9.1f}"
+                  f"{med(values(s, c, n, 'cpu_ms_per_msg')) or float('nan'):>12.3f}{errors:>8}")
+
+# Ratios within each run (the same minutes of the same machine), then their median.
+def per_run(s, c, n):
+    return [float(r["msgs_per_s"]) for r in rows
+            if r["label"] == f"{s}/{c}" and int(r["sessions"]) == n and r["msgs_per_s"]]
+
+print("\nratios per run (run 1, run 2, ...; median)")
+peers = [s for s in servers if not s.startswith("hikyaku")]
+for n in (10, 50):
+    for c in ("587", "465"):
+        hk = per_run("hikyaku", c, n)
+        lines = []
+        for other, oc in [(p, c) for p in peers] + [("hikyaku-nocache", c),
+                                                    ("hikyaku", "587-noauth")]:
+            ov = per_run(other, oc, n)
+            if not hk or not ov:
+                continue
+            rs = [a / b for a, b in zip(hk, ov) if b]
+            if rs:
+                lines.append(f"hikyaku/{other}{'' if oc == c else ' ' + oc}: "
+                             + ", ".join(f"{x:.2f}" for x in rs)
+                             + f"; median {statistics.median(rs):.2f}")
+        for line in lines:
+            print(f"  {c:<4} x{n:<3} {line}")
+    hk = per_run("hikyaku", "25-starttls", n)
+    for p in peers:
+        ov = per_run(p, "25-starttls", n)
+        rs = [a / b for a, b in zip(hk, ov) if b]
+        if rs:
+            print(f"  25-starttls x{n:<3} hikyaku/{p}: " + ", ".join(f"{x:.2f}" for x in rs)
+                  + f"; median {statistics.median(rs):.2f}")
 EOF
 fi
 if ((SIGNING)); then
