@@ -23,6 +23,7 @@
 #include "util/args.hpp"
 #include "util/command.hpp"
 #include "util/dns_options.hpp"
+#include "util/load_config.hpp"
 #include "util/ownership.hpp"
 
 namespace hk::util {
@@ -174,10 +175,7 @@ std::string txt_value(std::string_view text) {
 // Every signature of the message, with keys fetched through the configured DNS servers.
 int dkim_verify_dns(const Context& ctx) {
   config::Config cfg;
-  try {
-    cfg = config::load_config(ctx.config_dir);
-  } catch (const config::ConfigError& e) {
-    std::cerr << "hikyaku-util: " << e.what() << "\n";
+  if (!load_or_report(ctx, cfg)) {
     return kExitFailure;
   }
   std::string message = read_stdin();

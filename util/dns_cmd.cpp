@@ -24,22 +24,13 @@
 #include "util/command.hpp"
 #include "util/dns_options.hpp"
 #include "util/dns_records.hpp"
+#include "util/load_config.hpp"
 #include "util/tlsa.hpp"
 
 namespace hk::util {
 namespace {
 
 namespace asio = boost::asio;
-
-bool load(const Context& ctx, config::Config& cfg) {
-  try {
-    cfg = config::load_config(ctx.config_dir);
-    return true;
-  } catch (const config::ConfigError& e) {
-    std::cerr << "hikyaku-util: " << e.what() << "\n";
-    return false;
-  }
-}
 
 // MTA-STS id: 1-32 alphanumerics (RFC 8461 §3.1); the UTC time makes a new one per change.
 std::string sts_id_now() {
@@ -89,7 +80,7 @@ int dns_records(const Context& ctx, const std::vector<std::string>& words) {
     in.rua = addr;
   }
   config::Config cfg;
-  if (!load(ctx, cfg)) {
+  if (!load_or_report(ctx, cfg)) {
     return kExitFailure;
   }
   in.hostname = cfg.hostname;
@@ -440,7 +431,7 @@ int check_dns(const Context& ctx, const std::vector<std::string>& words) {
   CheckInput in;
   in.domain = parse_domain(args.positional()[0]);
   config::Config cfg;
-  if (!load(ctx, cfg)) {
+  if (!load_or_report(ctx, cfg)) {
     return kExitFailure;
   }
   in.hostname = cfg.hostname;
@@ -508,7 +499,7 @@ int spf_check(const Context& ctx, const std::vector<std::string>& words) {
     helo = domain;
   }
   config::Config cfg;
-  if (!load(ctx, cfg)) {
+  if (!load_or_report(ctx, cfg)) {
     return kExitFailure;
   }
   asio::io_context io;

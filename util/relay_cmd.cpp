@@ -20,6 +20,7 @@
 #include "util/args.hpp"
 #include "util/command.hpp"
 #include "util/dns_options.hpp"
+#include "util/load_config.hpp"
 
 namespace hk::util {
 namespace {
@@ -157,10 +158,7 @@ int test_relay(const Context& ctx, const std::vector<std::string>& words) {
     }
   }
   config::Config cfg;
-  try {
-    cfg = config::load_config(ctx.config_dir);
-  } catch (const config::ConfigError& e) {
-    std::cerr << "hikyaku-util: " << e.what() << "\n";
+  if (!load_or_report(ctx, cfg)) {
     return kExitFailure;
   }
   if (cfg.relays.empty()) {

@@ -22,6 +22,7 @@
 #include "lib/dkim/keyring.hpp"
 #include "util/args.hpp"
 #include "util/command.hpp"
+#include "util/load_config.hpp"
 
 namespace hk::util {
 
@@ -216,10 +217,7 @@ int status_main(const Context& ctx, const std::vector<std::string>& words) {
   Args args(words, {"json"}, {"data-dir"});
   args.expect(0, "no arguments");
   config::Config cfg;
-  try {
-    cfg = config::load_config(ctx.config_dir);
-  } catch (const config::ConfigError& e) {
-    std::cerr << "hikyaku-util: " << e.what() << "\n";
+  if (!load_or_report(ctx, cfg)) {
     return kExitFailure;
   }
   fs::path data = args.value("data-dir") ? fs::path(*args.value("data-dir")) : cfg.data_dir;

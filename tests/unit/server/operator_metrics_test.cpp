@@ -3,14 +3,12 @@
 #include "daemon/server/operator_metrics.hpp"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <string>
 
 #include "daemon/queue/delivery_metrics.hpp"
 #include "daemon/server/server_metrics.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/promtool.hpp"
 
 namespace hk::server {
 namespace {
@@ -50,7 +48,7 @@ TEST(OperatorMetrics, RegisteredAtZeroAndCounted) {
 }
 
 TEST(OperatorMetrics, PromtoolAcceptsTheDaemonsWholePage) {
-  if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
+  if (!hk::test::promtool_available()) {
     GTEST_SKIP() << "promtool not installed (Debian package prometheus)";
   }
   // Registered in the daemon's order (server.hpp), with the sets filled and left empty.
@@ -64,18 +62,8 @@ TEST(OperatorMetrics, PromtoolAcceptsTheDaemonsWholePage) {
       delivery.mx_remote.transaction(queue::TlsLevel::MtaSts);
       server.accepted.inc();
     }
-    hk::test::TempDir dir;
-    std::string path = dir.write("metrics-page.txt", reg.render()).string();
-    std::string cmd = "promtool check metrics < " + path + " 2>&1";
-    FILE* f = popen(cmd.c_str(), "r");
-    ASSERT_NE(f, nullptr);
-    std::string out;
-    char buf[1024];
-    for (size_t n; (n = fread(buf, 1, sizeof buf, f)) > 0;) {
-      out.append(buf, n);
-    }
-    int status = pclose(f);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+    hk::test::PromtoolResult r = hk::test::promtool_check(reg.render());
+    EXPECT_TRUE(r.ok) << r.output;
   }
 }
 

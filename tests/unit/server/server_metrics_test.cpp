@@ -4,15 +4,13 @@
 #include "daemon/server/server_metrics.hpp"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "daemon/server/session.hpp"
 #include "lib/spf/check_host.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/promtool.hpp"
 
 namespace hk::server {
 namespace {
@@ -110,24 +108,14 @@ TEST(ServerMetrics, HandlesUpdateTheirOwnSeries) {
 }
 
 TEST(ServerMetrics, PromtoolAcceptsThePage) {
-  if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
+  if (!hk::test::promtool_available()) {
     GTEST_SKIP() << "promtool not installed (Debian package prometheus)";
   }
   Catalogue c;
   c.delivery.mx.duration.observe(0.7);
   c.delivery.delay.observe(3600.0);
-  hk::test::TempDir dir;
-  std::string path = dir.write("metrics-page.txt", c.reg.render()).string();
-  std::string cmd = "promtool check metrics < " + path + " 2>&1";
-  FILE* f = popen(cmd.c_str(), "r");
-  ASSERT_NE(f, nullptr);
-  std::string out;
-  char buf[1024];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, f)) > 0;) {
-    out.append(buf, n);
-  }
-  int status = pclose(f);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  hk::test::PromtoolResult r = hk::test::promtool_check(c.reg.render());
+  EXPECT_TRUE(r.ok) << r.output;
 }
 
 }  // namespace
