@@ -173,6 +173,10 @@ wait_for() {
 }
 
 queue_count() { find "$DATA/queue" -maxdepth 1 -name '*.msg' | wc -l; }
+# scrape — the daemon's metrics page; metric SERIES — the value of one series with its labels
+# exactly as the page writes them (e.g. 'hikyaku_delivered_total{via="mx"}'), empty when absent.
+scrape() { curl -sf "http://127.0.0.1:$METRICS_PORT/metrics"; }
+metric() { scrape | awk -v s="$1" '$1 == s { print $2 }'; }
 
 # The test domains: example.test with users alice (secret) and bob (hunter2) and a few aliases;
 # catchall.test with only a catch-all to alice.

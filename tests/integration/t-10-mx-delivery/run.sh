@@ -37,7 +37,6 @@ check "delivered to the domain's own address (implicit MX)" wait_for 1 received_
 check "accepted: a 4xx first" send alice@example.test frank@tempfail.test "tempfail"
 check "delivered on the retry" wait_for 1 received_count tempfail
 check "the 4xx was logged as deferred" grep -q "to=frank@tempfail.test result=deferred" "$LOG"
-metric() { curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | awk -v s="$1" '$1 == s { print $2 }'; }
 check "metrics: three recipients delivered by MX" wait_for 3 metric 'hikyaku_delivered_total{via="mx"}'
 check "metrics: the 4xx counted as deferred" wait_for 1 metric 'hikyaku_deferred_total{via="mx"}'
 

@@ -25,7 +25,6 @@ check "accepted for a remote recipient" \
   swaks --server 127.0.0.1:"$SMTP_PORT" --from alice@example.test --to someone@far.example \
     --header "Subject: via relay" --silent 2
 check "delivered through the second relay" wait_for 1 received_count relay
-metric() { curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | awk -v s="$1" '$1 == s { print $2 }'; }
 check "metrics: counted as delivered by relay" wait_for 1 metric 'hikyaku_delivered_total{via="relay"}'
 check "metrics: no MX delivery" test "$(metric 'hikyaku_delivered_total{via="mx"}')" = 0
 check "over TLS" grep -q "tls yes" "$T"/rx/relay/msg-1.env

@@ -104,6 +104,13 @@ check "testing: the would-be failure is logged" \
 check "persist: accepted" send_to f@persist.test "persist 1"
 check "persist: delivered while the policy is published" wait_for 1 received_count persist
 check "persist: policy stored" test -s "$DATA/mta-sts/persist.test"
+# The operator's view of the same: the three deliveries under an enforced policy (enforce,
+# nomatch, persist) count as TLS level mta-sts, not merely verified; the testing-mode one, sent
+# in plaintext, as plain.
+check "metrics: 3 transactions at level mta-sts" \
+  test "$(metric 'hikyaku_delivery_tls_total{via="mx",level="mta-sts"}')" = 3
+check "metrics: the testing-mode delivery at level plain" \
+  test "$(metric 'hikyaku_delivery_tls_total{via="mx",level="plain"}')" = 1
 stop_daemon
 kill "$POLICY_PID" 2>/dev/null || true
 wait "$POLICY_PID" 2>/dev/null || true

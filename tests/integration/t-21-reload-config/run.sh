@@ -49,7 +49,6 @@ LINE=$(grep -n '^max_recipients' "$ETC/hikyaku.toml" | cut -d: -f1)
 kill -HUP "$DAEMON_PID"
 check "broken file: kept-old with file:line:key" wait_for 1 logged \
   "reload what=config result=kept-old error=\"$ETC/hikyaku.toml:$LINE: limits.max_recipients:"
-metric() { curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | awk -v s="$1" '$1 == s { print $2 }'; }
 check "broken file: counted in hikyaku_reload_errors_total{what=\"config\"}" \
   test "$(metric 'hikyaku_reload_errors_total{what="config"}')" = 1
 check "broken file: still trusted, still relaying" relay_ok z@far.test

@@ -135,7 +135,6 @@ check "delivered to the Maildir" wait_for 1 maildir_count example.test alice
 check "…with its own Return-Path" \
   grep -rq "^Return-Path: <bob@sender.test>" "$DATA/mail/example.test/alice/new"
 
-metric() { curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | awk -v s="$1" '$1 == s { print $2 }'; }
 check "metrics: two recipients rewritten (SRS0, SRS1)" \
   wait_for 2 metric 'hikyaku_srs_total{result="rewritten"}'
 check "metrics: three bounces accepted" wait_for 3 metric 'hikyaku_srs_total{result="bounce-accepted"}'

@@ -58,7 +58,6 @@ check "slow.test's 421 started a back-off (logged)" \
 check "no back-off for fast.test" bash -c "! grep -q 'destination=fast.test result=backoff' '$LOG'"
 backoff_listed() { "$HK_BIN/hikyaku-util" queue list --data-dir "$DATA" 2>/dev/null | grep -c '^backoff slow.test until' || true; }
 WAIT_SECONDS=10 check "queue list shows slow.test backing off" wait_for 1 backoff_listed
-metric() { curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | awk -v s="$1" '$1 == s { print $2 }'; }
 WAIT_SECONDS=10 check "metrics: one destination in back-off" wait_for 1 metric hikyaku_destinations_backoff
 check "metrics: throttle replies counted" bash -c "[ \"\$(curl -sf http://127.0.0.1:$METRICS_PORT/metrics | awk '\$1 == \"hikyaku_throttle_replies_total\" { print \$2 }')\" -ge 1 ]"
 check "slow.test's mail was postponed, not attempted, meanwhile" \

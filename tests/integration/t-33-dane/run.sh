@@ -135,5 +135,11 @@ check "bogus: its receiver was never even connected to" test ! -s "$T/rx/bogus/s
 check "no bounce" test "$(maildir_count example.test alice)" = 0
 check "no permanent failure logged" sh -c "! grep -q 'result=failed\|result=bounced' '$LOG'"
 check "the three refused still queued" test "$(queue_count)" = 3
+# The operator's view: the two DANE deliveries (DANE-EE and DANE-TA) at TLS level dane, the
+# unsigned zone's at unverified; the refused ones made no transaction at all.
+check "metrics: 2 transactions at level dane" \
+  test "$(metric 'hikyaku_delivery_tls_total{via="mx",level="dane"}')" = 2
+check "metrics: 1 transaction at level unverified" \
+  test "$(metric 'hikyaku_delivery_tls_total{via="mx",level="unverified"}')" = 1
 
 finish

@@ -25,8 +25,6 @@ TRUSTED='["127.0.0.0/8"]' DNS_SERVER=127.0.0.53:53 RETRY='"10m"' LIFETIME=1h wri
 setup_domains
 start_daemon
 
-scrape() { curl -sf "http://127.0.0.1:$METRICS_PORT/metrics"; }
-metric() { scrape | awk -v s="$1" '$1 == s { print $2 }'; }
 dsn_count() { grep -l "multipart/report" -r "$DATA/mail/example.test/alice/new" 2>/dev/null | wc -l; }
 # expect FILE SERIES VALUE — the series has exactly this value in the saved scrape.
 expect() {

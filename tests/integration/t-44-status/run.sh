@@ -103,7 +103,6 @@ check "no certificate reload error" bash -c "! grep -q 'reload what=certs result
 before=$(soon_line)
 kill -HUP "$DAEMON_PID"
 check "SIGHUP warns again" wait_for $((before + 1)) soon_line
-metric() { curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | awk -v s="$1" '$1 == s { print $2 }'; }
 soon_end=$(date -d "$(openssl x509 -enddate -noout -in "$ETC/certs/soon.test/fullchain.pem" | cut -d= -f2)" +%s)
 check "expiry metric of soon.test" test "$(metric 'hikyaku_certificate_expiry_timestamp_seconds{name="soon.test"}')" = "$soon_end"
 check "expiry metric of old.test" test "$(metric 'hikyaku_certificate_expiry_timestamp_seconds{name="old.test"}')" = 1706745600
