@@ -131,6 +131,7 @@ asio::awaitable<bool> SmtpClient::open(const asio::ip::tcp::endpoint& ep) {
   failure_ = {};
   failure_ec_.clear();
   ready_ = false;
+  greeted_ = false;
   tls_ = TlsResult::Plain;
   ehlo_ = smtp::EhloInfo();
   const std::optional<asio::ip::address>& source =
@@ -157,6 +158,7 @@ asio::awaitable<bool> SmtpClient::setup() {
   // RFC 5321 §4.5.3.2.1: 5 minutes for the greeting.
   std::optional<smtp::Reply> greeting =
       co_await stream_.read_reply(opts_.command_timeout, "greeting");
+  greeted_ = greeting.has_value();
   if (!greeting) {
     step("greeting", false, stream_.error());
     fail(Status::Transient, stream_.error(), stream_.error_code());
@@ -362,6 +364,12 @@ asio::awaitable<bool> SmtpClient::authenticate() {
 asio::awaitable<void> SmtpClient::quit() {
   ready_ = false;
   if (!stream_.is_open()) {
+    co_return;
+  }
+  if (!greeted_) {
+    // No session yet (e.g. implicit TLS refused after the handshake, before the greeting was
+    // read): a QUIT now would be answered by the 220 greeting still in flight, read as its reply.
+    stream_.close();
     co_return;
   }
   auto limit = std::min<std::chrono::steady_clock::duration>(opts_.command_timeout, kQuitTimeout);

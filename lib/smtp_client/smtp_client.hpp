@@ -174,6 +174,7 @@ class SmtpClient {
   std::shared_ptr<boost::asio::ssl::context> tls_ctx_;
   smtp::EhloInfo ehlo_;
   bool ready_ = false;      // connected and between transactions
+  bool greeted_ = false;    // the server's greeting was read: an SMTP session exists to QUIT
   bool need_rset_ = false;  // a transaction stopped midway
   TlsResult tls_ = TlsResult::Plain;
   queue::DeliveryResult failure_;  // Transient, no code, no text: nothing failed

@@ -13,9 +13,7 @@
 
 namespace hk::test {
 
-inline bool promtool_available() {
-  return std::system("command -v promtool >/dev/null 2>&1") == 0;
-}
+inline bool promtool_available() { return std::system("command -v promtool >/dev/null 2>&1") == 0; }
 
 struct PromtoolResult {
   bool ok = false;     // exit status 0

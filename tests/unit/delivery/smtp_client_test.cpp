@@ -437,6 +437,28 @@ TEST(SmtpClient, ImplicitTlsAgainstPlainServer) {
   EXPECT_TRUE(contains(r.rcpts[0].line(), "TLS handshake")) << r.rcpts[0].line();
 }
 
+// Implicit TLS whose certificate does not verify: the client leaves before the greeting, and
+// sends no QUIT (it would be answered by the 220 greeting, which would then be read as the QUIT
+// reply: what test-relay used to print).
+TEST(SmtpClient, ImplicitTlsUnverifiedLeavesWithoutQuit) {
+  std::vector<std::string> flags = tls_flags();
+  flags.push_back("--implicit-tls");
+  FakeMx mx(flags);
+  ASSERT_TRUE(mx.started());
+  ClientOptions o = options();
+  o.tls = TlsMode::Implicit;
+  o.tls_name = "mx.test";  // ca_file empty: the system roots, which do not know the test CA
+  asio::io_context io;
+  Outcome out = drive(io, o, mx.endpoint(), {});
+  EXPECT_TRUE(out.connect);
+  EXPECT_TRUE(contains(out.failure.line(), "certificate")) << out.failure.line();
+  for (const ProbeStep& s : out.steps) {
+    EXPECT_NE(s.name, "greeting") << s.detail;
+    EXPECT_NE(s.name, "quit") << s.detail;
+  }
+  EXPECT_TRUE(mx.messages().empty());
+}
+
 struct AuthCase {
   const char* name;
   std::vector<std::string> server;  // extra fake_mx flags
