@@ -15,6 +15,10 @@ source "$(dirname "$0")/../lib.sh"
 
 BUILD=$(dirname "$HK_BIN")
 QS_USER=hk-t40-$$
+# A run killed outright (ctest's timeout) leaves its user behind: remove those whose test is gone.
+for stale in $(getent passwd | sed -n 's/^\(hk-t40-\([0-9]*\)\):.*/\1:\2/p'); do
+  kill -0 "${stale#*:}" 2>/dev/null || userdel "${stale%%:*}" 2>/dev/null || true
+done
 # The daemon drops to QS_USER and must reach its folders under $T.
 chmod 711 "$T"
 
