@@ -1,0 +1,146 @@
+// CaptureStore: captured mail (capture mode, docs/capture.md). A message accepted from a trusted
+// network while [capture] is enabled is stored here instead of being delivered: durably, like
+// the queue (the files are written by a QueueStore rooted at DATA_DIR/capture, fsynced before
+// the 250), and indexed in memory for the console and /api/v1 (list newest first, search, wait,
+// live events). A captured message can be released into the real queue, to its own recipients
+// or to others, and is then delivered like any other (MX or relay, retries, DSNs).
+//
+// Threading: every member runs on the executor given to the constructor (the daemon's I/O
+// thread); disk work that may block is offloaded where it matters.
+//
+// OWNER: the capture-store engineer. Others code against this header and must not change it;
+// the owner may add to it (keep what is here, with these meanings).
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "lib/mime/mime.hpp"
+#include "lib/queue/envelope.hpp"
+
+namespace hk::queue {
+class QueueStore;
+struct MessageData;
+}  // namespace hk::queue
+
+namespace hk::capture {
+
+// What the list, search and wait show of one message; kept in memory for every stored message.
+struct Summary {
+  std::string id;  // the store's id (a queue-style id: sortable by arrival, safe in a URL)
+  queue::TimePoint created;
+  std::string message_id;  // the Message-ID header without angle brackets; "" when none
+  mime::Address from;      // the From: header (decoded)
+  std::vector<mime::Address> to, cc, reply_to;
+  std::vector<mime::Address> bcc;  // envelope recipients named in no To/Cc header
+  std::string envelope_from;       // MAIL FROM; "" = <>
+  std::vector<std::string> envelope_to;
+  std::string subject;  // decoded
+  std::string snippet;  // mime::snippet
+  size_t size = 0;      // bytes of the stored message
+  size_t attachments = 0;
+  bool read = false;  // opened in the console or fetched through /api/v1/message/{ID}
+};
+using SummaryPtr = std::shared_ptr<const Summary>;
+
+// A search (Mailpit's syntax, the common part): space-separated terms, all of which must match;
+// "quoted phrases"; a leading '-' negates a term; field terms from:, to: (To, Cc, Bcc and the
+// envelope), subject:, message-id:, is:read / is:unread, has:attachment; a bare term matches
+// from, to, subject and the snippet. Case-insensitive.
+struct Query {
+  struct Term {
+    std::string field;  // "" (anywhere), "from", "to", "subject", "message-id", "is", "has"
+    std::string value;  // lower case
+    bool negated = false;
+  };
+  std::vector<Term> terms;  // empty: everything matches
+};
+// Parses a query; bad syntax (an unterminated quote, an unknown field) is an error message.
+std::optional<Query> parse_query(std::string_view text, std::string& error);
+bool matches(const Query& q, const Summary& s);
+
+// A change the console's live view is told about.
+struct Event {
+  enum class Kind { Added, Removed, Read };
+  Kind kind;
+  SummaryPtr message;  // for Removed: the summary it had
+};
+
+class CaptureStore {
+ public:
+  struct Options {
+    // The most messages kept; beyond it the oldest are dropped (and logged) as new ones arrive.
+    size_t max_messages = 10000;
+  };
+  // Called when a released message has been durably queued, so that the runner schedules it
+  // (Queue::enqueued in the daemon).
+  using Enqueued = std::function<void(queue::Envelope)>;
+
+  // Opens (creating when missing) `dir` and rebuilds the index from the stored messages.
+  // Throws std::runtime_error naming the folder when it cannot.
+  CaptureStore(boost::asio::any_io_executor ex, std::filesystem::path dir, Options options,
+               queue::QueueStore& queue, Enqueued enqueued);
+  ~CaptureStore();
+  CaptureStore(const CaptureStore&) = delete;
+  CaptureStore& operator=(const CaptureStore&) = delete;
+
+  // New limits (a reload); a smaller max_messages drops the oldest at once.
+  void reconfigure(const Options& options);
+
+  // Stores a message durably (completes after the fsyncs), indexes it, tells subscribers, then
+  // drops the oldest beyond max_messages. env.id is set here when empty. On error nothing is
+  // stored and the error is returned (the session answers 451).
+  boost::asio::awaitable<std::error_code> put(queue::Envelope& env,
+                                              const queue::MessageData& message);
+
+  size_t size() const;
+  // Newest first; `total` is how many there are (the list) or how many matched (the search).
+  std::vector<SummaryPtr> list(size_t offset, size_t limit, size_t& total) const;
+  std::vector<SummaryPtr> search(const Query& q, size_t offset, size_t limit,
+                                 size_t& total) const;
+  SummaryPtr find(const std::string& id) const;  // null when unknown
+  // The stored bytes of the message (as accepted, with our Received header).
+  std::error_code raw(const std::string& id, std::string& out) const;
+  std::error_code envelope(const std::string& id, queue::Envelope& env) const;
+  void mark_read(const std::string& id, bool read = true);
+
+  // Removes the given messages (unknown IDs are skipped); returns how many were removed.
+  size_t remove(const std::vector<std::string>& ids);
+  size_t remove_all();
+
+  struct Released {
+    std::error_code ec;    // set: nothing changed (the capture keeps the message)
+    std::string queue_id;  // the new queue message
+  };
+  // Puts a copy into the real queue — to the envelope's own recipients when `rcpts` is empty,
+  // else to those (each checked as an address) — and then removes the captured one. The queue
+  // copy is durable before the capture copy goes, so a crash between the two can only leave both.
+  boost::asio::awaitable<Released> release(const std::string& id, std::vector<std::string> rcpts);
+
+  // The newest message matching `q` that arrived at or after `since` (the epoch: any), as soon as
+  // there is one; null when `timeout` passes first. Many may wait at once.
+  boost::asio::awaitable<SummaryPtr> wait(Query q, queue::TimePoint since,
+                                          std::chrono::milliseconds timeout);
+
+  // Live updates: `fn` is called on the store's executor for every change until the returned
+  // handle is destroyed.
+  using Subscriber = std::function<void(const Event&)>;
+  class Subscription;
+  std::unique_ptr<Subscription> subscribe(Subscriber fn);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hk::capture

@@ -1,0 +1,2 @@
+// Stub until the lib/mime engineer's work lands.
+#include "lib/mime/mime.hpp"

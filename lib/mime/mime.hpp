@@ -1,0 +1,82 @@
+// A MIME reader for looking at mail (RFC 5322 headers, RFC 2045-2049 bodies, RFC 2047 encoded
+// words, RFC 2231 parameters): what the console and the /api/v1 need to show a captured message —
+// its headers decoded to UTF-8, its text and HTML, its attachments and inline parts. It reads; it
+// never changes a message (what is delivered or released is always the raw bytes).
+//
+// SECURITY: the input is anybody's mail. Nothing here may throw on bad input, recurse without a
+// bound, or grow memory beyond a small multiple of the input: malformed parts are kept as
+// best-effort text and noted in Message::problems. Decoded values are text for the caller to
+// escape; nothing here is safe to paste into HTML as it is.
+//
+// OWNER: the lib/mime engineer. Others code against this header and must not change it; the
+// owner may add to it (keep what is here, with these meanings).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hk::mime {
+
+// One mailbox of an address header: display name (decoded, UTF-8) and addr-spec.
+struct Address {
+  std::string name;     // "" when none
+  std::string address;  // "local@domain"; may be "" for a group or an unparsable entry
+  bool operator==(const Address&) const = default;
+};
+
+struct Header {
+  std::string name;   // as written ("Subject")
+  std::string value;  // unfolded, encoded words decoded to UTF-8, outer whitespace trimmed
+  std::string raw;    // unfolded, as written (encoded words kept)
+};
+
+// A leaf part that is not the message's chosen text or HTML body: an attachment or an inline
+// part (an image the HTML refers to by cid:).
+struct Part {
+  std::string part_id;       // its place in the tree, "1", "2.1", ... (stable for a message)
+  std::string content_type;  // lower case, "image/png"
+  std::string filename;      // RFC 2231 / RFC 2047 decoded; "" when none
+  std::string content_id;    // without the angle brackets; "" when none
+  bool inline_disposition = false;  // Content-Disposition: inline (or none, with a Content-ID)
+  std::string data;                 // the decoded bytes (base64 / quoted-printable undone)
+};
+
+struct Message {
+  std::vector<Header> headers;  // the top-level header section, in order
+  std::string text;             // the text/plain body, UTF-8 (charset converted); "" when none
+  std::string html;             // the text/html body, UTF-8; "" when none
+  std::vector<Part> attachments;
+  std::vector<Part> inlines;
+  std::vector<std::string> problems;  // what was malformed and how it was read anyway
+
+  // The first header of that name (case-insensitive), decoded; nothing when absent.
+  std::optional<std::string> header(std::string_view name) const;
+};
+
+struct Limits {
+  size_t max_depth = 20;    // nested multiparts deeper than this are kept as opaque parts
+  size_t max_parts = 1000;  // leaf parts beyond this are ignored (and noted in problems)
+};
+
+// Parses a whole message (CRLF or LF line ends).
+Message parse(std::string_view raw, const Limits& limits = {});
+
+// Only the header section (up to the first empty line): what an index needs, without the body.
+std::vector<Header> parse_headers(std::string_view raw);
+
+// RFC 2047 encoded words in a header value, decoded to UTF-8 (unknown charsets: as Latin-1 with
+// the bytes kept readable; bad encodings: left as written).
+std::string decode_words(std::string_view value);
+
+// An address-list header value (From, To, Cc, Reply-To), raw as written: groups flattened,
+// comments dropped, display names decoded.
+std::vector<Address> parse_address_list(std::string_view raw_value);
+
+// The first `max_chars` characters of readable text for a list view: the text body, or the HTML
+// body's text when there is no text part; whitespace collapsed, cut at a UTF-8 boundary.
+std::string snippet(const Message& m, size_t max_chars = 250);
+
+}  // namespace hk::mime
