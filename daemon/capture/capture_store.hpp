@@ -106,8 +106,7 @@ class CaptureStore {
   size_t size() const;
   // Newest first; `total` is how many there are (the list) or how many matched (the search).
   std::vector<SummaryPtr> list(size_t offset, size_t limit, size_t& total) const;
-  std::vector<SummaryPtr> search(const Query& q, size_t offset, size_t limit,
-                                 size_t& total) const;
+  std::vector<SummaryPtr> search(const Query& q, size_t offset, size_t limit, size_t& total) const;
   SummaryPtr find(const std::string& id) const;  // null when unknown
   // The stored bytes of the message (as accepted, with our Received header).
   std::error_code raw(const std::string& id, std::string& out) const;

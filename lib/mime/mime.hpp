@@ -36,10 +36,10 @@ struct Header {
 // A leaf part that is not the message's chosen text or HTML body: an attachment or an inline
 // part (an image the HTML refers to by cid:).
 struct Part {
-  std::string part_id;       // its place in the tree, "1", "2.1", ... (stable for a message)
-  std::string content_type;  // lower case, "image/png"
-  std::string filename;      // RFC 2231 / RFC 2047 decoded; "" when none
-  std::string content_id;    // without the angle brackets; "" when none
+  std::string part_id;              // its place in the tree, "1", "2.1", ... (stable for a message)
+  std::string content_type;         // lower case, "image/png"
+  std::string filename;             // RFC 2231 / RFC 2047 decoded; "" when none
+  std::string content_id;           // without the angle brackets; "" when none
   bool inline_disposition = false;  // Content-Disposition: inline (or none, with a Content-ID)
   std::string data;                 // the decoded bytes (base64 / quoted-printable undone)
 };
