@@ -24,11 +24,12 @@
       else if (key === "hidden" || key === "disabled" || key === "checked") node[key] = true;
       else node.setAttribute(key, value === true ? "" : String(value));
     }
-    append(node, children);
+    append(node, ...children);
     return node;
   }
-  function append(node, children) {
-    for (const child of children.flat()) {
+  // Appends nodes and text (arrays of them too, at any depth); null/undefined/false are skipped.
+  function append(node, ...children) {
+    for (const child of children.flat(Infinity)) {
       if (child === undefined || child === null || child === false) continue;
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
@@ -37,6 +38,21 @@
   function clear(node) {
     node.replaceChildren();
     return node;
+  }
+  // A paperclip (the attachment mark), drawn as SVG so that it needs no emoji font.
+  function clipIcon(label) {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 16 16");
+    svg.setAttribute("class", "icon");
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", label);
+    const title = document.createElementNS(ns, "title");
+    title.textContent = label;
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute("d", "M10.5 4.5v6a2.5 2.5 0 0 1-5 0V3.8a1.6 1.6 0 0 1 3.2 0v6.4a.7.7 0 0 1-1.4 0V5");
+    svg.append(title, path);
+    return svg;
   }
   function labelled(text, input) {
     return el("label", { class: "inline" }, el("span", { class: "visually-hidden" }, text), input);
@@ -303,7 +319,7 @@
       const to = (m.To || []).concat(m.Cc || []);
       const subject = el("td", { class: "subject" },
         el("a", { href: `#/message/${enc(m.ID)}` }, m.Subject || "(no subject)"),
-        m.Attachments > 0 ? el("span", { class: "clip", title: `${m.Attachments} attachment(s)`, "aria-label": `${m.Attachments} attachment(s)` }, "📎") : null,
+        m.Attachments > 0 ? el("span", { class: "clip" }, clipIcon(`${m.Attachments} attachment(s)`)) : null,
         m.Snippet ? el("span", { class: "snippet" }, m.Snippet) : null);
       const tr = el("tr", { "data-id": m.ID, class: [m.Read ? "" : "unread", state.selected.has(m.ID) ? "selected" : "", fresh ? "fresh" : ""].join(" ").trim() },
         el("td", {}, check),
@@ -497,7 +513,7 @@
     const attachmentList = attachments.length
       ? el("ul", { class: "attachments", "aria-label": "Attachments" }, attachments.map((p) =>
         el("li", {}, el("a", { href: `/api/v1/message/${enc(id)}/part/${enc(p.PartID)}`, download: p.FileName || `part-${p.PartID}` },
-          `📎 ${p.FileName || p.PartID}`, el("span", { class: "size" }, `${p.ContentType || ""} ${formatSize(p.Size)}`)))))
+          clipIcon("attachment"), ` ${p.FileName || p.PartID}`, el("span", { class: "size" }, `${p.ContentType || ""} ${formatSize(p.Size)}`)))))
       : null;
 
     const releaseTo = el("input", { type: "text", id: "message-release-to", placeholder: "original recipients", size: 30 });
