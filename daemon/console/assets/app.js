@@ -446,19 +446,19 @@
 
   // ---- one message -------------------------------------------------------------------------
 
-  // DKIM, SPF and DMARC results from the Authentication-Results fields (RFC 8601 §2.2:
-  // "method=result"), and whether the message carries a DKIM signature of its own.
+  // DKIM, SPF and DMARC results. The server's message JSON gives them as Authentication[]
+  // (Method, Result, Detail), taken only from the Authentication-Results field hikyaku itself
+  // added (RFC 8601 §5: a field the sender wrote proves nothing). Only when the JSON has no such
+  // member are the fields read here (RFC 8601 §2.2: "method=result"); plus one badge per
+  // DKIM-Signature the message carries.
   function authBadges(message, headers) {
     const results = [];
-    const structured = message.Authentication || message.AuthenticationResults;
-    if (Array.isArray(structured)) {
-      for (const r of structured) {
-        if (r && r.Method) results.push({ method: String(r.Method).toLowerCase(), result: String(r.Result || "").toLowerCase(), detail: r.Detail || r.Reason || "" });
+    if (Array.isArray(message.Authentication)) {
+      for (const r of message.Authentication) {
+        if (r && r.Method) results.push({ method: String(r.Method).toLowerCase(), result: String(r.Result || "").toLowerCase(), detail: r.Detail || "" });
       }
-    }
-    const fields = headerValues(headers, "Authentication-Results");
-    if (results.length === 0) {
-      for (const field of fields) {
+    } else {
+      for (const field of headerValues(headers, "Authentication-Results")) {
         const unfolded = field.replace(/\s+/g, " ");
         for (const m of unfolded.matchAll(/\b(dkim|spf|dmarc|arc)\s*=\s*([a-z]+)([^;]*)/gi)) {
           results.push({ method: m[1].toLowerCase(), result: m[2].toLowerCase(), detail: `${m[1]}=${m[2]}${m[3]}`.trim() });
@@ -470,8 +470,9 @@
     for (const sig of headerValues(headers, "DKIM-Signature")) {
       const d = /\bd=([^;\s]+)/.exec(sig);
       const s = /\bs=([^;\s]+)/.exec(sig);
-      badges.push(el("span", { class: "badge ok", title: sig.replace(/\s+/g, " ") },
-        `DKIM-signed${d ? ` d=${d[1]}` : ""}${s ? ` s=${s[1]}` : ""}`));
+      // Present, not verified here: hence neutral, not green.
+      badges.push(el("span", { class: "badge", title: sig.replace(/\s+/g, " ") },
+        `DKIM-Signature${d ? ` d=${d[1]}` : ""}${s ? ` s=${s[1]}` : ""}`));
     }
     if (badges.length === 0) badges.push(el("span", { class: "badge" }, "no DKIM signature or authentication results"));
     return badges;
