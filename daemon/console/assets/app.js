@@ -536,6 +536,8 @@
     const tabs = [];
     if (message.HTML) tabs.push(["html", "HTML", () => htmlPanel(id)]);
     tabs.push(["text", "Text", () => el("pre", { class: "source", id: "message-text" }, message.Text || "(this message has no text part)")]);
+    const links = messageLinks(message);
+    if (links.length) tabs.push(["links", `Links (${links.length})`, () => linksPanel(links)]);
     tabs.push(["headers", "Headers", () => headersPanel(headers)]);
     tabs.push(["raw", "Raw", () => rawPanel(id)]);
     const tablist = el("div", { role: "tablist", "aria-label": "Message views" });
@@ -611,6 +613,34 @@
       button.disabled = true;
     });
     return el("div", {}, el("div", { class: "frame-bar" }, info, button), frame);
+  }
+  // The links of a message (a password-reset mail is read for its link), which the sandboxed
+  // frame will not open: from the HTML part's <a href> (parsed by DOMParser into an inert
+  // document — no scripts run, nothing is loaded) and the text part's URLs. Only http, https and
+  // mailto; never javascript: or data:.
+  function messageLinks(message) {
+    const seen = new Map();
+    const add = (href, text) => {
+      let url;
+      try {
+        url = new URL(href);
+      } catch (_) {
+        return;
+      }
+      if (!["http:", "https:", "mailto:"].includes(url.protocol) || seen.has(url.href)) return;
+      seen.set(url.href, (text || "").replace(/\s+/g, " ").trim().slice(0, 200));
+    };
+    if (message.HTML) {
+      const doc = new DOMParser().parseFromString(message.HTML, "text/html");
+      for (const a of doc.querySelectorAll("a[href]")) add(a.getAttribute("href").trim(), a.textContent);
+    }
+    for (const m of (message.Text || "").matchAll(/\bhttps?:\/\/[^\s<>"')\]]+/g)) add(m[0], "");
+    return [...seen].slice(0, 500).map(([href, text]) => ({ href, text }));
+  }
+  function linksPanel(links) {
+    return el("ul", { class: "links", id: "message-links" }, links.map((l) => el("li", {},
+      el("a", { href: l.href, target: "_blank", rel: "noopener noreferrer" }, l.href),
+      l.text && l.text !== l.href ? el("span", { class: "reply" }, ` — ${l.text}`) : null)));
   }
   function headersPanel(headers) {
     if (!headers) return el("p", { class: "empty" }, "The headers could not be read.");

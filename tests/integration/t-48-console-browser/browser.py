@@ -112,6 +112,7 @@ fetch('{c}/script-fetch'); new Image().src='{c}/script-img'; alert('PWNED');</sc
 <svg onload="fetch('{c}/svg-onload')"><circle r="1"/></svg>
 <iframe src="javascript:fetch('{c}/iframe-js')"></iframe>
 <a id="jslink" href="javascript:fetch('{c}/js-href')">a javascript: link</a>
+<a href="https://app.example.test/reset?token=t48">Reset your password</a>
 </body></html>
 """, subtype="html")
     msg.add_attachment(ATTACHMENT, maintype="application", subtype="octet-stream",
@@ -246,6 +247,11 @@ try:
         driver.find_element(By.ID, "tab-text").click()
         text = wait_css(driver, "#message-text")[0].text
         check("the Text tab shows the text part", "Hello from the text part." in text, text)
+        driver.find_element(By.ID, "tab-links").click()
+        links_text = wait_css(driver, "#message-links")[0].text
+        check("the Links tab lists the reset link, not the javascript: one",
+              "https://app.example.test/reset?token=t48" in links_text and
+              "javascript" not in links_text, links_text)
         driver.find_element(By.ID, "tab-headers").click()
         headers = wait_css(driver, "#message-headers")[0].text
         check("the Headers tab lists the headers", "Message-ID" in headers or
