@@ -184,11 +184,22 @@
   // The page being shown: its teardown runs when another is shown; events reach it through
   // onEvent.
   let current = { name: "", teardown() {}, onEvent() {} };
+  // Where "‹ Inbox" on a message goes back to: the inbox as last shown, search included.
+  let inboxHash = "#/inbox";
 
   function route() {
-    const hash = decodeURIComponent(location.hash.replace(/^#\/?/, ""));
-    const [page, ...rest] = hash.split("/");
+    // "#/page/arg?query": the query (the inbox's search) stays encoded until URLSearchParams.
+    const hash = location.hash.replace(/^#\/?/, "");
+    const q = hash.indexOf("?");
+    const [page, ...rest] = (q < 0 ? hash : hash.slice(0, q)).split("/").map((part) => {
+      try {
+        return decodeURIComponent(part);
+      } catch (_) {
+        return part;
+      }
+    });
     const arg = rest.join("/");
+    const query = new URLSearchParams(q < 0 ? "" : hash.slice(q + 1));
     current.teardown();
     current = { name: page, teardown() {}, onEvent() {} };
     hideError();
@@ -203,7 +214,7 @@
       case "queue": return showQueue();
       case "log": return showLog(arg);
       case "health": return showHealth();
-      case "inbox": return showInbox(arg);
+      case "inbox": return showInbox(query);
       default:
         location.replace("#/inbox");
         return undefined;
@@ -256,16 +267,24 @@
 
   // ---- inbox -------------------------------------------------------------------------------
 
-  function showInbox(arg) {
+  function showInbox(params) {
     setTitle("Inbox");
-    const params = new URLSearchParams(arg && arg.startsWith("?") ? arg.slice(1) : "");
+    inboxHash = location.hash || "#/inbox";
     const state = { query: params.get("q") || "", start: 0, messages: [], total: 0, selected: new Set() };
 
     const search = el("input", {
       type: "search", id: "search", class: "grow", placeholder: "Search: from:alice@example.com subject:\"reset\" is:unread has:attachment …",
       "aria-label": "Search messages (Mailpit query syntax)", value: state.query, autocomplete: "off",
     });
-    const form = el("form", { role: "search", class: "grow", onsubmit: (e) => { e.preventDefault(); state.query = search.value.trim(); state.start = 0; load(); } },
+    const form = el("form", { role: "search", class: "grow", onsubmit: (e) => {
+      e.preventDefault();
+      state.query = search.value.trim();
+      state.start = 0;
+      // Kept in the address (without a new route), so that Back from a message returns to it.
+      inboxHash = state.query ? `#/inbox?q=${enc(state.query)}` : "#/inbox";
+      history.replaceState(null, "", inboxHash);
+      load();
+    } },
       el("label", { for: "search", class: "visually-hidden" }, "Search messages"), search);
     search.classList.add("grow");
     const releaseTo = el("input", { type: "text", id: "release-to", placeholder: "original recipients", size: 22 });
@@ -488,7 +507,7 @@
 
   async function showMessage(id) {
     setTitle("Message");
-    const back = el("a", { href: "#/inbox", class: "button" }, "‹ Inbox");
+    const back = el("a", { href: inboxHash, class: "button" }, "‹ Inbox");
     append(view, el("div", { class: "actions" }, back));
     const [message, headers] = await Promise.all([
       guarded(() => api("GET", `/api/v1/message/${enc(id)}`)),
@@ -590,7 +609,7 @@
     async function remove() {
       if (!confirm("Delete this message?")) return;
       const ok = await guarded(() => api("DELETE", "/api/v1/messages", { IDs: [id] }));
-      if (ok !== undefined) location.hash = "#/inbox";
+      if (ok !== undefined) location.hash = inboxHash;
     }
     current.onEvent = (type, data) => {
       if (type === "delete" && data && (data.ID === id || (data.IDs || []).includes(id))) {
