@@ -78,6 +78,7 @@ SummaryPtr resolve(const CaptureStore& store, const std::string& id) {
   return store.find(id);
 }
 
+// Unread messages among a search's matches.
 size_t unread_count(const CaptureStore& store, capture::Query q) {
   q.terms.push_back({"is", "unread", false});
   size_t total = 0;
@@ -173,7 +174,7 @@ awaitable<Response> list_messages(CaptureStore* store, Call& call, bool search) 
     co_return json_response(call, list_json(page));
   }
   page.total = store->size();
-  page.unread = unread_count(*store, {});
+  page.unread = store->unread();
   if (search) {
     page.messages = store->search(q, page.start, limit, page.messages_count);
     page.messages_unread = unread_count(*store, q);
@@ -332,12 +333,12 @@ awaitable<Response> get_part(CaptureStore* store, Call& call) {
   if (part == nullptr) {
     co_return error_response(call, http::status::not_found, "part not found");
   }
-  Response res = make_response(call, http::status::ok, safe_content_type(part->content_type),
-                               part->data);
+  Response res =
+      make_response(call, http::status::ok, safe_content_type(part->content_type), part->data);
   res.set(http::field::content_disposition, content_disposition(part->filename));
   res.set("X-Content-Type-Options", "nosniff");
   // Opened directly, an HTML or SVG attachment must not run as a page of the console's origin.
-  res.set(http::field::content_security_policy, "sandbox; default-src 'none'");
+  res.set("Content-Security-Policy", "sandbox; default-src 'none'");
   co_return res;
 }
 
@@ -355,15 +356,21 @@ awaitable<Response> release(CaptureStore* store, Call& call) {
   std::string id = l.summary->id;
   CaptureStore::Released r = co_await store->release(id, to);
   if (r.ec) {
-    base::log_warn() << "console api=release id=" << id
-                     << " error=" << base::log_quote(r.ec.message());
-    bool bad_input = r.ec == std::errc::invalid_argument;
-    co_return error_response(
-        call, bad_input ? http::status::bad_request : http::status::internal_server_error,
-        "release failed: " + r.ec.message());
+    std::string what = r.ec.message() + (r.detail.empty() ? "" : ": " + r.detail);
+    base::log_warn() << "console api=release id=" << id << " error=" << base::log_quote(what);
+    http::status status = http::status::internal_server_error;
+    if (r.ec == capture::Error::UnknownId) {
+      status = http::status::not_found;
+    } else if (r.ec == capture::Error::BadAddress || r.ec == capture::Error::RecipientRefused ||
+               r.ec == capture::Error::NoRecipients) {
+      status = http::status::bad_request;
+    } else if (r.ec == capture::Error::Busy) {
+      status = http::status::conflict;
+    }
+    co_return error_response(call, status, "release failed: " + what);
   }
-  base::log_info() << "console api=release id=" << id << " queue_id=" << r.queue_id
-                   << " rcpts=" << (to.empty() ? std::string("original") : std::to_string(to.size()))
+  base::log_info() << "console api=release id=" << id << " queue_id=" << r.queue_id << " rcpts="
+                   << (to.empty() ? std::string("original") : std::to_string(to.size()))
                    << " client=" << call.client_ip;
   // Mailpit answers "ok"; the new queue message's ID is in a header of our own.
   Response res = text_response(call, http::status::ok, "ok");
@@ -401,7 +408,7 @@ awaitable<Response> view(CaptureStore* store, Call& call) {
   std::string body =
       rewrite_cid(l.message->html, parts, "/api/v1/message/" + l.summary->id + "/part/");
   Response res = make_response(call, http::status::ok, "text/html; charset=utf-8", std::move(body));
-  res.set(http::field::content_security_policy, view_csp(query_param(call, "images") == "1"));
+  res.set("Content-Security-Policy", view_csp(query_param(call, "images") == "1"));
   res.set("X-Frame-Options", "SAMEORIGIN");
   res.set("X-Content-Type-Options", "nosniff");
   res.set("Referrer-Policy", "no-referrer");
@@ -471,8 +478,9 @@ awaitable<Response> wait_message(CaptureStore* store, Call& call) {
   }
   SummaryPtr s = co_await store->wait(std::move(*q), since, timeout);
   if (!s) {
-    co_return error_response(call, http::status::request_timeout,
-                             "no matching message within " + (t.empty() ? std::string("30") : t) + " s");
+    co_return error_response(
+        call, http::status::request_timeout,
+        "no matching message within " + (t.empty() ? std::string("30") : t) + " s");
   }
   co_return json_response(call, summary_json(*s));
 }
@@ -530,7 +538,7 @@ awaitable<void> events(CaptureStore* store, Call& call, EventStream& stream) {
 
 awaitable<Response> info(CaptureStore* store, Call& call) {
   size_t messages = store == nullptr ? 0 : store->size();
-  size_t unread = store == nullptr ? 0 : unread_count(*store, {});
+  size_t unread = store == nullptr ? 0 : store->unread();
   co_return json_response(call, info_json(HK_VERSION, messages, unread));
 }
 
@@ -556,8 +564,9 @@ void add_mailpit_api(Router& router, capture::CaptureStore* store) {
   route(V::get, "/api/v1/info", info);
   route(V::get, "/view/{FILE}", view);
   route(V::get, "/api/hikyaku/wait", wait_message);
-  router.add_events("/api/hikyaku/events",
-                    [store](Call& call, EventStream& stream) { return events(store, call, stream); });
+  router.add_events("/api/hikyaku/events", [store](Call& call, EventStream& stream) {
+    return events(store, call, stream);
+  });
 }
 
 }  // namespace hk::console

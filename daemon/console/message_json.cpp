@@ -157,9 +157,9 @@ bool parse_zone(std::string_view z, int64_t& minutes) {
     return true;
   }
   static const std::map<std::string, int64_t> kNames = {
-      {"ut", 0},         {"gmt", 0},        {"utc", 0},        {"z", 0},
-      {"est", -5 * 60},  {"edt", -4 * 60},  {"cst", -6 * 60},  {"cdt", -5 * 60},
-      {"mst", -7 * 60},  {"mdt", -6 * 60},  {"pst", -8 * 60},  {"pdt", -7 * 60},
+      {"ut", 0},        {"gmt", 0},       {"utc", 0},       {"z", 0},
+      {"est", -5 * 60}, {"edt", -4 * 60}, {"cst", -6 * 60}, {"cdt", -5 * 60},
+      {"mst", -7 * 60}, {"mdt", -6 * 60}, {"pst", -8 * 60}, {"pdt", -7 * 60},
   };
   auto it = kNames.find(base::to_lower(z));
   if (it != kNames.end()) {
@@ -243,7 +243,7 @@ std::string rfc3339_millis(queue::TimePoint t) {
   time_t tt = static_cast<time_t>(secs);
   struct tm tm {};
   gmtime_r(&tt, &tm);
-  char buf[40];
+  char buf[80];
   snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(frac));
   return buf;
@@ -520,8 +520,11 @@ std::string message_json(const capture::Summary& s, const mime::Message& m,
   {
     // Mailpit: the Date header when it can be read, else when the message arrived.
     std::optional<queue::TimePoint> date;
-    if (auto d = m.header("Date")) {
-      date = parse_rfc5322_date(*d);
+    for (const mime::Header& h : m.headers) {
+      if (base::iequals(h.name, "Date")) {
+        date = parse_rfc5322_date(h.raw);
+        break;
+      }
     }
     append_json_string(out, rfc3339_millis(date.value_or(s.created)));
   }

@@ -57,10 +57,10 @@ TEST(MessageJson, ParseRfc3339) {
   EXPECT_EQ(parse_rfc3339("2026-12-07T14:21:52.123+09:00"), at(1796620912123));
   EXPECT_EQ(parse_rfc3339("2026-12-07T00:21:52.1234-05:00"), at(1796620912123) + 400us);
   EXPECT_EQ(parse_rfc3339("2000-02-29T00:00:00Z"), at(951782400000));
-  for (const char* bad : {"", "2026-12-07", "2026-12-07T05:21:52", "2026-12-07 05:21:52Z",
-                          "2026-13-07T05:21:52Z", "2026-02-29T05:21:52Z", "2026-12-07T24:00:00Z",
-                          "2026-12-07T05:21:52.Z", "2026-12-07T05:21:52+0900", "x026-12-07T05:21:52Z",
-                          "2026-12-07T05:21:52Zjunk"}) {
+  for (const char* bad :
+       {"", "2026-12-07", "2026-12-07T05:21:52", "2026-12-07 05:21:52Z", "2026-13-07T05:21:52Z",
+        "2026-02-29T05:21:52Z", "2026-12-07T24:00:00Z", "2026-12-07T05:21:52.Z",
+        "2026-12-07T05:21:52+0900", "x026-12-07T05:21:52Z", "2026-12-07T05:21:52Zjunk"}) {
     EXPECT_FALSE(parse_rfc3339(bad)) << bad;
   }
 }
@@ -134,7 +134,9 @@ TEST(MessageJson, ListKeepsTheOrderGivenAndTheCounts) {
 mime::Message sample_message() {
   mime::Message m;
   m.headers = {
-      {"Authentication-Results", "", " mx.test; spf=pass (sender ok) smtp.mailfrom=app.test;\r\n dkim=fail reason=\"bad; sig\" header.d=app.test; dmarc/1=none header.from=app.test"},
+      {"Authentication-Results", "",
+       " mx.test; spf=pass (sender ok) smtp.mailfrom=app.test;\r\n dkim=fail reason=\"bad; sig\" "
+       "header.d=app.test; dmarc/1=none header.from=app.test"},
       {"Authentication-Results", "", "evil.test; spf=pass"},
       {"Date", "Mon, 07 Dec 2026 05:21:52 +0000", "Mon, 07 Dec 2026 05:21:52 +0000"},
       {"Received", "from a", "from a"},
