@@ -284,7 +284,7 @@ awaitable<Response> get_message(CaptureStore* store, Call& call) {
       l.summary = fresh;
     }
   }
-  co_return json_response(call, message_json(*l.summary, *l.message, auth_badges(*l.message)));
+  co_return json_response(call, message_json(*l.summary, *l.message, our_auth_badges(*l.message)));
 }
 
 awaitable<Response> get_headers(CaptureStore* store, Call& call) {

@@ -456,7 +456,7 @@ std::string list_json(const ListPage& page) {
 }
 
 std::string message_json(const capture::Summary& s, const mime::Message& m,
-                         const std::vector<AuthBadge>& auth) {
+                         const std::vector<mime::AuthBadge>& auth) {
   std::string out = "{";
   append_key(out, "ID");
   append_json_string(out, s.id);
@@ -575,64 +575,24 @@ std::string message_json(const capture::Summary& s, const mime::Message& m,
   return out;
 }
 
-std::vector<AuthBadge> auth_badges(const mime::Message& m, std::string_view authserv_id) {
+std::vector<mime::AuthBadge> our_auth_badges(const mime::Message& m) {
   for (const mime::Header& h : m.headers) {
-    if (!base::iequals(h.name, "Authentication-Results")) {
+    if (!base::iequals(h.name, "Received")) {
       continue;
     }
-    // RFC 8601 §2.2: authserv-id [version] *(";" resinfo) / ";" "none"; comments anywhere.
+    // RFC 5321 §4.4: "from" domain ... "by" SP Domain; comments are not part of the value.
     std::string value = strip_comments(h.raw);
-    std::vector<std::string> parts;
-    {
-      std::string cur;
-      bool quoted = false;
-      for (size_t i = 0; i < value.size(); ++i) {
-        char c = value[i];
-        if (c == '\\' && quoted && i + 1 < value.size()) {
-          cur += c;
-          cur += value[++i];
-          continue;
+    std::vector<std::string_view> words = split_ws(value);
+    for (size_t i = 0; i + 1 < words.size(); ++i) {
+      if (base::iequals(words[i], "by")) {
+        std::string_view host = words[i + 1];
+        while (!host.empty() && host.back() == ';') {
+          host.remove_suffix(1);
         }
-        if (c == '"') {
-          quoted = !quoted;
-        }
-        if (c == ';' && !quoted) {
-          parts.push_back(std::move(cur));
-          cur.clear();
-          continue;
-        }
-        cur += c;
+        return host.empty() ? std::vector<mime::AuthBadge>{} : mime::auth_badges(m.headers, host);
       }
-      parts.push_back(std::move(cur));
     }
-    std::vector<std::string_view> id = split_ws(parts[0]);
-    if (!authserv_id.empty() && (id.empty() || !base::iequals(id[0], authserv_id))) {
-      continue;
-    }
-    std::vector<AuthBadge> badges;
-    for (size_t i = 1; i < parts.size(); ++i) {
-      std::vector<std::string_view> words = split_ws(parts[i]);
-      if (words.empty() || base::iequals(words[0], "none")) {
-        continue;
-      }
-      size_t eq = words[0].find('=');
-      if (eq == std::string_view::npos) {
-        continue;
-      }
-      AuthBadge b;
-      std::string_view method = words[0].substr(0, eq);
-      method = method.substr(0, method.find('/'));  // a method version: "dkim/1"
-      b.method = base::to_lower(base::trim(method));
-      b.result = base::to_lower(words[0].substr(eq + 1));
-      for (size_t w = 1; w < words.size(); ++w) {
-        if (!b.detail.empty()) {
-          b.detail += ' ';
-        }
-        b.detail.append(words[w]);
-      }
-      badges.push_back(std::move(b));
-    }
-    return badges;
+    return {};  // the topmost Received names no host: no trusted results
   }
   return {};
 }

@@ -47,22 +47,17 @@ struct ListPage {
 };
 std::string list_json(const ListPage& page);
 
-// A badge of the Authentication-Results header the daemon added (RFC 8601): method ("spf",
-// "dkim", "dmarc"), result ("pass", "fail", ...) and the rest of the resinfo as detail.
-struct AuthBadge {
-  std::string method, result, detail;
-};
-
 // GET /api/v1/message/{ID} (Mailpit's Message): ID, MessageID, From, To, Cc, Bcc, ReplyTo,
 // ReturnPath, Subject, ListUnsubscribe, Date, Tags, Username, Text, HTML, Size, Inline[],
 // Attachments[]; plus hikyaku's Read and Authentication[] (the badges).
 std::string message_json(const capture::Summary& s, const mime::Message& m,
-                         const std::vector<AuthBadge>& auth);
+                         const std::vector<mime::AuthBadge>& auth);
 
-// The badges of the message's first Authentication-Results header whose authserv-id is
-// `authserv_id` (the one our own daemon wrote, RFC 8601 §5: others' are not to be trusted); all
-// of the first header's when `authserv_id` is empty.
-std::vector<AuthBadge> auth_badges(const mime::Message& m, std::string_view authserv_id = {});
+// The badges of the Authentication-Results fields our own daemon added (RFC 8601 §5: only the
+// fields of our own border are to be trusted). Our authserv-id is our hostname, which the
+// topmost Received field names after "by" (the daemon adds it on top of everything the sender
+// wrote); nothing when there is no such field.
+std::vector<mime::AuthBadge> our_auth_badges(const mime::Message& m);
 
 // GET /api/v1/message/{ID}/headers: {"Name": ["value", ...], ...}, names in alphabetical order
 // (case-insensitive, the first spelling seen), values as written (unfolded) in message order.
