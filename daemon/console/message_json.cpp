@@ -1,6 +1,7 @@
 // Mailpit's JSON shapes, written field by field.
 #include "daemon/console/message_json.hpp"
 
+#include <openssl/evp.h>
 #include <time.h>
 
 #include <algorithm>
@@ -180,6 +181,22 @@ void append_key(std::string& out, std::string_view key) {
   out += ':';
 }
 
+// The hex digest of `data`, as Mailpit's Attachment.Checksums gives it.
+std::string hex_digest(const EVP_MD* md, std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &len, md, nullptr) != 1) {
+    return "";
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xF];
+  }
+  return out;
+}
+
 void append_parts(std::string& out, const std::vector<mime::Part>& parts) {
   out += '[';
   bool first = true;
@@ -203,7 +220,18 @@ void append_parts(std::string& out, const std::vector<mime::Part>& parts) {
     out += ',';
     append_key(out, "Size");
     append_size(out, p.data.size());
-    out += '}';
+    out += ',';
+    append_key(out, "Checksums");
+    out += '{';
+    append_key(out, "MD5");
+    append_json_string(out, hex_digest(EVP_md5(), p.data));
+    out += ',';
+    append_key(out, "SHA1");
+    append_json_string(out, hex_digest(EVP_sha1(), p.data));
+    out += ',';
+    append_key(out, "SHA256");
+    append_json_string(out, hex_digest(EVP_sha256(), p.data));
+    out += "}}";
   }
   out += ']';
 }

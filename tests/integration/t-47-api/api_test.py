@@ -6,6 +6,7 @@ the shapes of Mailpit's public API documentation (docs/api.md lists them). Print
 check ("ok   - ..." / "FAIL - ...") and exits 1 when any failed.
 """
 import email.policy
+import hashlib
 import http.client
 import json
 import os
@@ -217,7 +218,9 @@ check("message: Attachments[] has the PDF",
       len(m["Attachments"]) == 1 and ATTACHMENT_FIELDS <= set(m["Attachments"][0]) and
       m["Attachments"][0]["FileName"] == "Rechnung März.pdf" and
       m["Attachments"][0]["ContentType"] == "application/pdf" and
-      m["Attachments"][0]["Size"] == len(pdf), m["Attachments"])
+      m["Attachments"][0]["Size"] == len(pdf) and
+      m["Attachments"][0].get("Checksums", {}).get("SHA256") == hashlib.sha256(pdf).hexdigest(),
+      m["Attachments"])
 check("message: Authentication[] badges (an array of Method/Result/Detail)",
       isinstance(m.get("Authentication"), list) and
       all(set(b) == {"Method", "Result", "Detail"} for b in m["Authentication"]), m.get("Authentication"))
@@ -303,7 +306,7 @@ def read_events():
     event = None
     try:
         while True:
-            line = resp.fp.readline()
+            line = resp.readline()
             if not line:
                 return
             line = line.decode().rstrip("\r\n")

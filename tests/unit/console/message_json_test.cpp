@@ -268,6 +268,13 @@ TEST(MessageJson, FromRawMail) {
   EXPECT_EQ(v.get("Attachments")->array[0].get("FileName")->string, "r\xc3\xa9sum\xc3\xa9.bin");
   EXPECT_EQ(v.get("Attachments")->array[0].get("PartID")->string, "2");
   EXPECT_EQ(v.get("Attachments")->array[0].get("Size")->number, 4);
+  // printf '\x00\x01\x02\xff' | sha256sum (and md5sum, sha1sum)
+  const Value* sums = v.get("Attachments")->array[0].get("Checksums");
+  ASSERT_NE(sums, nullptr);
+  EXPECT_EQ(sums->get("MD5")->string, "0416dab819887333af831f8c765ac2ae");
+  EXPECT_EQ(sums->get("SHA1")->string, "c62c27924f4c967f5eddb1850c091d54c7a2ab58");
+  EXPECT_EQ(sums->get("SHA256")->string,
+            "3d1f57c984978ef98a18378c8166c1cb8ede02c03eeb6aee7e2f121dfeee3e56");
   ASSERT_EQ(v.get("Authentication")->array.size(), 1u);
   EXPECT_EQ(v.get("Authentication")->array[0].get("Result")->string, "pass");
   Value h = parsed(headers_json(m));
