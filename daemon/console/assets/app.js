@@ -799,51 +799,71 @@
     append(view, el("h1", {}, "Health"),
       el("div", { class: "toolbar" }, el("button", { type: "button", id: "health-refresh", onclick: () => load() }, "Refresh"), status), grid);
 
+    // {"Status": <hikyaku-util status's reply>, "Console": [...], "DkimKeys": [...],
+    //  "Relays": [...]} (docs/api.md, "Health").
     async function load() {
       const h = await guarded(() => api("GET", "/api/hikyaku/health"));
       if (!h || current.name !== "health") return;
+      const st = h.Status || {};
       clear(grid);
-      const overview = el("dl", { class: "fields" });
+      const overview = el("dl", { class: "fields", id: "health-overview" });
       const add = (k, v) => { if (v !== undefined && v !== "") append(overview, [el("dt", {}, k), el("dd", {}, String(v))]); };
-      add("Host name", h.hostname);
-      add("Version", h.version);
-      if (h.uptime_seconds !== undefined) add("Up for", relative(new Date(Date.now() - h.uptime_seconds * 1000).toISOString()).replace(" ago", ""));
-      if (h.queue) add("Queue", `${h.queue.messages} message(s), ${h.queue.in_flight} in delivery`);
-      if (h.last_hour) add("Last hour", `${h.last_hour.delivered} delivered, ${h.last_hour.deferred} deferred, ${h.last_hour.bounced} bounced`);
+      add("Host name", st.hostname);
+      add("Version", st.version);
+      if (st.uptime_seconds !== undefined) add("Up for", relative(new Date(Date.now() - st.uptime_seconds * 1000).toISOString()).replace(" ago", ""));
+      if (st.queue) add("Queue", `${st.queue.messages} message(s), ${st.queue.in_flight} in delivery`);
+      if (st.last_hour) add("Last hour", `${st.last_hour.delivered} delivered, ${st.last_hour.deferred} deferred, ${st.last_hour.bounced} bounced, ${st.last_hour.expired} expired`);
       grid.append(panel("Overview", overview));
 
-      const listeners = h.listeners || [];
-      const consoles = first(h, "console", "consoles", "console_listeners") || [];
+      const listeners = (st.listeners || []).map((l) => [l.kind, l.address]);
+      for (const c of h.Console || []) {
+        const address = typeof c === "string" ? c : c.Address || c.address || "";
+        if (!listeners.some(([kind, a]) => kind === "console" && a === address)) listeners.push(["console", address]);
+      }
       grid.append(panel("Listeners", el("table", { id: "health-listeners" },
         el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Kind"), el("th", { scope: "col" }, "Address"))),
-        el("tbody", {}, listeners.map((l) => el("tr", {}, el("td", {}, l.kind || l.Kind), el("td", { class: "mono" }, l.address || l.Address))),
-          (Array.isArray(consoles) ? consoles : [consoles]).map((c) => el("tr", {}, el("td", {}, "console"), el("td", { class: "mono" }, typeof c === "string" ? c : c.address || c.Address || JSON.stringify(c))))))));
+        el("tbody", {}, listeners.map(([kind, address]) => el("tr", {}, el("td", {}, kind), el("td", { class: "mono" }, address)))))));
 
-      const certs = h.certificates || [];
+      const certs = st.certificates || [];
       grid.append(panel("Certificates", certs.length === 0 ? el("p", { class: "empty" }, "No certificate.") : el("table", { id: "health-certificates" },
-        el("thead", {}, el("tr", {}, ["Name", "Expires", "Days left", ""].map((x) => el("th", { scope: "col" }, x)))),
+        el("thead", {}, el("tr", {}, ["Name", "Expires", "Days left", ""].map((x) => el("th", { scope: "col", class: x === "Days left" ? "num" : undefined }, x)))),
         el("tbody", {}, certs.map((c) => {
-          const days = Number(first(c, "days_left", "DaysLeft"));
-          return el("tr", {}, el("td", {}, first(c, "name", "Name")),
-            el("td", { class: "nowrap" }, timeCell(first(c, "not_after", "NotAfter"))),
+          const days = Number(c.days_left);
+          return el("tr", {}, el("td", {}, c.name),
+            el("td", { class: "nowrap" }, timeCell(c.not_after)),
             el("td", { class: `num days ${days < 7 ? "bad" : days < 21 ? "warn" : ""}` }, Number.isFinite(days) ? String(days) : ""),
-            el("td", {}, first(c, "default", "Default") ? "default" : ""));
+            el("td", {}, c.default ? "default" : ""));
         })))));
 
-      const dkim = first(h, "dkim", "dkim_keys", "DKIM") || [];
-      grid.append(panel("DKIM keys", dkim.length === 0 ? el("p", { class: "empty" }, "No DKIM key.") : genericTable(dkim, "health-dkim")));
+      const keys = h.DkimKeys || [];
+      grid.append(panel("DKIM keys", keys.length === 0 ? el("p", { class: "empty" }, "No DKIM key: outgoing mail is not signed.") : el("table", { id: "health-dkim" },
+        el("thead", {}, el("tr", {}, ["Domain", "Selector", "Algorithm"].map((x) => el("th", { scope: "col" }, x)))),
+        el("tbody", {}, keys.map((k) => el("tr", {}, el("td", {}, k.Domain), el("td", { class: "mono" }, k.Selector), el("td", {}, k.Algorithm)))))));
 
-      const relays = first(h, "relays", "Relays") || [];
+      const relays = h.Relays || [];
       grid.append(panel("Relays", relays.length === 0
         ? el("p", { class: "empty" }, "No [[relay]]: remote mail goes to the recipients' MX hosts.")
         : el("div", { id: "health-relays" }, relays.map((r, i) => relayBlock(r, i)))));
 
-      const domains = first(h, "domains", "local_domains", "Domains") || [];
-      grid.append(panel("DNS of the local domains", domains.length === 0
-        ? el("p", { class: "empty" }, "No local domain.")
-        : el("div", { id: "health-dns" }, domains.map((d) => dnsBlock(typeof d === "string" ? d : first(d, "name", "domain", "Domain", "Name"))))));
+      // The local domains: those the server names (Domains, when it does) and those with DKIM
+      // keys; any other domain can be typed in.
+      const domains = [];
+      for (const d of (h.Domains || []).concat(keys.map((k) => k.Domain))) {
+        const name = typeof d === "string" ? d : d && (d.Domain || d.Name);
+        if (name && !domains.includes(name)) domains.push(name);
+      }
+      const other = el("input", { type: "text", id: "dns-domain", placeholder: "example.com", size: 22 });
+      const otherResult = el("div", { id: "dns-other-result" });
+      const otherForm = el("form", { class: "relay-test", onsubmit: (e) => {
+        e.preventDefault();
+        const name = other.value.trim();
+        if (name) runDnsCheck(name, otherResult, otherForm.querySelector("button"));
+      } }, el("label", { class: "inline", for: "dns-domain" }, "Domain"), other, el("button", { type: "submit" }, "Check DNS"));
+      grid.append(panel("DNS of the local domains",
+        el("div", { id: "health-dns" }, domains.map((d) => dnsBlock(d))),
+        otherForm, otherResult));
 
-      const errors = h.reload_errors || [];
+      const errors = st.reload_errors || [];
       if (errors.length) grid.append(panel("Reload errors", genericTable(errors, "health-reload-errors")));
       status.textContent = `checked ${formatTime(new Date().toISOString(), { seconds: true })}`;
     }
@@ -851,9 +871,9 @@
   }
 
   function relayBlock(relay, index) {
-    const name = typeof relay === "string" ? relay
-      : [first(relay, "name", "Name", "preset"), first(relay, "host", "Host") && `${first(relay, "host", "Host")}:${first(relay, "port", "Port") || ""}`, first(relay, "tls", "TLS")].filter(Boolean).join(" · ");
-    const n = first(relay, "index", "Index") !== undefined ? first(relay, "index", "Index") : index;
+    const n = relay.Relay !== undefined ? relay.Relay : index;
+    const name = [relay.Host && `${relay.Host}:${relay.Port || ""}`, relay.Tls && `tls ${relay.Tls}`,
+      relay.Username && `as ${relay.Username}`, (relay.Domains || []).length ? `for ${relay.Domains.join(", ")}` : ""].filter(Boolean).join(" · ");
     const sendTo = el("input", { type: "email", id: `relay-send-to-${n}`, placeholder: "optional: send a test message to", size: 28 });
     const result = el("div", { class: "relay-result", id: `relay-result-${n}`, role: "status" });
     const button = el("button", { type: "button", id: `relay-test-${n}` }, "Test");
@@ -865,7 +885,8 @@
       button.disabled = false;
       clear(result);
       if (!r) return;
-      result.append(el("span", { class: `badge ${r.Ok ? "ok" : "bad"}` }, r.Ok ? "works" : "failed"),
+      append(result, el("span", { class: `badge ${r.Ok ? "ok" : "bad"}` }, r.Ok ? "works" : "failed"),
+        r.Error ? el("span", { class: "reply" }, ` ${r.Error}`) : null,
         el("ul", { class: "steps" }, (r.Steps || []).map((s) => el("li", {},
           el("span", { class: `badge ${s.Ok ? "ok" : "bad"}` }, s.Ok ? "ok" : "failed"), " ", s.Step,
           s.Detail ? el("div", { class: "reply mono" }, s.Detail) : null))));
@@ -874,22 +895,26 @@
       el("div", { class: "relay-test" }, labelled(`Send a test message through relay ${n} to`, sendTo), button), result);
   }
 
-  function dnsBlock(domain) {
-    const result = el("div", { id: `dns-${domain}` });
-    const button = el("button", { type: "button", "aria-label": `Check the DNS records of ${domain}` }, "Check DNS");
-    button.addEventListener("click", async () => {
-      button.disabled = true;
-      clear(result).append("Checking…");
-      const r = await guarded(() => api("GET", `/api/hikyaku/dns/${enc(domain)}`));
-      button.disabled = false;
-      clear(result);
-      if (!r) return;
-      result.append(el("table", {}, el("thead", {}, el("tr", {}, ["Record", "Status", "Detail"].map((x) => el("th", { scope: "col" }, x)))),
+  // check-dns for one domain into `result`: one row per record (Status ok, none, MISSING or
+  // DIFFERS).
+  async function runDnsCheck(domain, result, button) {
+    if (button) button.disabled = true;
+    clear(result).append("Checking…");
+    const r = await guarded(() => api("GET", `/api/hikyaku/dns/${enc(domain)}`));
+    if (button) button.disabled = false;
+    clear(result);
+    if (!r) return;
+    append(result, el("p", {}, el("span", { class: `badge ${r.Ok ? "ok" : "bad"}` }, r.Ok ? "all good" : "needs attention"), ` ${r.Domain || domain}`),
+      el("table", { class: "dns-rows" }, el("thead", {}, el("tr", {}, ["Record", "Status", "Detail"].map((x) => el("th", { scope: "col" }, x)))),
         el("tbody", {}, (r.Rows || []).map((row) => el("tr", {},
           el("td", { class: "nowrap" }, row.What),
           el("td", {}, el("span", { class: `badge ${String(row.Status || "").toLowerCase()}` }, row.Status)),
           el("td", { class: "reply mono" }, row.Detail))))));
-    });
+  }
+  function dnsBlock(domain) {
+    const result = el("div", { class: "dns-result" });
+    const button = el("button", { type: "button", "aria-label": `Check the DNS records of ${domain}` }, "Check DNS");
+    button.addEventListener("click", () => runDnsCheck(domain, result, button));
     return el("div", { class: "dns" }, el("p", {}, el("strong", {}, domain), " ", button), result);
   }
 
