@@ -202,6 +202,13 @@ struct Config {
     bool operator==(const Delivery&) const = default;
   } delivery;
 
+  // [console]: the web console (docs/console.md).
+  struct Console {
+    // Delivery events the console's log page keeps in memory, newest first (docs/api.md).
+    size_t log_events = 1000;
+    bool operator==(const Console&) const = default;
+  } console;
+
   std::vector<Relay> relays;  // [[relay]]; empty = deliver directly to MX hosts
   base::LogLevel log_level = base::LogLevel::Info;  // written "debug" | "info" | "warn" | "error"
 

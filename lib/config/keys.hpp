@@ -202,6 +202,9 @@ void for_each_key(C& c, Row&& row) {
   row("delivery", "rate_per_domain", c.delivery.rate_per_domain, Count{0, 1'000'000});
   row("delivery", "backoff_min", c.delivery.backoff_min, Duration{1s, 24h});
   row("delivery", "backoff_max", c.delivery.backoff_max, Duration{1s, 7 * 24h});
+
+  // The console's delivery log: events in memory (a ring of about 200 bytes each); 0 = none.
+  row("console", "log_events", c.console.log_events, Count{0, 1'000'000});
 }
 
 // The small table of one [[relay]]; R is Relay or const Relay. parse.cpp adds what spans keys:
