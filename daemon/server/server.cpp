@@ -20,6 +20,7 @@
 #include "daemon/queue/queue.hpp"
 #include "daemon/queue/queue_store.hpp"
 #include "daemon/server/bounce.hpp"
+#include "daemon/server/console_backend.hpp"
 #include "daemon/server/control.hpp"
 #include "daemon/server/privileges.hpp"
 #include "daemon/server/systemd_notify.hpp"
@@ -141,6 +142,7 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
                                                               std::move(remote), client_tls);
   queue::Queue::Options opts = queue_options(*cfg_);
   opts.metrics = &delivery_metrics_;
+  opts.log = &delivery_log_;  // the console's delivery log (start_console_backend)
   // The DSN hook runs on the I/O thread and must not block: the bounce is its own coroutine.
   opts.on_failed = [this](const queue::Envelope& env,
                           const std::vector<const queue::Recipient*>& failed,
@@ -193,6 +195,7 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
   ops_.start_time.set(
       std::chrono::duration_cast<std::chrono::seconds>(started_.time_since_epoch()).count());
   start_capture();
+  start_console_backend();
 
   Deps deps;
   deps.cfg = cfg_.get();
@@ -264,6 +267,22 @@ void Server::start_capture() {
                    << " deliver=" << cfg_->capture.deliver.size();
 }
 // ---- end of capture mode ----
+// ---- the console's view of the daemon (ops: docs/api.md, "hikyaku's own endpoints") ----
+void Server::start_console_backend() {
+  delivery_log_.set_capacity(cfg_->console.log_events);
+  ConsoleBackendDeps deps;
+  deps.ex = io_.get_executor();
+  deps.pool = &pool_;
+  deps.store = store_.get();
+  deps.queue = queue_.get();
+  deps.log = &delivery_log_;
+  deps.live_cfg = &cfg_;
+  deps.dns = resolver_.get();  // uncached: check-dns and the relay test show the DNS as it is
+  deps.dkim_keys = dkim_keys_.get();
+  deps.status = [this] { return status_json(); };
+  console_backend_ = std::make_unique<ConsoleBackend>(std::move(deps));
+}
+// ---- end of the console's view ----
 
 void Server::drop_privileges() {
   const bool root = ::geteuid() == 0;
@@ -490,6 +509,7 @@ void Server::reload_config() {
   if (capture_) {
     capture_->reconfigure({.max_messages = cfg_->capture.max_messages});
   }
+  delivery_log_.set_capacity(cfg_->console.log_events);  // keeps the newest events
 }
 
 void Server::reload(bool forced) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "daemon/delivery/destinations.hpp"
+#include "daemon/queue/delivery_log.hpp"
 #include "daemon/queue/delivery_metrics.hpp"
 #include "daemon/server/abuse_guard.hpp"
 #include "daemon/server/drain.hpp"
@@ -59,6 +60,7 @@ class CaptureStore;
 namespace hk::server {
 
 class ControlServer;
+class ConsoleBackend;
 
 class Server {
  public:
@@ -96,6 +98,8 @@ class Server {
   std::array<uint64_t, 5> delivery_totals() const;
   // The control socket's "status" reply (daemon/server/status.hpp).
   std::string status_json();
+  // The console's Backend over the queue, the delivery log and the rest (ops; see below).
+  void start_console_backend();
 
   // Replaced whole by a reload; each session keeps the one it started with (Deps::live_cfg).
   std::shared_ptr<const config::Config> cfg_;
@@ -142,6 +146,14 @@ class Server {
   Drain drain_;
   bool stopping_ = false;
   bool queue_stopped_ = false;  // Queue::run() has returned: no attempt in flight
+
+  // ---- the console's view of the daemon (ops: docs/api.md, "hikyaku's own endpoints") ----
+  // The last [console] log_events delivery outcomes, fed by the queue runner; and the Backend
+  // the console's ops endpoints use (add_ops_api). Declared before the console server, which
+  // refers to the backend and so must go first.
+  queue::DeliveryLog delivery_log_{0};
+  std::unique_ptr<ConsoleBackend> console_backend_;
+  // ---- end of the console's view ----
 };
 
 }  // namespace hk::server

@@ -212,6 +212,12 @@ struct Config {
     std::vector<std::string> deliver;
     bool operator==(const Capture&) const = default;
   } capture;
+  // [console]: the web console (docs/console.md).
+  struct Console {
+    // Delivery events the console's log page keeps in memory, newest first (docs/api.md).
+    size_t log_events = 1000;
+    bool operator==(const Console&) const = default;
+  } console;
 
   std::vector<Relay> relays;  // [[relay]]; empty = deliver directly to MX hosts
   base::LogLevel log_level = base::LogLevel::Info;  // written "debug" | "info" | "warn" | "error"
