@@ -205,6 +205,16 @@ struct Config {
     bool operator==(const Delivery&) const = default;
   } delivery;
 
+  // Capture mode (docs/capture.md): mail accepted from trusted_networks (not from authenticated
+  // users) is stored in DATA_DIR/capture for the console and its API instead of being delivered.
+  struct Capture {
+    bool enabled = false;         // read at start only: turning it on or off needs a restart
+    size_t max_messages = 10000;  // the oldest captured messages are dropped beyond it
+    // Recipients delivered for real all the same: "*@domain", "*@*.domain", "user@domain"
+    // (lower case; matched case-insensitively).
+    std::vector<std::string> deliver;
+    bool operator==(const Capture&) const = default;
+  } capture;
   // [console]: the web console's access (docs/console.md).
   struct Console {
     // The operator password's scrypt hash (hikyaku-util console-password); written relative,
@@ -213,6 +223,8 @@ struct Config {
     // Host names the console answers to besides localhost, its listen addresses and hostname
     // (anything else is refused: DNS rebinding).
     std::vector<std::string> hostnames;
+    // Delivery events the console's log page keeps in memory, newest first (docs/api.md).
+    size_t log_events = 1000;
     bool operator==(const Console&) const = default;
   } console;
 
