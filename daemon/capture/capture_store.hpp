@@ -101,6 +101,7 @@ class CaptureStore {
  public:
   struct Options {
     // The most messages kept; beyond it the oldest are dropped (and logged) as new ones arrive.
+    // 0: no limit.
     size_t max_messages = 10000;
   };
   // Called when a released message has been durably queued, so that the runner schedules it
