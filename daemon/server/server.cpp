@@ -22,6 +22,7 @@
 #include "daemon/server/bounce.hpp"
 #include "daemon/server/control.hpp"
 #include "daemon/server/privileges.hpp"
+#include "daemon/server/recipients.hpp"
 #include "daemon/server/systemd_notify.hpp"
 #include "domains/domains.hpp"
 #include "domains/watcher.hpp"
@@ -31,6 +32,7 @@
 #include "lib/dns/caching_resolver.hpp"
 #include "lib/dns/resolver.hpp"
 #include "lib/queue/backoff_file.hpp"
+#include "lib/smtp/address.hpp"
 #include "lib/smtp_client/smtp_client.hpp"
 #include "lib/srs/secret_file.hpp"
 
@@ -258,6 +260,25 @@ void Server::start_capture() {
   capture_ = std::make_unique<capture::CaptureStore>(
       io_.get_executor(), cfg_->data_dir / "capture", options, *store_,
       [q = queue_.get()](queue::Envelope env) { q->enqueued(std::move(env)); });
+  // Released to other addresses: local ones are resolved as at RCPT (aliases, catch-all) and
+  // delivered to their Maildirs; a local address nobody has is refused, as RCPT would be.
+  capture_->set_recipient_resolver([this](const std::string& address, std::string& error) {
+    std::vector<queue::Recipient> out;
+    smtp::PathResult path = smtp::parse_path("<" + address + ">", smtp::PathKind::Forward);
+    if (!path.ok || path.value.literal) {
+      error = "not a valid address: " + address;
+      return out;
+    }
+    RcptTargets targets = resolve_rcpt(*domains_->current(), path.value, cfg_->hostname);
+    if (targets.kind == RcptTargets::Kind::NoSuchUser) {
+      error = "no such user here: " + address;
+    } else if (targets.kind == RcptTargets::Kind::AliasError) {
+      error = targets.error;
+    } else {
+      out = std::move(targets.rcpts);
+    }
+    return out;
+  });
   base::log_info() << "capture enabled=true dir=" << (cfg_->data_dir / "capture").string()
                    << " messages=" << capture_->size()
                    << " max_messages=" << cfg_->capture.max_messages
