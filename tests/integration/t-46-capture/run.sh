@@ -134,7 +134,11 @@ check "after kill -9 and a restart, it is still captured" test "$(captured_with 
 check "the restart indexed what is on disk" grep -q "capture loaded=3 skipped=0" "$LOG"
 
 # 7. Release through the API: the receiver gets it exactly once.
-CONSOLE=$(console_port)
+for _ in $(seq 1 50); do
+  CONSOLE=$(console_port)
+  [ -n "$CONSOLE" ] && break
+  sleep 0.1
+done
 if [ -z "$CONSOLE" ]; then
   fail "the daemon has a console listener for the API ([listen] console)"
 else
