@@ -57,9 +57,9 @@ struct Part {
 // attachments (no "Content-Disposition: attachment", no filename), wherever they are in the
 // tree; a later such leaf outside a multipart/alternative (a mailing list's footer, Apple Mail's
 // text between inline images) is appended, a later one in a multipart/alternative is kept as a
-// part (another alternative). Every
-// other leaf is a Part: in `inlines` when inline_disposition, else in `attachments`, both in the
-// order of the message. message/rfc822 parts are attachments (parse() their data to read them).
+// part (another alternative). Every other leaf is a Part: in `inlines` when inline_disposition,
+// else in `attachments`, both in the order of the message. message/rfc822 parts are attachments
+// (parse() their data to read them).
 struct Message {
   std::vector<Header> headers;  // the top-level header section, in order
   std::string text;             // the text/plain body, UTF-8 (charset converted); "" when none
