@@ -3,7 +3,9 @@
 // release into a real QueueStore, wait and the live events.
 #include "daemon/capture/capture_store.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -74,6 +76,18 @@ Query query(const char* text) {
   std::optional<Query> q = parse_query(text, error);
   EXPECT_TRUE(q.has_value()) << error;
   return q.value_or(Query{});
+}
+
+// Runs `aw` in the background on the test's io_context, keeping its result.
+template <class T>
+std::shared_ptr<std::optional<T>> spawn(asio::io_context& io, asio::awaitable<T> aw) {
+  auto out = std::make_shared<std::optional<T>>();
+  asio::co_spawn(io, std::move(aw), [out](std::exception_ptr e, T v) {
+    if (!e) {
+      *out = std::move(v);
+    }
+  });
+  return out;
 }
 
 class CaptureStoreTest : public testing::Test {
@@ -433,18 +447,6 @@ TEST_F(CaptureStoreTest, ReleaseErrorsChangeNothing) {
   EXPECT_EQ(files(), 1u);
 }
 
-// Runs `aw` in the background on the test's io_context, keeping its result.
-template <class T>
-std::shared_ptr<std::optional<T>> spawn(asio::io_context& io, asio::awaitable<T> aw) {
-  auto out = std::make_shared<std::optional<T>>();
-  asio::co_spawn(io, std::move(aw), [out](std::exception_ptr e, T v) {
-    if (!e) {
-      *out = std::move(v);
-    }
-  });
-  return out;
-}
-
 TEST_F(CaptureStoreTest, WaitAnswersAtOnceWhenAMatchIsThere) {
   auto store = open();
   std::string a = put(*store, "reset password", {"alice@example.net"});
@@ -530,6 +532,74 @@ TEST_F(CaptureStoreTest, WaitersEndWithNullWhenTheStoreGoes) {
     other.run_for(milliseconds(20));
     EXPECT_FALSE(w2->has_value());
   }
+}
+
+TEST_F(CaptureStoreTest, ASpooledBodyIsSummarisedFromItsHeadAndStoredWhole) {
+  auto store = open();
+  // Our header in memory, the body in a file (as a large DATA is spooled): 300 KiB, with an
+  // attachment that starts inside the first 64 KiB and ends far beyond it.
+  std::string body =
+      "From: Shop <shop@test.example>\r\nTo: bob@example.net\r\nSubject: big one\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+      "--b\r\nContent-Type: text/plain\r\n\r\nSee the attached report.\r\n"
+      "--b\r\nContent-Type: application/octet-stream\r\n"
+      "Content-Disposition: attachment; filename=\"r.bin\"\r\nContent-Transfer-Encoding: base64"
+      "\r\n\r\n";
+  while (body.size() < 300 * 1024) {
+    body += "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx\r\n";
+  }
+  body += "--b--\r\n";
+  fs::path spool = tmp_.write("spool", body);
+  int fd = ::open(spool.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  std::string head = "Received: from app by test\r\n";
+  queue::Envelope env = make_envelope({"bob@example.net"});
+  std::optional<std::error_code> ec = hk::test::run(
+      io_, store->put(env, queue::MessageData{
+                               .head = head, .body = {}, .body_fd = fd, .body_size = body.size()}));
+  ::close(fd);
+  ASSERT_TRUE(ec.has_value());
+  ASSERT_FALSE(*ec) << ec->message();
+  SummaryPtr s = store->find(env.id);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->subject, "big one");
+  EXPECT_EQ(s->snippet, "See the attached report.");
+  EXPECT_EQ(s->attachments, 1u);
+  EXPECT_EQ(s->size, head.size() + body.size());
+  std::string raw;
+  ASSERT_FALSE(store->raw(env.id, raw));
+  EXPECT_EQ(raw, head + body);
+  // The startup scan reads only the head of the file and agrees.
+  store.reset();
+  store = open();
+  SummaryPtr again = store->find(env.id);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->snippet, s->snippet);
+  EXPECT_EQ(again->size, s->size);
+  EXPECT_EQ(again->attachments, 1u);
+}
+
+TEST_F(CaptureStoreTest, ASecondReleaseOfTheSameMessageIsBusyAndOneCopyIsQueued) {
+  auto store = open();
+  std::string id = put(*store, "once");
+  std::vector<Event> events;
+  auto sub = store->subscribe([&](const Event& e) { events.push_back(e); });
+  auto first = spawn(io_, store->release(id, {}));
+  auto second = spawn(io_, store->release(id, {}));
+  hk::test::drain(io_, milliseconds(500));
+  ASSERT_TRUE(first->has_value());
+  ASSERT_TRUE(second->has_value());
+  EXPECT_FALSE((*first)->ec) << (*first)->ec.message();
+  EXPECT_EQ((*second)->ec, Error::Busy);
+  EXPECT_EQ(queue_->list().size(), 1u);
+  EXPECT_EQ(enqueued_.size(), 1u);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, Event::Kind::Removed);
+  EXPECT_EQ(events[0].message->id, id);
+  // Released, it is gone: a third release knows nothing of it.
+  std::optional<CaptureStore::Released> r = hk::test::run(io_, store->release(id, {}));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->ec, Error::UnknownId);
 }
 
 TEST_F(CaptureStoreTest, PutFailsCleanlyWhenTheFolderIsGone) {
