@@ -239,8 +239,19 @@ TEST_F(CaptureStoreTest, TrimsTheOldestBeyondMaxMessagesAndLogsEach) {
   size_t total = 0;
   EXPECT_EQ(ids_of(store->list(0, 10, total)), (std::vector<std::string>{ids[4], ids[3], ids[2]}));
   // A smaller limit on reload drops at once.
-  store->reconfigure({.max_messages = 1});
+  store->reconfigure({.max_messages = 2});
+  EXPECT_EQ(ids_of(store->list(0, 10, total)), (std::vector<std::string>{ids[4], ids[3]}));
+  // And so does a smaller limit at startup.
+  store.reset();
+  testing::internal::CaptureStderr();
+  store = open(1);
+  log = testing::internal::GetCapturedStderr();
   EXPECT_EQ(ids_of(store->list(0, 10, total)), (std::vector<std::string>{ids[4]}));
+  EXPECT_NE(log.find("capture id=" + ids[3] + " result=dropped reason=max_messages"),
+            std::string::npos)
+      << log;
+  store.reset();
+  EXPECT_EQ(files(), 1u);
 }
 
 TEST_F(CaptureStoreTest, ANewStoreOnTheSameFolderSeesTheSameMessages) {
