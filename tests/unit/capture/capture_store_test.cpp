@@ -90,6 +90,15 @@ std::shared_ptr<std::optional<T>> spawn(asio::io_context& io, asio::awaitable<T>
   return out;
 }
 
+// Runs `io` until `done` holds or `limit` passes (slow hosts, valgrind).
+template <class Pred>
+void drain_until(asio::io_context& io, Pred done, milliseconds limit = milliseconds(5000)) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (!done() && std::chrono::steady_clock::now() < end) {
+    hk::test::drain(io, milliseconds(10));
+  }
+}
+
 class CaptureStoreTest : public testing::Test {
  protected:
   void SetUp() override { queue_ = std::make_unique<queue::QueueStore>(tmp_.path() / "queue"); }
@@ -482,14 +491,14 @@ TEST_F(CaptureStoreTest, WaitResolvesOnTheNextMatchingPut) {
   hk::test::drain(io_, milliseconds(20));
   EXPECT_FALSE(w1->has_value());
   std::string id = put(*store, "reset password");
-  hk::test::drain(io_, milliseconds(20));
+  drain_until(io_, [&] { return w1->has_value() && w2->has_value(); });
   ASSERT_TRUE(w1->has_value());
   ASSERT_TRUE(**w1);
   EXPECT_EQ((**w1)->id, id);
   ASSERT_TRUE(w2->has_value());  // many waiters
   ASSERT_TRUE(**w2);
   EXPECT_EQ((**w2)->id, id);
-  hk::test::drain(io_, milliseconds(400));
+  drain_until(io_, [&] { return w3->has_value(); });
   ASSERT_TRUE(w3->has_value());  // timed out
   EXPECT_EQ(**w3, nullptr);
 }
@@ -516,7 +525,7 @@ TEST_F(CaptureStoreTest, WaitOnlyCountsMessagesSince) {
   hk::test::drain(io_, milliseconds(20));
   EXPECT_FALSE(w->has_value()) << "the older message must not count";
   std::string fresh = put(*store, "reset two");
-  hk::test::drain(io_, milliseconds(20));
+  drain_until(io_, [&] { return w->has_value(); });
   ASSERT_TRUE(w->has_value());
   ASSERT_TRUE(**w);
   EXPECT_EQ((**w)->id, fresh);
@@ -531,7 +540,7 @@ TEST_F(CaptureStoreTest, WaitersEndWithNullWhenTheStoreGoes) {
   auto w = spawn(io_, store->wait(query("x"), queue::TimePoint{}, milliseconds(60000)));
   hk::test::drain(io_, milliseconds(20));
   store.reset();
-  hk::test::drain(io_, milliseconds(50));
+  drain_until(io_, [&] { return w->has_value(); });
   ASSERT_TRUE(w->has_value());
   EXPECT_EQ(**w, nullptr);
   // A waiter whose io_context is destroyed while it waits unregisters without harm.
@@ -597,7 +606,7 @@ TEST_F(CaptureStoreTest, ASecondReleaseOfTheSameMessageIsBusyAndOneCopyIsQueued)
   auto sub = store->subscribe([&](const Event& e) { events.push_back(e); });
   auto first = spawn(io_, store->release(id, {}));
   auto second = spawn(io_, store->release(id, {}));
-  hk::test::drain(io_, milliseconds(500));
+  drain_until(io_, [&] { return first->has_value() && second->has_value(); });
   ASSERT_TRUE(first->has_value());
   ASSERT_TRUE(second->has_value());
   EXPECT_FALSE((*first)->ec) << (*first)->ec.message();
