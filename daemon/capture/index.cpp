@@ -121,12 +121,16 @@ struct Compiled {
   bool negated;
   std::string_view value;
   std::optional<Searcher> searcher;
+  // The signature words the term's trigrams set (none for terms under three bytes): a message
+  // whose signature lacks one certainly does not hold the term, which answers a negated term
+  // without reading the text.
+  std::vector<std::pair<size_t, uint64_t>> bits;
 };
 
 std::vector<Compiled> compile(const Query& q) {
   std::vector<Compiled> out;
   for (const Query::Term& t : q.terms) {
-    Compiled c{Field::Anywhere, t.negated, t.value, std::nullopt};
+    Compiled c{Field::Anywhere, t.negated, t.value, std::nullopt, {}};
     if (t.field == "from") {
       c.field = Field::From;
     } else if (t.field == "to") {
@@ -146,6 +150,15 @@ std::vector<Compiled> compile(const Query& q) {
     if (c.field == Field::Anywhere || c.field == Field::From || c.field == Field::To ||
         c.field == Field::Subject) {
       c.searcher.emplace(c.value);
+    }
+    if (c.searcher || c.field == Field::MessageId) {
+      Signature sig;
+      sig.add(c.value);
+      for (size_t w = 0; w < Signature::kWords; ++w) {
+        if (sig.bits[w] != 0) {
+          c.bits.emplace_back(w, sig.bits[w]);
+        }
+      }
     }
     out.push_back(std::move(c));
   }
@@ -182,16 +195,18 @@ bool term_matches(const Compiled& t, const Haystack& h) {
 // What a message's signature must hold for every positive text term to have a chance: the words
 // of the combined term signatures that are not zero, with their masks.
 std::vector<std::pair<size_t, uint64_t>> required_bits(const std::vector<Compiled>& terms) {
-  Signature need;
+  std::array<uint64_t, Signature::kWords> need{};
   for (const Compiled& t : terms) {
-    if (!t.negated && (t.searcher || t.field == Field::MessageId)) {
-      need.add(t.value);
+    if (!t.negated) {
+      for (const auto& [w, mask] : t.bits) {
+        need[w] |= mask;
+      }
     }
   }
   std::vector<std::pair<size_t, uint64_t>> out;
   for (size_t i = 0; i < Signature::kWords; ++i) {
-    if (need.bits[i] != 0) {
-      out.emplace_back(i, need.bits[i]);
+    if (need[i] != 0) {
+      out.emplace_back(i, need[i]);
     }
   }
   return out;
@@ -482,7 +497,21 @@ void Index::scan_newest_first(const Query& q, Fn fn) const {
       }
     }
     for (size_t i = end; i-- > begin;) {
-      if (pass[i - begin] && all_match(terms, entries_[i].haystack()) && fn(entries_[i])) {
+      if (!pass[i - begin]) {
+        continue;
+      }
+      Haystack h = entries_[i].haystack();
+      bool ok = true;
+      for (const Compiled& t : terms) {
+        bool maybe = std::all_of(t.bits.begin(), t.bits.end(), [&](const auto& bit) {
+          return (columns_[bit.first][i] & bit.second) == bit.second;
+        });
+        if ((maybe && term_matches(t, h)) == t.negated) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok && fn(entries_[i])) {
         return;
       }
     }

@@ -32,7 +32,6 @@
 #include "lib/dns/caching_resolver.hpp"
 #include "lib/dns/resolver.hpp"
 #include "lib/queue/backoff_file.hpp"
-#include "lib/smtp/address.hpp"
 #include "lib/smtp_client/smtp_client.hpp"
 #include "lib/srs/secret_file.hpp"
 
@@ -263,21 +262,7 @@ void Server::start_capture() {
   // Released to other addresses: local ones are resolved as at RCPT (aliases, catch-all) and
   // delivered to their Maildirs; a local address nobody has is refused, as RCPT would be.
   capture_->set_recipient_resolver([this](const std::string& address, std::string& error) {
-    std::vector<queue::Recipient> out;
-    smtp::PathResult path = smtp::parse_path("<" + address + ">", smtp::PathKind::Forward);
-    if (!path.ok || path.value.literal) {
-      error = "not a valid address: " + address;
-      return out;
-    }
-    RcptTargets targets = resolve_rcpt(*domains_->current(), path.value, cfg_->hostname);
-    if (targets.kind == RcptTargets::Kind::NoSuchUser) {
-      error = "no such user here: " + address;
-    } else if (targets.kind == RcptTargets::Kind::AliasError) {
-      error = targets.error;
-    } else {
-      out = std::move(targets.rcpts);
-    }
-    return out;
+    return resolve_release_rcpt(*domains_->current(), cfg_->hostname, address, error);
   });
   base::log_info() << "capture enabled=true dir=" << (cfg_->data_dir / "capture").string()
                    << " messages=" << capture_->size()

@@ -492,6 +492,11 @@ TEST(Body, CharsetsOfBodies) {
     EXPECT_EQ(m.text, c.text) << c.charset;
     EXPECT_TRUE(base::is_valid_utf8(m.text)) << c.charset;
   }
+  // A byte order mark is dropped; UTF-16 with one is read by it.
+  EXPECT_EQ(parse("Content-Type: text/plain; charset=utf-8\n\n\xEF\xBB\xBFhi").text, "hi");
+  EXPECT_EQ(
+      parse(std::string("Content-Type: text/html; charset=utf-16\n\n\xFF\xFE<\0b\0>\0", 49)).html,
+      "<b>");
   // Unlabelled 8-bit: UTF-8 when valid, windows-1252 otherwise; HTML's own <meta charset>.
   EXPECT_EQ(parse("Subject: x\n\nna\xC3\xAFve").text, "naïve");
   EXPECT_EQ(parse("Subject: x\n\nna\xEFve").text, "naïve");

@@ -9,7 +9,10 @@
 
 #include "daemon/capture/capture_store.hpp"
 #include "daemon/queue/queue.hpp"
+#include "daemon/queue/queue_store.hpp"
 #include "daemon/server/message_pipeline.hpp"
+#include "daemon/server/recipients.hpp"
+#include "domains/watcher.hpp"
 #include "server_env.hpp"
 
 namespace hk::server {
@@ -49,9 +52,25 @@ struct CaptureEnv {
           c.capture.deliver = deliver;
         }),
         capture(env.io.get_executor(), env.dir.path() / "capture", {.max_messages = 100},
-                *env.store, [](queue::Envelope) {}) {
+                *env.store, [this](queue::Envelope e) { env.queue->enqueued(std::move(e)); }) {
     env.add_dkim_key("example.test", "s1");
     env.enable_signing();
+    // As the Server supplies it.
+    capture.set_recipient_resolver([this](const std::string& address, std::string& error) {
+      return resolve_release_rcpt(*env.domains->current(), env.cfg.hostname, address, error);
+    });
+  }
+  capture::CaptureStore::Released release(const std::string& id, std::vector<std::string> to) {
+    std::optional<capture::CaptureStore::Released> out;
+    asio::co_spawn(env.io, capture.release(id, std::move(to)),
+                   [&](std::exception_ptr e, capture::CaptureStore::Released r) {
+                     EXPECT_FALSE(e);
+                     out = std::move(r);
+                   });
+    env.io.run_for(30s);
+    env.io.restart();
+    EXPECT_TRUE(out.has_value()) << "the release did not finish";
+    return out.value_or(capture::CaptureStore::Released{});
   }
   smtp::Reply run(Transaction tx) {
     Deps deps = env.deps();
@@ -153,6 +172,62 @@ TEST(CapturePipeline, OutsideCaptureModeNothingIsCaptured) {
   ASSERT_EQ(r.code, 250);
   EXPECT_EQ(c.capture.size(), 0u);
   EXPECT_EQ(c.env.queued_files(), 1u);
+}
+
+// Released to local addresses: resolved as at RCPT (aliases), marked local, into the queue and
+// handed to its runner; the capture's copy is gone.
+TEST(CapturePipeline, ReleaseResolvesLocalAddresses) {
+  CaptureEnv c;
+  ASSERT_EQ(c.run(trusted_app({rcpt("y@remote.test", false)})).code, 250);
+  size_t total = 0;
+  const std::string id = c.capture.list(0, 1, total).at(0)->id;
+
+  // A local address nobody has is refused, and the capture keeps the message.
+  capture::CaptureStore::Released refused = c.release(id, {"nobody@example.test"});
+  EXPECT_EQ(refused.ec, capture::Error::RecipientRefused);
+  EXPECT_NE(refused.detail.find("no such user here"), std::string::npos) << refused.detail;
+  EXPECT_EQ(c.capture.size(), 1u);
+  EXPECT_EQ(c.env.queued_files(), 0u);
+
+  capture::CaptureStore::Released r = c.release(id, {"team@example.test", "far@remote.test"});
+  ASSERT_FALSE(r.ec) << r.ec.message() << " " << r.detail;
+  EXPECT_EQ(c.capture.size(), 0u);
+  EXPECT_EQ(c.env.queued_files(), 1u);
+  EXPECT_EQ(c.env.queue->size(), 1u);  // Enqueued reached the runner
+  queue::Envelope queued;
+  ASSERT_FALSE(c.env.store->load_envelope(r.queue_id, queued));
+  std::vector<std::string> got;
+  for (const queue::Recipient& q : queued.rcpts) {
+    got.push_back(q.address + (q.local ? " local" : " remote"));
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"alice@example.test local", "bob@example.test local",
+                                           "far@remote.test remote"}));
+}
+
+TEST(CapturePipeline, ReleaseResolver) {
+  ServerEnv env;
+  auto doms = env.domains->current();
+  std::string error;
+  std::vector<queue::Recipient> r =
+      resolve_release_rcpt(*doms, "mx.test", "sales@example.test", error);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].address, "alice@example.test");
+  EXPECT_TRUE(r[0].local);
+  EXPECT_EQ(r[0].original, "sales@example.test");
+  r = resolve_release_rcpt(*doms, "mx.test", "whoever@catchall.test", error);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].address, "alice@example.test");
+  r = resolve_release_rcpt(*doms, "mx.test", "x@remote.test", error);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_FALSE(r[0].local);
+  for (const char* bad : {"no-domain", "a@[127.0.0.1]", "a b@example.test", "<a@b.test>", ""}) {
+    error.clear();
+    EXPECT_TRUE(resolve_release_rcpt(*doms, "mx.test", bad, error).empty()) << bad;
+    EXPECT_NE(error.find("not a valid address"), std::string::npos) << bad << ": " << error;
+  }
+  error.clear();
+  EXPECT_TRUE(resolve_release_rcpt(*doms, "mx.test", "carol@example.test", error).empty());
+  EXPECT_EQ(error, "no such user here: carol@example.test");
 }
 
 }  // namespace
