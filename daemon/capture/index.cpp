@@ -256,6 +256,16 @@ void Index::scan_newest_first(const Query& q, Fn fn) const {
         pass[i - begin] = pass[i - begin] && (column[i] & mask) == mask;
       }
     }
+    // The flag terms (is:, has:) too, so that only real candidates have their text fetched.
+    for (const Compiled& t : terms) {
+      if (t.field == Field::IsRead || t.field == Field::IsUnread ||
+          t.field == Field::HasAttachment) {
+        for (size_t i = begin; i < end; ++i) {
+          pass[i - begin] =
+              pass[i - begin] && term_matches(t, entries_[i].haystack_flags()) != t.negated;
+        }
+      }
+    }
     for (size_t i = end; i-- > begin;) {
       if (!pass[i - begin]) {
         continue;

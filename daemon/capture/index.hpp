@@ -35,6 +35,13 @@ struct Entry {
   uint32_t attachments = 0;
 
   Haystack haystack() const;
+  // Only the flags, without touching `text`.
+  Haystack haystack_flags() const {
+    Haystack h;
+    h.read = read;
+    h.attachments = attachments;
+    return h;
+  }
 };
 Entry make_entry(SummaryPtr s);
 
