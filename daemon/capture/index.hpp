@@ -20,32 +20,9 @@
 #include <vector>
 
 #include "daemon/capture/capture_store.hpp"
+#include "daemon/capture/match.hpp"
 
 namespace hk::capture {
-
-// `s` with its letters folded for a case-insensitive search: ASCII, and in UTF-8 the upper-case
-// letters of Latin-1, Latin Extended-A, Greek and Cyrillic (U+00C0-U+04FF), each of which has a
-// lower-case form of the same encoded length, so offsets never move.
-std::string fold(std::string_view s);
-
-// What the matcher reads of one message: folded text, per field.
-struct Haystack {
-  std::string_view from;        // From name and address, MAIL FROM
-  std::string_view to;          // To, Cc (names and addresses), Bcc, the envelope recipients
-  std::string_view subject;     //
-  std::string_view anywhere;    // from, to, subject and the snippet (one contiguous range)
-  std::string_view message_id;  // without angle brackets
-  bool read = false;
-  size_t attachments = 0;
-};
-bool matches(const Query& q, const Haystack& h);
-
-// The trigram signature of a text (see above).
-struct Signature {
-  static constexpr size_t kWords = 16;
-  std::array<uint64_t, kWords> bits{};
-  void add(std::string_view text);  // every trigram of `text`
-};
 
 // One indexed message. `text` is the folded fields joined by U+001F (which a query value never
 // holds), so that a bare term is one substring search over `anywhere`.
@@ -58,6 +35,13 @@ struct Entry {
   uint32_t attachments = 0;
 
   Haystack haystack() const;
+  // Only the flags, without touching `text`.
+  Haystack haystack_flags() const {
+    Haystack h;
+    h.read = read;
+    h.attachments = attachments;
+    return h;
+  }
 };
 Entry make_entry(SummaryPtr s);
 
