@@ -124,6 +124,17 @@ struct CaptureStore::Impl {
   void trim();
   void unlink_later(std::vector<std::string> ids);
 
+  struct Loaded {
+    std::error_code ec;
+    queue::Envelope env;
+    std::string message;
+  };
+  std::vector<queue::Recipient> release_targets(const std::vector<std::string>& rcpts,
+                                                Released& out) const;
+  Loaded load_for_release(const std::string& id) const;
+  bool prepare_release(queue::Envelope& env, std::vector<queue::Recipient> targets);
+  void finish_release(const std::string& id, const queue::Envelope& env);
+
   asio::any_io_executor ex;
   Options options;
   queue::QueueStore store;
@@ -158,9 +169,9 @@ void CaptureStore::Impl::load() {
       std::error_code ec = read_stored(store.message_path(ids[i]), ids[i], env, head, size);
       if (ec) {
         // Left in place: a file we cannot read is evidence, not garbage.
-        base::log_warn() << "capture id=" << ids[i] << " result=skipped error="
-                         << base::log_quote(ec.message()) << " file="
-                         << base::log_quote(store.message_path(ids[i]).string());
+        base::log_warn() << "capture id=" << ids[i]
+                         << " result=skipped error=" << base::log_quote(ec.message())
+                         << " file=" << base::log_quote(store.message_path(ids[i]).string());
         continue;
       }
       slots[i] = make_entry(std::make_shared<const Summary>(summarize(env, head, size)));
@@ -196,7 +207,7 @@ void CaptureStore::Impl::notify(Event::Kind kind, const SummaryPtr& s) {
   // A subscriber may unsubscribe (itself or another) while being told: call a snapshot, and skip
   // those that have gone meanwhile.
   std::vector<std::pair<uint64_t, std::shared_ptr<Subscriber>>> now(hub->subscribers.begin(),
-                                                                     hub->subscribers.end());
+                                                                    hub->subscribers.end());
   Event ev{kind, s};
   for (auto& [key, fn] : now) {
     if (hub->subscribers.contains(key)) {
@@ -362,20 +373,10 @@ size_t CaptureStore::remove_all() {
   return n;
 }
 
-asio::awaitable<CaptureStore::Released> CaptureStore::release(const std::string& id,
-                                                              std::vector<std::string> rcpts) {
-  Impl& impl = *impl_;
-  Released out;
-  if (!impl.index.find(id)) {
-    out.ec = Error::UnknownId;
-    out.detail = id;
-    co_return out;
-  }
-  if (impl.releasing.contains(id)) {
-    out.ec = Error::Busy;
-    co_return out;
-  }
-  // Every address is checked, and resolved, before anything is written.
+// Checks and resolves the addresses of a release before anything is written; sets out.ec and
+// out.detail on the first bad one.
+std::vector<queue::Recipient> CaptureStore::Impl::release_targets(
+    const std::vector<std::string>& rcpts, Released& out) const {
   std::vector<queue::Recipient> targets;
   for (const std::string& given : rcpts) {
     std::string_view a = base::trim(given, " \t\r\n");
@@ -392,17 +393,17 @@ asio::awaitable<CaptureStore::Released> CaptureStore::release(const std::string&
     if (!why.empty()) {
       out.ec = Error::BadAddress;
       out.detail = base::log_quote(given) + ": " + why;
-      co_return out;
+      return {};
     }
     std::string address = p.value.str();
     std::vector<queue::Recipient> resolved;
-    if (impl.resolver) {
+    if (resolver) {
       std::string error;
-      resolved = impl.resolver(address, error);
+      resolved = resolver(address, error);
       if (resolved.empty()) {
         out.ec = Error::RecipientRefused;
         out.detail = address + ": " + (error.empty() ? "refused" : error);
-        co_return out;
+        return {};
       }
     } else {
       queue::Recipient r;
@@ -414,64 +415,95 @@ asio::awaitable<CaptureStore::Released> CaptureStore::release(const std::string&
       targets.push_back(std::move(r));
     }
   }
+  return targets;
+}
 
-  impl.releasing.insert(id);
-  struct Unmark {
-    std::set<std::string>& set;
-    const std::string& id;
-    ~Unmark() { set.erase(id); }
-  } unmark{impl.releasing, id};
-
-  struct Loaded {
-    std::error_code ec;
-    queue::Envelope env;
-    std::string message;
-  };
-  Loaded loaded = co_await base::offload(impl.janitor, [&impl, id] {
-    Loaded l;
-    l.ec = impl.store.load(id, l.env, l.message);
-    return l;
-  });
-  if (loaded.ec) {
-    out.ec = loaded.ec == std::errc::no_such_file_or_directory
-                 ? std::error_code(Error::UnknownId)
-                 : loaded.ec;
-    co_return out;
-  }
-  queue::Envelope env = std::move(loaded.env);
-  if (rcpts.empty()) {
+// The queue's copy of a captured message: new ID and time, the chosen recipients (or its own,
+// their states reset). False when there is nobody to send it to.
+bool CaptureStore::Impl::prepare_release(queue::Envelope& env,
+                                         std::vector<queue::Recipient> targets) {
+  if (targets.empty()) {
     // The message's own recipients, as they were resolved when it was captured.
-    for (queue::Recipient& r : env.rcpts) {
+    for (const queue::Recipient& r : env.rcpts) {
       queue::Recipient fresh;
-      fresh.address = std::move(r.address);
-      fresh.original = std::move(r.original);
+      fresh.address = r.address;
+      fresh.original = r.original;
       fresh.local = r.local;
-      fresh.sender = std::move(r.sender);
+      fresh.sender = r.sender;
       targets.push_back(std::move(fresh));
     }
   }
   if (targets.empty()) {
-    out.ec = Error::NoRecipients;
-    co_return out;
+    return false;
   }
   env.rcpts = std::move(targets);
   env.id = queue::QueueStore::new_id();
   env.created = std::chrono::system_clock::now();
   env.delay_warned = {};
-  if (std::error_code ec = co_await impl.queue.put(env, loaded.message)) {
-    out.ec = ec;
-    base::log_warn() << "capture id=" << id << " result=release_failed error="
-                     << base::log_quote(ec.message());
-    co_return out;
-  }
+  return true;
+}
+
+void CaptureStore::Impl::finish_release(const std::string& id, const queue::Envelope& env) {
   base::log_info() << "capture id=" << id << " result=released queue_id=" << env.id
                    << " rcpts=" << env.rcpts.size();
-  out.queue_id = env.id;
-  if (impl.enqueued) {
-    impl.enqueued(env);
+  if (enqueued) {
+    enqueued(env);
   }
   // It may have been deleted or dropped meanwhile; then there is nothing left to remove.
-  impl.removed(impl.index.erase({id}), nullptr);
+  std::vector<std::string> ids(1, id);
+  removed(index.erase(ids), nullptr);
+  releasing.erase(id);
+}
+
+CaptureStore::Impl::Loaded CaptureStore::Impl::load_for_release(const std::string& id) const {
+  Loaded l;
+  l.ec = store.load(id, l.env, l.message);
+  if (l.ec == std::errc::no_such_file_or_directory) {
+    l.ec = Error::UnknownId;
+  }
+  return l;
+}
+
+// The work is in plain member functions; the coroutine only sequences it.
+asio::awaitable<CaptureStore::Released> CaptureStore::release(const std::string& id,
+                                                              std::vector<std::string> rcpts) {
+  Impl& impl = *impl_;
+  std::string key = id;
+  Released out;
+  if (!impl.index.find(key)) {
+    out.ec = Error::UnknownId;
+    out.detail = key;
+    co_return out;
+  }
+  if (impl.releasing.contains(key)) {
+    out.ec = Error::Busy;
+    co_return out;
+  }
+  std::vector<queue::Recipient> targets = impl.release_targets(rcpts, out);
+  if (out.ec) {
+    co_return out;
+  }
+  impl.releasing.insert(key);
+  // Captures by reference only: GCC 12 destroys a lambda temporary's copied captures twice here.
+  Impl::Loaded loaded =
+      co_await base::offload(impl.janitor, [&impl, &key] { return impl.load_for_release(key); });
+  if (!loaded.ec && !impl.prepare_release(loaded.env, std::move(targets))) {
+    loaded.ec = Error::NoRecipients;
+  }
+  if (!loaded.ec) {
+    loaded.ec = co_await impl.queue.put(loaded.env, loaded.message);
+    if (loaded.ec) {
+      base::log_warn() << "capture id=" << key
+                       << " result=release_failed error=" << base::log_quote(loaded.ec.message());
+    }
+  }
+  if (loaded.ec) {
+    impl.releasing.erase(key);
+    out.ec = loaded.ec;
+    co_return out;
+  }
+  out.queue_id = loaded.env.id;
+  impl.finish_release(key, loaded.env);
   co_return out;
 }
 

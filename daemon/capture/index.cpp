@@ -192,20 +192,23 @@ void Index::insert(Entry e) {
     entries_.push_back(std::move(e));
     return;
   }
-  auto at = std::upper_bound(entries_.begin(), entries_.end(), e.summary->id,
-                             [](const std::string& id, const Entry& x) { return id < x.summary->id; });
+  auto at =
+      std::upper_bound(entries_.begin(), entries_.end(), e.summary->id,
+                       [](const std::string& id, const Entry& x) { return id < x.summary->id; });
   entries_.insert(at, std::move(e));
 }
 
 std::deque<Entry>::iterator Index::lookup(const std::string& id) {
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), id,
-                             [](const Entry& x, const std::string& v) { return x.summary->id < v; });
+  auto it =
+      std::lower_bound(entries_.begin(), entries_.end(), id,
+                       [](const Entry& x, const std::string& v) { return x.summary->id < v; });
   return it != entries_.end() && it->summary->id == id ? it : entries_.end();
 }
 
 std::deque<Entry>::const_iterator Index::lookup(const std::string& id) const {
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), id,
-                             [](const Entry& x, const std::string& v) { return x.summary->id < v; });
+  auto it =
+      std::lower_bound(entries_.begin(), entries_.end(), id,
+                       [](const Entry& x, const std::string& v) { return x.summary->id < v; });
   return it != entries_.end() && it->summary->id == id ? it : entries_.end();
 }
 

@@ -53,7 +53,7 @@ class Index {
   void insert(Entry e);
   // Returns the removed summaries (unknown IDs skipped), in one pass over the index.
   std::vector<SummaryPtr> erase(const std::vector<std::string>& ids);
-  SummaryPtr pop_oldest();      // null when empty
+  SummaryPtr pop_oldest();          // null when empty
   std::vector<SummaryPtr> clear();  // everything, oldest first
   SummaryPtr find(const std::string& id) const;
   // Replaces the message's summary by a copy with `read` set; returns the new one, or null when

@@ -190,8 +190,8 @@ std::error_code read_stored(const std::filesystem::path& file, const std::string
   }
   size = static_cast<uint64_t>(st.st_size) - end;
   if (buf.size() - end < kSummaryBytes && buf.size() < static_cast<uint64_t>(st.st_size)) {
-    if (std::error_code ec = pread_some(fd.get(), buf.size(), kSummaryBytes - (buf.size() - end),
-                                        buf)) {
+    if (std::error_code ec =
+            pread_some(fd.get(), buf.size(), kSummaryBytes - (buf.size() - end), buf)) {
       return ec;
     }
   }

@@ -85,7 +85,7 @@ void finish(Entry& e, std::vector<Address>& out) {
     if (name.empty() && !e.comment.empty()) {
       name = collapse_spaces(decode_words(e.comment));
     }
-    out.push_back({std::move(name), clean_angle(e.angle)});
+    out.push_back({std::move(name), detail::fix_utf8(clean_angle(e.angle))});
   } else if (!e.words.empty()) {
     // No angle brackets: an addr-spec, maybe spread over several words by obsolete CFWS
     // ("john . doe @ example . com"), maybe after a name whose brackets were forgotten.
@@ -98,7 +98,7 @@ void finish(Entry& e, std::vector<Address>& out) {
     }
     if (at == e.words.size()) {
       if (e.words.size() == 1) {
-        out.push_back({collapse_spaces(decode_words(e.comment)), e.words[0].raw});
+        out.push_back({collapse_spaces(decode_words(e.comment)), detail::fix_utf8(e.words[0].raw)});
       } else {
         out.push_back({name_from(e.words, 0, e.words.size()), ""});
       }
@@ -124,7 +124,7 @@ void finish(Entry& e, std::vector<Address>& out) {
       if (name.empty() && !e.comment.empty()) {
         name = collapse_spaces(decode_words(e.comment));
       }
-      out.push_back({std::move(name), std::move(address)});
+      out.push_back({std::move(name), detail::fix_utf8(address)});
     }
   }
   e = Entry{};

@@ -116,9 +116,9 @@ class Walker {
   Walker(Message& m, const Limits& limits)
       : m_(m), max_depth_(std::min(limits.max_depth, kDepthCap)), max_parts_(limits.max_parts) {}
 
-  void problem(std::string what) {
+  void problem(const std::string& what) {
     if (m_.problems.size() < kMaxProblems) {
-      m_.problems.push_back(std::move(what));
+      m_.problems.push_back(detail::fix_utf8(what.substr(0, 300)));  // quotes the input
     }
   }
 
@@ -269,9 +269,9 @@ class Walker {
     }
     Part part;
     part.part_id = id;
-    part.content_type = ct.value;
+    part.content_type = detail::fix_utf8(ct.value);
     part.filename = std::move(filename);
-    part.content_id = std::move(content_id);
+    part.content_id = detail::fix_utf8(content_id);
     part.inline_disposition = is_inline && !attachment;
     part.data = std::move(data);
     if (part.inline_disposition) {

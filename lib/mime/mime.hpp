@@ -30,7 +30,9 @@ struct Address {
 struct Header {
   std::string name;   // as written ("Subject")
   std::string value;  // unfolded, encoded words decoded to UTF-8, outer whitespace trimmed
-  std::string raw;    // unfolded, as written (encoded words kept)
+  std::string raw;    // unfolded, as written (encoded words kept); outer whitespace trimmed;
+                      // the input's bytes, so not necessarily UTF-8 (every other string this
+                      // library returns, but Part::data, is valid UTF-8)
 };
 
 // A leaf part that is not the message's chosen text or HTML body: an attachment or an inline

@@ -30,8 +30,8 @@ namespace fs = std::filesystem;
 using hk::test::TempDir;
 using std::chrono::milliseconds;
 
-std::string make_message(const std::string& from, const std::string& to,
-                         const std::string& subject, const std::string& body) {
+std::string make_message(const std::string& from, const std::string& to, const std::string& subject,
+                         const std::string& body) {
   return "Received: from app (localhost [127.0.0.1])\r\n"
          "From: " +
          from + "\r\nTo: " + to + "\r\nSubject: " + subject + "\r\nMessage-ID: <" +
@@ -317,11 +317,11 @@ TEST_F(CaptureStoreTest, SubscribersHearAddsRemovesAndStopWhenTheHandleGoes) {
   store->remove_all();  // c
   using K = Event::Kind;
   EXPECT_EQ(seen, (std::vector<std::pair<K, std::string>>{{K::Added, a},
-                                                           {K::Added, b},
-                                                           {K::Added, c},
-                                                           {K::Removed, a},
-                                                           {K::Removed, b},
-                                                           {K::Removed, c}}));
+                                                          {K::Added, b},
+                                                          {K::Added, c},
+                                                          {K::Removed, a},
+                                                          {K::Removed, b},
+                                                          {K::Removed, c}}));
   EXPECT_EQ(other.size(), 5u);
   sub.reset();
   put(*store, "d");
@@ -388,8 +388,8 @@ TEST_F(CaptureStoreTest, ReleaseToGivenRecipientsThroughTheResolver) {
     out.push_back(r);
     return out;
   });
-  std::optional<CaptureStore::Released> r = hk::test::run(
-      io_, store->release(id, {" <qa@Remote.Example> ", "team@local.example"}));
+  std::optional<CaptureStore::Released> r =
+      hk::test::run(io_, store->release(id, {" <qa@Remote.Example> ", "team@local.example"}));
   ASSERT_TRUE(r.has_value());
   ASSERT_FALSE(r->ec) << r->ec.message() << " " << r->detail;
   EXPECT_EQ(asked, (std::vector<std::string>{"qa@remote.example", "team@local.example"}));
@@ -415,8 +415,8 @@ TEST_F(CaptureStoreTest, ReleaseToGivenRecipientsThroughTheResolver) {
 TEST_F(CaptureStoreTest, ReleaseErrorsChangeNothing) {
   auto store = open();
   std::string id = put(*store, "keep");
-  for (const char* bad : {"not an address", "bob@", "@example.net", "bob@[127.0.0.1]",
-                          "postmaster", "a@b@c", ""}) {
+  for (const char* bad :
+       {"not an address", "bob@", "@example.net", "bob@[127.0.0.1]", "postmaster", "a@b@c", ""}) {
     std::optional<CaptureStore::Released> r =
         hk::test::run(io_, store->release(id, {"good@example.net", bad}));
     ASSERT_TRUE(r.has_value());
@@ -443,11 +443,6 @@ std::shared_ptr<std::optional<T>> spawn(asio::io_context& io, asio::awaitable<T>
     }
   });
   return out;
-}
-
-asio::awaitable<void> sleep_for(milliseconds d) {
-  asio::steady_timer t(co_await asio::this_coro::executor, d);
-  co_await t.async_wait(asio::use_awaitable);
 }
 
 TEST_F(CaptureStoreTest, WaitAnswersAtOnceWhenAMatchIsThere) {
@@ -490,8 +485,8 @@ TEST_F(CaptureStoreTest, WaitTimesOutWithNull) {
   auto store = open();
   put(*store, "welcome");
   auto start = std::chrono::steady_clock::now();
-  std::optional<SummaryPtr> s =
-      hk::test::run(io_, store->wait(query("subject:reset"), queue::TimePoint{}, milliseconds(150)));
+  std::optional<SummaryPtr> s = hk::test::run(
+      io_, store->wait(query("subject:reset"), queue::TimePoint{}, milliseconds(150)));
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ(*s, nullptr);
   EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(150));

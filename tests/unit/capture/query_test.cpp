@@ -47,13 +47,13 @@ TEST(ParseQuery, GoodSyntax) {
       {"is:UNREAD", "is:[unread]"},
       {"has:attachment", "has:[attachment]"},
       {"has:attachments", "has:[attachment]"},
-      {"\"a:b\"", "[a:b]"},                // quoted: a bare term, not a field
-      {"12:30", "[12:30]"},                // a field name has letters only
-      {"\"\"", ""},                        // empty quotes search for nothing in particular
-      {"re-send", "[re-send]"},            // '-' inside a word is text
+      {"\"a:b\"", "[a:b]"},      // quoted: a bare term, not a field
+      {"12:30", "[12:30]"},      // a field name has letters only
+      {"\"\"", ""},              // empty quotes search for nothing in particular
+      {"re-send", "[re-send]"},  // '-' inside a word is text
       {"\tfrom:a\r\nto:b ", "from:[a] to:[b]"},
-      {"Über", "[über]"},                  // Latin-1 folded
-      {"ПРИВЕТ", "[привет]"},              // Cyrillic folded
+      {"Über", "[über]"},      // Latin-1 folded
+      {"ПРИВЕТ", "[привет]"},  // Cyrillic folded
   };
   for (const Case& c : cases) {
     std::string error;
@@ -131,36 +131,36 @@ TEST(Matches, FieldByField) {
   };
   const Case cases[] = {
       {"", true},
-      {"password", true},                     // subject and snippet
-      {"choose", true},                       // snippet only
-      {"ROBOT", true},                        // from name, any case
+      {"password", true},  // subject and snippet
+      {"choose", true},    // snippet only
+      {"ROBOT", true},     // from name, any case
       {"from:robot@shop.example", true},
       {"from:\"shop robot\"", true},
-      {"from:bounce+123", true},              // MAIL FROM
+      {"from:bounce+123", true},  // MAIL FROM
       {"from:bob", false},
       {"to:bob", true},
-      {"to:builder", true},                   // a display name
-      {"to:carol", true},                     // Cc
-      {"to:audit", true},                     // Bcc
+      {"to:builder", true},  // a display name
+      {"to:carol", true},    // Cc
+      {"to:audit", true},    // Bcc
       {"to:robot", false},
       {"subject:password", true},
-      {"subject:choose", false},              // the snippet is not the subject
-      {"subject:réinitialiser", true},        // folded é
+      {"subject:choose", false},        // the snippet is not the subject
+      {"subject:réinitialiser", true},  // folded é
       {"subject:RÉINITIALISER", true},
       {"message-id:reset.123@app.example", true},
       {"message-id:<Reset.123@App.Example>", true},
-      {"message-id:reset", false},            // the whole ID, not a part
+      {"message-id:reset", false},  // the whole ID, not a part
       {"is:unread", true},
       {"is:read", false},
       {"has:attachment", false},
       {"-has:attachment", true},
-      {"password -robot", false},             // all terms must match
+      {"password -robot", false},  // all terms must match
       {"password -newsletter", true},
       {"\"new password\"", true},
       {"\"password new\"", false},
       {"-to:carol", false},
       {"zebra", false},
-      {"snippet", false},                     // field names are not text
+      {"snippet", false},  // field names are not text
   };
   for (const Case& c : cases) {
     EXPECT_EQ(match(c.text, s), c.expected) << c.text;
