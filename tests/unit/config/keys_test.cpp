@@ -55,8 +55,9 @@ TEST(KeyTable, ListsEveryKeyOnce) {
   EXPECT_TRUE(unique.contains({"limits", "max_recipients"}));
   EXPECT_TRUE(unique.contains({"tls", "min_version"}));
   EXPECT_TRUE(unique.contains({"", "log_level"}));
-  EXPECT_EQ(sections(), (std::set<std::string>{"", "listen", "limits", "auth", "tls", "queue",
-                                               "srs", "dns", "spf", "dmarc", "delivery", "relay"}));
+  EXPECT_EQ(sections(),
+            (std::set<std::string>{"", "listen", "limits", "auth", "tls", "queue", "srs", "dns",
+                                   "spf", "dmarc", "delivery", "console", "relay"}));
 }
 
 // A value of the wrong type under every key of the table is refused with that key's name and line,
