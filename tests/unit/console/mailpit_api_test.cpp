@@ -57,7 +57,8 @@ class MailpitApiTest : public testing::Test {
     r.address = r.original = "bob@far.example";
     env.rcpts.push_back(r);
     std::string msg =
-        "Received: from app by mx.test (hikyaku) with ESMTP id X; Mon, 7 Dec 2026 05:00:00 +0000\r\n"
+        "Received: from app by mx.test (hikyaku) with ESMTP id X; Mon, 7 Dec 2026 05:00:00 "
+        "+0000\r\n"
         "From: App <app@app.test>\r\nTo: bob@far.example\r\nSubject: " +
         subject + "\r\n" + extra_headers + "\r\n" + body;
     auto ec = test::run(io_, store_->put(env, queue::MessageData{.head = {}, .body = msg}));
@@ -142,18 +143,18 @@ TEST_F(MailpitApiTest, MessageMarksReadAndLatestWorks) {
 }
 
 TEST_F(MailpitApiTest, PartsAndViews) {
-  std::string id = put("html",
-                       "MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=b\r\n",
-                       "--b\r\nContent-Type: text/html\r\n\r\n<img src=\"cid:i1@x\"><script>x()"
-                       "</script>\r\n--b\r\nContent-Type: image/gif\r\nContent-ID: <i1@x>\r\n"
-                       "Content-Transfer-Encoding: base64\r\n\r\nR0lGODlh\r\n--b--\r\n");
+  std::string id =
+      put("html", "MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=b\r\n",
+          "--b\r\nContent-Type: text/html\r\n\r\n<img src=\"cid:i1@x\"><script>x()"
+          "</script>\r\n--b\r\nContent-Type: image/gif\r\nContent-ID: <i1@x>\r\n"
+          "Content-Transfer-Encoding: base64\r\n\r\nR0lGODlh\r\n--b--\r\n");
   Value m = json(call(http::verb::get, "/api/v1/message/" + id));
   ASSERT_EQ(m.get("Inline")->array.size(), 1u);
   std::string part = m.get("Inline")->array[0].get("PartID")->string;
 
   Response res = call(http::verb::get, "/api/v1/message/" + id + "/part/" + part);
   EXPECT_EQ(res.result(), http::status::ok);
-  EXPECT_EQ(res.body(), "GIF8a");
+  EXPECT_EQ(res.body(), "GIF89a");
   EXPECT_EQ(res[http::field::content_type], "image/gif");
   EXPECT_EQ(res[http::field::content_disposition], "attachment");
   EXPECT_EQ(res["X-Content-Type-Options"], "nosniff");
@@ -194,8 +195,7 @@ TEST_F(MailpitApiTest, DeleteByIdsBySearchAndAll) {
   std::string a = put("alpha");
   put("beta");
   put("gamma");
-  EXPECT_EQ(call(http::verb::delete_, "/api/v1/messages", {}, R"({"IDs":[")" + a + R"("]})")
-                .body(),
+  EXPECT_EQ(call(http::verb::delete_, "/api/v1/messages", {}, R"({"IDs":[")" + a + R"("]})").body(),
             "ok");
   EXPECT_EQ(store_->size(), 2u);
   EXPECT_EQ(call(http::verb::delete_, "/api/v1/search", {{"query", "subject:beta"}}).body(), "ok");
@@ -212,9 +212,9 @@ TEST_F(MailpitApiTest, WaitTimesOutAndBadArguments) {
   EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(250));
   EXPECT_EQ(call(http::verb::get, "/api/hikyaku/wait", {{"timeout", "300.5"}}).result(),
             http::status::bad_request);
-  EXPECT_EQ(call(http::verb::get, "/api/hikyaku/wait", {{"since", "2026-13-01T00:00:00Z"}})
-                .result(),
-            http::status::bad_request);
+  EXPECT_EQ(
+      call(http::verb::get, "/api/hikyaku/wait", {{"since", "2026-13-01T00:00:00Z"}}).result(),
+      http::status::bad_request);
   put("already here");
   res = call(http::verb::get, "/api/hikyaku/wait", {{"query", "subject:already"}});
   EXPECT_EQ(res.result(), http::status::ok);
