@@ -25,6 +25,7 @@
 #include "daemon/server/console_backend.hpp"
 #include "daemon/server/control.hpp"
 #include "daemon/server/privileges.hpp"
+#include "daemon/server/recipients.hpp"
 #include "daemon/server/systemd_notify.hpp"
 #include "domains/domains.hpp"
 #include "domains/watcher.hpp"
@@ -264,6 +265,11 @@ void Server::start_capture() {
   capture_ = std::make_unique<capture::CaptureStore>(
       io_.get_executor(), cfg_->data_dir / "capture", options, *store_,
       [q = queue_.get()](queue::Envelope env) { q->enqueued(std::move(env)); });
+  // Released to other addresses: local ones are resolved as at RCPT (aliases, catch-all) and
+  // delivered to their Maildirs; a local address nobody has is refused, as RCPT would be.
+  capture_->set_recipient_resolver([this](const std::string& address, std::string& error) {
+    return resolve_release_rcpt(*domains_->current(), cfg_->hostname, address, error);
+  });
   base::log_info() << "capture enabled=true dir=" << (cfg_->data_dir / "capture").string()
                    << " messages=" << capture_->size()
                    << " max_messages=" << cfg_->capture.max_messages
