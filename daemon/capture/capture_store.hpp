@@ -16,6 +16,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -57,6 +58,15 @@ using SummaryPtr = std::shared_ptr<const Summary>;
 // "quoted phrases"; a leading '-' negates a term; field terms from:, to: (To, Cc, Bcc and the
 // envelope), subject:, message-id:, is:read / is:unread, has:attachment; a bare term matches
 // from, to, subject and the snippet. Case-insensitive.
+//
+// Details (query.cpp): a term is a substring test, except message-id: (the whole ID, angle
+// brackets optional). from: looks at the From header's name and address and at MAIL FROM; to:
+// at the names and addresses of To and Cc, the Bcc and the envelope recipients. A field's value
+// may be quoted (subject:"two words"); a quoted term is always a bare term, so "a:b" searches for
+// the text a:b. Case is folded for ASCII and for the Latin, Greek and Cyrillic letters of
+// Unicode's first 0x500 code points ("Über" finds "über"). Errors, with the offending term: an
+// unterminated quote, an unknown field (e.g. "foo:bar"; quote it to search the text), a field
+// without a value ("from:"), is: other than read/unread, has: other than attachment, a lone '-'.
 struct Query {
   struct Term {
     std::string field;  // "" (anywhere), "from", "to", "subject", "message-id", "is", "has"
@@ -69,7 +79,18 @@ struct Query {
 std::optional<Query> parse_query(std::string_view text, std::string& error);
 bool matches(const Query& q, const Summary& s);
 
-// A change the console's live view is told about.
+// Error codes of CaptureStore (category "capture"); their messages are fit for an API reply.
+enum class Error {
+  UnknownId = 1,     // no captured message has that ID
+  BadAddress,        // a release address is not a valid mailbox (Released::detail names it)
+  RecipientRefused,  // the recipient resolver refused an address (Released::detail says why)
+  NoRecipients,      // nothing to release to
+  Busy,              // the message is being released already
+};
+const std::error_category& capture_category();
+std::error_code make_error_code(Error e);
+
+// A change the console's live view is told about. remove_all() reports one Removed per message.
 struct Event {
   enum class Kind { Added, Removed, Read };
   Kind kind;
@@ -85,6 +106,12 @@ class CaptureStore {
   // Called when a released message has been durably queued, so that the runner schedules it
   // (Queue::enqueued in the daemon).
   using Enqueued = std::function<void(queue::Envelope)>;
+  // What one release address ("local@domain", syntax already checked) stands for in the queue:
+  // local mailboxes with `local` set and aliases resolved, or the remote address itself. An empty
+  // result refuses the release, with `error` saying why (e.g. no such user in a local domain).
+  // The Server supplies one that knows the domains; the default makes every address remote.
+  using RecipientResolver =
+      std::function<std::vector<queue::Recipient>(const std::string& address, std::string& error)>;
 
   // Opens (creating when missing) `dir` and rebuilds the index from the stored messages.
   // Throws std::runtime_error naming the folder when it cannot.
@@ -96,6 +123,15 @@ class CaptureStore {
 
   // New limits (a reload); a smaller max_messages drops the oldest at once.
   void reconfigure(const Options& options);
+  void set_recipient_resolver(RecipientResolver resolver);
+
+  // What the startup scan found, for the log, the benchmark and the tests.
+  struct LoadStats {
+    size_t loaded = 0;   // messages indexed
+    size_t skipped = 0;  // files that could not be read or parsed (logged, left in place)
+    std::chrono::milliseconds took{0};
+  };
+  LoadStats load_stats() const;
 
   // Stores a message durably (completes after the fsyncs), indexes it, tells subscribers, then
   // drops the oldest beyond max_messages. env.id is set here when empty. On error nothing is
@@ -104,6 +140,7 @@ class CaptureStore {
                                               const queue::MessageData& message);
 
   size_t size() const;
+  size_t unread() const;  // how many have read == false
   // Newest first; `total` is how many there are (the list) or how many matched (the search).
   std::vector<SummaryPtr> list(size_t offset, size_t limit, size_t& total) const;
   std::vector<SummaryPtr> search(const Query& q, size_t offset, size_t limit, size_t& total) const;
@@ -111,19 +148,28 @@ class CaptureStore {
   // The stored bytes of the message (as accepted, with our Received header).
   std::error_code raw(const std::string& id, std::string& out) const;
   std::error_code envelope(const std::string& id, queue::Envelope& env) const;
+  // The read flag lives in memory only: after a restart every message reads as unread again.
+  // Tells subscribers (Event::Kind::Read) when the flag changes.
   void mark_read(const std::string& id, bool read = true);
 
-  // Removes the given messages (unknown IDs are skipped); returns how many were removed.
+  // Removes the given messages (unknown IDs are skipped); returns how many were removed. The
+  // index changes at once; the files are unlinked on a background thread (one directory fsync per
+  // batch), so that deleting 100,000 messages never stalls the I/O thread.
   size_t remove(const std::vector<std::string>& ids);
   size_t remove_all();
 
   struct Released {
     std::error_code ec;    // set: nothing changed (the capture keeps the message)
     std::string queue_id;  // the new queue message
+    std::string detail;    // with ec: the address at fault and what is wrong with it
   };
   // Puts a copy into the real queue — to the envelope's own recipients when `rcpts` is empty,
   // else to those (each checked as an address) — and then removes the captured one. The queue
   // copy is durable before the capture copy goes, so a crash between the two can only leave both.
+  // Addresses are given bare ("bob@example.com") or in angle brackets; each must be a mailbox
+  // with a domain (RFC 5321 §4.1.2; no address literals) and goes through the resolver. The
+  // envelope's own recipients are queued as they were resolved at capture, states reset. Errors:
+  // Error::UnknownId, BadAddress, RecipientRefused, NoRecipients, Busy, or the queue's write error.
   boost::asio::awaitable<Released> release(const std::string& id, std::vector<std::string> rcpts);
 
   // The newest message matching `q` that arrived at or after `since` (the epoch: any), as soon as
@@ -142,4 +188,22 @@ class CaptureStore {
   std::unique_ptr<Impl> impl_;
 };
 
+// Unsubscribes when destroyed; it may outlive the store (then it does nothing). A subscriber may
+// destroy its own Subscription from within its callback.
+class CaptureStore::Subscription {
+ public:
+  struct Hub;
+  Subscription(std::weak_ptr<Hub> hub, uint64_t key) : hub_(std::move(hub)), key_(key) {}
+  ~Subscription();
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+
+ private:
+  std::weak_ptr<Hub> hub_;
+  uint64_t key_;
+};
+
 }  // namespace hk::capture
+
+template <>
+struct std::is_error_code_enum<hk::capture::Error> : std::true_type {};

@@ -10,8 +10,10 @@
 #include <system_error>
 #include <utility>
 
+#include "daemon/capture/capture_store.hpp"
 #include "daemon/queue/queue.hpp"
 #include "daemon/queue/queue_store.hpp"
+#include "daemon/server/capture_rules.hpp"
 #include "daemon/server/message_checks.hpp"
 #include "daemon/server/received.hpp"
 #include "daemon/server/server_metrics.hpp"
@@ -120,7 +122,9 @@ class MessagePipeline {
   std::string trace_headers() const;
   std::string submission_headers() const;
   asio::awaitable<void> sign();
+  asio::awaitable<std::error_code> capture();
   asio::awaitable<std::error_code> commit();
+  void withdraw_capture();
   Reply accepted();
 
   void reject(metrics::Counter& reason) { reason.inc(); }
@@ -141,6 +145,10 @@ class MessagePipeline {
   std::vector<dmarc::Verdict> dmarc_;  // one per author domain
   std::string quarantine_;             // the X-Hikyaku-Quarantine field, when one is due
   bool delivered_ = false;             // into the Maildirs, instead of queued
+  // Capture mode: the recipients captured (env_.rcpts keeps the ones [capture] deliver lets
+  // through), and the captured copy's id.
+  std::vector<queue::Recipient> captured_;
+  std::string capture_id_;
 };
 
 asio::awaitable<Reply> MessagePipeline::run() {
@@ -171,11 +179,23 @@ asio::awaitable<Reply> MessagePipeline::run() {
   ours_ += trace_headers();
   ours_ += submission_headers();
   co_await sign();
-  std::error_code ec = co_await commit();
+  // Bound to a name before the test (docs/architecture.md: GCC 12 and co_await in conditions).
+  std::error_code captured = co_await capture();
+  if (captured) {
+    base::log_error() << "id=" << env_.id << " client=" << tx_.client_ip
+                      << " result=capture-error error=" << base::log_quote(captured.message());
+    deps_.metrics->queue_write_errors.inc();
+    co_return Reply(451, "4.3.0", "Temporary failure storing the message, try again later");
+  }
+  std::error_code ec;
+  if (!env_.rcpts.empty()) {
+    ec = co_await commit();
+  }
   if (ec) {
     base::log_error() << "id=" << env_.id << " client=" << tx_.client_ip
                       << " result=queue-error error=" << base::log_quote(ec.message());
     deps_.metrics->queue_write_errors.inc();
+    withdraw_capture();
     co_return Reply(451, "4.3.0", "Temporary failure storing the message, try again later");
   }
   co_return accepted();
@@ -433,6 +453,44 @@ asio::awaitable<void> MessagePipeline::sign() {
   ours_.insert(0, headers);
 }
 
+// Capture mode: the message as it would leave — every header added, DKIM-signed — is stored in
+// the capture for the recipients that [capture] deliver does not name; the others stay in env_
+// and take the normal path (commit). Durable before the reply, like the queue (the store fsyncs).
+asio::awaitable<std::error_code> MessagePipeline::capture() {
+  if (!tx_.capture || deps_.capture == nullptr) {
+    co_return std::error_code();
+  }
+  std::vector<queue::Recipient> normal;
+  for (queue::Recipient& r : env_.rcpts) {
+    (deliver_allowed(cfg_.capture.deliver, r.original) ? normal : captured_).push_back(r);
+  }
+  if (captured_.empty()) {
+    co_return std::error_code();
+  }
+  // The same id as the message: the Received header names it, and a split message's two
+  // copies are found by it in the log.
+  queue::Envelope env = env_;
+  env.rcpts = captured_;
+  queue::MessageData message = spool_.data(ours_);
+  std::error_code ec = co_await deps_.capture->put(env, message);
+  if (ec) {
+    captured_.clear();
+    co_return ec;
+  }
+  capture_id_ = env.id;
+  env_.rcpts = std::move(normal);
+  co_return ec;
+}
+
+// The recipients that take the normal path could not be stored: the client is told 451 and will
+// send the message again, so the captured copy goes too (else it would be captured twice).
+void MessagePipeline::withdraw_capture() {
+  if (!capture_id_.empty()) {
+    deps_.capture->remove({capture_id_});
+    capture_id_.clear();
+  }
+}
+
 // Mail only for local mailboxes is delivered before the reply, in the queue's group commit,
 // instead of being queued and delivered later: half the disk work for the same durability.
 // If that fails, nothing was delivered and the message takes the queue like any other.
@@ -462,6 +520,19 @@ Reply MessagePipeline::accepted() {
   deps_.metrics->accepted_bytes.inc(size);
   if (delivered_) {
     deps_.metrics->delivered_maildir.inc(env_.rcpts.size());
+  }
+  if (!capture_id_.empty()) {
+    auto line = base::log_info();
+    line << "capture id=" << capture_id_ << " from=<" << env_.from << "> client=" << tx_.client_ip
+         << " port=" << port_name(tx_.port) << " size=" << size << " rcpts=";
+    for (size_t i = 0; i < captured_.size(); ++i) {
+      line << (i ? "," : "") << captured_[i].address;
+    }
+    line << " result=captured";
+  }
+  if (env_.rcpts.empty()) {
+    // Every recipient was captured: nothing is queued. Same words as below for clients.
+    return Reply(250, "2.0.0", "Ok: queued as " + capture_id_);
   }
   const auto srs = static_cast<uint64_t>(
       std::count_if(env_.rcpts.begin(), env_.rcpts.end(),

@@ -38,6 +38,9 @@ struct Transaction {
   std::string spf_header;  // "Received-SPF: ...\r\n" when SPF was checked at MAIL FROM
   std::string spf_result;  // "pass", "fail", ... for Authentication-Results
   int hops = 0;            // Received headers already in the message
+  // Capture mode applies (a trusted client without AUTH, [capture] enabled): recipients that
+  // [capture] deliver does not name are captured instead of delivered (docs/capture.md).
+  bool capture = false;
 };
 
 // Runs every step on the message in `spool` (as the client sent it, dot-unstuffed; finished) and

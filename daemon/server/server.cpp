@@ -13,6 +13,7 @@
 
 #include "certs/cert_store.hpp"
 #include "certs/expiry.hpp"
+#include "daemon/capture/capture_store.hpp"
 #include "daemon/delivery/remote_courier.hpp"
 #include "daemon/queue/courier.hpp"
 #include "daemon/queue/maildir_courier.hpp"
@@ -193,6 +194,7 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
       [this] { return status_json(); });
   ops_.start_time.set(
       std::chrono::duration_cast<std::chrono::seconds>(started_.time_since_epoch()).count());
+  start_capture();
   start_console_backend();
 
   Deps deps;
@@ -213,6 +215,7 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
   deps.abuse = &abuse_;
   deps.auth_cache = &auth_cache_;
   deps.counts = &counts_;
+  deps.capture = capture_.get();
   auto add = [&](const std::vector<config::Endpoint>& eps, Port kind) {
     for (const auto& ep : eps) {
       listeners_.push_back(
@@ -245,6 +248,25 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
   // Every port is bound: root, if we had it, is no longer needed.
   drop_privileges();
 }
+
+// ---- capture mode (docs/capture.md) ----
+// Opens DATA_DIR/capture when [capture] enabled: released messages go into our queue and are
+// handed to its runner.
+void Server::start_capture() {
+  if (!cfg_->capture.enabled) {
+    return;
+  }
+  capture::CaptureStore::Options options;
+  options.max_messages = cfg_->capture.max_messages;
+  capture_ = std::make_unique<capture::CaptureStore>(
+      io_.get_executor(), cfg_->data_dir / "capture", options, *store_,
+      [q = queue_.get()](queue::Envelope env) { q->enqueued(std::move(env)); });
+  base::log_info() << "capture enabled=true dir=" << (cfg_->data_dir / "capture").string()
+                   << " messages=" << capture_->size()
+                   << " max_messages=" << cfg_->capture.max_messages
+                   << " deliver=" << cfg_->capture.deliver.size();
+}
+// ---- end of capture mode ----
 
 // ---- the console's view of the daemon (ops: docs/api.md, "hikyaku's own endpoints") ----
 void Server::start_console_backend() {
@@ -484,6 +506,10 @@ void Server::reload_config() {
   queue_->reconfigure(queue_options(*cfg_));
   remote_courier_->reconfigure(remote_options(*cfg_));
   auth_cache_.configure(cfg_->auth.cache_ttl, cfg_->auth.cache_size);
+  // Capture mode: a new limit applies at once; deliver is read by each new session.
+  if (capture_) {
+    capture_->reconfigure({.max_messages = cfg_->capture.max_messages});
+  }
   delivery_log_.set_capacity(cfg_->console.log_events);  // keeps the newest events
 }
 

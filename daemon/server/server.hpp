@@ -53,6 +53,9 @@ class RemoteCourier;
 namespace hk::srs {
 class SecretFile;
 }
+namespace hk::capture {
+class CaptureStore;
+}
 
 namespace hk::server {
 
@@ -132,6 +135,12 @@ class Server {
   std::unique_ptr<delivery::RemoteCourier> remote_courier_;
   std::unique_ptr<queue::Queue> queue_;
   std::unique_ptr<ControlServer> control_;  // after queue_: destroyed first
+  // ---- capture mode (docs/capture.md) ----
+  // Captured mail, when [capture] enabled at start (turning it on or off needs a restart); after
+  // store_ and queue_, which its release uses: destroyed before them.
+  std::unique_ptr<capture::CaptureStore> capture_;
+  void start_capture();
+  // ---- end of capture mode ----
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<metrics::Endpoint>> metrics_endpoints_;
   Drain drain_;

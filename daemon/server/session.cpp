@@ -9,10 +9,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <optional>
+#include <string_view>
+#include <utility>
 
 #include "certs/cert_store.hpp"
 #include "daemon/queue/queue_store.hpp"
 #include "daemon/server/abuse_guard.hpp"
+#include "daemon/server/capture_rules.hpp"
 #include "daemon/server/drain.hpp"
 #include "daemon/server/forwarding.hpp"
 #include "daemon/server/inbound_policy.hpp"
@@ -152,6 +155,17 @@ class Session {
   }
   bool needs_auth() const { return auth_required(standing()); }
   bool may_relay() const { return server::may_relay(standing()); }
+  // Capture mode (docs/capture.md): mail of a trusted client that did not AUTH is captured,
+  // except for recipients [capture] deliver names.
+  bool capturing() const {
+    return deps_.capture != nullptr && cfg_.capture.enabled && trusted_ && auth_user_.empty();
+  }
+  bool captured(std::string_view address) const {
+    return capturing() && !deliver_allowed(cfg_.capture.deliver, address);
+  }
+  std::optional<Reply> inject_at_rcpt(const std::string& address);
+  asio::awaitable<std::optional<Reply>> inject_at_dot();
+  asio::awaitable<void> injected_delay(std::chrono::seconds delay);
   Reply error(Reply r);
   void reset_transaction() {
     mail_.reset();
@@ -187,6 +201,7 @@ class Session {
   std::string spf_result_;  // "pass", "fail", ... for Authentication-Results
   std::vector<queue::Recipient> rcpts_;
   size_t rcpt_count_ = 0;
+  std::chrono::seconds rcpt_delay_{0};       // slow-Ns at RCPT: the reply waits this long
   std::shared_ptr<const srs::Codec> codec_;  // the SRS secrets srs_scope() took last
 };
 
@@ -297,8 +312,13 @@ asio::awaitable<std::optional<Reply>> Session::dispatch(const smtp::Line& line) 
       }
       co_return r;
     }
-    case Verb::Rcpt:
-      co_return on_rcpt(cmd);
+    case Verb::Rcpt: {
+      Reply r = on_rcpt(cmd);
+      if (rcpt_delay_.count() > 0) {
+        co_await injected_delay(std::exchange(rcpt_delay_, std::chrono::seconds(0)));
+      }
+      co_return r;
+    }
     case Verb::Data:
       co_return co_await on_data();
     case Verb::Rset:
@@ -485,6 +505,9 @@ Reply Session::on_rcpt(const smtp::Command& cmd) {
     reject(deps_.metrics->rejected_relay);
     return error(Reply(550, "5.7.1", "Address literals are not accepted"));
   }
+  if (auto injected = inject_at_rcpt(to.str())) {
+    return *injected;
+  }
   auto doms = deps_.domains->current();
   SrsScope srs = srs_scope(*doms);
   SrsRcpt bounce = resolve_srs_rcpt(srs, to, cfg_.hostname);
@@ -534,6 +557,57 @@ Reply Session::on_rcpt(const smtp::Command& cmd) {
   return Reply(250, "2.1.5", "Ok");
 }
 
+// Failure injection for captured mail: a recipient whose local part is fail-550 or defer-451
+// gets that reply, slow-Ns a reply N seconds late (after the checks that follow). Intended by the
+// client, so not counted as an error.
+std::optional<Reply> Session::inject_at_rcpt(const std::string& address) {
+  if (!captured(address)) {
+    return std::nullopt;
+  }
+  Injection injection = find_injection(address);
+  if (!injection.any() || injection.at_dot) {
+    return std::nullopt;
+  }
+  base::log_info() << "session client=" << client_ip_ << " rcpt=" << base::log_quote(address)
+                   << " result=injected injection=" << injection.name << " at=rcpt";
+  if (injection.outcome != Injection::Outcome::None) {
+    return injected_reply(injection);
+  }
+  rcpt_delay_ = injection.delay;
+  return std::nullopt;
+}
+
+// The +tags of the captured recipients (bob+fail-550@x) act at the final dot: the longest delay,
+// then a failure when one is asked for, before anything is stored.
+asio::awaitable<std::optional<Reply>> Session::inject_at_dot() {
+  std::vector<std::string> addresses;
+  for (const queue::Recipient& r : rcpts_) {
+    if (captured(r.original)) {
+      addresses.push_back(r.original);
+    }
+  }
+  Injection injection = injection_at_dot(addresses);
+  if (!injection.any()) {
+    co_return std::nullopt;
+  }
+  base::log_info() << "session client=" << client_ip_
+                   << " result=injected injection=" << injection.name << " at=dot";
+  if (injection.delay.count() > 0) {
+    co_await injected_delay(injection.delay);
+  }
+  if (injection.outcome != Injection::Outcome::None) {
+    co_return injected_reply(injection);
+  }
+  co_return std::nullopt;
+}
+
+// The session's timeout is moved past the delay, so that the wait is the client's to see.
+asio::awaitable<void> Session::injected_delay(std::chrono::seconds delay) {
+  timer_.touch(cfg_.limits.command_timeout + delay);
+  co_await pause(delay);
+  timer_.touch(cfg_.limits.command_timeout);
+}
+
 SrsScope Session::srs_scope(const domains::Domains& doms) {
   SrsScope scope;
   if (deps_.srs != nullptr && cfg_.srs.enabled != config::SrsMode::Off) {
@@ -577,6 +651,11 @@ asio::awaitable<Reply> Session::on_data() {
     reset_transaction();
     co_return smtp::reply_for(reader.error());
   }
+  std::optional<Reply> injected = co_await inject_at_dot();
+  if (injected) {
+    reset_transaction();
+    co_return *injected;
+  }
   Reply r = co_await accept_message(deps_, transaction(reader.received_count()), spool);
   reset_transaction();
   co_return r;
@@ -606,6 +685,7 @@ Transaction Session::transaction(int hops) {
   tx.spf_header = spf_header_;
   tx.spf_result = spf_result_;
   tx.hops = hops;
+  tx.capture = capturing();
   return tx;
 }
 

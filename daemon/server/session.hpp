@@ -40,6 +40,9 @@ class SecretFile;
 namespace hk::dmarc {
 class PublicSuffixList;
 }
+namespace hk::capture {
+class CaptureStore;
+}
 
 namespace hk::server {
 
@@ -94,6 +97,8 @@ struct Deps {
   domains::AuthCache* auth_cache = nullptr;
   // The live connections, for stress mode (session_timer.cpp); none = never stressed.
   const ConnectionCounts* counts = nullptr;
+  // Captured mail ([capture] enabled, docs/capture.md); none = capture mode is off.
+  capture::CaptureStore* capture = nullptr;
 };
 
 // The configuration in force now: live_cfg's when there is one, else cfg.

@@ -202,6 +202,17 @@ struct Config {
     bool operator==(const Delivery&) const = default;
   } delivery;
 
+  // Capture mode (docs/capture.md): mail accepted from trusted_networks (not from authenticated
+  // users) is stored in DATA_DIR/capture for the console and its API instead of being delivered.
+  struct Capture {
+    bool enabled = false;         // read at start only: turning it on or off needs a restart
+    size_t max_messages = 10000;  // the oldest captured messages are dropped beyond it
+    // Recipients delivered for real all the same: "*@domain", "*@*.domain", "user@domain"
+    // (lower case; matched case-insensitively).
+    std::vector<std::string> deliver;
+    bool operator==(const Capture&) const = default;
+  } capture;
+
   // [console]: the web console (docs/console.md).
   struct Console {
     // Delivery events the console's log page keeps in memory, newest first (docs/api.md).

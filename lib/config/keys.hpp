@@ -54,6 +54,9 @@ struct Servers {      // a list of "address[:port]", the port not 0
 // [[relay]] preset: a name relay_presets.hpp knows ("gmail", "ses:eu-west-1"), lower-cased; left
 // out of print-config when empty.
 struct Preset {};
+// [capture] deliver: a list of address patterns, "*@domain", "*@*.domain" or "user@domain",
+// lower-cased (is_address_pattern).
+struct AddressPatterns {};
 
 // One of a few names, stored as an enum: the text is interpreted here and nowhere else.
 template <class E>
@@ -202,6 +205,11 @@ void for_each_key(C& c, Row&& row) {
   row("delivery", "rate_per_domain", c.delivery.rate_per_domain, Count{0, 1'000'000});
   row("delivery", "backoff_min", c.delivery.backoff_min, Duration{1s, 24h});
   row("delivery", "backoff_max", c.delivery.backoff_max, Duration{1s, 7 * 24h});
+
+  // Capture mode (docs/capture.md): mail from trusted networks is stored, not delivered.
+  row("capture", "enabled", c.capture.enabled, Flag{});
+  row("capture", "max_messages", c.capture.max_messages, Count{1, 10'000'000});
+  row("capture", "deliver", c.capture.deliver, AddressPatterns{});
 
   // The console's delivery log: events in memory (a ring of about 200 bytes each); 0 = none.
   row("console", "log_events", c.console.log_events, Count{0, 1'000'000});

@@ -201,6 +201,20 @@ class ValueReader {
     out = r_.domains(n, k);
   }
 
+  void read(const keys::AddressPatterns&, const toml::node& n, const std::string& k,
+            std::vector<std::string>& out) const {
+    out.clear();
+    r_.each(n, k, [&](const toml::node& e, const std::string& ek) {
+      std::string pattern = base::to_lower(r_.string(e, ek));
+      if (!is_address_pattern(pattern)) {
+        r_.fail(
+            e, ek,
+            "must be \"*@domain\", \"*@*.domain\" or \"user@domain\", got " + in_quotes(pattern));
+      }
+      out.push_back(std::move(pattern));
+    });
+  }
+
   void read(const keys::Listeners&, const toml::node& n, const std::string& k,
             std::vector<Endpoint>& out) {
     out.clear();

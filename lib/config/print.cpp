@@ -92,6 +92,9 @@ std::string value(const keys::Networks&, const std::vector<Cidr>& nets) {
 std::string value(const keys::Domains&, const std::vector<std::string>& names) {
   return strings(names);
 }
+std::string value(const keys::AddressPatterns&, const std::vector<std::string>& patterns) {
+  return strings(patterns);
+}
 std::string value(const keys::Listeners&, const std::vector<Endpoint>& eps) {
   return endpoints(eps);
 }
@@ -153,9 +156,10 @@ namespace {
 
 // What a running daemon cannot take without a restart: the sockets it has bound, the places it
 // has opened, the user it runs as, its name (in the TLS store, the couriers and the bounces) and
-// the TLS floor and ticket policy the certificate store was built with.
+// the TLS floor and ticket policy the certificate store was built with, and whether capture mode
+// is on (the capture store is opened at start, and the console is built around it).
 bool needs_restart(std::string_view section, std::string_view name) {
-  return section == "listen" ||
+  return section == "listen" || (section == "capture" && name == "enabled") ||
          (section == "tls" && (name == "min_version" || name == "session_tickets")) ||
          (section.empty() && (name == "hostname" || name == "data_dir" || name == "run_as"));
 }
@@ -183,6 +187,7 @@ Config keep_restart_keys(const Config& running, Config loaded) {
   loaded.listen = running.listen;
   loaded.tls.min_version = running.tls.min_version;
   loaded.tls.session_tickets = running.tls.session_tickets;
+  loaded.capture.enabled = running.capture.enabled;
   return loaded;
 }
 

@@ -360,6 +360,25 @@ bool is_domain_name(std::string_view name) {
   return base::is_domain_name(name, {.numeric_top_label = false});
 }
 
+bool is_address_pattern(std::string_view pattern) {
+  const size_t at = pattern.rfind('@');
+  if (at == std::string_view::npos || at == 0) {
+    return false;
+  }
+  const std::string_view user = pattern.substr(0, at);
+  std::string_view domain = pattern.substr(at + 1);
+  if (user != "*") {
+    for (char ch : user) {
+      if (ch <= ' ' || ch > '~' || ch == '@' || ch == '*') {
+        return false;
+      }
+    }
+  } else if (domain.starts_with("*.")) {
+    domain.remove_prefix(2);
+  }
+  return is_domain_name(domain);
+}
+
 std::string expand_env(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -63,6 +63,11 @@ Cidr parse_cidr(std::string_view text);
 // digits (RFC 3696 §2) so an IPv4 address is not taken for a name.
 bool is_domain_name(std::string_view name);
 
+// A [capture] deliver pattern: "*@domain" (every address of the domain), "*@*.domain" (of its
+// subdomains, not of the domain itself) or "user@domain" (that address); the domain as
+// is_domain_name, the user part printable ASCII without '@', spaces or '*'. Lower case expected.
+bool is_address_pattern(std::string_view pattern);
+
 // Expands ${NAME} from the environment and $$ to a literal $. Any other $ is an error, so a secret
 // holding a $ is never half-expanded by accident. Throws std::invalid_argument; an unset variable
 // gives "environment variable NAME is not set".

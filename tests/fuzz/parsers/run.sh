@@ -10,4 +10,4 @@ set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../common.sh"
-fuzz_main "dkim_canon mta_sts_policy dns_response spf tag_list dkim_verify auth_results dmarc_record prototext" "${1:-20}"
+fuzz_main "dkim_canon mta_sts_policy dns_response spf tag_list dkim_verify auth_results dmarc_record prototext mime" "${1:-20}"
