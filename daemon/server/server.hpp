@@ -56,6 +56,10 @@ class SecretFile;
 namespace hk::capture {
 class CaptureStore;
 }
+namespace hk::console {
+class ConsoleServer;
+class Backend;
+}  // namespace hk::console
 
 namespace hk::server {
 
@@ -143,17 +147,23 @@ class Server {
   // ---- end of capture mode ----
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<metrics::Endpoint>> metrics_endpoints_;
-  Drain drain_;
-  bool stopping_ = false;
-  bool queue_stopped_ = false;  // Queue::run() has returned: no attempt in flight
-
   // ---- the console's view of the daemon (ops: docs/api.md, "hikyaku's own endpoints") ----
   // The last [console] log_events delivery outcomes, fed by the queue runner; and the Backend
   // the console's ops endpoints use (add_ops_api). Declared before the console server, which
-  // refers to the backend and so must go first.
+  // refers to the backend, so that the server is destroyed first.
   queue::DeliveryLog delivery_log_{0};
   std::unique_ptr<ConsoleBackend> console_backend_;
   // ---- end of the console's view ----
+  // --- console (the web console: daemon/console/console_server.hpp) ---
+  // Binds [listen] console with the Router of every route group; nothing when the list is empty.
+  void make_console();
+  // Applies a reloaded [console] (password file, host names) and [auth] cache to new requests.
+  void configure_console();
+  std::unique_ptr<console::ConsoleServer> console_;  // after what it reads: destroyed first
+  // --- end console ---
+  Drain drain_;
+  bool stopping_ = false;
+  bool queue_stopped_ = false;  // Queue::run() has returned: no attempt in flight
 };
 
 }  // namespace hk::server
