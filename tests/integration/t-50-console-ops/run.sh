@@ -144,6 +144,7 @@ check "health: the listeners, the console's too" \
   json "{'smtp', 'submission', 'console', 'control'} <= {l['kind'] for l in j['Status']['listeners']}"
 check "health: the certificate and its days left" \
   json "[(c['name'], c['days_left'] in (29, 30)) for c in j['Status']['certificates']] == [('mx.test', True)]"
+check "health: the console's address" json "j['Console'] == ['127.0.0.1:$CONSOLE_PORT']"
 check "health: the DKIM key" json "j['DkimKeys'] == [{'Domain': 'example.test', 'Selector': 's1', 'Algorithm': 'ed25519'}]"
 check "health: the relay" json "[(r['Host'], r['Port'], r['Tls']) for r in j['Relays']] == [('$RELAY_ADDR', $RELAY_PORT, 'none')]"
 
@@ -153,6 +154,7 @@ check "relay test: 200" status_is 200
 check "relay test: Ok" json "j['Ok'] is True and j['Relay'] == 0"
 check "relay test: connect and greeting steps" json "{'connect', 'greeting', 'ehlo'} <= {s['Step'] for s in j['Steps']}"
 check "relay test: no message sent without SendTo" test "$(received_count relay)" = 1
+check "relay test: logged" grep -q "relay_test relay=0 host=$RELAY_ADDR send_to=- result=ok" "$LOG"
 api POST "/api/hikyaku/relay/0/test" '{"SendTo":"tester@far.example"}'
 check "relay test with SendTo: Ok, the send step" json "j['Ok'] is True and any(s['Step'] == 'send' and s['Ok'] for s in j['Steps'])"
 check "the receiver got the test message" wait_for 2 received_count relay
