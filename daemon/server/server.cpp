@@ -699,8 +699,7 @@ void Server::make_console() {
     return;
   }
   console::Router router;
-  // TODO(console): capture_.get() once the session engineer's capture_ member lands.
-  console::add_mailpit_api(router, nullptr);
+  console::add_mailpit_api(router, capture_.get());  // null when capture mode is off
   console::add_ops_api(router, *console_backend_);
   console::add_pages(router);
   console::ConsoleServer::Hooks hooks;
