@@ -276,6 +276,7 @@ void Server::start_capture() {
                    << " deliver=" << cfg_->capture.deliver.size();
 }
 // ---- end of capture mode ----
+
 // ---- the console's view of the daemon (ops: docs/api.md, "hikyaku's own endpoints") ----
 void Server::start_console_backend() {
   delivery_log_.set_capacity(cfg_->console.log_events);
@@ -289,6 +290,15 @@ void Server::start_console_backend() {
   deps.dns = resolver_.get();  // uncached: check-dns and the relay test show the DNS as it is
   deps.dkim_keys = dkim_keys_.get();
   deps.status = [this] { return status_json(); };
+  deps.console_addresses = [this] {
+    std::vector<std::string> out;
+    if (console_) {
+      for (const auto& ep : console_->local_endpoints()) {
+        out.push_back(ep.address().to_string() + ":" + std::to_string(ep.port()));
+      }
+    }
+    return out;
+  };
   console_backend_ = std::make_unique<ConsoleBackend>(std::move(deps));
 }
 // ---- end of the console's view ----
