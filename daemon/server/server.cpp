@@ -14,7 +14,6 @@
 #include "certs/cert_store.hpp"
 #include "certs/expiry.hpp"
 #include "daemon/capture/capture_store.hpp"
-#include "daemon/console/backend.hpp"
 #include "daemon/console/console_server.hpp"
 #include "daemon/console/routes.hpp"
 #include "daemon/delivery/remote_courier.hpp"
