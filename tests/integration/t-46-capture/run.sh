@@ -131,7 +131,9 @@ DAEMON_PID=""
 cp "$LOG" "$T/before-kill.log"
 start_daemon
 check "after kill -9 and a restart, it is still captured" test "$(captured_with 'Subject: durable-one')" = 1
-check "the restart indexed what is on disk" grep -q "capture loaded=3 skipped=0" "$LOG"
+# Three kept, plus at most the one dropped by the last put if its unlink (done in the background)
+# had not run yet at the kill: a crash may bring back a dropped message, never lose a kept one.
+check "the restart indexed what is on disk" grep -Eq "capture loaded=[34] skipped=0" "$LOG"
 
 # 7. Release through the API: the receiver gets it exactly once.
 for _ in $(seq 1 50); do
