@@ -136,6 +136,9 @@ class Server {
   std::unique_ptr<srs::SecretFile> srs_;          // DATA_DIR/srs.key
   std::unique_ptr<dmarc::PublicSuffixList> psl_;  // loaded once, at start
   std::unique_ptr<delivery::RemoteCourier> remote_courier_;
+  // The last [console] log_events delivery outcomes (the console's log page), fed by the queue
+  // runner: declared before queue_, so that it outlives it.
+  queue::DeliveryLog delivery_log_{0};
   std::unique_ptr<queue::Queue> queue_;
   std::unique_ptr<ControlServer> control_;  // after queue_: destroyed first
   // ---- capture mode (docs/capture.md) ----
@@ -147,10 +150,8 @@ class Server {
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<metrics::Endpoint>> metrics_endpoints_;
   // ---- the console's view of the daemon (ops: docs/api.md, "hikyaku's own endpoints") ----
-  // The last [console] log_events delivery outcomes, fed by the queue runner; and the Backend
-  // the console's ops endpoints use (add_ops_api). Declared before the console server, which
-  // refers to the backend, so that the server is destroyed first.
-  queue::DeliveryLog delivery_log_{0};
+  // The Backend the console's ops endpoints use (add_ops_api). Declared before the console
+  // server, which refers to it, so that the server is destroyed first.
   std::unique_ptr<ConsoleBackend> console_backend_;
   // ---- end of the console's view ----
   // --- console (the web console: daemon/console/console_server.hpp) ---

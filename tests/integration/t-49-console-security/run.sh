@@ -108,6 +108,11 @@ check "... the same content" \
 check "a second request is answered (cached check)" \
   test "$(code -k -u admin:'correct horse' "https://$REMOTE$API")" = "$REF_CODE"
 check "failed logins are logged" grep -q "console client=192.0.2.1 result=auth-failed" "$LOG"
+# deploy/fail2ban's filter finds exactly those lines, with the client's address.
+check "fail2ban-regex matches each failed console login with its address" bash -c "
+  want=\$(grep -c 'console client=192.0.2.1 result=auth-failed' '$LOG')
+  got=\$(fail2ban-regex -o ip '$LOG' '$HK_SRC/deploy/fail2ban/filter.d/hikyaku.conf' | grep -c '^192.0.2.1\$')
+  [ \"\$want\" -gt 0 ] && [ \"\$want\" = \"\$got\" ] || { echo want=\$want got=\$got; false; }"
 want 403 "remote HTTPS naming a foreign Host" -k -u admin:'correct horse' \
   --resolve "evil.example:$PORT:192.0.2.1" "https://evil.example:$PORT$API"
 check "remote HTTPS naming a [console] hostname passes" test "$(code -k -u admin:'correct horse' \
