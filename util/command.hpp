@@ -52,5 +52,6 @@ std::span<const Command> srs_commands();
 std::span<const Command> domaininfo_commands();
 std::span<const Command> import_commands();
 std::span<const Command> status_commands();
+std::span<const Command> console_commands();
 
 }  // namespace hk::util

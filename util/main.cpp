@@ -17,7 +17,7 @@ constexpr std::span<const Command> (*kGroups[])() = {
     hk::util::users_commands,  hk::util::aliases_commands, hk::util::config_commands,
     hk::util::queue_commands,  hk::util::relay_commands,   hk::util::dkim_commands,
     hk::util::dns_commands,    hk::util::srs_commands,     hk::util::domaininfo_commands,
-    hk::util::import_commands, hk::util::status_commands,
+    hk::util::import_commands, hk::util::status_commands,  hk::util::console_commands,
 };
 
 constexpr const char* kDefaultConfigDir = "/etc/hikyaku";

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,11 +59,33 @@ class EventStream {
   virtual boost::asio::awaitable<bool> ping() = 0;
 };
 
+// One server-sent event as it goes on the wire (WHATWG HTML §9.2 "Server-sent events"):
+// "event: NAME\n", one "data: " line per line of `data` (CR, LF and CRLF all end a line, so a
+// JSON text with newlines arrives whole), then an empty line. An empty `event` sends no event
+// field (the client sees "message").
+std::string sse_event(std::string_view event, std::string_view data);
+// The comment line a ping sends: ignored by clients, but traffic for proxies and NATs.
+inline constexpr std::string_view kSsePing = ": ping\n\n";
+
+// Percent-decoding (RFC 3986 §2.1): nullopt for a '%' not followed by two hex digits. With
+// `plus_is_space` (a query, HTML's application/x-www-form-urlencoded) '+' is a space.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
+// A request target split into its decoded path and query (the first of a repeated name wins).
+// nullopt for a target that is not origin-form ("/path?query", RFC 9112 §3.2.1) or that decodes
+// badly: the server answers 400.
+struct Target {
+  std::string path;
+  std::map<std::string, std::string> query;
+};
+std::optional<Target> parse_target(std::string_view target);
+
 using Handler = std::function<boost::asio::awaitable<Response>(Call&)>;
 using EventsHandler = std::function<boost::asio::awaitable<void>(Call&, EventStream&)>;
 
-// Routes: a pattern is a path whose segments are literal or "{NAME}" (one segment). The first
-// route that matches method and path wins; a path that matches with another method is 405.
+// Routes: a pattern is a path whose segments are literal or "{NAME}" (one segment); a last
+// segment "{NAME*}" takes the rest of the path, slashes included (at least one character). The
+// first route that matches method and path wins; a path that matches with another method is 405.
+// A HEAD request is matched as GET (the server sends the header fields without the content).
 class Router {
  public:
   void add(http::verb method, std::string pattern, Handler handler);
@@ -73,6 +96,7 @@ class Router {
     const EventsHandler* events = nullptr;
     bool wrong_method = false;
     std::map<std::string, std::string> params;
+    std::string allow;  // with wrong_method: the methods the path has, for the Allow field
   };
   Match match(http::verb method, std::string_view path) const;
 
@@ -80,6 +104,7 @@ class Router {
   struct Route {
     http::verb method;
     std::vector<std::string> segments;
+    bool rest = false;  // the last segment is "{NAME*}"
     Handler handler;
     EventsHandler events;
   };

@@ -14,6 +14,9 @@
 #include "certs/cert_store.hpp"
 #include "certs/expiry.hpp"
 #include "daemon/capture/capture_store.hpp"
+#include "daemon/console/backend.hpp"
+#include "daemon/console/console_server.hpp"
+#include "daemon/console/routes.hpp"
 #include "daemon/delivery/remote_courier.hpp"
 #include "daemon/queue/courier.hpp"
 #include "daemon/queue/maildir_courier.hpp"
@@ -23,6 +26,7 @@
 #include "daemon/server/console_backend.hpp"
 #include "daemon/server/control.hpp"
 #include "daemon/server/privileges.hpp"
+#include "daemon/server/recipients.hpp"
 #include "daemon/server/systemd_notify.hpp"
 #include "domains/domains.hpp"
 #include "domains/watcher.hpp"
@@ -245,6 +249,7 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
     metrics_endpoints_.push_back(
         std::make_unique<metrics::Endpoint>(io_.get_executor(), ep.host, ep.port, scrape));
   }
+  make_console();
   // Every port is bound: root, if we had it, is no longer needed.
   drop_privileges();
 }
@@ -261,6 +266,11 @@ void Server::start_capture() {
   capture_ = std::make_unique<capture::CaptureStore>(
       io_.get_executor(), cfg_->data_dir / "capture", options, *store_,
       [q = queue_.get()](queue::Envelope env) { q->enqueued(std::move(env)); });
+  // Released to other addresses: local ones are resolved as at RCPT (aliases, catch-all) and
+  // delivered to their Maildirs; a local address nobody has is refused, as RCPT would be.
+  capture_->set_recipient_resolver([this](const std::string& address, std::string& error) {
+    return resolve_release_rcpt(*domains_->current(), cfg_->hostname, address, error);
+  });
   base::log_info() << "capture enabled=true dir=" << (cfg_->data_dir / "capture").string()
                    << " messages=" << capture_->size()
                    << " max_messages=" << cfg_->capture.max_messages
@@ -360,6 +370,12 @@ void Server::run() {
                      << m->local_endpoint().port();
     asio::co_spawn(io_, m->run(), [](std::exception_ptr e) { log_spawn_error(e, "metrics"); });
   }
+  if (console_) {
+    for (const auto& ep : console_->local_endpoints()) {
+      base::log_info() << "listening console=" << ep.address().to_string() << ":" << ep.port();
+    }
+    console_->start();
+  }
   base::log_info() << "listening control=" << control_->path().string();
   asio::co_spawn(io_, control_->run(), [](std::exception_ptr e) { log_spawn_error(e, "control"); });
   asio::co_spawn(io_, signals(), [](std::exception_ptr e) { log_spawn_error(e, "signals"); });
@@ -390,6 +406,9 @@ void Server::stop() {
   for (auto& m : metrics_endpoints_) {
     m->close();
   }
+  if (console_) {
+    console_->close();
+  }
   control_->close();
   queue_->stop();
   drain_.start();
@@ -401,7 +420,7 @@ void Server::stop() {
 
 asio::awaitable<bool> Server::wait_drained(std::chrono::steady_clock::time_point end) {
   asio::steady_timer timer(io_);
-  while (counts_.total > 0 || !queue_stopped_) {
+  while (counts_.total > 0 || !queue_stopped_ || (console_ && console_->open_connections() > 0)) {
     if (std::chrono::steady_clock::now() >= end) {
       co_return false;
     }
@@ -510,6 +529,7 @@ void Server::reload_config() {
     capture_->reconfigure({.max_messages = cfg_->capture.max_messages});
   }
   delivery_log_.set_capacity(cfg_->console.log_events);  // keeps the newest events
+  configure_console();
 }
 
 void Server::reload(bool forced) {
@@ -598,6 +618,12 @@ std::string Server::status_json() {
     in.listeners.push_back({"metrics", m->local_endpoint().address().to_string() + ":" +
                                            std::to_string(m->local_endpoint().port())});
   }
+  if (console_) {
+    for (const auto& ep : console_->local_endpoints()) {
+      in.listeners.push_back(
+          {"console", ep.address().to_string() + ":" + std::to_string(ep.port())});
+    }
+  }
   in.listeners.push_back({"control", control_->path().string()});
   in.queue_messages = queue_->size();
   in.queue_in_flight = queue_->in_flight();
@@ -636,3 +662,79 @@ asio::awaitable<void> Server::reload_loop() {
 }
 
 }  // namespace hk::server
+
+// --- console: the web console's wiring (daemon/console/console_server.hpp) ---
+namespace hk::server {
+
+namespace {
+
+// TODO(console): a stand-in until the ops engineer's ConsoleBackend lands; every call answers
+// as if the daemon had nothing to show.
+class StubBackend final : public console::Backend {
+ public:
+  asio::awaitable<std::string> queue_json(size_t, size_t) override {
+    co_return "{\"total\":0,\"messages\":[]}";
+  }
+  bool retry(const std::string&) override { return false; }
+  asio::awaitable<std::error_code> remove(const std::string&) override {
+    co_return std::make_error_code(std::errc::no_such_file_or_directory);
+  }
+  std::string delivery_log_json(const std::string&, size_t) override { return "{\"events\":[]}"; }
+  std::string health_json() override { return "{}"; }
+  asio::awaitable<std::string> relay_test_json(size_t, std::string) override {
+    co_return "{\"Ok\":false,\"Steps\":[]}";
+  }
+  asio::awaitable<std::string> check_dns_json(std::string) override {
+    co_return "{\"Domain\":\"\",\"Rows\":[],\"Ok\":false}";
+  }
+};
+
+// What of hikyaku.toml the console takes, at start and at each reload.
+console::ConsoleServer::Settings console_settings(const config::Config& cfg) {
+  console::ConsoleServer::Settings s;
+  s.password_file = cfg.console.password_file;  // made absolute by the config parser
+  s.hostnames = cfg.console.hostnames;
+  s.hostnames.push_back(cfg.hostname);
+  for (const auto& ep : cfg.listen.console) {
+    s.hostnames.push_back(ep.host);  // a wildcard address names nothing a client would send
+  }
+  s.auth_cache_ttl = cfg.auth.cache_ttl;
+  s.auth_cache_size = cfg.auth.cache_size;
+  return s;
+}
+
+}  // namespace
+
+void Server::configure_console() {
+  if (console_) {
+    console_->configure(console_settings(*cfg_));
+  }
+}
+
+void Server::make_console() {
+  if (cfg_->listen.console.empty()) {
+    return;
+  }
+  console::Router router;
+  console::add_mailpit_api(router, capture_.get());  // null when capture mode is off
+  console_backend_ = std::make_unique<StubBackend>();
+  console::add_ops_api(router, *console_backend_);
+  console::add_pages(router);
+  console::ConsoleServer::Hooks hooks;
+  hooks.tls = [this] { return certs_->context(); };
+  hooks.banned = [this](const asio::ip::address& client) { return abuse_.auth_banned(client); };
+  // Counted with failed SMTP AUTH (same address table); the user name keeps its own count.
+  hooks.auth_failed = [this](const asio::ip::address& client) {
+    return abuse_.auth_failed(client, "console:admin", false, cfg_->limits);
+  };
+  std::vector<console::ConsoleServer::Address> listen;
+  for (const auto& ep : cfg_->listen.console) {
+    listen.push_back({ep.host, ep.port});
+  }
+  console_ =
+      std::make_unique<console::ConsoleServer>(io_.get_executor(), pool_, listen, std::move(router),
+                                               std::move(hooks), console_settings(*cfg_));
+}
+
+}  // namespace hk::server
+// --- end console ---

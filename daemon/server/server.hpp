@@ -56,6 +56,10 @@ class SecretFile;
 namespace hk::capture {
 class CaptureStore;
 }
+namespace hk::console {
+class ConsoleServer;
+class Backend;
+}  // namespace hk::console
 
 namespace hk::server {
 
@@ -143,6 +147,17 @@ class Server {
   // ---- end of capture mode ----
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<metrics::Endpoint>> metrics_endpoints_;
+  // --- console (the web console: daemon/console/console_server.hpp) ---
+  // Binds [listen] console with the Router of every route group; nothing when the list is empty.
+  void make_console();
+  // Applies a reloaded [console] (password file, host names) and [auth] cache to new requests.
+  void configure_console();
+  // TODO(console): replaced by the ops engineer's ConsoleBackend
+  // (daemon/server/console_backend.hpp) when their branch lands; until then a stub that answers
+  // empty (server.cpp).
+  std::unique_ptr<console::Backend> console_backend_;
+  std::unique_ptr<console::ConsoleServer> console_;  // after what it reads: destroyed first
+  // --- end console ---
   Drain drain_;
   bool stopping_ = false;
   bool queue_stopped_ = false;  // Queue::run() has returned: no attempt in flight

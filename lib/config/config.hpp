@@ -76,6 +76,9 @@ struct Config {
     std::vector<Endpoint> submission = {{"0.0.0.0", 587}, {"::", 587}};
     std::vector<Endpoint> submission_tls = {{"0.0.0.0", 465}, {"::", 465}};
     std::vector<Endpoint> metrics;
+    // The web console and its API (daemon/console/console_server.hpp): HTTP and HTTPS on one
+    // port; remote clients need TLS and the password of [console] password_file.
+    std::vector<Endpoint> console;
     bool operator==(const Listen&) const = default;
   } listen;
 
@@ -216,6 +219,17 @@ struct Config {
   struct Console {
     // Delivery events the console's log page keeps in memory, newest first (docs/api.md).
     size_t log_events = 1000;
+    bool operator==(const Console&) const = default;
+  } console;
+
+  // [console]: the web console's access (docs/console.md).
+  struct Console {
+    // The operator password's scrypt hash (hikyaku-util console-password); written relative,
+    // read from config_dir. Empty: no password, so only loopback clients get in.
+    std::filesystem::path password_file;
+    // Host names the console answers to besides localhost, its listen addresses and hostname
+    // (anything else is refused: DNS rebinding).
+    std::vector<std::string> hostnames;
     bool operator==(const Console&) const = default;
   } console;
 

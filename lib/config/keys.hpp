@@ -45,6 +45,7 @@ struct IpLiteral {    // empty or an address of one family, in its normal form
   bool v6;
 };
 struct Dir {};        // a folder; a relative one is taken from CONFIG_DIR
+struct File {};       // a file; a relative one is taken from CONFIG_DIR; "" = none
 struct Networks {};   // a list of CIDR networks ("10.0.0.0/8")
 struct Domains {};    // a list of domain names, lower-cased
 struct Listeners {};  // a list of "address:port"; no endpoint twice among all listeners
@@ -131,6 +132,7 @@ void for_each_key(C& c, Row&& row) {
   row("listen", "submission", c.listen.submission, Listeners{});
   row("listen", "submission_tls", c.listen.submission_tls, Listeners{});
   row("listen", "metrics", c.listen.metrics, Listeners{});
+  row("listen", "console", c.listen.console, Listeners{});
 
   // RFC 1870 SIZE; RFC 5321 §4.5.3.1.7: a server must accept messages of at least 64K octets.
   row("limits", "max_message_size", c.limits.max_message_size, Size{64 * kKiB, 2 * kGiB});
@@ -212,6 +214,9 @@ void for_each_key(C& c, Row&& row) {
   row("capture", "deliver", c.capture.deliver, AddressPatterns{});
   // The console's delivery log: events in memory (a ring of about 200 bytes each); 0 = none.
   row("console", "log_events", c.console.log_events, Count{0, 1'000'000});
+
+  row("console", "password_file", c.console.password_file, File{});
+  row("console", "hostnames", c.console.hostnames, Domains{});
 }
 
 // The small table of one [[relay]]; R is Relay or const Relay. parse.cpp adds what spans keys:

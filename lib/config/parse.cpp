@@ -184,6 +184,11 @@ class ValueReader {
     out = clean_path(p.is_relative() ? config_dir_ / p : p);
   }
 
+  void read(const keys::File&, const toml::node& n, const std::string& k, fs::path& out) const {
+    const fs::path p = r_.string(n, k);
+    out = p.empty() ? p : clean_path(p.is_relative() ? config_dir_ / p : p);
+  }
+
   void read(const keys::Networks&, const toml::node& n, const std::string& k,
             std::vector<Cidr>& out) const {
     out.clear();

@@ -86,6 +86,7 @@ std::string value(const keys::OneDomain&, const std::string& s) { return quote(s
 std::string value(const keys::HeloName&, const std::string& s) { return quote(s); }
 std::string value(const keys::IpLiteral&, const std::string& s) { return quote(s); }
 std::string value(const keys::Dir&, const std::filesystem::path& p) { return quote(p.string()); }
+std::string value(const keys::File&, const std::filesystem::path& p) { return quote(p.string()); }
 std::string value(const keys::Networks&, const std::vector<Cidr>& nets) {
   return list(nets, [](const Cidr& c) { return c.str(); });
 }

@@ -57,7 +57,7 @@ TEST(KeyTable, ListsEveryKeyOnce) {
   EXPECT_TRUE(unique.contains({"", "log_level"}));
   EXPECT_EQ(sections(),
             (std::set<std::string>{"", "listen", "limits", "auth", "tls", "queue", "srs", "dns",
-                                   "spf", "dmarc", "delivery", "console", "relay"}));
+                                   "spf", "dmarc", "delivery", "capture", "console", "relay"}));
 }
 
 // A value of the wrong type under every key of the table is refused with that key's name and line,
