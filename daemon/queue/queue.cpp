@@ -93,20 +93,26 @@ asio::awaitable<std::error_code> Queue::remove(std::string id) {
   if (it != slots_.end() && it->second.in_flight) {
     co_return std::make_error_code(std::errc::device_or_resource_busy);
   }
-  // Forgotten first, so that no attempt starts while the files are unlinked on the pool; its heap
-  // entry turns stale and the waiting lines skip it.
-  std::optional<Slot> kept;
+  // Held as if in flight while the files are unlinked on the pool, so that no attempt starts
+  // meanwhile (a flush or a due time only marks it for a rerun).
   if (it != slots_.end()) {
-    kept = std::move(it->second);
-    slots_.erase(it);
+    it->second.in_flight = true;
   }
   std::error_code ec = co_await base::offload(pool_, [this, &id] { return store_.remove(id); });
-  if (ec && ec != std::errc::no_such_file_or_directory && kept) {
-    // Still there: back into the schedule as it was.
-    TimePoint due = kept->due;
-    slots_.emplace(id, std::move(*kept));
-    heap_.emplace(due, id);
-    timer_.cancel();
+  it = slots_.find(id);
+  if (it != slots_.end()) {
+    if (!ec || ec == std::errc::no_such_file_or_directory) {
+      slots_.erase(it);  // its heap entry turns stale, and the waiting lines skip it
+    } else {
+      // Still there: back into the schedule, at once when a retry was asked for meanwhile.
+      Slot& slot = it->second;
+      slot.in_flight = false;
+      if (std::exchange(slot.rerun, false)) {
+        slot.due = clock_.now();
+      }
+      heap_.emplace(slot.due, id);
+      timer_.cancel();
+    }
   }
   if (!ec) {
     base::log_info() << "id=" << id << " result=removed by=console";

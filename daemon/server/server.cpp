@@ -277,6 +277,7 @@ void Server::start_capture() {
                    << " deliver=" << cfg_->capture.deliver.size();
 }
 // ---- end of capture mode ----
+
 // ---- the console's view of the daemon (ops: docs/api.md, "hikyaku's own endpoints") ----
 void Server::start_console_backend() {
   delivery_log_.set_capacity(cfg_->console.log_events);
