@@ -669,27 +669,6 @@ namespace hk::server {
 
 namespace {
 
-// TODO(console): a stand-in until the ops engineer's ConsoleBackend lands; every call answers
-// as if the daemon had nothing to show.
-class StubBackend final : public console::Backend {
- public:
-  asio::awaitable<std::string> queue_json(size_t, size_t) override {
-    co_return "{\"total\":0,\"messages\":[]}";
-  }
-  bool retry(const std::string&) override { return false; }
-  asio::awaitable<std::error_code> remove(const std::string&) override {
-    co_return std::make_error_code(std::errc::no_such_file_or_directory);
-  }
-  std::string delivery_log_json(const std::string&, size_t) override { return "{\"events\":[]}"; }
-  std::string health_json() override { return "{}"; }
-  asio::awaitable<std::string> relay_test_json(size_t, std::string) override {
-    co_return "{\"Ok\":false,\"Steps\":[]}";
-  }
-  asio::awaitable<std::string> check_dns_json(std::string) override {
-    co_return "{\"Domain\":\"\",\"Rows\":[],\"Ok\":false}";
-  }
-};
-
 // What of hikyaku.toml the console takes, at start and at each reload.
 console::ConsoleServer::Settings console_settings(const config::Config& cfg) {
   console::ConsoleServer::Settings s;
@@ -718,8 +697,7 @@ void Server::make_console() {
   }
   console::Router router;
   console::add_mailpit_api(router, capture_.get());  // null when capture mode is off
-  console_backend_ = std::make_unique<StubBackend>();
-  console::add_ops_api(router, *console_backend_);
+  console::add_ops_api(router, *console_backend_);  // made by start_console_backend()
   console::add_pages(router);
   console::ConsoleServer::Hooks hooks;
   hooks.tls = [this] { return certs_->context(); };

@@ -147,21 +147,6 @@ class Server {
   // ---- end of capture mode ----
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<metrics::Endpoint>> metrics_endpoints_;
-  // --- console (the web console: daemon/console/console_server.hpp) ---
-  // Binds [listen] console with the Router of every route group; nothing when the list is empty.
-  void make_console();
-  // Applies a reloaded [console] (password file, host names) and [auth] cache to new requests.
-  void configure_console();
-  // TODO(console): replaced by the ops engineer's ConsoleBackend
-  // (daemon/server/console_backend.hpp) when their branch lands; until then a stub that answers
-  // empty (server.cpp).
-  std::unique_ptr<console::Backend> console_backend_;
-  std::unique_ptr<console::ConsoleServer> console_;  // after what it reads: destroyed first
-  // --- end console ---
-  Drain drain_;
-  bool stopping_ = false;
-  bool queue_stopped_ = false;  // Queue::run() has returned: no attempt in flight
-
   // ---- the console's view of the daemon (ops: docs/api.md, "hikyaku's own endpoints") ----
   // The last [console] log_events delivery outcomes, fed by the queue runner; and the Backend
   // the console's ops endpoints use (add_ops_api). Declared before the console server, which
@@ -169,6 +154,17 @@ class Server {
   queue::DeliveryLog delivery_log_{0};
   std::unique_ptr<ConsoleBackend> console_backend_;
   // ---- end of the console's view ----
+  // --- console (the web console: daemon/console/console_server.hpp) ---
+  // Binds [listen] console with the Router of every route group; nothing when the list is empty.
+  void make_console();
+  // Applies a reloaded [console] (password file, host names) and [auth] cache to new requests.
+  void configure_console();
+  // Uses console_backend_ (the block above): declared after it, so destroyed first.
+  std::unique_ptr<console::ConsoleServer> console_;
+  // --- end console ---
+  Drain drain_;
+  bool stopping_ = false;
+  bool queue_stopped_ = false;  // Queue::run() has returned: no attempt in flight
 };
 
 }  // namespace hk::server
