@@ -697,7 +697,7 @@ void Server::make_console() {
   }
   console::Router router;
   console::add_mailpit_api(router, capture_.get());  // null when capture mode is off
-  console::add_ops_api(router, *console_backend_);  // made by start_console_backend()
+  console::add_ops_api(router, *console_backend_);   // made by start_console_backend()
   console::add_pages(router);
   console::ConsoleServer::Hooks hooks;
   hooks.tls = [this] { return certs_->context(); };
