@@ -14,7 +14,6 @@
 #include "certs/cert_store.hpp"
 #include "certs/expiry.hpp"
 #include "daemon/capture/capture_store.hpp"
-#include "daemon/console/backend.hpp"
 #include "daemon/console/console_server.hpp"
 #include "daemon/console/routes.hpp"
 #include "daemon/delivery/remote_courier.hpp"
@@ -277,7 +276,6 @@ void Server::start_capture() {
                    << " deliver=" << cfg_->capture.deliver.size();
 }
 // ---- end of capture mode ----
-
 // ---- the console's view of the daemon (ops: docs/api.md, "hikyaku's own endpoints") ----
 void Server::start_console_backend() {
   delivery_log_.set_capacity(cfg_->console.log_events);
@@ -697,7 +695,7 @@ void Server::make_console() {
   }
   console::Router router;
   console::add_mailpit_api(router, capture_.get());  // null when capture mode is off
-  console::add_ops_api(router, *console_backend_);   // made by start_console_backend()
+  console::add_ops_api(router, *console_backend_);
   console::add_pages(router);
   console::ConsoleServer::Hooks hooks;
   hooks.tls = [this] { return certs_->context(); };

@@ -58,8 +58,7 @@ class CaptureStore;
 }
 namespace hk::console {
 class ConsoleServer;
-class Backend;
-}  // namespace hk::console
+}
 
 namespace hk::server {
 
@@ -147,6 +146,10 @@ class Server {
   // ---- end of capture mode ----
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<metrics::Endpoint>> metrics_endpoints_;
+  Drain drain_;
+  bool stopping_ = false;
+  bool queue_stopped_ = false;  // Queue::run() has returned: no attempt in flight
+
   // ---- the console's view of the daemon (ops: docs/api.md, "hikyaku's own endpoints") ----
   // The last [console] log_events delivery outcomes, fed by the queue runner; and the Backend
   // the console's ops endpoints use (add_ops_api). Declared before the console server, which
@@ -159,12 +162,9 @@ class Server {
   void make_console();
   // Applies a reloaded [console] (password file, host names) and [auth] cache to new requests.
   void configure_console();
-  // Uses console_backend_ (the block above): declared after it, so destroyed first.
+  // Declared after everything its routes read (capture_, console_backend_): destroyed first.
   std::unique_ptr<console::ConsoleServer> console_;
   // --- end console ---
-  Drain drain_;
-  bool stopping_ = false;
-  bool queue_stopped_ = false;  // Queue::run() has returned: no attempt in flight
 };
 
 }  // namespace hk::server

@@ -215,17 +215,16 @@ struct Config {
     std::vector<std::string> deliver;
     bool operator==(const Capture&) const = default;
   } capture;
-
-  // [console]: the web console (docs/console.md).
+  // [console]: the web console's access (docs/console.md).
   struct Console {
-    // Delivery events the console's log page keeps in memory, newest first (docs/api.md).
-    size_t log_events = 1000;
     // The operator password's scrypt hash (hikyaku-util console-password); written relative,
     // read from config_dir. Empty: no password, so only loopback clients get in.
     std::filesystem::path password_file;
     // Host names the console answers to besides localhost, its listen addresses and hostname
     // (anything else is refused: DNS rebinding).
     std::vector<std::string> hostnames;
+    // Delivery events the console's log page keeps in memory, newest first (docs/api.md).
+    size_t log_events = 1000;
     bool operator==(const Console&) const = default;
   } console;
 

@@ -131,7 +131,9 @@ DAEMON_PID=""
 cp "$LOG" "$T/before-kill.log"
 start_daemon
 check "after kill -9 and a restart, it is still captured" test "$(captured_with 'Subject: durable-one')" = 1
-check "the restart indexed what is on disk" grep -q "capture loaded=3 skipped=0" "$LOG"
+# Three kept, plus at most the one dropped by the last put if its unlink (done in the background)
+# had not run yet at the kill: a crash may bring back a dropped message, never lose a kept one.
+check "the restart indexed what is on disk" grep -Eq "capture loaded=[34] skipped=0" "$LOG"
 
 # 7. Release through the API: the receiver gets it exactly once.
 for _ in $(seq 1 50); do
@@ -175,12 +177,15 @@ check "without a folder, it names the default one" bash -c \
     '$HK_BIN/hikyaku' --dev --check-config 2>&1 | grep -q 'wrote $T/devhome/.local/share/hikyaku-dev/hikyaku.toml'"
 sed -i 's/127.0.0.1:1025/127.0.0.1:0/; s/127.0.0.1:8025/127.0.0.1:0/' "$DEV/hikyaku.toml"
 : >"$T/dev.log"
-as_nobody setsid "$HK_BIN/hikyaku" --dev "$DEV" >"$T/dev.log" 2>&1 &
+# Not through the function: $! must be the daemon itself (setpriv, env and setsid exec it).
+setpriv --reuid=nobody --regid=nogroup --clear-groups -- env HOME="$T/devhome" \
+  setsid "$HK_BIN/hikyaku" --dev "$DEV" >"$T/dev.log" 2>&1 &
 DAEMON_PID=$!
 check "--dev with an existing configuration uses it" wait_for 1 bash -c "grep -c 'hikyaku --dev: using $DEV/hikyaku.toml' '$T/dev.log'"
 check "--dev listens on its SMTP port" wait_for 1 bash -c "grep -c 'listening smtp=127.0.0.1:' '$T/dev.log'"
 DEV_SMTP=$(sed -n 's/.*listening smtp=127.0.0.1:\([0-9]*\).*/\1/p' "$T/dev.log" | tail -n1)
-check "--dev runs as the user who started it" test "$(ps -o user= -p "$DAEMON_PID")" = nobody
+check "--dev runs as the user who started it" \
+  bash -c "[ \"\$(ps -o user= -p '$DAEMON_PID')\" = nobody ] && [ \"\$(ps -o comm= -p '$DAEMON_PID')\" = hikyaku ]"
 check "--dev captures a message sent with swaks" \
   swaks --server 127.0.0.1:"$DEV_SMTP" --from app@app.test --to user@example.com \
   --header "Subject: dev-mode" --silent 2
