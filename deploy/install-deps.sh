@@ -22,6 +22,10 @@ test+=(postfix)
 test+=(postfix-policyd-spf-python opendkim)
 # t-41-import-chasquid: the real chasquid-util makes the users files import-chasquid reads.
 test+=(chasquid)
+# t-48-console-browser: the console in a real browser, headless Chromium driven by Selenium.
+test+=(chromium)
+test+=(chromium-driver)
+test+=(python3-selenium)
 bench=(chasquid opendkim)
 # The submission benchmark (AUTH): Postfix asks Dovecot's auth server, run from its own config
 # dir; the system dovecot service stays off.

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "lib/dns_check/tlsrpt.hpp"
+
 namespace hk::util {
 
 struct DkimTxt {
@@ -50,16 +52,9 @@ struct DnsRecord {
 
 std::vector<DnsRecord> records_for(const RecordsInput& in);
 
-// The TLS-RPT policy (RFC 8460 §3) found among the TXT records at _smtp._tls.DOMAIN: `problem`
-// is empty when exactly one record starts with "v=TLSRPTv1" and it is well formed (the version
-// first, a rua= field of comma-separated mailto: or https: URIs); `record` is that record.
-// `present` is false when no record starts with the version (TLS-RPT is optional).
-struct TlsRptCheck {
-  bool present = false;
-  std::string record;
-  std::string problem;
-};
-TlsRptCheck check_tlsrpt(const std::vector<std::string>& txt_records);
+// The TLS-RPT record check lives with check-dns in lib/dns_check; the names stay usable here.
+using dns_check::check_tlsrpt;
+using dns_check::TlsRptCheck;
 
 // A zone-file fragment: each note as "; " comment lines, then `NAME IN TYPE VALUE`; TXT values
 // quoted and split into character-strings of at most 255 octets (RFC 1035 §3.3.14), wrapped in

@@ -1,7 +1,6 @@
 // hikyaku-util test-relay: connects to every configured smart host as the daemon would (its DNS
 // servers, TLS, AUTH) and reports each step, like a mail client's "test connection" button; with
 // --send-to it also sends one short test message through each and shows the relay's answer.
-#include <openssl/rand.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -11,11 +10,9 @@
 #include <iostream>
 #include <optional>
 
-#include "lib/base/date.hpp"
 #include "lib/config/config.hpp"
 #include "lib/dkim/keyring.hpp"
-#include "lib/dkim/signer.hpp"
-#include "lib/smtp/address.hpp"
+#include "lib/relay_check/relay_check.hpp"
 #include "lib/smtp_client/smtp_client.hpp"
 #include "util/args.hpp"
 #include "util/command.hpp"
@@ -27,92 +24,7 @@ namespace {
 
 namespace asio = boost::asio;
 
-delivery::TlsMode tls_mode(config::RelayTls t) {
-  switch (t) {
-    case config::RelayTls::StartTls:
-      return delivery::TlsMode::Required;
-    case config::RelayTls::Implicit:
-      return delivery::TlsMode::Implicit;
-    case config::RelayTls::None:
-      return delivery::TlsMode::None;
-  }
-  return delivery::TlsMode::Required;
-}
-
-// An address as an envelope path takes it; nullopt when `text` is not one.
-std::optional<std::string> mailbox(const std::string& text) {
-  smtp::PathResult p = smtp::parse_path("<" + text + ">", smtp::PathKind::Reverse);
-  if (!p || p.value.is_null() || p.value.literal || p.value.utf8 || p.value.domain.empty()) {
-    return std::nullopt;
-  }
-  return p.value.str();
-}
-
-// The sender of the test message. A relay that authenticates accounts (Gmail, Outlook, Yahoo,
-// iCloud, Zoho, Fastmail; Mailgun's SMTP logins) accepts only the account's own address, or
-// aliases verified there, as the sender, and its username is that address: take it. Otherwise
-// (SendGrid's "apikey", SES's key id, no AUTH) postmaster@hostname, the address every mail host
-// must have (RFC 5321 §4.5.1); --from names another, e.g. one of a domain verified at the
-// provider.
-std::string test_sender(const config::Config& cfg, const config::Relay& relay,
-                        const std::optional<std::string>& from) {
-  if (from) {
-    return *from;
-  }
-  if (std::optional<std::string> user = mailbox(relay.username)) {
-    return *user;
-  }
-  return "postmaster@" + cfg.hostname;
-}
-
-std::string random_hex(size_t bytes) {
-  std::vector<unsigned char> buf(bytes);
-  if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1) {
-    throw std::runtime_error("no random bytes from OpenSSL");
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : buf) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
-}
-
-// The test message: the header fields RFC 5322 §3.6 requires (Date, From) and those a receiver
-// judges mail by (Message-ID, To, Subject), then DKIM signatures as the daemon adds them to mail
-// submitted by our users: every key of the From domain (RFC 6376 §3.5), when it has keys.
-std::string test_message(const config::Config& cfg, const config::Relay& relay, size_t number,
-                         const std::string& from, const std::string& to, const dkim::Keys* keys,
-                         std::string& signed_with) {
-  const std::string date = base::rfc5322_date(std::chrono::system_clock::now());
-  std::string m = "Date: " + date + "\r\n";
-  m += "From: <" + from + ">\r\n";
-  m += "To: <" + to + ">\r\n";
-  m += "Subject: hikyaku test-relay: " + relay.host + " (relay " + std::to_string(number) + ")\r\n";
-  m += "Message-ID: <" + random_hex(12) + ".test-relay@" + cfg.hostname + ">\r\n";
-  m += "MIME-Version: 1.0\r\n";
-  m += "Content-Type: text/plain; charset=us-ascii\r\n\r\n";
-  m += "This is a test message from `hikyaku-util test-relay` on " + cfg.hostname + ",\r\n";
-  m += "sent through the smart host " + relay.host + ":" + std::to_string(relay.port) + " (relay " +
-       std::to_string(number) + ") at " + date + ".\r\n";
-  signed_with.clear();
-  const std::string domain = from.substr(from.rfind('@') + 1);
-  if (keys == nullptr || !keys->contains(domain)) {
-    return m;
-  }
-  const auto it = keys->find(domain);
-  dkim::DkimSigner signer;
-  std::vector<std::string> errors;
-  std::string headers = dkim::sign_all(signer, m, it->second, errors);
-  for (const dkim::DkimKey& key : it->second) {
-    signed_with += (signed_with.empty() ? "" : ", ") + ("d=" + key.domain + " s=" + key.selector);
-  }
-  for (const std::string& e : errors) {
-    std::cout << "  warn dkim: " << e << "\n";
-  }
-  return headers + m;
-}
+using relay_check::mailbox;
 
 // The relays chosen by --relay: its 1-based number in the file, or its host name.
 std::vector<size_t> chosen(const config::Config& cfg, const std::optional<std::string>& which) {
@@ -188,23 +100,21 @@ int test_relay(const Context& ctx, const std::vector<std::string>& words) {
   std::vector<std::string> failed;
   for (size_t i : relays) {
     const config::Relay& relay = cfg.relays[i];
-    delivery::ClientOptions opts;
-    opts.helo_name = cfg.delivery.helo_name.empty() ? cfg.hostname : cfg.delivery.helo_name;
-    opts.tls = tls_mode(relay.tls);
-    opts.tls_name = relay.host;
-    opts.username = relay.username;
-    opts.password = relay.password;
-    opts.connect_timeout = std::chrono::seconds(seconds);
-    opts.command_timeout = std::chrono::seconds(seconds);
-    opts.data_timeout = std::chrono::seconds(seconds);
+    delivery::ClientOptions opts =
+        relay_check::client_options(cfg, relay, std::chrono::seconds(seconds));
     std::cout << "relay " << i + 1 << ": " << relay.host << ":" << relay.port
               << " tls=" << config::to_string(relay.tls) << (relay.preset.empty() ? "" : " preset=")
               << relay.preset << (relay.username.empty() ? "" : " user=") << relay.username << "\n";
     std::optional<delivery::ProbeMessage> message;
     if (send_to) {
-      const std::string sender = test_sender(cfg, relay, from);
+      const std::string sender = relay_check::test_sender(cfg, relay, from);
       std::string signed_with;
-      std::string data = test_message(cfg, relay, i + 1, sender, *send_to, keys.get(), signed_with);
+      std::vector<std::string> warnings;
+      std::string data = relay_check::test_message(cfg, relay, i + 1, sender, *send_to, keys.get(),
+                                                   signed_with, warnings);
+      for (const std::string& e : warnings) {
+        std::cout << "  warn dkim: " << e << "\n";
+      }
       std::cout << "  test message from=<" << sender << "> to=<" << *send_to << "> dkim="
                 << (signed_with.empty() ? "none (no key for the From domain)" : signed_with)
                 << "\n";
@@ -217,19 +127,18 @@ int test_relay(const Context& ctx, const std::vector<std::string>& words) {
     io.restart();
     io.run();
     std::vector<delivery::ProbeStep> steps = fut.get();
-    bool ok = !steps.empty();
     std::string why;
+    const bool ok = relay_check::works(steps, why);
+    std::string failed_so_far;
     for (const auto& s : steps) {
-      if (!why.empty() && s.name == "quit") {
+      if (!failed_so_far.empty() && s.name == "quit") {
         continue;  // the goodbye after a failure says nothing about the relay
       }
       std::cout << "  " << (s.ok ? "ok   " : "FAIL ") << s.name << (s.detail.empty() ? "" : ": ")
                 << s.detail << "\n";
-      if (!s.ok && why.empty() && s.name != "quit") {
-        why = s.name + ": " + s.detail;
+      if (!s.ok && failed_so_far.empty() && s.name != "quit") {
+        failed_so_far = s.name;
       }
-      // A missing 221 after a good session is no fault of the relay's settings.
-      ok = ok && (s.ok || s.name == "quit");
     }
     std::cout << "  => "
               << (ok ? (send_to ? "works, test message accepted" : "works")

@@ -281,6 +281,7 @@ CaptureStore::CaptureStore(asio::any_io_executor ex, fs::path dir, Options optio
     throw std::runtime_error("capture folder " + dir.string() + ": " + e.what());
   }
   impl_->load();
+  impl_->trim();  // a smaller max_messages while the daemon was stopped
 }
 
 CaptureStore::~CaptureStore() = default;

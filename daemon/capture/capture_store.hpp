@@ -101,6 +101,7 @@ class CaptureStore {
  public:
   struct Options {
     // The most messages kept; beyond it the oldest are dropped (and logged) as new ones arrive.
+    // 0: no limit.
     size_t max_messages = 10000;
   };
   // Called when a released message has been durably queued, so that the runner schedules it
@@ -115,8 +116,13 @@ class CaptureStore {
 
   // Opens (creating when missing) `dir` and rebuilds the index from the stored messages.
   // Throws std::runtime_error naming the folder when it cannot.
+  // The rebuild reads the head of every stored file (up to 64 KiB each) on up to four threads:
+  // about 1 s of CPU per 50,000 messages (docs/capture-store.md).
   CaptureStore(boost::asio::any_io_executor ex, std::filesystem::path dir, Options options,
                queue::QueueStore& queue, Enqueued enqueued);
+  // Destroy it once no put or release is in progress (the daemon stops its sessions and the
+  // console first): those resume on the store. Waits resolve with null; Subscriptions may outlive
+  // it. Removed files still waiting to be unlinked are unlinked before it returns.
   ~CaptureStore();
   CaptureStore(const CaptureStore&) = delete;
   CaptureStore& operator=(const CaptureStore&) = delete;

@@ -1,81 +1,18 @@
-// Index: captured messages in arrival order, case folding, and the matcher over folded text.
+// Index: captured messages in arrival order, with their folded text and signatures.
 #include "daemon/capture/index.hpp"
 
 #include <algorithm>
+#include <array>
+#include <climits>
+#include <cstdint>
 #include <iterator>
 #include <utility>
-
-#include "lib/base/ascii.hpp"
 
 namespace hk::capture {
 
 namespace {
 
 constexpr char kSeparator = '\x1f';
-
-// The lower-case form of an upper-case code point in U+00C0-U+04FF, or the code point itself.
-// Every pair here encodes to two UTF-8 bytes on both sides.
-uint32_t lower_code_point(uint32_t c) {
-  if ((c >= 0xC0 && c <= 0xDE && c != 0xD7) || (c >= 0x391 && c <= 0x3AB && c != 0x3A2) ||
-      (c >= 0x410 && c <= 0x42F)) {
-    return c + 0x20;  // Latin-1 À-Þ; Greek Α-Ϋ; Cyrillic А-Я
-  }
-  if (c >= 0x400 && c <= 0x40F) {
-    return c + 0x50;  // Cyrillic Ѐ-Џ
-  }
-  if (c == 0x178) {
-    return 0xFF;  // Ÿ
-  }
-  // Latin Extended-A pairs: upper case on even code points, except U+0139-U+0148 and
-  // U+0179-U+017E (odd); U+0130, U+0131, U+0138, U+0149 and U+017F have no pair here.
-  if ((c >= 0x100 && c <= 0x12F) || (c >= 0x132 && c <= 0x137) || (c >= 0x14A && c <= 0x177)) {
-    return c % 2 == 0 ? c + 1 : c;
-  }
-  if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) {
-    return c % 2 == 1 ? c + 1 : c;
-  }
-  // Cyrillic Ѡ-Ҁ and Ҋ-ӿ pairs (upper case even), Ӂ-ӎ (upper case odd).
-  if ((c >= 0x460 && c <= 0x481) || (c >= 0x48A && c <= 0x4BF) || (c >= 0x4D0 && c <= 0x4FF)) {
-    return c % 2 == 0 ? c + 1 : c;
-  }
-  if (c >= 0x4C1 && c <= 0x4CE) {
-    return c % 2 == 1 ? c + 1 : c;
-  }
-  return c;
-}
-
-bool contains(std::string_view hay, std::string_view needle) {
-  return hay.find(needle) != std::string_view::npos;
-}
-
-bool term_matches(const Query::Term& t, const Haystack& h) {
-  if (t.field.empty()) {
-    return contains(h.anywhere, t.value);
-  }
-  if (t.field == "from") {
-    return contains(h.from, t.value);
-  }
-  if (t.field == "to") {
-    return contains(h.to, t.value);
-  }
-  if (t.field == "subject") {
-    return contains(h.subject, t.value);
-  }
-  if (t.field == "message-id") {
-    std::string_view v = t.value;
-    if (v.size() >= 2 && v.front() == '<' && v.back() == '>') {
-      v = v.substr(1, v.size() - 2);
-    }
-    return h.message_id == v;
-  }
-  if (t.field == "is") {
-    return t.value == "read" ? h.read : !h.read;
-  }
-  if (t.field == "has") {
-    return h.attachments > 0;
-  }
-  return false;  // parse_query never makes another field
-}
 
 void append_address(std::string& out, const mime::Address& a) {
   if (!a.name.empty()) {
@@ -101,38 +38,6 @@ size_t addresses_heap(const std::vector<mime::Address>& v) {
 
 }  // namespace
 
-std::string fold(std::string_view s) {
-  std::string out(s);
-  for (size_t i = 0; i < out.size(); ++i) {
-    auto b = static_cast<unsigned char>(out[i]);
-    if (b < 0x80) {
-      out[i] = base::to_lower(out[i]);
-      continue;
-    }
-    // Only two-byte sequences (lead byte 0xC3-0xD3: U+00C0-U+04FF) can change.
-    if (b >= 0xC3 && b <= 0xD3 && i + 1 < out.size()) {
-      auto b2 = static_cast<unsigned char>(out[i + 1]);
-      if ((b2 & 0xC0) == 0x80) {
-        uint32_t c = ((b & 0x1Fu) << 6) | (b2 & 0x3Fu);
-        uint32_t l = lower_code_point(c);
-        out[i] = static_cast<char>(0xC0 | (l >> 6));
-        out[i + 1] = static_cast<char>(0x80 | (l & 0x3F));
-        ++i;
-      }
-    }
-  }
-  return out;
-}
-
-bool matches(const Query& q, const Haystack& h) {
-  for (const Query::Term& t : q.terms) {
-    if (term_matches(t, h) == t.negated) {
-      return false;
-    }
-  }
-  return true;
-}
-
 Haystack Entry::haystack() const {
   std::string_view all = text;
   Haystack h;
@@ -141,8 +46,8 @@ Haystack Entry::haystack() const {
   h.subject = all.substr(to_end + 1, subject_end - to_end - 1);
   h.anywhere = all.substr(0, snippet_end);
   h.message_id = all.substr(snippet_end + 1);
-  h.read = summary->read;
-  h.attachments = summary->attachments;
+  h.read = read;
+  h.attachments = attachments;
   return h;
 }
 
@@ -180,6 +85,8 @@ Entry make_entry(SummaryPtr s) {
   }
   e.text = fold(t);
   e.text.shrink_to_fit();
+  e.read = s->read;
+  e.attachments = static_cast<uint32_t>(std::min<size_t>(s->attachments, UINT32_MAX));
   e.summary = std::move(s);
   return e;
 }
@@ -188,14 +95,24 @@ void Index::insert(Entry e) {
   if (!e.summary->read) {
     ++unread_;
   }
+  // Over the whole text, message-id included, so that message-id: terms are filtered too.
+  Signature sig;
+  sig.add(e.text);
   if (entries_.empty() || entries_.back().summary->id < e.summary->id) {
     entries_.push_back(std::move(e));
+    for (size_t w = 0; w < Signature::kWords; ++w) {
+      columns_[w].push_back(sig.bits[w]);
+    }
     return;
   }
   auto at =
       std::upper_bound(entries_.begin(), entries_.end(), e.summary->id,
                        [](const std::string& id, const Entry& x) { return id < x.summary->id; });
+  auto pos = at - entries_.begin();
   entries_.insert(at, std::move(e));
+  for (size_t w = 0; w < Signature::kWords; ++w) {
+    columns_[w].insert(columns_[w].begin() + pos, sig.bits[w]);
+  }
 }
 
 std::deque<Entry>::iterator Index::lookup(const std::string& id) {
@@ -240,10 +157,16 @@ std::vector<SummaryPtr> Index::erase(const std::vector<std::string>& ids) {
     }
     if (out != i) {
       entries_[out] = std::move(entries_[i]);
+      for (auto& column : columns_) {
+        column[out] = column[i];
+      }
     }
     ++out;
   }
   entries_.resize(out);
+  for (auto& column : columns_) {
+    column.resize(out);
+  }
   return removed;
 }
 
@@ -253,6 +176,9 @@ SummaryPtr Index::pop_oldest() {
   }
   SummaryPtr s = std::move(entries_.front().summary);
   entries_.pop_front();
+  for (auto& column : columns_) {
+    column.pop_front();
+  }
   if (!s->read) {
     --unread_;
   }
@@ -266,6 +192,9 @@ std::vector<SummaryPtr> Index::clear() {
     all.push_back(std::move(e.summary));
   }
   entries_.clear();
+  for (auto& column : columns_) {
+    column.clear();
+  }
   unread_ = 0;
   return all;
 }
@@ -284,6 +213,7 @@ SummaryPtr Index::set_read(const std::string& id, bool read) {
   auto copy = std::make_shared<Summary>(*it->summary);
   copy->read = read;
   it->summary = copy;
+  it->read = read;
   if (read) {
     --unread_;
   } else {
@@ -306,6 +236,67 @@ std::vector<SummaryPtr> Index::list(size_t offset, size_t limit, size_t& total) 
   return out;
 }
 
+// Calls fn on every entry that matches, newest first, until it returns true.
+template <class Fn>
+void Index::scan_newest_first(const Query& q, Fn fn) const {
+  std::vector<Compiled> terms = compile(q);
+  auto need = required_bits(terms);
+  // The signature test runs over the columns in runs of entries, so that each column is read
+  // sequentially; only the entries that pass it are looked at.
+  constexpr size_t kRun = 256;
+  constexpr size_t kAhead = 4;
+  std::array<bool, kRun> pass;
+  size_t end = entries_.size();
+  while (end > 0) {
+    size_t begin = end > kRun ? end - kRun : 0;
+    pass.fill(true);
+    for (const auto& [w, mask] : need) {
+      const std::deque<uint64_t>& column = columns_[w];
+      for (size_t i = begin; i < end; ++i) {
+        pass[i - begin] = pass[i - begin] && (column[i] & mask) == mask;
+      }
+    }
+    // The flag terms (is:, has:) too, so that only real candidates have their text fetched.
+    for (const Compiled& t : terms) {
+      if (t.field == Field::IsRead || t.field == Field::IsUnread ||
+          t.field == Field::HasAttachment) {
+        for (size_t i = begin; i < end; ++i) {
+          pass[i - begin] =
+              pass[i - begin] && term_matches(t, entries_[i].haystack_flags()) != t.negated;
+        }
+      }
+    }
+    for (size_t i = end; i-- > begin;) {
+      if (!pass[i - begin]) {
+        continue;
+      }
+      // The texts are scattered on the heap and a scan is bound by their cache misses: ask for
+      // a text a few candidates ahead while this one is searched.
+      if (i >= begin + kAhead && pass[i - begin - kAhead]) {
+        const std::string& next = entries_[i - kAhead].text;
+        for (size_t off = 0; off < next.size(); off += 64) {
+          __builtin_prefetch(next.data() + off);
+        }
+      }
+      Haystack h = entries_[i].haystack();
+      bool ok = true;
+      for (const Compiled& t : terms) {
+        bool maybe = std::all_of(t.bits.begin(), t.bits.end(), [&](const auto& bit) {
+          return (columns_[bit.first][i] & bit.second) == bit.second;
+        });
+        if ((maybe && term_matches(t, h)) == t.negated) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok && fn(entries_[i])) {
+        return;
+      }
+    }
+    end = begin;
+  }
+}
+
 std::vector<SummaryPtr> Index::search(const Query& q, size_t offset, size_t limit,
                                       size_t& total) const {
   if (q.terms.empty()) {
@@ -313,32 +304,33 @@ std::vector<SummaryPtr> Index::search(const Query& q, size_t offset, size_t limi
   }
   std::vector<SummaryPtr> out;
   total = 0;
-  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
-    if (!matches(q, it->haystack())) {
-      continue;
-    }
+  scan_newest_first(q, [&](const Entry& e) {
     if (total >= offset && out.size() < limit) {
-      out.push_back(it->summary);
+      out.push_back(e.summary);
     }
     ++total;
-  }
+    return false;
+  });
   return out;
 }
 
 SummaryPtr Index::newest_match(const Query& q, queue::TimePoint since) const {
-  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
-    if (it->summary->created >= since && matches(q, it->haystack())) {
-      return it->summary;
+  SummaryPtr found;
+  scan_newest_first(q, [&](const Entry& e) {
+    if (e.summary->created >= since) {
+      found = e.summary;
+      return true;
     }
-  }
-  return nullptr;
+    return false;
+  });
+  return found;
 }
 
 size_t Index::memory_bytes() const {
   size_t n = 0;
   for (const Entry& e : entries_) {
     const Summary& s = *e.summary;
-    n += sizeof(Entry) + string_heap(e.text);
+    n += sizeof(Entry) + string_heap(e.text) + Signature::kWords * sizeof(uint64_t);
     // make_shared: the control block and the Summary in one allocation.
     n += sizeof(Summary) + 16;
     for (const std::string* str : {&s.id, &s.message_id, &s.envelope_from, &s.subject, &s.snippet,

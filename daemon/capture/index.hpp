@@ -3,11 +3,15 @@
 // no Asio, so that the benchmark (tests/bench/capture_index_bench.cpp) can fill one alone.
 //
 // Why a scan and not an inverted index: a search must count every match (the API's `total`), and
-// a term is a substring test, so an index would have to be one of n-grams to help; a scan of
-// pre-folded text answers 100,000 messages in a few milliseconds (docs/capture.md, the bench), and
-// costs nothing to keep up to date.
+// a term is a substring test, so an index would have to be one of n-grams, whose posting lists
+// cost more memory than the text. Instead each message carries a 1024-bit signature of the
+// trigrams of its text (a Bloom filter with one hash): a term's trigrams must all be in it before
+// the text is looked at. The signatures are kept by columns (word i of every message together),
+// so a search reads only the words its terms need, sequentially: most messages are passed over
+// after a few bytes instead of ~400 scattered ones. tests/bench/capture_index_bench.cpp measures.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -16,25 +20,9 @@
 #include <vector>
 
 #include "daemon/capture/capture_store.hpp"
+#include "daemon/capture/match.hpp"
 
 namespace hk::capture {
-
-// `s` with its letters folded for a case-insensitive search: ASCII, and in UTF-8 the upper-case
-// letters of Latin-1, Latin Extended-A, Greek and Cyrillic (U+00C0-U+04FF), each of which has a
-// lower-case form of the same encoded length, so offsets never move.
-std::string fold(std::string_view s);
-
-// What the matcher reads of one message: folded text, per field.
-struct Haystack {
-  std::string_view from;        // From name and address, MAIL FROM
-  std::string_view to;          // To, Cc (names and addresses), Bcc, the envelope recipients
-  std::string_view subject;     //
-  std::string_view anywhere;    // from, to, subject and the snippet (one contiguous range)
-  std::string_view message_id;  // without angle brackets
-  bool read = false;
-  size_t attachments = 0;
-};
-bool matches(const Query& q, const Haystack& h);
 
 // One indexed message. `text` is the folded fields joined by U+001F (which a query value never
 // holds), so that a bare term is one substring search over `anywhere`.
@@ -42,8 +30,18 @@ struct Entry {
   SummaryPtr summary;
   std::string text;
   uint32_t from_end = 0, to_end = 0, subject_end = 0, snippet_end = 0;
+  // Copies of the summary's, so that is: and has: terms never follow the pointer.
+  bool read = false;
+  uint32_t attachments = 0;
 
   Haystack haystack() const;
+  // Only the flags, without touching `text`.
+  Haystack haystack_flags() const {
+    Haystack h;
+    h.read = read;
+    h.attachments = attachments;
+    return h;
+  }
 };
 Entry make_entry(SummaryPtr s);
 
@@ -74,8 +72,12 @@ class Index {
  private:
   std::deque<Entry>::iterator lookup(const std::string& id);
   std::deque<Entry>::const_iterator lookup(const std::string& id) const;
+  template <class Fn>  // Fn(const Entry&) -> bool (stop)
+  void scan_newest_first(const Query& q, Fn fn) const;
 
   std::deque<Entry> entries_;
+  // columns_[w][i]: word w of entry i's signature (see above); same order as entries_.
+  std::array<std::deque<uint64_t>, Signature::kWords> columns_;
   size_t unread_ = 0;
 };
 

@@ -167,8 +167,12 @@ std::error_code read_stored(const std::filesystem::path& file, const std::string
     return errno_code();
   }
   // One read holds the header block and the summary's bytes for every ordinary file.
+  // (Sized by the file: a buffer made bigger than the file would be zero-filled for nothing.)
   std::string buf;
-  if (std::error_code ec = pread_some(fd.get(), 0, 4096 + kSummaryBytes, buf)) {
+  auto file_size = static_cast<uint64_t>(st.st_size);
+  if (std::error_code ec = pread_some(
+          fd.get(), 0, static_cast<size_t>(std::min<uint64_t>(file_size, 4096 + kSummaryBytes)),
+          buf)) {
     return ec;
   }
   size_t end = queue::header_end(buf);

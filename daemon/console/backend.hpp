@@ -34,9 +34,14 @@ class Backend {
 
   // Listeners, certificates with expiry, DKIM keys, relays, reload errors: the control socket's
   // status reply (daemon/server/status.hpp) plus the console's own addresses.
+  // {"Status": <the status reply>, "Console": ["addr:port"], "DkimKeys": [{"Domain","Selector",
+  // "Algorithm"}], "Relays": [{"Relay" (0-based),"Host","Port","Tls","Username","Domains"}]}.
   virtual std::string health_json() = 0;
+  // How many [[relay]] sections the configuration in force has (relay numbers run below it).
+  virtual size_t relay_count() { return 0; }
   // test-relay for relay number `relay` (0-based, as in hikyaku.toml), sending a test message to
-  // `send_to` when it is not empty: {"Relay","Steps":[{"Step","Ok","Detail"}],"Ok"}.
+  // `send_to` when it is not empty: {"Relay","Steps":[{"Step","Ok","Detail"}],"Ok"}; with
+  // "Host", "Port", and "Error" (the first failed step) when not Ok.
   virtual boost::asio::awaitable<std::string> relay_test_json(size_t relay,
                                                               std::string send_to) = 0;
   // check-dns for a local domain: {"Domain","Rows":[{"What","Status","Detail"}],"Ok"}.

@@ -190,6 +190,10 @@ const config::Relay* RemoteCourier::relay_for(const std::string& domain) const {
   return nullptr;
 }
 
+queue::Route RemoteCourier::route(const queue::Recipient& rcpt) const {
+  return relay_for(domain_of(rcpt.address)) != nullptr ? queue::Route::Relay : queue::Route::Mx;
+}
+
 asio::awaitable<std::vector<DeliveryResult>> RemoteCourier::deliver(
     const queue::Envelope& env, const std::vector<const queue::Recipient*>& rcpts,
     const std::string& message) {

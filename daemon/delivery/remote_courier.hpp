@@ -96,6 +96,8 @@ class RemoteCourier final : public queue::Courier {
   boost::asio::awaitable<std::vector<queue::DeliveryResult>> deliver(
       const queue::Envelope& env, const std::vector<const queue::Recipient*>& rcpts,
       const std::string& message) override;
+  // Relay when a [[relay]] takes the recipient's domain, else MX (for the delivery log).
+  queue::Route route(const queue::Recipient& rcpt) const override;
 
   // A reload: the smart hosts, MTA-STS, address families, source addresses, EHLO name and
   // shaping limits of `opts` apply to the transactions that start from now on; those in progress

@@ -11,6 +11,10 @@
 
 namespace hk::queue {
 
+// The way a recipient's mail leaves: into a local Maildir, to its domain's MX hosts, or through a
+// smart host ([[relay]]). For the delivery log (delivery_log.hpp).
+enum class Route { Maildir, Mx, Relay };
+
 class Courier {
  public:
   virtual ~Courier() = default;
@@ -20,6 +24,10 @@ class Courier {
   virtual boost::asio::awaitable<std::vector<DeliveryResult>> deliver(
       const Envelope& env, const std::vector<const Recipient*>& rcpts,
       const std::string& message) = 0;
+  // The route this courier takes for `rcpt`; the default fits a courier with one route.
+  virtual Route route(const Recipient& rcpt) const {
+    return rcpt.local ? Route::Maildir : Route::Mx;
+  }
 };
 
 }  // namespace hk::queue

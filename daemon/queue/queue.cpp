@@ -8,10 +8,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
 
+#include "daemon/queue/delivery_log.hpp"
 #include "daemon/queue/delivery_metrics.hpp"
 #include "daemon/queue/schedule.hpp"
 #include "lib/base/log.hpp"
 #include "lib/base/offload.hpp"
+#include "lib/queue/queue_file.hpp"
 
 namespace hk::queue {
 
@@ -81,6 +83,35 @@ void Queue::flush(const std::string& id) {
       schedule(key, now, true);
     }
   });
+}
+
+asio::awaitable<std::error_code> Queue::remove(std::string id) {
+  if (!valid_id(id)) {
+    co_return std::make_error_code(std::errc::invalid_argument);
+  }
+  auto it = slots_.find(id);
+  if (it != slots_.end() && it->second.in_flight) {
+    co_return std::make_error_code(std::errc::device_or_resource_busy);
+  }
+  // Forgotten first, so that no attempt starts while the files are unlinked on the pool; its heap
+  // entry turns stale and the waiting lines skip it.
+  std::optional<Slot> kept;
+  if (it != slots_.end()) {
+    kept = std::move(it->second);
+    slots_.erase(it);
+  }
+  std::error_code ec = co_await base::offload(pool_, [this, &id] { return store_.remove(id); });
+  if (ec && ec != std::errc::no_such_file_or_directory && kept) {
+    // Still there: back into the schedule as it was.
+    TimePoint due = kept->due;
+    slots_.emplace(id, std::move(*kept));
+    heap_.emplace(due, id);
+    timer_.cancel();
+  }
+  if (!ec) {
+    base::log_info() << "id=" << id << " result=removed by=console";
+  }
+  co_return ec;
 }
 
 void Queue::destination_free(const std::string& destination) {
@@ -304,12 +335,12 @@ asio::awaitable<std::optional<TimePoint>> Queue::attempt(std::string id, bool fo
   if (!local_due.empty()) {
     std::vector<DeliveryResult> results =
         co_await local_.deliver(env, pointers(env, local_due), message);
-    attempted += record(env, local_due, results, clock_.now(), failed, postponed);
+    attempted += record(env, local_, local_due, results, clock_.now(), failed, postponed);
   }
   if (!remote_due.empty()) {
     std::vector<DeliveryResult> results =
         co_await remote_->deliver(env, pointers(env, remote_due), message);
-    attempted += record(env, remote_due, results, clock_.now(), failed, postponed);
+    attempted += record(env, *remote_, remote_due, results, clock_.now(), failed, postponed);
   }
   if (local_due.empty() && remote_due.empty()) {
     if (finished(env)) {
@@ -325,6 +356,7 @@ asio::awaitable<std::optional<TimePoint>> Queue::attempt(std::string id, bool fo
                      << " from=" << base::log_quote(env.from.empty() ? "<>" : env.from);
     if (options_.on_failed) {
       options_.on_failed(env, failed, message);
+      log_dsn(env, failed, "failure");
     }
   }
 
@@ -365,12 +397,26 @@ asio::awaitable<std::optional<TimePoint>> Queue::attempt(std::string id, bool fo
       base::log_debug() << "id=" << id << " delay_warning_needed pending=" << delayed.size()
                         << " from=" << base::log_quote(env.from);
       options_.on_delayed(env, delayed, env.created + options_.lifetime, message);
+      log_dsn(env, delayed, "delay warning");
     }
   }
   co_return next_due(env);
 }
 
-size_t Queue::record(Envelope& env, const std::vector<size_t>& index,
+void Queue::log_dsn(const Envelope& env, const std::vector<const Recipient*>& rcpts,
+                    const char* what) {
+  // No DSN for the null sender (RFC 3464 §2): the hooks return without one.
+  if (options_.log == nullptr || env.from.empty()) {
+    return;
+  }
+  const TimePoint now = clock_.now();
+  for (const Recipient* r : rcpts) {
+    options_.log->add({now, env.id, r->address, r->local ? Route::Maildir : Route::Mx,
+                       EventResult::Dsn, std::string(what) + " DSN to " + env.from});
+  }
+}
+
+size_t Queue::record(Envelope& env, const Courier& courier, const std::vector<size_t>& index,
                      const std::vector<DeliveryResult>& results, TimePoint now,
                      std::vector<const Recipient*>& failed, std::vector<size_t>& postponed) {
   TimePoint expiry = env.created + options_.lifetime;
@@ -406,11 +452,13 @@ size_t Queue::record(Envelope& env, const std::vector<size_t>& index,
     r.last_enhanced = res.enhanced;
     r.last_text = res.text;
     const char* outcome = "deferred";
+    EventResult event = EventResult::Deferred;
     bool expired = false;
     switch (res.status) {
       case DeliveryResult::Status::Delivered:
         r.state = RcptState::Delivered;
         outcome = "delivered";
+        event = EventResult::Delivered;
         if (options_.metrics != nullptr) {
           options_.metrics->delay.observe(now - env.created);
         }
@@ -418,11 +466,13 @@ size_t Queue::record(Envelope& env, const std::vector<size_t>& index,
       case DeliveryResult::Status::Permanent:
         r.state = RcptState::Failed;
         outcome = "failed";
+        event = EventResult::Bounced;
         break;
       case DeliveryResult::Status::Transient:
         if (now >= expiry) {
           r.state = RcptState::Failed;
           outcome = "failed";
+          event = EventResult::Expired;
           expired = true;
           if (options_.metrics != nullptr) {
             options_.metrics->expired.inc();
@@ -452,7 +502,11 @@ size_t Queue::record(Envelope& env, const std::vector<size_t>& index,
       log << " next_in=" << std::chrono::ceil<std::chrono::seconds>(r.next_attempt - now).count()
           << "s";
     }
-    log << " reply=" << base::log_quote(res.line());
+    std::string line = res.line();
+    log << " reply=" << base::log_quote(line);
+    if (options_.log != nullptr) {
+      options_.log->add({now, env.id, r.address, courier.route(r), event, std::move(line)});
+    }
   }
   return attempted;
 }

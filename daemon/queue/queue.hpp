@@ -19,6 +19,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -31,6 +32,7 @@
 namespace hk::queue {
 
 struct DeliveryMetrics;
+class DeliveryLog;
 
 class Queue {
  public:
@@ -64,6 +66,9 @@ class Queue {
     std::chrono::seconds delay_warning{0};
     DelayedHook on_delayed = nullptr;
     const DeliveryMetrics* metrics = nullptr;  // expired recipients, delay to delivery
+    // Every recorded outcome (not a postponement) and every DSN asked for, for the console's
+    // delivery log; used on the queue's executor, kept from construction like the hooks.
+    DeliveryLog* log = nullptr;
   };
 
   // All state lives on `ex`, which must be single-threaded (the I/O thread's io_context or a
@@ -86,6 +91,11 @@ class Queue {
   boost::asio::awaitable<void> run();
   // Retry now, ignoring the schedule: one message, or every message when `id` is empty.
   void flush(const std::string& id = "");
+  // Removes a queued message at the administrator's request (the console): no DSN, no further
+  // attempt. Refused with EBUSY while an attempt of it is in flight (its outcome is about to be
+  // recorded), EINVAL for a malformed ID, ENOENT for an unknown one. Call it on the queue's
+  // executor.
+  boost::asio::awaitable<std::error_code> remove(std::string id);
   // Attempts in flight run to their end (see RemoteCourier::abandon for the shutdown's bound); no
   // new one starts, and run() returns once none is left.
   void stop();
@@ -134,12 +144,14 @@ class Queue {
   boost::asio::awaitable<std::optional<TimePoint>> attempt(std::string id, bool force);
   // Returns how many of the results were real attempts; the recipients (indexes into env.rcpts)
   // whose delivery was postponed instead are added to `postponed`.
-  size_t record(Envelope& env, const std::vector<size_t>& index,
+  size_t record(Envelope& env, const Courier& courier, const std::vector<size_t>& index,
                 const std::vector<DeliveryResult>& results, TimePoint now,
                 std::vector<const Recipient*>& failed, std::vector<size_t>& postponed);
   std::optional<TimePoint> next_due(const Envelope& env) const;
   std::optional<TimePoint> warning_due(const Envelope& env) const;
   std::vector<const Recipient*> take_warning(Envelope& env, TimePoint now) const;
+  // A "dsn" event per recipient the sender is told about (a DSN or a delay warning).
+  void log_dsn(const Envelope& env, const std::vector<const Recipient*>& rcpts, const char* what);
   bool can_deliver(const Recipient& r) const { return r.local || remote_ != nullptr; }
 
   boost::asio::any_io_executor ex_;

@@ -47,6 +47,26 @@ RcptTargets resolve_rcpt(const domains::Domains& doms, smtp::Address to,
   return out;
 }
 
+std::vector<queue::Recipient> resolve_release_rcpt(const domains::Domains& doms,
+                                                   const std::string& hostname,
+                                                   const std::string& address, std::string& error) {
+  std::vector<queue::Recipient> out;
+  smtp::PathResult path = smtp::parse_path("<" + address + ">", smtp::PathKind::Forward);
+  if (!path.ok || path.value.literal || path.value.domain.empty()) {
+    error = "not a valid address: " + address;
+    return out;
+  }
+  RcptTargets targets = resolve_rcpt(doms, path.value, hostname);
+  if (targets.kind == RcptTargets::Kind::NoSuchUser) {
+    error = "no such user here: " + address;
+  } else if (targets.kind == RcptTargets::Kind::AliasError) {
+    error = targets.error;
+  } else {
+    out = std::move(targets.rcpts);
+  }
+  return out;
+}
+
 void add_rcpts(std::vector<queue::Recipient>& rcpts, RcptTargets targets) {
   for (auto& t : targets.rcpts) {
     bool dup = false;

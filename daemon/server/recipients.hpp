@@ -35,6 +35,14 @@ struct RcptTargets {
 RcptTargets resolve_rcpt(const domains::Domains& doms, smtp::Address to,
                          const std::string& hostname);
 
+// What a release of captured mail to `address` ("local@domain", as given to the API) stands for
+// in the queue (capture::CaptureStore::RecipientResolver): resolved as RCPT TO would be, local
+// mailboxes marked local; empty with `error` set for a bad address, a local address nobody has,
+// or an alias error.
+std::vector<queue::Recipient> resolve_release_rcpt(const domains::Domains& doms,
+                                                   const std::string& hostname,
+                                                   const std::string& address, std::string& error);
+
 // Adds `targets` to the transaction's recipients: a local mailbox at most once per transaction,
 // a remote address as often as it was given.
 void add_rcpts(std::vector<queue::Recipient>& rcpts, RcptTargets targets);

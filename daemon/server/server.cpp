@@ -14,7 +14,6 @@
 #include "certs/cert_store.hpp"
 #include "certs/expiry.hpp"
 #include "daemon/capture/capture_store.hpp"
-#include "daemon/console/backend.hpp"
 #include "daemon/console/console_server.hpp"
 #include "daemon/console/routes.hpp"
 #include "daemon/delivery/remote_courier.hpp"
@@ -23,8 +22,10 @@
 #include "daemon/queue/queue.hpp"
 #include "daemon/queue/queue_store.hpp"
 #include "daemon/server/bounce.hpp"
+#include "daemon/server/console_backend.hpp"
 #include "daemon/server/control.hpp"
 #include "daemon/server/privileges.hpp"
+#include "daemon/server/recipients.hpp"
 #include "daemon/server/systemd_notify.hpp"
 #include "domains/domains.hpp"
 #include "domains/watcher.hpp"
@@ -144,6 +145,7 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
                                                               std::move(remote), client_tls);
   queue::Queue::Options opts = queue_options(*cfg_);
   opts.metrics = &delivery_metrics_;
+  opts.log = &delivery_log_;  // the console's delivery log (start_console_backend)
   // The DSN hook runs on the I/O thread and must not block: the bounce is its own coroutine.
   opts.on_failed = [this](const queue::Envelope& env,
                           const std::vector<const queue::Recipient*>& failed,
@@ -196,6 +198,7 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
   ops_.start_time.set(
       std::chrono::duration_cast<std::chrono::seconds>(started_.time_since_epoch()).count());
   start_capture();
+  start_console_backend();
 
   Deps deps;
   deps.cfg = cfg_.get();
@@ -262,12 +265,33 @@ void Server::start_capture() {
   capture_ = std::make_unique<capture::CaptureStore>(
       io_.get_executor(), cfg_->data_dir / "capture", options, *store_,
       [q = queue_.get()](queue::Envelope env) { q->enqueued(std::move(env)); });
+  // Released to other addresses: local ones are resolved as at RCPT (aliases, catch-all) and
+  // delivered to their Maildirs; a local address nobody has is refused, as RCPT would be.
+  capture_->set_recipient_resolver([this](const std::string& address, std::string& error) {
+    return resolve_release_rcpt(*domains_->current(), cfg_->hostname, address, error);
+  });
   base::log_info() << "capture enabled=true dir=" << (cfg_->data_dir / "capture").string()
                    << " messages=" << capture_->size()
                    << " max_messages=" << cfg_->capture.max_messages
                    << " deliver=" << cfg_->capture.deliver.size();
 }
 // ---- end of capture mode ----
+// ---- the console's view of the daemon (ops: docs/api.md, "hikyaku's own endpoints") ----
+void Server::start_console_backend() {
+  delivery_log_.set_capacity(cfg_->console.log_events);
+  ConsoleBackendDeps deps;
+  deps.ex = io_.get_executor();
+  deps.pool = &pool_;
+  deps.store = store_.get();
+  deps.queue = queue_.get();
+  deps.log = &delivery_log_;
+  deps.live_cfg = &cfg_;
+  deps.dns = resolver_.get();  // uncached: check-dns and the relay test show the DNS as it is
+  deps.dkim_keys = dkim_keys_.get();
+  deps.status = [this] { return status_json(); };
+  console_backend_ = std::make_unique<ConsoleBackend>(std::move(deps));
+}
+// ---- end of the console's view ----
 
 void Server::drop_privileges() {
   const bool root = ::geteuid() == 0;
@@ -503,6 +527,7 @@ void Server::reload_config() {
   if (capture_) {
     capture_->reconfigure({.max_messages = cfg_->capture.max_messages});
   }
+  delivery_log_.set_capacity(cfg_->console.log_events);  // keeps the newest events
   configure_console();
 }
 
@@ -642,27 +667,6 @@ namespace hk::server {
 
 namespace {
 
-// TODO(console): a stand-in until the ops engineer's ConsoleBackend lands; every call answers
-// as if the daemon had nothing to show.
-class StubBackend final : public console::Backend {
- public:
-  asio::awaitable<std::string> queue_json(size_t, size_t) override {
-    co_return "{\"total\":0,\"messages\":[]}";
-  }
-  bool retry(const std::string&) override { return false; }
-  asio::awaitable<std::error_code> remove(const std::string&) override {
-    co_return std::make_error_code(std::errc::no_such_file_or_directory);
-  }
-  std::string delivery_log_json(const std::string&, size_t) override { return "{\"events\":[]}"; }
-  std::string health_json() override { return "{}"; }
-  asio::awaitable<std::string> relay_test_json(size_t, std::string) override {
-    co_return "{\"Ok\":false,\"Steps\":[]}";
-  }
-  asio::awaitable<std::string> check_dns_json(std::string) override {
-    co_return "{\"Domain\":\"\",\"Rows\":[],\"Ok\":false}";
-  }
-};
-
 // What of hikyaku.toml the console takes, at start and at each reload.
 console::ConsoleServer::Settings console_settings(const config::Config& cfg) {
   console::ConsoleServer::Settings s;
@@ -690,8 +694,7 @@ void Server::make_console() {
     return;
   }
   console::Router router;
-  console::add_mailpit_api(router, capture_.get());
-  console_backend_ = std::make_unique<StubBackend>();
+  console::add_mailpit_api(router, capture_.get());  // null when capture mode is off
   console::add_ops_api(router, *console_backend_);
   console::add_pages(router);
   console::ConsoleServer::Hooks hooks;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "daemon/delivery/destinations.hpp"
+#include "daemon/queue/delivery_log.hpp"
 #include "daemon/queue/delivery_metrics.hpp"
 #include "daemon/server/abuse_guard.hpp"
 #include "daemon/server/drain.hpp"
@@ -57,12 +58,12 @@ class CaptureStore;
 }
 namespace hk::console {
 class ConsoleServer;
-class Backend;
-}  // namespace hk::console
+}
 
 namespace hk::server {
 
 class ControlServer;
+class ConsoleBackend;
 
 class Server {
  public:
@@ -100,6 +101,8 @@ class Server {
   std::array<uint64_t, 5> delivery_totals() const;
   // The control socket's "status" reply (daemon/server/status.hpp).
   std::string status_json();
+  // The console's Backend over the queue, the delivery log and the rest (ops; see below).
+  void start_console_backend();
 
   // Replaced whole by a reload; each session keeps the one it started with (Deps::live_cfg).
   std::shared_ptr<const config::Config> cfg_;
@@ -143,20 +146,25 @@ class Server {
   // ---- end of capture mode ----
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<metrics::Endpoint>> metrics_endpoints_;
+  Drain drain_;
+  bool stopping_ = false;
+  bool queue_stopped_ = false;  // Queue::run() has returned: no attempt in flight
+
+  // ---- the console's view of the daemon (ops: docs/api.md, "hikyaku's own endpoints") ----
+  // The last [console] log_events delivery outcomes, fed by the queue runner; and the Backend
+  // the console's ops endpoints use (add_ops_api). Declared before the console server, which
+  // refers to the backend and so must go first.
+  queue::DeliveryLog delivery_log_{0};
+  std::unique_ptr<ConsoleBackend> console_backend_;
+  // ---- end of the console's view ----
   // --- console (the web console: daemon/console/console_server.hpp) ---
   // Binds [listen] console with the Router of every route group; nothing when the list is empty.
   void make_console();
   // Applies a reloaded [console] (password file, host names) and [auth] cache to new requests.
   void configure_console();
-  // TODO(console): replaced by the ops engineer's ConsoleBackend
-  // (daemon/server/console_backend.hpp) when their branch lands; until then a stub that answers
-  // empty (server.cpp).
-  std::unique_ptr<console::Backend> console_backend_;
-  std::unique_ptr<console::ConsoleServer> console_;  // after what it reads: destroyed first
+  // Declared after everything its routes read (capture_, console_backend_): destroyed first.
+  std::unique_ptr<console::ConsoleServer> console_;
   // --- end console ---
-  Drain drain_;
-  bool stopping_ = false;
-  bool queue_stopped_ = false;  // Queue::run() has returned: no attempt in flight
 };
 
 }  // namespace hk::server

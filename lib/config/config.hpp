@@ -223,6 +223,8 @@ struct Config {
     // Host names the console answers to besides localhost, its listen addresses and hostname
     // (anything else is refused: DNS rebinding).
     std::vector<std::string> hostnames;
+    // Delivery events the console's log page keeps in memory, newest first (docs/api.md).
+    size_t log_events = 1000;
     bool operator==(const Console&) const = default;
   } console;
 

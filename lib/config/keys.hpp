@@ -214,6 +214,8 @@ void for_each_key(C& c, Row&& row) {
   row("capture", "deliver", c.capture.deliver, AddressPatterns{});
   row("console", "password_file", c.console.password_file, File{});
   row("console", "hostnames", c.console.hostnames, Domains{});
+  // The console's delivery log: events in memory (a ring of about 200 bytes each); 0 = none.
+  row("console", "log_events", c.console.log_events, Count{0, 1'000'000});
 }
 
 // The small table of one [[relay]]; R is Relay or const Relay. parse.cpp adds what spans keys:

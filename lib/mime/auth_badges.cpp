@@ -117,7 +117,7 @@ void read_field(std::string_view raw, std::string_view authserv_id, std::vector<
     AuthBadge b;
     b.method = base::to_lower(std::string_view(t[0]).substr(0, std::min(eq, t[0].find('/'))));
     b.result = base::to_lower(unquote(std::string_view(t[0]).substr(eq + 1)));
-    if (b.result.empty()) {
+    if (b.method.empty() || b.result.empty()) {
       continue;
     }
     std::string reason;

@@ -85,8 +85,9 @@ std::vector<Header> parse_header_block(std::string_view raw, size_t& body_start,
   std::vector<Header> headers;
   malformed = false;
   size_t pos = 0;
-  // An mbox "From " separator before the first field is not a field.
-  if (raw.starts_with("From ")) {
+  // An mbox "From " separator before the first field is not a field ("From : x" is one, with the
+  // obsolete space before the colon).
+  if (raw.starts_with("From ") && !base::trim(raw.substr(5)).starts_with(':')) {
     pos = line_at(raw, 0).next;
   }
   std::string current_raw;

@@ -111,6 +111,14 @@ std::string sniff_html_charset(std::string_view html) {
   return head.substr(p, e - p);
 }
 
+// A byte order mark that Windows tools put before UTF-8 text says nothing to a reader of UTF-8.
+std::string without_bom(std::string s) {
+  if (s.starts_with("\xEF\xBB\xBF")) {
+    s.erase(0, 3);
+  }
+  return s;
+}
+
 class Walker {
  public:
   Walker(Message& m, const Limits& limits)
@@ -252,7 +260,7 @@ class Walker {
     bool appendable = parent_subtype != "alternative";
     if (body_candidate && ct.value == "text/plain" && (!have_text_ || appendable)) {
       const std::string* charset = ct.param("charset");
-      std::string text = to_utf8(data, charset != nullptr ? *charset : "");
+      std::string text = without_bom(to_utf8(data, charset != nullptr ? *charset : ""));
       if (have_text_ && !m_.text.empty() && !text.empty()) {
         m_.text += "\n";
       }
@@ -263,7 +271,7 @@ class Walker {
     if (body_candidate && ct.value == "text/html" && (!have_html_ || appendable)) {
       const std::string* charset = ct.param("charset");
       std::string cs = charset != nullptr ? *charset : sniff_html_charset(data);
-      m_.html += to_utf8(data, cs);
+      m_.html += without_bom(to_utf8(data, cs));
       have_html_ = true;
       return;
     }

@@ -37,6 +37,7 @@ struct Header {
 
 // A leaf part that is not the message's chosen text or HTML body: an attachment or an inline
 // part (an image the HTML refers to by cid:).
+//
 // Part IDs number the MIME tree as IMAP's body sections do (RFC 3501 §6.4.5): the children of a
 // multipart are 1, 2, 3, ...; the children of a multipart that is child 2 are 2.1, 2.2, ...; a
 // message that is not multipart has one part, "1". The top-level multipart itself has no number,
@@ -52,6 +53,13 @@ struct Part {
   std::string data;                 // the decoded bytes (base64 / quoted-printable undone)
 };
 
+// The text and HTML bodies are the first text/plain and the first text/html leaf that are not
+// attachments (no "Content-Disposition: attachment", no filename), wherever they are in the
+// tree; a later such leaf outside a multipart/alternative (a mailing list's footer, Apple Mail's
+// text between inline images) is appended, a later one in a multipart/alternative is kept as a
+// part (another alternative). Every other leaf is a Part: in `inlines` when inline_disposition,
+// else in `attachments`, both in the order of the message. message/rfc822 parts are attachments
+// (parse() their data to read them).
 struct Message {
   std::vector<Header> headers;  // the top-level header section, in order
   std::string text;             // the text/plain body, UTF-8 (charset converted); "" when none

@@ -3,7 +3,9 @@
 // release into a real QueueStore, wait and the live events.
 #include "daemon/capture/capture_store.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -74,6 +76,27 @@ Query query(const char* text) {
   std::optional<Query> q = parse_query(text, error);
   EXPECT_TRUE(q.has_value()) << error;
   return q.value_or(Query{});
+}
+
+// Runs `aw` in the background on the test's io_context, keeping its result.
+template <class T>
+std::shared_ptr<std::optional<T>> spawn(asio::io_context& io, asio::awaitable<T> aw) {
+  auto out = std::make_shared<std::optional<T>>();
+  asio::co_spawn(io, std::move(aw), [out](std::exception_ptr e, T v) {
+    if (!e) {
+      *out = std::move(v);
+    }
+  });
+  return out;
+}
+
+// Runs `io` until `done` holds or `limit` passes (slow hosts, valgrind).
+template <class Pred>
+void drain_until(asio::io_context& io, Pred done, milliseconds limit = milliseconds(5000)) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (!done() && std::chrono::steady_clock::now() < end) {
+    hk::test::drain(io, milliseconds(10));
+  }
 }
 
 class CaptureStoreTest : public testing::Test {
@@ -225,8 +248,19 @@ TEST_F(CaptureStoreTest, TrimsTheOldestBeyondMaxMessagesAndLogsEach) {
   size_t total = 0;
   EXPECT_EQ(ids_of(store->list(0, 10, total)), (std::vector<std::string>{ids[4], ids[3], ids[2]}));
   // A smaller limit on reload drops at once.
-  store->reconfigure({.max_messages = 1});
+  store->reconfigure({.max_messages = 2});
+  EXPECT_EQ(ids_of(store->list(0, 10, total)), (std::vector<std::string>{ids[4], ids[3]}));
+  // And so does a smaller limit at startup.
+  store.reset();
+  testing::internal::CaptureStderr();
+  store = open(1);
+  log = testing::internal::GetCapturedStderr();
   EXPECT_EQ(ids_of(store->list(0, 10, total)), (std::vector<std::string>{ids[4]}));
+  EXPECT_NE(log.find("capture id=" + ids[3] + " result=dropped reason=max_messages"),
+            std::string::npos)
+      << log;
+  store.reset();
+  EXPECT_EQ(files(), 1u);
 }
 
 TEST_F(CaptureStoreTest, ANewStoreOnTheSameFolderSeesTheSameMessages) {
@@ -433,18 +467,6 @@ TEST_F(CaptureStoreTest, ReleaseErrorsChangeNothing) {
   EXPECT_EQ(files(), 1u);
 }
 
-// Runs `aw` in the background on the test's io_context, keeping its result.
-template <class T>
-std::shared_ptr<std::optional<T>> spawn(asio::io_context& io, asio::awaitable<T> aw) {
-  auto out = std::make_shared<std::optional<T>>();
-  asio::co_spawn(io, std::move(aw), [out](std::exception_ptr e, T v) {
-    if (!e) {
-      *out = std::move(v);
-    }
-  });
-  return out;
-}
-
 TEST_F(CaptureStoreTest, WaitAnswersAtOnceWhenAMatchIsThere) {
   auto store = open();
   std::string a = put(*store, "reset password", {"alice@example.net"});
@@ -469,14 +491,14 @@ TEST_F(CaptureStoreTest, WaitResolvesOnTheNextMatchingPut) {
   hk::test::drain(io_, milliseconds(20));
   EXPECT_FALSE(w1->has_value());
   std::string id = put(*store, "reset password");
-  hk::test::drain(io_, milliseconds(20));
+  drain_until(io_, [&] { return w1->has_value() && w2->has_value(); });
   ASSERT_TRUE(w1->has_value());
   ASSERT_TRUE(**w1);
   EXPECT_EQ((**w1)->id, id);
   ASSERT_TRUE(w2->has_value());  // many waiters
   ASSERT_TRUE(**w2);
   EXPECT_EQ((**w2)->id, id);
-  hk::test::drain(io_, milliseconds(400));
+  drain_until(io_, [&] { return w3->has_value(); });
   ASSERT_TRUE(w3->has_value());  // timed out
   EXPECT_EQ(**w3, nullptr);
 }
@@ -503,7 +525,7 @@ TEST_F(CaptureStoreTest, WaitOnlyCountsMessagesSince) {
   hk::test::drain(io_, milliseconds(20));
   EXPECT_FALSE(w->has_value()) << "the older message must not count";
   std::string fresh = put(*store, "reset two");
-  hk::test::drain(io_, milliseconds(20));
+  drain_until(io_, [&] { return w->has_value(); });
   ASSERT_TRUE(w->has_value());
   ASSERT_TRUE(**w);
   EXPECT_EQ((**w)->id, fresh);
@@ -518,7 +540,7 @@ TEST_F(CaptureStoreTest, WaitersEndWithNullWhenTheStoreGoes) {
   auto w = spawn(io_, store->wait(query("x"), queue::TimePoint{}, milliseconds(60000)));
   hk::test::drain(io_, milliseconds(20));
   store.reset();
-  hk::test::drain(io_, milliseconds(50));
+  drain_until(io_, [&] { return w->has_value(); });
   ASSERT_TRUE(w->has_value());
   EXPECT_EQ(**w, nullptr);
   // A waiter whose io_context is destroyed while it waits unregisters without harm.
@@ -530,6 +552,74 @@ TEST_F(CaptureStoreTest, WaitersEndWithNullWhenTheStoreGoes) {
     other.run_for(milliseconds(20));
     EXPECT_FALSE(w2->has_value());
   }
+}
+
+TEST_F(CaptureStoreTest, ASpooledBodyIsSummarisedFromItsHeadAndStoredWhole) {
+  auto store = open();
+  // Our header in memory, the body in a file (as a large DATA is spooled): 300 KiB, with an
+  // attachment that starts inside the first 64 KiB and ends far beyond it.
+  std::string body =
+      "From: Shop <shop@test.example>\r\nTo: bob@example.net\r\nSubject: big one\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+      "--b\r\nContent-Type: text/plain\r\n\r\nSee the attached report.\r\n"
+      "--b\r\nContent-Type: application/octet-stream\r\n"
+      "Content-Disposition: attachment; filename=\"r.bin\"\r\nContent-Transfer-Encoding: base64"
+      "\r\n\r\n";
+  while (body.size() < 300 * 1024) {
+    body += "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx\r\n";
+  }
+  body += "--b--\r\n";
+  fs::path spool = tmp_.write("spool", body);
+  int fd = ::open(spool.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  std::string head = "Received: from app by test\r\n";
+  queue::Envelope env = make_envelope({"bob@example.net"});
+  std::optional<std::error_code> ec = hk::test::run(
+      io_, store->put(env, queue::MessageData{
+                               .head = head, .body = {}, .body_fd = fd, .body_size = body.size()}));
+  ::close(fd);
+  ASSERT_TRUE(ec.has_value());
+  ASSERT_FALSE(*ec) << ec->message();
+  SummaryPtr s = store->find(env.id);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->subject, "big one");
+  EXPECT_EQ(s->snippet, "See the attached report.");
+  EXPECT_EQ(s->attachments, 1u);
+  EXPECT_EQ(s->size, head.size() + body.size());
+  std::string raw;
+  ASSERT_FALSE(store->raw(env.id, raw));
+  EXPECT_EQ(raw, head + body);
+  // The startup scan reads only the head of the file and agrees.
+  store.reset();
+  store = open();
+  SummaryPtr again = store->find(env.id);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->snippet, s->snippet);
+  EXPECT_EQ(again->size, s->size);
+  EXPECT_EQ(again->attachments, 1u);
+}
+
+TEST_F(CaptureStoreTest, ASecondReleaseOfTheSameMessageIsBusyAndOneCopyIsQueued) {
+  auto store = open();
+  std::string id = put(*store, "once");
+  std::vector<Event> events;
+  auto sub = store->subscribe([&](const Event& e) { events.push_back(e); });
+  auto first = spawn(io_, store->release(id, {}));
+  auto second = spawn(io_, store->release(id, {}));
+  drain_until(io_, [&] { return first->has_value() && second->has_value(); });
+  ASSERT_TRUE(first->has_value());
+  ASSERT_TRUE(second->has_value());
+  EXPECT_FALSE((*first)->ec) << (*first)->ec.message();
+  EXPECT_EQ((*second)->ec, Error::Busy);
+  EXPECT_EQ(queue_->list().size(), 1u);
+  EXPECT_EQ(enqueued_.size(), 1u);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, Event::Kind::Removed);
+  EXPECT_EQ(events[0].message->id, id);
+  // Released, it is gone: a third release knows nothing of it.
+  std::optional<CaptureStore::Released> r = hk::test::run(io_, store->release(id, {}));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->ec, Error::UnknownId);
 }
 
 TEST_F(CaptureStoreTest, PutFailsCleanlyWhenTheFolderIsGone) {

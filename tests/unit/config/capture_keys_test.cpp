@@ -41,7 +41,7 @@ TEST(CaptureKeys, Errors) {
       {"[capture]\nmax_messages = 0\n",
        where + "3: capture.max_messages: must be between 1 and 10000000, got 0"},
       {"[capture]\nenabled = 'yes'\n",
-       where + "3: capture.enabled: must be a boolean, not a string"},
+       where + "3: capture.enabled: must be true or false, not a string"},
       {"[capture]\ndeliver = 'a@b.test'\n",
        where + "3: capture.deliver: must be an array, not a string"},
       {"[capture]\ndeliver = ['ok@b.test', 'b.test']\n",

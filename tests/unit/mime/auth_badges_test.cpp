@@ -54,7 +54,7 @@ TEST(AuthBadges, OddSpacingCommentsVersionsReasons) {
       {"Authentication-Results", "", "example.org"},
       {"Authentication-Results", "", ""},
       {"Authentication-Results", "", "(only (nested) comments"},
-      {"Authentication-Results", "", "example.org; =pass; dkim=; spf"},
+      {"Authentication-Results", "", "example.org; =pass; dkim=; spf; /v=pass"},
   };
   Badges want = {
       {"dkim", "pass", "header.d=example.com"},

@@ -492,6 +492,11 @@ TEST(Body, CharsetsOfBodies) {
     EXPECT_EQ(m.text, c.text) << c.charset;
     EXPECT_TRUE(base::is_valid_utf8(m.text)) << c.charset;
   }
+  // A byte order mark is dropped; UTF-16 with one is read by it.
+  EXPECT_EQ(parse("Content-Type: text/plain; charset=utf-8\n\n\xEF\xBB\xBFhi").text, "hi");
+  EXPECT_EQ(
+      parse(std::string("Content-Type: text/html; charset=utf-16\n\n\xFF\xFE<\0b\0>\0", 49)).html,
+      "<b>");
   // Unlabelled 8-bit: UTF-8 when valid, windows-1252 otherwise; HTML's own <meta charset>.
   EXPECT_EQ(parse("Subject: x\n\nna\xC3\xAFve").text, "naïve");
   EXPECT_EQ(parse("Subject: x\n\nna\xEFve").text, "naïve");
@@ -648,6 +653,71 @@ TEST(Body, HeaderAndBodyWithoutEmptyLineInPart) {
       parse(crlf("Content-Type: multipart/mixed; boundary=z\n\n--z\nno headers here\n--z\n"
                  "\nempty headers\n--z--\n"));
   EXPECT_EQ(m.text, "no headers here\nempty headers");
+}
+
+// A DSN (RFC 3464) as hikyaku and Postfix send them, and an S/MIME signed message: the
+// machine-readable parts and the signature are attachments, the human text is the body.
+TEST(Body, DeliveryReportAndSignedMessage) {
+  Message dsn = parse(crlf(R"(From: MAILER-DAEMON@mx.example.com
+Subject: Undelivered Mail Returned to Sender
+Content-Type: multipart/report; report-type=delivery-status;
+	boundary="DSN.1234/mx.example.com"
+
+This is a MIME-encapsulated message.
+
+--DSN.1234/mx.example.com
+Content-Description: Notification
+Content-Type: text/plain; charset=us-ascii
+
+I'm sorry to have to inform you that your message could not be delivered.
+
+--DSN.1234/mx.example.com
+Content-Description: Delivery report
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.com
+
+Final-Recipient: rfc822; nobody@example.org
+Action: failed
+Status: 5.1.1
+
+--DSN.1234/mx.example.com
+Content-Description: Undelivered Message Headers
+Content-Type: text/rfc822-headers
+
+From: a@example.com
+Subject: hello
+
+--DSN.1234/mx.example.com--
+)"));
+  EXPECT_EQ(dsn.text,
+            "I'm sorry to have to inform you that your message could not be delivered.\r\n");
+  ASSERT_EQ(dsn.attachments.size(), 2U);
+  EXPECT_EQ(dsn.attachments[0].content_type, "message/delivery-status");
+  EXPECT_EQ(dsn.attachments[0].part_id, "2");
+  EXPECT_EQ(dsn.attachments[1].content_type, "text/rfc822-headers");
+  EXPECT_TRUE(dsn.problems.empty()) << dsn.problems.front();
+
+  Message signed_msg = parse(crlf(
+      R"(Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="----=_Part_0_1"
+
+------=_Part_0_1
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: 7bit
+
+Signed text.
+------=_Part_0_1
+Content-Type: application/pkcs7-signature; name=smime.p7s; smime-type=signed-data
+Content-Transfer-Encoding: base64
+Content-Disposition: attachment; filename="smime.p7s"
+
+MIAGCSqGSIb3DQEHAqCAMIACAQE=
+------=_Part_0_1--
+)"));
+  EXPECT_EQ(signed_msg.text, "Signed text.");
+  ASSERT_EQ(signed_msg.attachments.size(), 1U);
+  EXPECT_EQ(signed_msg.attachments[0].filename, "smime.p7s");
+  EXPECT_EQ(signed_msg.attachments[0].part_id, "2");
 }
 
 }  // namespace

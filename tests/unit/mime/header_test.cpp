@@ -41,6 +41,13 @@ TEST(Headers, BareLfMboxLineAndMissingEmptyLine) {
   EXPECT_FALSE(m.problems.empty());
 }
 
+TEST(Headers, ObsoleteSpaceBeforeColonIsNotAnMboxLine) {
+  std::vector<Header> h = parse_headers("From : a@example.com\r\nTo: b@example.com\r\n\r\n");
+  ASSERT_EQ(h.size(), 2U);
+  EXPECT_EQ(h[0].name, "From");
+  EXPECT_EQ(h[0].value, "a@example.com");
+}
+
 TEST(Headers, MessageHeaderLookupIsCaseInsensitive) {
   Message m = parse("SUBJECT: one\r\nsubject: two\r\n\r\nx");
   EXPECT_EQ(m.header("Subject"), "one");

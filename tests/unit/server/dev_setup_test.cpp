@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "lib/config/config.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace hk::server {
@@ -43,6 +44,28 @@ TEST(DevSetup, WritesAReadyFolder) {
     EXPECT_NE(text.find(want), std::string::npos) << want;
   }
   EXPECT_EQ(text.find("run_as"), std::string::npos);
+}
+
+// The file is a configuration the daemon takes as it is: loopback only, capture on, data beside it.
+TEST(DevSetup, TheFileLoads) {
+  test::TempDir tmp;
+  DevSetup dev = prepare_dev_dir(tmp.path() / "dev");
+  config::Config c = config::load_config(dev.dir);
+  EXPECT_TRUE(c.capture.enabled);
+  EXPECT_TRUE(c.capture.deliver.empty());
+  EXPECT_EQ(c.hostname, "localhost");
+  EXPECT_EQ(c.data_dir, dev.dir / "data");
+  EXPECT_TRUE(c.run_as.empty());
+  ASSERT_EQ(c.listen.smtp.size(), 1u);
+  EXPECT_EQ(c.listen.smtp[0].str(), "127.0.0.1:1025");
+  ASSERT_EQ(c.listen.console.size(), 1u);
+  EXPECT_EQ(c.listen.console[0].str(), "127.0.0.1:8025");
+  EXPECT_TRUE(c.listen.submission.empty());
+  EXPECT_TRUE(c.listen.submission_tls.empty());
+  EXPECT_TRUE(c.listen.metrics.empty());
+  for (const config::Cidr& net : c.trusted_networks) {
+    EXPECT_TRUE(net.net.is_loopback()) << net.str();
+  }
 }
 
 TEST(DevSetup, KeepsAnExistingConfiguration) {

@@ -9,7 +9,7 @@
 
 #include "lib/dns/answer.hpp"
 
-namespace hk::util {
+namespace hk::dns_check {
 
 // One certificate folder the daemon serves: its chain as DER, leaf first.
 struct LiveChain {
@@ -35,4 +35,4 @@ bool tlsa_matches(const dns::TlsaRecord& r, const LiveChain& chain);
 // "3 1 1 0a1b…" (lower-case hex), the presentation form of RFC 6698 §2.2.
 std::string tlsa_text(const dns::TlsaRecord& r);
 
-}  // namespace hk::util
+}  // namespace hk::dns_check

@@ -1,5 +1,5 @@
 // TLSA records of the live certificates; see tlsa.hpp.
-#include "util/tlsa.hpp"
+#include "lib/dns_check/tlsa.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -12,7 +12,7 @@
 #include "lib/base/files.hpp"
 #include "lib/base/openssl.hpp"
 
-namespace hk::util {
+namespace hk::dns_check {
 namespace {
 
 namespace fs = std::filesystem;
@@ -177,4 +177,4 @@ std::string tlsa_text(const dns::TlsaRecord& r) {
   return out;
 }
 
-}  // namespace hk::util
+}  // namespace hk::dns_check
