@@ -116,7 +116,10 @@ beast::tcp_stream& tcp_layer(Stream& s) {
 template <class Stream>
 class Events final : public EventStream {
  public:
-  Events(Stream& stream, Shared& shared) : stream_(stream), shared_(shared) {}
+  Events(Stream& stream, Shared& shared)
+      : stream_(stream),
+        shared_(shared),
+        idle_(stream.get_executor(), asio::steady_timer::time_point::max()) {}
 
   asio::awaitable<bool> send(std::string_view event, std::string_view data) override {
     co_return co_await write(sse_event(event, data));
@@ -125,8 +128,7 @@ class Events final : public EventStream {
 
   asio::awaitable<bool> write(std::string frame) {
     while (busy_ && ok_) {
-      asio::steady_timer wait(co_await asio::this_coro::executor, std::chrono::milliseconds(5));
-      co_await wait.async_wait(kTuple);
+      co_await idle_.async_wait(kTuple);  // woken by the write in progress when it ends
     }
     if (!ok_ || shared_.closing) {
       co_return false;
@@ -136,6 +138,7 @@ class Events final : public EventStream {
     auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(frame), kTuple);
     tcp_layer(stream_).expires_never();
     busy_ = false;
+    idle_.cancel();
     if (ec) {
       ok_ = false;
     }
@@ -145,6 +148,8 @@ class Events final : public EventStream {
  private:
   Stream& stream_;
   Shared& shared_;
+  // Never expires: a write that must wait for another waits on it, and is woken by its cancel().
+  asio::steady_timer idle_;
   bool busy_ = false;
   bool ok_ = true;
 };
@@ -399,6 +404,11 @@ asio::awaitable<void> serve_requests(Stream& stream, beast::flat_buffer& buffer,
       res->keep_alive(false);
     }
     add_security_headers(*res);
+    base::log_debug() << "console client=" << peer.ip << " method=" << parser.get().method_string()
+                      << " target="
+                      << base::log_quote(std::string_view(parser.get().target().data(),
+                                                          parser.get().target().size()))
+                      << " status=" << res->result_int() << (tls ? " tls=yes" : " tls=no");
     if (parser.get().target() == "/" && !is_state_change(parser.get().method())) {
       // The page's token also as a header field (the page carries it in a meta tag): scripts of
       // the same origin can read it, others cannot (CORS), and clients such as tests need no

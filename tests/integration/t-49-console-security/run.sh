@@ -13,7 +13,8 @@
 # - every response carries the security header fields; a header over 16 KiB is 431 and a body
 #   over 1 MiB is 413, and the server answers normally afterwards; idle connections from one
 #   address are bounded while another address still gets in; hikyaku-util status lists the
-#   console; SIGTERM with connections open (idle, and a stream of events) stops the daemon.
+#   console; a renewed certificate is served to the next TLS connection; SIGTERM with connections
+#   open (idle, and a stream of events) stops the daemon.
 source "$(dirname "$0")/../lib.sh"
 enter_netns "$@"
 
@@ -163,6 +164,18 @@ wait "$IDLE_PID" || true
 
 check "hikyaku-util status lists the console" bash -c \
   "'$HK_BIN/hikyaku-util' -C '$ETC' status --json | grep -q '\"console\"'"
+
+# ---- A reload of the certificates applies to the next TLS connection ----
+served_cn() {
+  openssl s_client -connect "192.0.2.1:$PORT" </dev/null 2>/dev/null | openssl x509 -noout -subject
+}
+check "the console serves the daemon's certificate" bash -c "$(declare -f served_cn); PORT=$PORT; served_cn | grep -q 'CN *= *mx.test'"
+make_cert "$T/renewed" renewed.test
+cp "$T/renewed/fullchain.pem" "$T/renewed/privkey.pem" "$ETC/certs/mx.test/"
+check "the daemon reloads the renewed certificate" \
+  bash -c "for i in \$(seq 1 100); do grep -q 'reload what=certs result=ok' '$LOG' && exit 0; sleep 0.1; done; exit 1"
+check "the next TLS connection gets the renewed certificate" bash -c "$(declare -f served_cn); PORT=$PORT; served_cn | grep -q 'CN *= *renewed.test'"
+check "... and is served" test "$(code -k -u admin:'new secret' "https://$REMOTE$API")" = "$REF_CODE"
 
 # ---- Failed tries ban the address (auth_failures_per_ip = 6) ----
 for i in 1 2 3 4; do code -k -u admin:bad "https://$REMOTE$API" >/dev/null; done

@@ -120,7 +120,20 @@ class ConsoleServerTest : public ::testing::Test {
       asio::steady_timer t(co_await asio::this_coro::executor, 60s);
       co_await t.async_wait(asio::use_awaitable);
     });
-    limits.ping_interval = 200ms;
+    router.add_events("/burst", [](Call&, EventStream& es) -> asio::awaitable<void> {
+      // Large events back to back while pings (every millisecond here) want the stream too.
+      for (int i = 0; i < 200; ++i) {
+        if (!co_await es.send("n", std::to_string(i) + ":" + std::string(10000, 'x'))) {
+          co_return;
+        }
+      }
+      co_await es.send("end", "done");
+      asio::steady_timer t(co_await asio::this_coro::executor, 60s);
+      co_await t.async_wait(asio::use_awaitable);
+    });
+    if (limits.ping_interval == ConsoleServer::Limits{}.ping_interval) {
+      limits.ping_interval = 200ms;
+    }
     server_ = std::make_unique<ConsoleServer>(
         io_.get_executor(), pool_, std::vector<ConsoleServer::Address>{{"127.0.0.1", 0}},
         std::move(router), ConsoleServer::Hooks{}, ConsoleServer::Settings{}, limits);
@@ -323,6 +336,37 @@ TEST_F(ConsoleServerTest, ServerSentEvents) {
   close_server();
   std::string rest;
   EXPECT_TRUE(c.read_to_end(rest, 3s));
+}
+
+TEST_F(ConsoleServerTest, EventsAndPingsNeverInterleave) {
+  ConsoleServer::Limits limits;
+  limits.ping_interval = 1ms;
+  start(limits);
+  RawClient c(port_);
+  c.send("GET /burst HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  std::string out;
+  ASSERT_TRUE(c.read_until(out, "event: end\ndata: done\n\n", 10s)) << out.size();
+  std::string body = out.substr(out.find("\r\n\r\n") + 4);
+  // Split into frames; each is a ping or a whole event, the events in order.
+  int next = 0;
+  size_t pings = 0;
+  for (size_t pos = 0; pos < body.size();) {
+    size_t end = body.find("\n\n", pos);
+    ASSERT_NE(end, std::string::npos);
+    std::string frame = body.substr(pos, end - pos);
+    pos = end + 2;
+    if (frame == ": ping") {
+      ++pings;
+    } else if (frame == "event: end\ndata: done") {
+      break;
+    } else {
+      ASSERT_EQ(frame, "event: n\ndata: " + std::to_string(next) + ":" + std::string(10000, 'x'))
+          << "frame " << next;
+      ++next;
+    }
+  }
+  EXPECT_EQ(next, 200);
+  EXPECT_GT(pings, 0u);
 }
 
 TEST_F(ConsoleServerTest, CloseEndsIdleAndWaitingConnections) {
