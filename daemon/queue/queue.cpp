@@ -417,8 +417,10 @@ void Queue::log_dsn(const Envelope& env, const std::vector<const Recipient*>& rc
   }
   const TimePoint now = clock_.now();
   for (const Recipient* r : rcpts) {
-    options_.log->add({now, env.id, r->address, r->local ? Route::Maildir : Route::Mx,
-                       EventResult::Dsn, std::string(what) + " DSN to " + env.from});
+    // The route of the recipient the sender is told about, as its delivery events have it.
+    Route via = r->local || remote_ == nullptr ? local_.route(*r) : remote_->route(*r);
+    options_.log->add({now, env.id, r->address, via, EventResult::Dsn,
+                       std::string(what) + " DSN to " + env.from});
   }
 }
 

@@ -127,7 +127,7 @@ asio::awaitable<std::string> ConsoleBackend::relay_test_json(size_t relay, std::
     std::string data = relay_check::test_message(c, r, relay + 1, sender, send_to, keys.get(),
                                                  signed_with, warnings);
     for (const std::string& w : warnings) {
-      base::log_warn() << "relay_test relay=" << relay + 1 << " dkim_error=" << base::log_quote(w);
+      base::log_warn() << "relay_test relay=" << relay << " dkim_error=" << base::log_quote(w);
     }
     message = delivery::ProbeMessage{sender, {send_to}, std::move(data)};
   }
@@ -139,7 +139,8 @@ asio::awaitable<std::string> ConsoleBackend::relay_test_json(size_t relay, std::
                                *deps_.dns, choice, r.host, r.port, std::move(message));
   std::string why;
   const bool ok = relay_check::works(steps, why);
-  base::log_info() << "relay_test relay=" << relay + 1 << " host=" << base::log_quote(r.host)
+  // relay= counts from 0, as the URL does (hikyaku-util test-relay's --relay counts from 1).
+  base::log_info() << "relay_test relay=" << relay << " host=" << base::log_quote(r.host)
                    << " send_to=" << base::log_quote(send_to.empty() ? "-" : send_to)
                    << " result=" << (ok ? "ok" : "failed")
                    << (ok ? "" : " error=" + base::log_quote(why));

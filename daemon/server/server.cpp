@@ -14,6 +14,7 @@
 #include "certs/cert_store.hpp"
 #include "certs/expiry.hpp"
 #include "daemon/capture/capture_store.hpp"
+#include "daemon/console/backend.hpp"
 #include "daemon/console/console_server.hpp"
 #include "daemon/console/routes.hpp"
 #include "daemon/delivery/remote_courier.hpp"
@@ -289,6 +290,15 @@ void Server::start_console_backend() {
   deps.dns = resolver_.get();  // uncached: check-dns and the relay test show the DNS as it is
   deps.dkim_keys = dkim_keys_.get();
   deps.status = [this] { return status_json(); };
+  deps.console_addresses = [this] {
+    std::vector<std::string> out;
+    if (console_) {
+      for (const auto& ep : console_->local_endpoints()) {
+        out.push_back(ep.address().to_string() + ":" + std::to_string(ep.port()));
+      }
+    }
+    return out;
+  };
   console_backend_ = std::make_unique<ConsoleBackend>(std::move(deps));
 }
 // ---- end of the console's view ----

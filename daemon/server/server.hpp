@@ -58,7 +58,8 @@ class CaptureStore;
 }
 namespace hk::console {
 class ConsoleServer;
-}
+class Backend;
+}  // namespace hk::console
 
 namespace hk::server {
 
@@ -146,14 +147,10 @@ class Server {
   // ---- end of capture mode ----
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<metrics::Endpoint>> metrics_endpoints_;
-  Drain drain_;
-  bool stopping_ = false;
-  bool queue_stopped_ = false;  // Queue::run() has returned: no attempt in flight
-
   // ---- the console's view of the daemon (ops: docs/api.md, "hikyaku's own endpoints") ----
   // The last [console] log_events delivery outcomes, fed by the queue runner; and the Backend
   // the console's ops endpoints use (add_ops_api). Declared before the console server, which
-  // refers to the backend and so must go first.
+  // refers to the backend, so that the server is destroyed first.
   queue::DeliveryLog delivery_log_{0};
   std::unique_ptr<ConsoleBackend> console_backend_;
   // ---- end of the console's view ----
@@ -162,9 +159,11 @@ class Server {
   void make_console();
   // Applies a reloaded [console] (password file, host names) and [auth] cache to new requests.
   void configure_console();
-  // Declared after everything its routes read (capture_, console_backend_): destroyed first.
-  std::unique_ptr<console::ConsoleServer> console_;
+  std::unique_ptr<console::ConsoleServer> console_;  // after what it reads: destroyed first
   // --- end console ---
+  Drain drain_;
+  bool stopping_ = false;
+  bool queue_stopped_ = false;  // Queue::run() has returned: no attempt in flight
 };
 
 }  // namespace hk::server

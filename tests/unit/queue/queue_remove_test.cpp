@@ -240,6 +240,10 @@ TEST(QueueDeliveryLog, BouncedAndExpiredWithTheirDsn) {
   EXPECT_EQ(events[0].result, EventResult::Dsn);
   EXPECT_EQ(events[1].result, EventResult::Dsn);
   EXPECT_EQ(events[0].reply, "failure DSN to alice@example.org");
+  // The DSN events carry their recipients' routes, newest first: the remote one was added last.
+  EXPECT_EQ(events[0].via, Route::Mx);
+  EXPECT_EQ(events[0].recipient, "rcpt1@example.net");
+  EXPECT_EQ(events[1].via, Route::Maildir);
   EXPECT_EQ(events[2].result, EventResult::Expired);
   EXPECT_EQ(events[2].via, Route::Mx);
   EXPECT_EQ(events[3].result, EventResult::Bounced);
