@@ -14,7 +14,6 @@
 #include "certs/cert_store.hpp"
 #include "certs/expiry.hpp"
 #include "daemon/capture/capture_store.hpp"
-#include "daemon/console/backend.hpp"
 #include "daemon/console/console_server.hpp"
 #include "daemon/console/routes.hpp"
 #include "daemon/delivery/remote_courier.hpp"
@@ -277,6 +276,7 @@ void Server::start_capture() {
                    << " deliver=" << cfg_->capture.deliver.size();
 }
 // ---- end of capture mode ----
+
 // ---- the console's view of the daemon (ops: docs/api.md, "hikyaku's own endpoints") ----
 void Server::start_console_backend() {
   delivery_log_.set_capacity(cfg_->console.log_events);

@@ -58,8 +58,7 @@ class CaptureStore;
 }
 namespace hk::console {
 class ConsoleServer;
-class Backend;
-}  // namespace hk::console
+}
 
 namespace hk::server {
 

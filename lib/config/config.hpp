@@ -215,7 +215,6 @@ struct Config {
     std::vector<std::string> deliver;
     bool operator==(const Capture&) const = default;
   } capture;
-
   // [console]: the web console's access (docs/console.md).
   struct Console {
     // The operator password's scrypt hash (hikyaku-util console-password); written relative,

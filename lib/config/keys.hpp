@@ -212,10 +212,8 @@ void for_each_key(C& c, Row&& row) {
   row("capture", "enabled", c.capture.enabled, Flag{});
   row("capture", "max_messages", c.capture.max_messages, Count{1, 10'000'000});
   row("capture", "deliver", c.capture.deliver, AddressPatterns{});
-
   row("console", "password_file", c.console.password_file, File{});
   row("console", "hostnames", c.console.hostnames, Domains{});
-
   // The console's delivery log: events in memory (a ring of about 200 bytes each); 0 = none.
   row("console", "log_events", c.console.log_events, Count{0, 1'000'000});
 }

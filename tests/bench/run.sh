@@ -13,7 +13,7 @@ usage: tests/bench/run.sh [--quick] [--runs N] [--servers "hikyaku chasquid post
                           [--build-dir DIR] [--no-build] [--idle N] [--out FILE] [--keep]
                           [--no-netns] [--max-time S] [--delivery | --no-delivery] [--drain N]
                           [--signing] [--baseline DIR] [--load] [--load-conns N]
-                          [--submission]
+                          [--submission] [--capture] [--capture-fill N]
   --quick       a tenth of the messages and idle connections, 1 run unless --runs is given
   --runs N      run every throughput case N times and report the median (default 3)
   --servers     which servers to run (default: all three; a server that fails to start is skipped)
@@ -45,6 +45,10 @@ usage: tests/bench/run.sh [--quick] [--runs N] [--servers "hikyaku chasquid post
   --baseline DIR  also run hikyaku from another build dir (e.g. a build of an older commit) as
                 the server "hikyaku-base", interleaved with this tree's hikyaku in every phase,
                 so that a change is measured old against new in one run
+  --capture     run only the capture benchmark (issue 12): hikyaku in capture mode against
+                hikyaku's and the peers' normal local delivery, 10 sessions, 1 KiB and 100 KiB;
+                then the console's list, search and message latency (and the restart's index
+                rebuild) with --capture-fill captured messages (default 100000, --quick 10000)
 Queues and configs live in a temp dir under $TMPDIR (default /tmp), which must be disk-backed.
 EOF
 }
@@ -67,6 +71,8 @@ DELIVERY=1
 SIGNING=0
 LOAD=0
 SUBMISSION=0
+CAPTURE=0
+CAPTURE_FILL=""
 LOAD_CONNS=""
 DRAIN=""
 BASELINE=""
@@ -88,6 +94,8 @@ while (($#)); do
     --signing) ACCEPTANCE=0 DELIVERY=0 SIGNING=1 ;;
     --load) ACCEPTANCE=0 DELIVERY=0 LOAD=1 ;;
     --submission) ACCEPTANCE=0 DELIVERY=0 SUBMISSION=1 ;;
+    --capture) ACCEPTANCE=0 DELIVERY=0 CAPTURE=1 ;;
+    --capture-fill) CAPTURE_FILL=$2; shift ;;
     --load-conns) LOAD_CONNS=$2; shift ;;
     --drain) DRAIN=$2; shift ;;
     --baseline) BASELINE=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift ;;
@@ -119,10 +127,10 @@ fi
 
 if ((QUICK)); then
   : "${RUNS:=1}" "${IDLE:=100}"
-  : "${DRAIN:=2000}" "${LOAD_CONNS:=1000}"
+  : "${DRAIN:=2000}" "${LOAD_CONNS:=1000}" "${CAPTURE_FILL:=10000}"
   MSGS_SMALL=500 MSGS_LARGE=100 MSGS_DELIVERY=1000 MSGS_SUBMISSION=100
 else
-  : "${RUNS:=3}" "${IDLE:=1000}" "${DRAIN:=20000}" "${LOAD_CONNS:=5000}"
+  : "${RUNS:=3}" "${IDLE:=1000}" "${DRAIN:=20000}" "${LOAD_CONNS:=5000}" "${CAPTURE_FILL:=100000}"
   MSGS_SMALL=5000 MSGS_LARGE=1000 MSGS_DELIVERY=10000 MSGS_SUBMISSION=300
 fi
 ((DELIVERY)) || DRAIN=0
@@ -144,6 +152,7 @@ declare -A PIDS=()        # server -> root pid of its process tree
 declare -A PORTS=()       # server -> SMTP port
 declare -A SUB_PORTS=()   # server -> submission port (STARTTLS), in the submission phase
 declare -A SUBTLS_PORTS=() # server -> submission port with implicit TLS (RFC 8314)
+declare -A CONSOLE_PORTS=() # server -> console port (capture phase)
 declare -A STOPS=()       # server -> command that stops it
 declare -A RCPTS=()       # server -> recipient of the delivery benchmark
 declare -A MILTER_PIDS=() # Postfix variant -> its OpenDKIM milter
@@ -570,6 +579,11 @@ start_hikyaku() { # [name [none|rsa2048|ed25519]]: with a DKIM key of that kind 
     sub="\"127.0.0.1:${SUB_PORTS[$name]}\""
     subtls="\"127.0.0.1:${SUBTLS_PORTS[$name]}\""
   fi
+  local console=""
+  if [[ $name == *-capture ]]; then
+    CONSOLE_PORTS[$name]=$(free_port)
+    console="console = [\"127.0.0.1:${CONSOLE_PORTS[$name]}\"]"
+  fi
   cat >"$d/hikyaku.toml" <<EOF
 hostname = "bench.test"
 data_dir = "$d/data"
@@ -578,7 +592,13 @@ trusted_networks = ["127.0.0.0/8", "::1/128"]
 smtp = ["127.0.0.1:$port"]
 submission = [$sub]
 submission_tls = [$subtls]
+$console
 EOF
+  if [[ $name == *-capture ]]; then
+    # Everything from 127/8 (hk-bench) is captured; the store keeps every message of the fill.
+    printf '[capture]\nenabled = true\nmax_messages = %d\n' "$((CAPTURE_FILL + 10000))" \
+      >>"$d/hikyaku.toml"
+  fi
   if [[ $PHASE == load ]]; then
     printf '[limits]\nmax_connections = %d\nmax_connections_per_ip = %d\n' \
       "$((LOAD_CONNS * 2))" "$((LOAD_CONNS * 2))" >>"$d/hikyaku.toml"
@@ -638,6 +658,11 @@ EOF
 # hikyaku without the AUTH cache ([auth] cache_ttl = 0): every login runs scrypt.
 start_hikyaku-nocache() {
   start_hikyaku hikyaku-nocache none
+}
+
+# hikyaku in capture mode (issue 12), with its console on a port of its own.
+start_hikyaku-capture() {
+  start_hikyaku hikyaku-capture none
 }
 
 # The baseline build, started exactly like this tree's hikyaku.
@@ -967,13 +992,97 @@ if ((SUBMISSION)); then
   DOVECOT_SCHEME=$(cat "$WORK"/submission/postfix/dovecot/scheme 2>/dev/null || echo "-")
 fi
 
+# ---- Capture (issue 12) -------------------------------------------------------------------------
+
+CAPTURE_RAW="$WORK/capture.csv"
+CAPTURE_OUT="$WORK/capture-latency.txt"
+CAPTURERS=()
+# The total the console reports, or nothing when it does not answer.
+console_total() { # port
+  curl -s --max-time 5 "http://127.0.0.1:$1/api/v1/messages?limit=1" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["total"])' 2>/dev/null
+}
+if ((CAPTURE)); then
+  stop_servers
+  PHASE=capture
+  for s in hikyaku-capture $SERVERS; do
+    log "capture: starting $s"
+    if "start_$s" && bench "$s" --sessions 1 --messages 1 --size 1024 --settle 5 >/dev/null; then
+      CAPTURERS+=("$s")
+    else
+      log "$s failed to start or to take a message: skipped"
+    fi
+  done
+  ((${#CAPTURERS[@]})) || { log "no server took a message"; exit 1; }
+  "$BENCH" --csv-header >"$CAPTURE_RAW"
+  # Interleaved as above. hikyaku-capture stores into DATA_DIR/capture; the others deliver into
+  # their local mailbox as in the acceptance matrix (each fsyncs before its 250).
+  for ((r = 1; r <= RUNS; r++)); do
+    for size in "${SIZES[@]}"; do
+      msgs=$MSGS_SMALL
+      ((size > 1024)) && msgs=$MSGS_LARGE
+      for s in "${CAPTURERS[@]}"; do
+        log "capture run $r/$RUNS: $s, 10 sessions, $size bytes, $msgs messages"
+        bench "$s" --sessions 10 --size "$size" --messages "$msgs" >>"$CAPTURE_RAW" ||
+          log "$s: run ended with errors (kept)"
+      done
+    done
+  done
+  if [[ " ${CAPTURERS[*]} " == *" hikyaku-capture "* ]]; then
+    for s in "${CAPTURERS[@]}"; do
+      [[ $s == hikyaku-capture ]] && continue
+      eval "${STOPS[$s]}" >/dev/null 2>&1 || true
+      unset "STOPS[$s]"
+    done
+    s=hikyaku-capture
+    cport=${CONSOLE_PORTS[$s]}
+    have=$(console_total "$cport")
+    if [[ -z $have ]]; then
+      log "the console of $s does not answer on $cport: no latency figures"
+    else
+      if ((have < CAPTURE_FILL)); then
+        log "capture: filling the store from $have to $CAPTURE_FILL messages (1 KiB, 10 sessions)"
+        bench "$s" --sessions 10 --size 1024 --messages "$((CAPTURE_FILL - have))" >/dev/null ||
+          log "the fill ended with errors"
+      fi
+      have=$(console_total "$cport")
+      rss=$(awk '/^VmRSS/ {print $2}' "/proc/${PIDS[$s]}/status" 2>/dev/null || echo "?")
+      {
+        echo "captured: $have messages; daemon RSS ${rss} KiB"
+        timeout 600 python3 "$ROOT/tests/bench/console_latency.py" \
+          --url "http://127.0.0.1:$cport" --expect "$CAPTURE_FILL" --reps 30 ||
+          echo "console_latency.py failed"
+      } >>"$CAPTURE_OUT" 2>&1
+      # A restart reads the index back from the files: the time until the console reports them.
+      d="$WORK/$PHASE/$s"
+      stop_pid "${PIDS[$s]}"
+      t0=$(date +%s.%N)
+      timeout "$MAX_TIME" "$HIKYAKU" -C "$d" >>"$d/hikyaku.log" 2>&1 &
+      PIDS[$s]=$!
+      STOPS[$s]="stop_pid ${PIDS[$s]}"
+      back=""
+      for ((i = 0; i < 3000; i++)); do
+        back=$(console_total "$cport")
+        [[ -n $back ]] && ((back >= have)) && break
+        sleep 0.1
+      done
+      t1=$(date +%s.%N)
+      rss=$(awk '/^VmRSS/ {print $2}' "/proc/${PIDS[$s]}/status" 2>/dev/null || echo "?")
+      printf 'restart: the console reported %s messages %.2f s after the start; RSS %s KiB\n' \
+        "${back:-?}" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" "$rss" >>"$CAPTURE_OUT"
+    fi
+  fi
+  stop_servers
+  [[ -n $OUT ]] && cp "$CAPTURE_RAW" "$OUT"
+fi
+
 # ---- Report -----------------------------------------------------------------------------------
 
 echo
 echo "hk-bench $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs," \
-  "$( ((ACCEPTANCE || SIGNING || LOAD || SUBMISSION)) && echo "$RUNS run(s) per case (median)," || echo "delivery only,")" \
+  "$( ((ACCEPTANCE || SIGNING || LOAD || SUBMISSION || CAPTURE)) && echo "$RUNS run(s) per case (median)," || echo "delivery only,")" \
   "netns=$NETNS, servers: ${ACTIVE[*]:-} ${DELIVERED[*]:+(delivery: ${DELIVERED[*]})}" \
-  "${SIGNERS[*]:+(signing: ${SIGNERS[*]})}" "${SUBMITTERS[*]:+(submission: ${SUBMITTERS[*]})}"
+  "${SIGNERS[*]:+(signing: ${SIGNERS[*]})}" "${SUBMITTERS[*]:+(submission: ${SUBMITTERS[*]})}" "${CAPTURERS[*]:+(capture: ${CAPTURERS[*]})}"
 echo "command: tests/bench/run.sh ${ORIG_ARGS[*]}"
 echo "load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)" \
   "(other work on the machine makes the figures noisy)"
@@ -1244,5 +1353,42 @@ EOF
     echo
     echo "hk-dkim-bench (in process, no SMTP):"
     cat "$WORK/dkim-bench.txt"
+  fi
+fi
+if ((CAPTURE)) && [[ -s $CAPTURE_RAW ]]; then
+  python3 - "$CAPTURE_RAW" "${CAPTURERS[@]}" <<'EOF'
+import csv, statistics, sys
+
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["mode"] == "throughput"]
+servers = sys.argv[2:]
+
+def med(values):
+    values = [float(v) for v in values if v not in ("", None)]
+    return statistics.median(values) if values else None
+
+def fmt(v, d=1):
+    return "-" if v is None else f"{v:.{d}f}"
+
+print(f"\ncapture, 10 sessions (hikyaku-capture: into the capture store; the others: their normal"
+      f" local delivery)\n{'size':<9}{'server':<17}{'msg/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+      f"{'CPU ms/msg':>12}{'errors':>8}")
+for size in sorted({int(r["size"]) for r in rows}):
+    stats = {}
+    for s in servers:
+        rs = [r for r in rows if r["label"] == s and int(r["size"]) == size]
+        st = {k: med(r[k] for r in rs) for k in ("msgs_per_s", "p50_ms", "p99_ms", "cpu_ms_per_msg")}
+        st["errors"] = sum(int(r["errors"] or 0) for r in rs)
+        stats[s] = st
+        print(f"{size // 1024:>3} KiB   {s:<17}{fmt(st['msgs_per_s']):>9}{fmt(st['p50_ms'], 2):>9}"
+              f"{fmt(st['p99_ms'], 2):>9}{fmt(st['cpu_ms_per_msg'], 3):>12}{st['errors']:>8}")
+    a = stats.get("hikyaku-capture")
+    for o in servers:
+        b = stats.get(o)
+        if o != "hikyaku-capture" and a and b and a["msgs_per_s"] and b["msgs_per_s"]:
+            print(f"          msg/s hikyaku-capture/{o}: {a['msgs_per_s'] / b['msgs_per_s']:.2f}")
+EOF
+  if [[ -s $CAPTURE_OUT ]]; then
+    echo
+    cat "$CAPTURE_OUT"
   fi
 fi
