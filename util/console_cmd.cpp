@@ -39,9 +39,13 @@ fs::path target_file(const Context& ctx, const Args& args, config::Config* cfg, 
 
 std::string read_password(const Args& args) {
   std::string password;
-  if (auto given = args.value("password")) {
+  auto given = args.value("password");
+  if (given && args.has("password-stdin")) {
+    throw UsageError("give either --password or --password-stdin, not both");
+  }
+  if (given) {
     password = *given;
-  } else if (stdin_is_terminal()) {
+  } else if (stdin_is_terminal() && !args.has("password-stdin")) {
     auto first = read_secret("Console password (user admin): ");
     if (!first) {
       throw UsageError("no password typed");
@@ -82,7 +86,7 @@ void give_to_daemon_group(const fs::path& file, const config::Config* cfg) {
 }
 
 int console_password(const Context& ctx, const std::vector<std::string>& words) {
-  Args args(words, {}, {"password", "file"});
+  Args args(words, {"password-stdin"}, {"password", "file"});
   args.expect(0, "");
   std::optional<config::Config> cfg;
   try {
@@ -108,11 +112,12 @@ int console_password(const Context& ctx, const std::vector<std::string>& words) 
 }
 
 constexpr Command kCommands[] = {
-    {"console-password", "[--password=P] [--file=PATH]",
+    {"console-password", "[--password=P | --password-stdin] [--file=PATH]",
      "Set the web console's operator password (user admin) for clients that are not on\n"
      "loopback: its scrypt hash is written to [console] password_file (default\n"
      "CONFIG_DIR/console.password, or --file=PATH), mode 0640. The password is asked twice on\n"
-     "the terminal, else read from standard input, or given as --password=P.",
+     "the terminal, else (or with --password-stdin) read from standard input, or given as\n"
+     "--password=P.",
      console_password},
 };
 

@@ -363,7 +363,14 @@ asio::awaitable<std::optional<Response>> answer(Stream& stream, beast::flat_buff
   using namespace asio::experimental::awaitable_operators;
   auto result = co_await ((*m.handler)(call) || until_closed(shared));
   if (result.index() == 0) {
-    co_return std::get<0>(std::move(result));
+    Response res = std::get<0>(std::move(result));
+    if (call.path == "/") {
+      // The page's token also as a header field (the page carries it in a meta tag), for those
+      // who passed the gate: scripts of the same origin can read it, others cannot (CORS), and
+      // clients such as tests need no HTML parser.
+      res.set("X-CSRF-Token", shared.csrf_token);
+    }
+    co_return res;
   }
   co_return refuse(call, http::status::service_unavailable, "The daemon is stopping");
 }
@@ -409,12 +416,6 @@ asio::awaitable<void> serve_requests(Stream& stream, beast::flat_buffer& buffer,
                       << base::log_quote(std::string_view(parser.get().target().data(),
                                                           parser.get().target().size()))
                       << " status=" << res->result_int() << (tls ? " tls=yes" : " tls=no");
-    if (parser.get().target() == "/" && !is_state_change(parser.get().method())) {
-      // The page's token also as a header field (the page carries it in a meta tag): scripts of
-      // the same origin can read it, others cannot (CORS), and clients such as tests need no
-      // HTML parser.
-      res->set("X-CSRF-Token", shared.csrf_token);
-    }
     if (parser.get().method() == http::verb::head) {
       // RFC 9110 §9.3.2: the header fields GET would have, Content-Length included, no content.
       size_t length = res->body().size();

@@ -95,6 +95,9 @@ class ConsoleServerTest : public ::testing::Test {
     router.add(http::verb::get, "/hello", [](Call& call) -> asio::awaitable<Response> {
       co_return make_response(call, http::status::ok, "text/plain", "hello " + call.path);
     });
+    router.add(http::verb::get, "/", [](Call& call) -> asio::awaitable<Response> {
+      co_return make_response(call, http::status::ok, "text/html", "<meta name=csrf-token>");
+    });
     router.add(http::verb::get, "/own-csp", [](Call& call) -> asio::awaitable<Response> {
       Response res = make_response(call, http::status::ok, "text/html", "<p>x</p>");
       res.set("Content-Security-Policy", "sandbox");
@@ -262,6 +265,13 @@ TEST_F(ConsoleServerTest, CsrfRule) {
   EXPECT_EQ(r.rfind("HTTP/1.1 200 ", 0), 0u) << r;
   EXPECT_NE(r.find("changed 10"), std::string::npos) << r;
   EXPECT_EQ(server_->csrf_token().size(), 64u);
+  // GET / gives the token as a header field too; other pages do not.
+  r = exchange("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("X-CSRF-Token: " + server_->csrf_token() + "\r\n"), std::string::npos) << r;
+  r = exchange("GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(r.find("X-CSRF-Token"), std::string::npos) << r;
+  r = exchange("GET / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(r.find("X-CSRF-Token"), std::string::npos) << r;  // not past the gate
 }
 
 TEST_F(ConsoleServerTest, RequestBounds) {
