@@ -293,6 +293,12 @@
     const btnDelete = el("button", { type: "button", id: "delete-selected", class: "danger", disabled: true, onclick: deleteSelected }, "Delete");
     const btnDeleteAll = el("button", { type: "button", id: "delete-all", class: "danger", onclick: deleteAll }, "Delete all");
     const status = el("span", { class: "status", id: "inbox-status", role: "status" });
+    // What an action did ("2 released …"); the status line above is the list's own.
+    const notice = el("div", { class: "notice", id: "inbox-notice", role: "status", hidden: true });
+    function tell(text) {
+      notice.textContent = text;
+      notice.hidden = false;
+    }
     const toolbar = el("div", { class: "toolbar" }, form,
       el("label", { class: "inline", for: "release-to" }, "Release to"), releaseTo,
       btnRelease, btnRead, btnDelete, btnDeleteAll);
@@ -316,7 +322,7 @@
     const older = el("button", { type: "button", id: "older", onclick: () => { state.start += PAGE_SIZE; load(); } }, "Older ›");
     const newer = el("button", { type: "button", id: "newer", onclick: () => { state.start = Math.max(0, state.start - PAGE_SIZE); load(); } }, "‹ Newer");
     const pageInfo = el("span");
-    append(view, el("h1", {}, "Inbox"), toolbar, status, el("div", { class: "panel" }, table),
+    append(view, el("h1", {}, "Inbox"), toolbar, status, notice, el("div", { class: "panel" }, table),
       el("div", { class: "pager" }, pageInfo, newer, older));
 
     function updateButtons() {
@@ -403,7 +409,7 @@
       const to = splitAddresses(releaseTo.value);
       const body = to.length ? { To: to } : {};
       const done = await forEachSelected("Release", (id) => api("POST", `/api/v1/message/${enc(id)}/release`, body));
-      if (done) status.textContent = `${done} released into the queue${to.length ? ` to ${to.join(", ")}` : ""}.`;
+      if (done) tell(`${done} message(s) released into the queue${to.length ? ` to ${to.join(", ")}` : " to the original recipients"}: see the Queue and Log pages.`);
       load();
     }
     async function markRead(read) {
@@ -685,11 +691,16 @@
   function showQueue() {
     setTitle("Queue");
     const status = el("span", { class: "status", role: "status", id: "queue-status" });
+    const notice = el("div", { class: "notice", id: "queue-notice", role: "status", hidden: true });
+    function tell(text) {
+      notice.textContent = text;
+      notice.hidden = false;
+    }
     const refresh = el("button", { type: "button", id: "queue-refresh", onclick: () => load() }, "Refresh");
     const retryAll = el("button", { type: "button", id: "retry-all", onclick: () => retry("all") }, "Retry all now");
     const tbody = el("tbody");
     append(view, el("h1", {}, "Queue"),
-      el("div", { class: "toolbar" }, refresh, retryAll, status),
+      el("div", { class: "toolbar" }, refresh, retryAll, status), notice,
       el("div", { class: "panel" }, el("table", { id: "queue" },
         el("thead", {}, el("tr", {}, ["Queue ID", "Created", "From", "Recipients", "Size", ""].map((h) =>
           el("th", { scope: "col", class: h === "Size" ? "num" : undefined }, h)))),
@@ -697,13 +708,13 @@
 
     async function retry(qid) {
       const ok = await guarded(() => api("POST", `/api/hikyaku/queue/${enc(qid)}/retry`));
-      if (ok !== undefined) status.textContent = qid === "all" ? "Every message will be tried now." : `${qid} will be tried now.`;
+      if (ok !== undefined) tell(qid === "all" ? "Every message will be tried now." : `${qid} will be tried now.`);
       setTimeout(load, 500);
     }
     async function remove(qid) {
       if (!confirm(`Delete ${qid} from the queue? No bounce is sent.`)) return;
       const ok = await guarded(() => api("DELETE", `/api/hikyaku/queue/${enc(qid)}`));
-      if (ok !== undefined) status.textContent = `${qid} deleted.`;
+      if (ok !== undefined) tell(`${qid} deleted.`);
       load();
     }
     async function load() {
