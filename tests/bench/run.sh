@@ -1000,7 +1000,13 @@ CAPTURERS=()
 # The total the console reports, or nothing when it does not answer.
 console_total() { # port
   curl -s --max-time 5 "http://127.0.0.1:$1/api/v1/messages?limit=1" |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["total"])' 2>/dev/null
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["total"])' 2>/dev/null || true
+}
+# The resident memory (KiB) of the daemon under a timeout(1) wrapper.
+daemon_rss() { # wrapper pid
+  local pid
+  pid=$(pgrep -P "$1" | head -1 || true)
+  awk '/^VmRSS/ {print $2}' "/proc/${pid:-$1}/status" 2>/dev/null || echo "?"
 }
 if ((CAPTURE)); then
   stop_servers
@@ -1046,7 +1052,7 @@ if ((CAPTURE)); then
           log "the fill ended with errors"
       fi
       have=$(console_total "$cport")
-      rss=$(awk '/^VmRSS/ {print $2}' "/proc/${PIDS[$s]}/status" 2>/dev/null || echo "?")
+      rss=$(daemon_rss "${PIDS[$s]}")
       {
         echo "captured: $have messages; daemon RSS ${rss} KiB"
         timeout 600 python3 "$ROOT/tests/bench/console_latency.py" \
@@ -1067,7 +1073,7 @@ if ((CAPTURE)); then
         sleep 0.1
       done
       t1=$(date +%s.%N)
-      rss=$(awk '/^VmRSS/ {print $2}' "/proc/${PIDS[$s]}/status" 2>/dev/null || echo "?")
+      rss=$(daemon_rss "${PIDS[$s]}")
       printf 'restart: the console reported %s messages %.2f s after the start; RSS %s KiB\n' \
         "${back:-?}" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" "$rss" >>"$CAPTURE_OUT"
     fi
