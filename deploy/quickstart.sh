@@ -11,7 +11,8 @@
 #   HIKYAKU_BUILD_DIR=build-release   the build folder; one that is already configured (has a
 #                                     CMakeCache.txt) is only brought up to date, never reconfigured
 #   HIKYAKU_SMTP_PORT=2525 HIKYAKU_SUBMISSION_PORT=5587 HIKYAKU_SUBMISSIONS_PORT=5465
-#   HIKYAKU_METRICS_PORT=9025         the loopback ports of the configuration it writes
+#   HIKYAKU_METRICS_PORT=9025 HIKYAKU_CONSOLE_PORT=8025
+#                                     the loopback ports of the configuration it writes
 #   HIKYAKU_LOG=/var/log/hikyaku.log  the log when there is no systemd (the daemon then runs in the
 #                                     background; its pid is in DATA/quickstart.pid)
 set -euo pipefail
@@ -25,6 +26,7 @@ smtp_port=${HIKYAKU_SMTP_PORT:-2525}
 submission_port=${HIKYAKU_SUBMISSION_PORT:-5587}
 submissions_port=${HIKYAKU_SUBMISSIONS_PORT:-5465}
 metrics_port=${HIKYAKU_METRICS_PORT:-9025}
+console_port=${HIKYAKU_CONSOLE_PORT:-8025}
 logfile=${HIKYAKU_LOG:-/var/log/hikyaku.log}
 export HIKYAKU_PREFIX=$prefix HIKYAKU_ETC=$etc HIKYAKU_DATA=$data HIKYAKU_USER=$user
 
@@ -58,6 +60,9 @@ smtp = ["127.0.0.1:$smtp_port", "[::1]:$smtp_port"]
 submission = ["127.0.0.1:$submission_port"]
 submission_tls = ["127.0.0.1:$submissions_port"]
 metrics = ["127.0.0.1:$metrics_port"]
+# The web console (docs/console.md): the queue, the delivery log and health; captured mail when
+# [capture] enabled = true. Loopback only: from elsewhere, an SSH tunnel.
+console = ["127.0.0.1:$console_port"]
 TOML
   mkdir -p "$etc/domains/localhost"
   password=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
@@ -128,6 +133,8 @@ if [ -z "$listening" ]; then
   exit 1
 fi
 server="$host:$port"
+# The console's address, when the configuration in place has one.
+console=$(sed -n 's/^console *= *\["\([^"]*\)".*/\1/p' "$etc/hikyaku.toml" | head -n1)
 if [[ $host == *:* ]]; then server="$host --port $port"; fi
 cat <<INFO
 
@@ -138,7 +145,8 @@ hikyaku is running.
   stop:       $stop
   smtp:       127.0.0.1:$smtp_port   submission: 127.0.0.1:$submission_port (STARTTLS)   smtps: 127.0.0.1:$submissions_port
   try:        swaks --server $server --to postmaster@localhost
-  next:       docs/guide.md, from here to signed mail in the inbox
+${console:+  console:    http://$console/   (the queue, the delivery log, health)
+}  next:       docs/guide.md, from here to signed mail in the inbox
 INFO
 util=hikyaku-util
 if [ "$prefix:$etc" != "/usr/local:/etc/hikyaku" ]; then

@@ -40,11 +40,11 @@ machine_state() {
 }
 machine_state >"$T/machine.before"
 
-# Four ports free on 127.0.0.1 and ::1 (the configuration listens on both for smtp).
-read -r SMTP SUB SUBS METRICS < <("$PY" - <<'PY'
+# Five ports free on 127.0.0.1 and ::1 (the configuration listens on both for smtp).
+read -r SMTP SUB SUBS METRICS CONSOLE < <("$PY" - <<'PY'
 import socket
 ports = []
-while len(ports) < 4:
+while len(ports) < 5:
     s4 = socket.socket(); s4.bind(("127.0.0.1", 0)); port = s4.getsockname()[1]
     try:
         s6 = socket.socket(socket.AF_INET6); s6.bind(("::1", port)); s6.close()
@@ -75,7 +75,7 @@ quickstart() {  # quickstart OUTPUT_FILE
   HIKYAKU_PREFIX=$T/prefix HIKYAKU_ETC=$ETC HIKYAKU_DATA=$DATA HIKYAKU_USER=$QS_USER \
     HIKYAKU_SYSTEMD=no HIKYAKU_BUILD_DIR=$BUILD HIKYAKU_LOG=$LOG \
     HIKYAKU_SMTP_PORT=$SMTP HIKYAKU_SUBMISSION_PORT=$SUB HIKYAKU_SUBMISSIONS_PORT=$SUBS \
-    HIKYAKU_METRICS_PORT=$METRICS timeout 100 bash "$HK_SRC/deploy/quickstart.sh" >"$1" 2>&1
+    HIKYAKU_METRICS_PORT=$METRICS HIKYAKU_CONSOLE_PORT=$CONSOLE timeout 100 bash "$HK_SRC/deploy/quickstart.sh" >"$1" 2>&1
 }
 start=$(date +%s)
 check "deploy/quickstart.sh runs (temporary prefix, ports $SMTP $SUB $SUBS $METRICS)" \
@@ -94,6 +94,10 @@ check "the daemon runs (pid $PID1), as $QS_USER" \
   bash -c "[ \"\$(ps -o user= -p '$PID1')\" = '$QS_USER' ] && [ \"\$(ps -o comm= -p '$PID1')\" = hikyaku ]"
 check "the configuration listens on the ports given" \
   grep -qF "smtp = [\"127.0.0.1:$SMTP\", \"[::1]:$SMTP\"]" "$ETC/hikyaku.toml"
+
+check "it names the console, which answers on loopback" bash -c "
+  grep -qF 'console:    http://127.0.0.1:$CONSOLE/' '$T/qs1.out' &&
+  curl -sf 'http://127.0.0.1:$CONSOLE/api/hikyaku/health' | grep -qi listeners"
 
 # What the quickstart promises: this is delivered to admin's Maildir.
 check "swaks --to postmaster@localhost is accepted" \
