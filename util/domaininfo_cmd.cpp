@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/base/date.hpp"
 #include "lib/config/config.hpp"
 #include "lib/tls_memory/tls_memory.hpp"
 #include "util/args.hpp"
@@ -36,12 +37,7 @@ std::string utc(std::int64_t t) {
   if (t <= 0) {
     return "-";
   }
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return base::rfc3339_utc(std::chrono::system_clock::from_time_t(static_cast<std::time_t>(t)));
 }
 
 void print(const tls_memory::Record& r) {

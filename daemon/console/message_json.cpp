@@ -10,6 +10,7 @@
 #include <map>
 
 #include "lib/base/ascii.hpp"
+#include "lib/base/date.hpp"
 #include "lib/base/json.hpp"
 #include "lib/base/text.hpp"
 
@@ -258,23 +259,30 @@ std::vector<std::string> list_unsubscribe_links(std::string_view value) {
   return links;
 }
 
+// From, To, Cc, Bcc and ReplyTo with a comma after each: the list's and the message's shapes
+// share them.
+void append_people(std::string& out, const capture::Summary& s) {
+  append_key(out, "From");
+  append_address(out, s.from);
+  out += ',';
+  append_key(out, "To");
+  append_addresses(out, s.to);
+  out += ',';
+  append_key(out, "Cc");
+  append_addresses(out, s.cc);
+  out += ',';
+  append_key(out, "Bcc");
+  append_addresses(out, s.bcc);
+  out += ',';
+  append_key(out, "ReplyTo");
+  append_addresses(out, s.reply_to);
+  out += ',';
+}
+
 }  // namespace
 
 std::string rfc3339_millis(queue::TimePoint t) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  int64_t secs = ms / 1000;
-  int64_t frac = ms % 1000;
-  if (frac < 0) {
-    frac += 1000;
-    secs -= 1;
-  }
-  time_t tt = static_cast<time_t>(secs);
-  struct tm tm {};
-  gmtime_r(&tt, &tm);
-  char buf[80];
-  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(frac));
-  return buf;
+  return base::rfc3339_utc(t, base::DateFraction::Millis);
 }
 
 std::optional<queue::TimePoint> parse_rfc3339(std::string_view s) {
@@ -410,21 +418,7 @@ std::string summary_json(const capture::Summary& s) {
   append_key(out, "Read");
   out += s.read ? "true" : "false";
   out += ',';
-  append_key(out, "From");
-  append_address(out, s.from);
-  out += ',';
-  append_key(out, "To");
-  append_addresses(out, s.to);
-  out += ',';
-  append_key(out, "Cc");
-  append_addresses(out, s.cc);
-  out += ',';
-  append_key(out, "Bcc");
-  append_addresses(out, s.bcc);
-  out += ',';
-  append_key(out, "ReplyTo");
-  append_addresses(out, s.reply_to);
-  out += ',';
+  append_people(out, s);
   append_key(out, "Subject");
   append_json_string(out, s.subject);
   out += ',';
@@ -492,21 +486,7 @@ std::string message_json(const capture::Summary& s, const mime::Message& m,
   append_key(out, "MessageID");
   append_json_string(out, s.message_id);
   out += ',';
-  append_key(out, "From");
-  append_address(out, s.from);
-  out += ',';
-  append_key(out, "To");
-  append_addresses(out, s.to);
-  out += ',';
-  append_key(out, "Cc");
-  append_addresses(out, s.cc);
-  out += ',';
-  append_key(out, "Bcc");
-  append_addresses(out, s.bcc);
-  out += ',';
-  append_key(out, "ReplyTo");
-  append_addresses(out, s.reply_to);
-  out += ',';
+  append_people(out, s);
   append_key(out, "ReturnPath");
   append_json_string(out, s.envelope_from);
   out += ',';

@@ -3,6 +3,7 @@
 
 #include <ctime>
 
+#include "lib/base/date.hpp"
 #include "lib/base/json.hpp"
 #include "lib/queue/delivery_result.hpp"
 
@@ -44,14 +45,7 @@ std::string_view state_name(queue::RcptState s) {
 
 }  // namespace
 
-std::string rfc3339(std::chrono::system_clock::time_point t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string rfc3339(std::chrono::system_clock::time_point t) { return base::rfc3339_utc(t); }
 
 std::string queue_page_json(size_t total, size_t start, const std::vector<QueuedMessage>& page) {
   std::string out = "{";

@@ -2,6 +2,7 @@
 #include "lib/base/date.hpp"
 
 #include <array>
+#include <cstdio>
 #include <ctime>
 
 namespace hk::base {
@@ -51,6 +52,28 @@ std::string rfc5322_date(std::chrono::system_clock::time_point t, DateZone zone,
   append_two(out, magnitude / 60);
   append_two(out, magnitude % 60);
   return out;
+}
+
+std::string rfc3339_utc(std::chrono::system_clock::time_point t, DateFraction fraction) {
+  using namespace std::chrono;
+  const int64_t ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
+  int64_t secs = ms / 1000;
+  int64_t frac = ms % 1000;
+  if (frac < 0) {  // before the epoch: round the seconds down, keep the fraction positive
+    frac += 1000;
+    secs -= 1;
+  }
+  const auto tt = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[48];
+  int n = fraction == DateFraction::Millis
+              ? std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                              tm.tm_sec, static_cast<int>(frac))
+              : std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
 }
 
 }  // namespace hk::base

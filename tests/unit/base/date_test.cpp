@@ -64,5 +64,18 @@ TEST(Date, LocalOffsetAndLocale) {
   }
 }
 
+TEST(Rfc3339, UtcWithAndWithoutMilliseconds) {
+  using std::chrono::milliseconds;
+  const auto t = std::chrono::system_clock::time_point(milliseconds(1718000000123));
+  EXPECT_EQ(rfc3339_utc(t), "2024-06-10T06:13:20Z");
+  EXPECT_EQ(rfc3339_utc(t, DateFraction::Millis), "2024-06-10T06:13:20.123Z");
+  EXPECT_EQ(rfc3339_utc(at(0), DateFraction::Millis), "1970-01-01T00:00:00.000Z");
+  // Before the epoch the seconds round down and the fraction stays positive.
+  EXPECT_EQ(
+      rfc3339_utc(std::chrono::system_clock::time_point(milliseconds(-1)), DateFraction::Millis),
+      "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(rfc3339_utc(at(4102444799)), "2099-12-31T23:59:59Z");
+}
+
 }  // namespace
 }  // namespace hk::base
