@@ -521,21 +521,9 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::shared_ptr<Share
     }
     ++sh->open;
     ++sh->per_address[peer.ip];
+    // A handler that threw: the connection is gone, the daemon goes on.
     asio::co_spawn(acceptor.get_executor(), serve(std::move(sock), sh, std::move(peer)),
-                   [](std::exception_ptr e) {
-                     if (!e) {
-                       return;
-                     }
-                     // A handler that threw: the connection is gone, the daemon goes on.
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& x) {
-                       base::log_error()
-                           << "console result=internal-error error=" << base::log_quote(x.what());
-                     } catch (...) {
-                       base::log_error() << "console result=internal-error";
-                     }
-                   });
+                   [](std::exception_ptr e) { base::log_internal_error(e, "console"); });
   }
 }
 

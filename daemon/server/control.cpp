@@ -247,17 +247,7 @@ asio::awaitable<void> ControlServer::run() {
       continue;
     }
     asio::co_spawn(acceptor_.get_executor(), serve(std::move(sock), flush_, status_, timeout_),
-                   [](std::exception_ptr e) {
-                     if (!e) {
-                       return;
-                     }
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       base::log_error()
-                           << "control result=internal-error error=" << base::log_quote(ex.what());
-                     }
-                   });
+                   [](std::exception_ptr e) { base::log_internal_error(e, "control"); });
   }
 }
 

@@ -196,23 +196,13 @@ asio::awaitable<void> Listener::serve_proxied(Connection conn) {
 }
 
 void Listener::spawn(asio::awaitable<void> work, const asio::ip::address& peer) {
-  asio::co_spawn(
-      acceptor_.get_executor(), std::move(work),
-      [metrics = deps_.metrics, ip = peer](std::exception_ptr e) {
-        if (!e) {
-          return;
-        }
-        // A session must never take the daemon down: log what escaped, go on.
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          base::log_error() << "session client=" << ip.to_string()
-                            << " result=internal-error error=" << base::log_quote(ex.what());
-        } catch (...) {
-          base::log_error() << "session client=" << ip.to_string() << " result=internal-error";
-        }
-        metrics->session_errors.inc();
-      });
+  asio::co_spawn(acceptor_.get_executor(), std::move(work),
+                 [metrics = deps_.metrics, ip = peer](std::exception_ptr e) {
+                   // A session must never take the daemon down: log what escaped, go on.
+                   if (base::log_internal_error(e, "session client=" + ip.to_string())) {
+                     metrics->session_errors.inc();
+                   }
+                 });
 }
 
 }  // namespace hk::server

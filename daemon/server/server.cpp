@@ -46,17 +46,6 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 // How often certificate, user and alias files are checked for changes (ACME renewals, edits).
 constexpr std::chrono::seconds kReloadPeriod{2};
 
-void log_spawn_error(std::exception_ptr e, const char* what) {
-  if (!e) {
-    return;
-  }
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    base::log_error() << what << " result=internal-error error=" << base::log_quote(ex.what());
-  }
-}
-
 // What of the configuration the remote courier and the queue take, at start and at each reload.
 delivery::RemoteOptions remote_options(const config::Config& cfg) {
   delivery::RemoteOptions remote;
@@ -158,7 +147,7 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
       copies.push_back(*r);
     }
     asio::co_spawn(io_, send_bounce(deps, env, std::move(copies), std::string(message)),
-                   [](std::exception_ptr e) { log_spawn_error(e, "bounce"); });
+                   [](std::exception_ptr e) { base::log_internal_error(e, "bounce"); });
   };
   // The delay warning takes the bounce's way, on the I/O thread too.
   opts.on_delayed = [this](const queue::Envelope& env,
@@ -175,7 +164,7 @@ Server::Server(config::Config cfg) : cfg_(std::make_shared<const config::Config>
         io_,
         send_delay_warning(deps, env, std::move(copies),
                            std::chrono::system_clock::to_time_t(retry_until), std::string(message)),
-        [](std::exception_ptr e) { log_spawn_error(e, "delay-warning"); });
+        [](std::exception_ptr e) { base::log_internal_error(e, "delay-warning"); });
   };
   queue_ = std::make_unique<queue::Queue>(io_.get_executor(), pool_, *store_, opts, *local_courier_,
                                           remote_courier_.get(), clock_);
@@ -372,12 +361,13 @@ void Server::run() {
   for (auto& l : listeners_) {
     base::log_info() << "listening " << port_name(l->kind()) << "=" << l->local_address();
     asio::co_spawn(io_, l->accept_loop(),
-                   [](std::exception_ptr e) { log_spawn_error(e, "listener"); });
+                   [](std::exception_ptr e) { base::log_internal_error(e, "listener"); });
   }
   for (auto& m : metrics_endpoints_) {
     base::log_info() << "listening metrics=" << m->local_endpoint().address().to_string() << ":"
                      << m->local_endpoint().port();
-    asio::co_spawn(io_, m->run(), [](std::exception_ptr e) { log_spawn_error(e, "metrics"); });
+    asio::co_spawn(io_, m->run(),
+                   [](std::exception_ptr e) { base::log_internal_error(e, "metrics"); });
   }
   if (console_) {
     for (const auto& ep : console_->local_endpoints()) {
@@ -386,12 +376,16 @@ void Server::run() {
     console_->start();
   }
   base::log_info() << "listening control=" << control_->path().string();
-  asio::co_spawn(io_, control_->run(), [](std::exception_ptr e) { log_spawn_error(e, "control"); });
-  asio::co_spawn(io_, signals(), [](std::exception_ptr e) { log_spawn_error(e, "signals"); });
-  asio::co_spawn(io_, reload_loop(), [](std::exception_ptr e) { log_spawn_error(e, "reload"); });
-  asio::co_spawn(io_, queue_->recover(), [](std::exception_ptr e) { log_spawn_error(e, "queue"); });
+  asio::co_spawn(io_, control_->run(),
+                 [](std::exception_ptr e) { base::log_internal_error(e, "control"); });
+  asio::co_spawn(io_, signals(),
+                 [](std::exception_ptr e) { base::log_internal_error(e, "signals"); });
+  asio::co_spawn(io_, reload_loop(),
+                 [](std::exception_ptr e) { base::log_internal_error(e, "reload"); });
+  asio::co_spawn(io_, queue_->recover(),
+                 [](std::exception_ptr e) { base::log_internal_error(e, "queue"); });
   asio::co_spawn(io_, queue_->run(), [this](std::exception_ptr e) {
-    log_spawn_error(e, "queue");
+    base::log_internal_error(e, "queue");
     queue_stopped_ = true;
   });
   notify_ready("serving");
@@ -422,7 +416,7 @@ void Server::stop() {
   queue_->stop();
   drain_.start();
   asio::co_spawn(io_, drain(), [this](std::exception_ptr e) {
-    log_spawn_error(e, "shutdown");
+    base::log_internal_error(e, "shutdown");
     io_.stop();
   });
 }

@@ -85,4 +85,18 @@ std::string log_quote(std::string_view v) {
   return out;
 }
 
+bool log_internal_error(std::exception_ptr e, std::string_view prefix) {
+  if (!e) {
+    return false;
+  }
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    log_error() << prefix << " result=internal-error error=" << log_quote(x.what());
+  } catch (...) {
+    log_error() << prefix << " result=internal-error";
+  }
+  return true;
+}
+
 }  // namespace hk::base

@@ -1,6 +1,7 @@
 // Logging: one line per event, key=value, to stderr (journald adds the timestamp under systemd).
 #pragma once
 
+#include <exception>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -47,5 +48,10 @@ inline Log log_error() { return Log(LogLevel::Error); }
 
 // Quotes a value for a key=value log line when it holds spaces, quotes or control characters.
 std::string log_quote(std::string_view v);
+
+// For the completion handler of a co_spawn'ed coroutine whose failure must not take the daemon
+// down: nothing when `e` is null, else one error line "<prefix> result=internal-error error=..."
+// (the exception's what(), or no error= for a non-std exception). Returns whether it logged.
+bool log_internal_error(std::exception_ptr e, std::string_view prefix);
 
 }  // namespace hk::base

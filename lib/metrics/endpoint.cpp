@@ -178,21 +178,9 @@ asio::awaitable<void> Endpoint::run() {
       continue;  // `sock` closes here: the client sees the connection reset and retries
     }
     ++shared_->open;
+    // Only the page's rendering can throw (out of memory): log it, go on.
     asio::co_spawn(acceptor_.get_executor(), serve(std::move(sock), shared_),
-                   [](std::exception_ptr e) {
-                     if (!e) {
-                       return;
-                     }
-                     // Only the page's rendering can throw (out of memory): log it, go on.
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& x) {
-                       base::log_error()
-                           << "metrics result=internal-error error=" << base::log_quote(x.what());
-                     } catch (...) {
-                       base::log_error() << "metrics result=internal-error";
-                     }
-                   });
+                   [](std::exception_ptr e) { base::log_internal_error(e, "metrics"); });
   }
 }
 
