@@ -26,6 +26,8 @@ test+=(chasquid)
 test+=(chromium)
 test+=(chromium-driver)
 test+=(python3-selenium)
+# t-51-app-clients: a web app's own mail libraries (Node.js and PHP) sending to capture mode.
+test+=(node-nodemailer libphp-phpmailer php-cli)
 bench=(chasquid opendkim)
 # The submission benchmark (AUTH): Postfix asks Dovecot's auth server, run from its own config
 # dir; the system dovecot service stays off.
