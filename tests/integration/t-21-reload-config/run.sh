@@ -71,7 +71,12 @@ DNS_PORT=$("$PY" -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_
 dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --port="$DNS_PORT" \
   --listen-address=127.0.0.1 --bind-interfaces --local=/test/ --pid-file="$T/dnsmasq.pid" \
   --txt-record=spf.test,"v=spf1 +all" --log-facility=- >"$T/dnsmasq.log" 2>&1 &
-sleep 0.5
+# Until it answers (a fixed half second was too short on a busy machine: the SPF check then
+# timed out against a server not yet listening).
+for _ in $(seq 1 100); do
+  dig +short +time=1 +tries=1 -p "$DNS_PORT" @127.0.0.1 spf.test TXT 2>/dev/null | grep -q spf1 && break
+  sleep 0.1
+done
 sed -i "s/^servers = .*/servers = [\"127.0.0.1:$DNS_PORT\"]/" "$ETC/hikyaku.toml"
 kill -HUP "$DAEMON_PID"
 check "reload: dns.servers applied" wait_for 1 logged "reload what=config key=dns.servers result=ok"
