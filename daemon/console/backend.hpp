@@ -34,8 +34,9 @@ class Backend {
 
   // Listeners, certificates with expiry, DKIM keys, relays, reload errors: the control socket's
   // status reply (daemon/server/status.hpp) plus the console's own addresses.
-  // {"Status": <the status reply>, "Console": ["addr:port"], "DkimKeys": [{"Domain","Selector",
-  // "Algorithm"}], "Relays": [{"Relay" (0-based),"Host","Port","Tls","Username","Domains"}]}.
+  // {"Status": <the status reply>, "Console": ["addr:port"], "Domains": [the local domains],
+  // "DkimKeys": [{"Domain","Selector","Algorithm"}], "Relays": [{"Relay" (0-based),"Host","Port",
+  // "Tls","Username","Domains"}]}.
   virtual std::string health_json() = 0;
   // How many [[relay]] sections the configuration in force has (relay numbers run below it).
   virtual size_t relay_count() { return 0; }

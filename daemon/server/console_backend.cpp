@@ -103,7 +103,11 @@ std::string ConsoleBackend::health_json() {
   if (deps_.console_addresses) {
     console = deps_.console_addresses();
   }
-  return health_page_json(deps_.status ? deps_.status() : std::string(), console, keys,
+  std::vector<std::string> domains;
+  if (deps_.local_domains) {
+    domains = deps_.local_domains();
+  }
+  return health_page_json(deps_.status ? deps_.status() : std::string(), console, domains, keys,
                           cfg().relays);
 }
 

@@ -42,6 +42,8 @@ struct ConsoleBackendDeps {
   std::function<std::string()> status;  // the control socket's status reply (status.hpp)
   // The console's own listening addresses ("127.0.0.1:8025"); may be unset.
   std::function<std::vector<std::string>()> console_addresses;
+  // The local domains in force (the health page offers check-dns for each); may be unset.
+  std::function<std::vector<std::string>()> local_domains;
 };
 
 class ConsoleBackend final : public console::Backend {

@@ -170,6 +170,7 @@ std::string dns_rows_json(const std::string& domain, const std::vector<dns_check
 }
 
 std::string health_page_json(const std::string& status, const std::vector<std::string>& console,
+                             const std::vector<std::string>& domains,
                              const std::vector<DkimKeyInfo>& keys,
                              const std::vector<config::Relay>& relays) {
   std::string out = "{\"Status\":";
@@ -178,6 +179,11 @@ std::string health_page_json(const std::string& status, const std::vector<std::s
   for (size_t i = 0; i < console.size(); ++i) {
     out += i ? "," : "";
     base::append_json_string(out, console[i]);
+  }
+  out += "],\"Domains\":[";
+  for (size_t i = 0; i < domains.size(); ++i) {
+    out += i ? "," : "";
+    base::append_json_string(out, domains[i]);
   }
   out += "],\"DkimKeys\":[";
   for (size_t i = 0; i < keys.size(); ++i) {

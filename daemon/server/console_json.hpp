@@ -45,10 +45,11 @@ struct DkimKeyInfo {
   std::string domain, selector, algorithm;
 };
 
-// {"Status":<the status reply>,"Console":[addresses],"DkimKeys":[{"Domain","Selector",
-// "Algorithm"}],"Relays":[{"Relay","Host","Port","Tls","Username","Domains"}]}. `status` is the
-// control socket's reply, already JSON.
+// {"Status":<the status reply>,"Console":[addresses],"Domains":[the local domains],
+// "DkimKeys":[{"Domain","Selector","Algorithm"}],"Relays":[{"Relay","Host","Port","Tls",
+// "Username","Domains"}]}. `status` is the control socket's reply, already JSON.
 std::string health_page_json(const std::string& status, const std::vector<std::string>& console,
+                             const std::vector<std::string>& domains,
                              const std::vector<DkimKeyInfo>& keys,
                              const std::vector<config::Relay>& relays);
 

@@ -279,6 +279,7 @@ void Server::start_console_backend() {
   deps.dns = resolver_.get();  // uncached: check-dns and the relay test show the DNS as it is
   deps.dkim_keys = dkim_keys_.get();
   deps.status = [this] { return status_json(); };
+  deps.local_domains = [this] { return domains_->current()->domain_names(); };
   deps.console_addresses = [this] {
     std::vector<std::string> out;
     if (console_) {

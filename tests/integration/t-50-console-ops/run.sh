@@ -146,6 +146,7 @@ check "health: the certificate and its days left" \
   json "[(c['name'], c['days_left'] in (29, 30)) for c in j['Status']['certificates']] == [('mx.test', True)]"
 check "health: the console's address" json "j['Console'] == ['127.0.0.1:$CONSOLE_PORT']"
 check "health: the DKIM key" json "j['DkimKeys'] == [{'Domain': 'example.test', 'Selector': 's1', 'Algorithm': 'ed25519'}]"
+check "health: the local domains (each gets a check-dns button)" json "'example.test' in j['Domains'] and j['Domains'] == sorted(j['Domains'])"
 check "health: the relay" json "[(r['Host'], r['Port'], r['Tls']) for r in j['Relays']] == [('$RELAY_ADDR', $RELAY_PORT, 'none')]"
 
 # --- The relay test ---

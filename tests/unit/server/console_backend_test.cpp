@@ -61,7 +61,8 @@ struct Fixture {
                          .dns = nullptr,
                          .dkim_keys = nullptr,
                          .status = [] { return std::string(R"({"version":"t"})"); },
-                         .console_addresses = nullptr}};
+                         .console_addresses = nullptr,
+                         .local_domains = [] { return std::vector<std::string>{"example.org"}; }}};
 
   queue::Envelope put(const std::string& to) {
     queue::Envelope env;
@@ -132,7 +133,10 @@ TEST(ConsoleBackend, LogAndHealth) {
   EXPECT_EQ(f.backend.delivery_log_json("", 1).find(R"("ID":"A")"), std::string::npos);
   EXPECT_EQ(f.backend.relay_count(), 1u);
   std::string health = f.backend.health_json();
-  EXPECT_EQ(health.rfind(R"({"Status":{"version":"t"},"Console":[],"DkimKeys":[],)", 0), 0u);
+  EXPECT_EQ(health.rfind(R"({"Status":{"version":"t"},"Console":[],"Domains":["example.org"],)"
+                         R"("DkimKeys":[],)",
+                         0),
+            0u);
   EXPECT_NE(health.find(R"("Host":"smtp.example.net","Port":587,"Tls":"starttls")"),
             std::string::npos);
 }

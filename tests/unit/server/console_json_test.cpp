@@ -119,14 +119,15 @@ TEST(ConsoleJson, Health) {
   relay.port = 587;
   relay.username = "me@example.net";
   relay.domains = {"example.com"};
-  EXPECT_EQ(health_page_json(R"({"version":"1"})", {"127.0.0.1:8025"},
+  EXPECT_EQ(health_page_json(R"({"version":"1"})", {"127.0.0.1:8025"}, {"example.org", "b.test"},
                              {{"example.org", "s1", "ed25519"}}, {relay}),
             R"({"Status":{"version":"1"},"Console":["127.0.0.1:8025"],)"
+            R"("Domains":["example.org","b.test"],)"
             R"("DkimKeys":[{"Domain":"example.org","Selector":"s1","Algorithm":"ed25519"}],)"
             R"("Relays":[{"Relay":0,"Host":"smtp.example.net","Port":587,"Tls":"starttls",)"
             R"("Username":"me@example.net","Domains":["example.com"]}]})");
-  EXPECT_EQ(health_page_json("", {}, {}, {}),
-            R"({"Status":{},"Console":[],"DkimKeys":[],"Relays":[]})");
+  EXPECT_EQ(health_page_json("", {}, {}, {}, {}),
+            R"({"Status":{},"Console":[],"Domains":[],"DkimKeys":[],"Relays":[]})");
 }
 
 }  // namespace
