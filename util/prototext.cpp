@@ -26,14 +26,6 @@ struct Token {
 bool is_ident_start(char c) { return base::is_alpha(c) || c == '_'; }
 bool is_ident_char(char c) { return base::is_alnum(c) || c == '_'; }
 
-int hex_value(char c) {
-  if (base::is_digit(c)) {
-    return c - '0';
-  }
-  char l = base::to_lower(c);
-  return l >= 'a' && l <= 'f' ? l - 'a' + 10 : -1;
-}
-
 // Appends code point `cp` as UTF-8 (RFC 3629 §3); false for surrogates and beyond U+10FFFF.
 bool append_utf8(std::string& out, uint32_t cp) {
   if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
@@ -218,8 +210,8 @@ class Lexer {
     if (e == 'x' || e == 'X') {
       unsigned v = 0;
       int digits = 0;
-      for (; digits < 2 && pos_ < in_.size() && hex_value(in_[pos_]) >= 0; ++digits) {
-        v = v * 16 + static_cast<unsigned>(hex_value(in_[pos_++]));
+      for (; digits < 2 && pos_ < in_.size() && base::hex_value(in_[pos_]) >= 0; ++digits) {
+        v = v * 16 + static_cast<unsigned>(base::hex_value(in_[pos_++]));
       }
       if (digits == 0) {
         fail("\\x without hex digits");
@@ -231,10 +223,10 @@ class Lexer {
       int want = e == 'u' ? 4 : 8;
       uint32_t cp = 0;
       for (int i = 0; i < want; ++i) {
-        if (pos_ >= in_.size() || hex_value(in_[pos_]) < 0) {
+        if (pos_ >= in_.size() || base::hex_value(in_[pos_]) < 0) {
           fail(std::string("\\") + e + " needs " + std::to_string(want) + " hex digits");
         }
-        cp = cp * 16 + static_cast<uint32_t>(hex_value(in_[pos_++]));
+        cp = cp * 16 + static_cast<uint32_t>(base::hex_value(in_[pos_++]));
       }
       if (!append_utf8(out, cp)) {
         fail("\\" + std::string(1, e) + " names no Unicode scalar value");

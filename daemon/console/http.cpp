@@ -2,6 +2,7 @@
 // targets: the pure part of the console's HTTP (no sockets; console_server.cpp does the I/O).
 #include "daemon/console/http.hpp"
 
+#include "lib/base/ascii.hpp"
 #include "lib/base/json.hpp"
 
 namespace hk::console {
@@ -30,19 +31,6 @@ std::vector<std::string> split_path(std::string_view path) {
 
 bool is_param(std::string_view seg) {
   return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
 }
 
 }  // namespace
@@ -168,8 +156,8 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
       if (i + 2 >= text.size()) {
         return std::nullopt;
       }
-      int hi = hex_value(text[i + 1]);
-      int lo = hex_value(text[i + 2]);
+      int hi = base::hex_value(text[i + 1]);
+      int lo = base::hex_value(text[i + 2]);
       if (hi < 0 || lo < 0) {
         return std::nullopt;
       }

@@ -16,6 +16,14 @@ inline bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
 inline bool is_ascii(char c) { return static_cast<unsigned char>(c) < 0x80; }
 inline char to_lower(char c) { return is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
 inline char to_upper(char c) { return is_lower(c) ? static_cast<char>(c - 'a' + 'A') : c; }
+// The value of a hexadecimal digit (either case), or -1 for any other character.
+inline int hex_value(char c) {
+  if (is_digit(c)) {
+    return c - '0';
+  }
+  const char l = to_lower(c);
+  return l >= 'a' && l <= 'f' ? l - 'a' + 10 : -1;
+}
 
 std::string to_lower(std::string_view s);
 std::string to_upper(std::string_view s);

@@ -3,24 +3,12 @@
 #include <string>
 #include <string_view>
 
+#include "lib/base/ascii.hpp"
 #include "lib/mime/detail.hpp"
 
 namespace hk::mime::detail {
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 int base64_value(char c) {
   if (c >= 'A' && c <= 'Z') {
@@ -104,8 +92,8 @@ std::string decode_quoted_printable(std::string_view text) {
     for (size_t k = 0; k < line.size(); ++k) {
       char c = line[k];
       if (c == '=') {
-        int hi = k + 1 < line.size() ? hex_value(line[k + 1]) : -1;
-        int lo = k + 2 < line.size() ? hex_value(line[k + 2]) : -1;
+        int hi = k + 1 < line.size() ? base::hex_value(line[k + 1]) : -1;
+        int lo = k + 2 < line.size() ? base::hex_value(line[k + 2]) : -1;
         if (hi >= 0 && lo >= 0) {
           out += static_cast<char>(hi * 16 + lo);
           k += 2;
@@ -132,8 +120,8 @@ std::string decode_q(std::string_view text) {
       continue;
     }
     if (c == '=') {
-      int hi = k + 1 < text.size() ? hex_value(text[k + 1]) : -1;
-      int lo = k + 2 < text.size() ? hex_value(text[k + 2]) : -1;
+      int hi = k + 1 < text.size() ? base::hex_value(text[k + 1]) : -1;
+      int lo = k + 2 < text.size() ? base::hex_value(text[k + 2]) : -1;
       if (hi >= 0 && lo >= 0) {
         out += static_cast<char>(hi * 16 + lo);
         k += 2;

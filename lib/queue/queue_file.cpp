@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "lib/base/ascii.hpp"
 #include "lib/queue/delivery_result.hpp"
 
 namespace hk::queue {
@@ -15,19 +16,6 @@ namespace {
 constexpr char kHex[] = "0123456789ABCDEF";
 
 std::error_code bad() { return std::make_error_code(std::errc::bad_message); }
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  return -1;
-}
 
 int64_t to_unix(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
@@ -176,8 +164,8 @@ bool unescape_value(std::string_view v, std::string& out) {
     if (i + 2 >= v.size()) {
       return false;
     }
-    int hi = hex_value(v[i + 1]);
-    int lo = hex_value(v[i + 2]);
+    int hi = base::hex_value(v[i + 1]);
+    int lo = base::hex_value(v[i + 2]);
     if (hi < 0 || lo < 0) {
       return false;
     }

@@ -55,5 +55,15 @@ TEST(Ascii, Classes) {
   EXPECT_TRUE(all_ascii("plain \x7f") && !all_ascii("caf\xc3\xa9"));
 }
 
+TEST(Ascii, HexValue) {
+  EXPECT_EQ(hex_value('0'), 0);
+  EXPECT_EQ(hex_value('9'), 9);
+  EXPECT_EQ(hex_value('a'), 10);
+  EXPECT_EQ(hex_value('F'), 15);
+  for (char c : {'g', 'G', '/', ':', '@', '`', ' ', '\0', '\xff'}) {
+    EXPECT_EQ(hex_value(c), -1) << static_cast<int>(c);
+  }
+}
+
 }  // namespace
 }  // namespace hk::base
