@@ -225,6 +225,18 @@ start_dns() {
 
 # start_receiver NAME ADDR PORT [fake_mx.py options] — a real SMTP server (aiosmtpd) storing
 # what it accepts in $T/rx/NAME/ as msg-N.eml + msg-N.env.
+# Sets CONSOLE_PORT to the port the daemon's console reports on 127.0.0.1 (configured as
+# "127.0.0.1:0": the kernel picks it), waiting up to 5 s for the line; empty if it never comes.
+wait_console_port() {
+  CONSOLE_PORT=""
+  for _ in $(seq 1 50); do
+    CONSOLE_PORT=$(sed -n 's/.*listening console=127.0.0.1:\([0-9]*\).*/\1/p' "$LOG" | tail -n1)
+    [ -n "$CONSOLE_PORT" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 start_receiver() {
   local name=$1 addr=$2 port=$3
   shift 3

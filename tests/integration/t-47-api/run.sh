@@ -16,11 +16,7 @@ TRUSTED='["127.0.0.0/8"]' RETRY='"1s"' write_config \
 # The console listens on a port the kernel picks, like the others.
 sed -i 's/^\[listen\]$/[listen]\nconsole = ["127.0.0.1:0"]/' "$ETC/hikyaku.toml"
 start_daemon
-for _ in $(seq 1 50); do
-  CONSOLE_PORT=$(sed -n 's/.*listening console=127.0.0.1:\([0-9]*\).*/\1/p' "$LOG" | tail -n1)
-  [ -n "$CONSOLE_PORT" ] && break
-  sleep 0.1
-done
+wait_console_port || true
 check "the console listens" test -n "$CONSOLE_PORT"
 
 if timeout 150 "$PY" "$(dirname "$0")/api_test.py" "$SMTP_PORT" "$CONSOLE_PORT" "$T/rx/relay"; then

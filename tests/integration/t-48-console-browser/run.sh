@@ -61,12 +61,7 @@ sed -i 's/^\[listen\]$/[listen]\nconsole = ["127.0.0.1:0"]/' "$ETC/hikyaku.toml"
 setup_domains
 "$HK_BIN/hikyaku-util" -C "$ETC" dkim-keygen example.test --selector=t48 --algo=ed25519 >/dev/null
 start_daemon
-CONSOLE_PORT=""
-for _ in $(seq 1 50); do
-  CONSOLE_PORT=$(sed -n 's/.*listening console=127.0.0.1:\([0-9]*\).*/\1/p' "$LOG" | tail -n1)
-  [ -n "$CONSOLE_PORT" ] && break
-  sleep 0.1
-done
+wait_console_port || true
 check "the console listens" test -n "$CONSOLE_PORT"
 
 rc=0

@@ -28,7 +28,7 @@ mapfile -t dns_args <"$T/dns.args"
 start_dns "${dns_args[@]}"
 
 start_daemon
-CONSOLE_PORT=$(sed -n 's/.*listening console=127.0.0.1:\([0-9]*\).*/\1/p' "$LOG" | tail -n1)
+wait_console_port || true
 check "the console listens" test -n "$CONSOLE_PORT"
 C=http://127.0.0.1:$CONSOLE_PORT
 

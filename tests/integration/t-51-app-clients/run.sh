@@ -14,11 +14,7 @@ TRUSTED='["127.0.0.0/8"]' write_config \
   '[[relay]]' 'host = "127.0.0.1"' "port = $RELAY_PORT" 'tls = "none"'
 sed -i 's/^\[listen\]$/[listen]\nconsole = ["127.0.0.1:0"]/' "$ETC/hikyaku.toml"
 start_daemon
-for _ in $(seq 1 50); do
-  CONSOLE_PORT=$(sed -n 's/.*listening console=127.0.0.1:\([0-9]*\).*/\1/p' "$LOG" | tail -n1)
-  [ -n "$CONSOLE_PORT" ] && break
-  sleep 0.1
-done
+wait_console_port || true
 check "the console listens" test -n "$CONSOLE_PORT"
 API=http://127.0.0.1:$CONSOLE_PORT
 
